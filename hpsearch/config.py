@@ -1,0 +1,540 @@
+"""Config files: YAML in, a validated frozen ``Config`` out, or one clear ``ConfigError``.
+
+This module owns every message about a config file. Each names the file, the line, the key
+path, the rule and the value found::
+
+    quickstart.yaml:7: space.learning_rate.min: must be > 0 for scale 'log', got 0
+
+Everything downstream trusts a ``Config``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from hpsearch import yamlio
+from hpsearch.errors import ConfigError
+from hpsearch.hyperparams import REGISTRY, Hyperparam
+from hpsearch.space import SCALES, ChoiceParam, NumericParam, Param, Space
+
+SECTIONS = ("name", "seed", "data", "model", "space", "search", "zoom", "run")
+
+# Metrics a trial reports, with the direction in which they improve.
+METRICS = {
+    "val_accuracy": "maximize",
+    "val_loss": "minimize",
+    "train_accuracy": "maximize",
+    "train_loss": "minimize",
+}
+DIRECTIONS = ("maximize", "minimize")
+BACKENDS = ("loky", "threading", "sequential")
+DATA_SOURCES = ("spirals", "blobs")
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    source: str = "spirals"
+    classes: int = 4
+    samples: int = 2000
+    noise: float = 0.2
+    val_fraction: float = 0.2
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    trials: int = 40
+    metric: str = "val_accuracy"
+    direction: str = "maximize"
+
+
+@dataclass(frozen=True)
+class ZoomConfig:
+    top: int = 5
+    margin: float = 0.25
+    trials: int = 20
+    rounds: int = 0
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    jobs: int = -1  # -1: every core
+    backend: str = "loky"
+    runs_dir: str = "runs"  # relative paths are relative to the working directory
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    seed: int
+    data: DataConfig
+    model: Mapping[str, Any]  # fixed trainer settings, as given (read-only)
+    space: Space
+    search: SearchConfig
+    zoom: ZoomConfig
+    run: RunConfig
+    source: str | None = field(default=None, compare=False)  # file it was read from
+
+    def resolved_model(self) -> dict[str, Any]:
+        """Fixed settings with every unsearched registry default filled in."""
+        fixed = {n: h.default for n, h in REGISTRY.items() if n not in self.space}
+        fixed.update(self.model)
+        return fixed
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved config as plain data; loading it back gives an equal Config."""
+        return {
+            "name": self.name,
+            "seed": self.seed,
+            "data": _fields(self.data),
+            "model": self.resolved_model(),
+            "space": self.space.to_dict(),
+            "search": _fields(self.search),
+            "zoom": _fields(self.zoom),
+            "run": _fields(self.run),
+        }
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file. Raises ConfigError with file, line and key."""
+    filename = str(path)
+    text = _read_text(Path(path), filename)
+    data, lines = yamlio.load(text, filename)
+    return parse_config(data, filename=filename, lines=lines, default_name=Path(path).stem)
+
+
+def parse_config(
+    data: Any,
+    *,
+    filename: str = "<config>",
+    lines: Mapping[tuple, int] | None = None,
+    default_name: str = "search",
+) -> Config:
+    """Validate already-parsed YAML data (``lines`` maps key paths to line numbers)."""
+    return _Parser(filename, lines or {}).config(data, default_name)
+
+
+def _read_text(path: Path, filename: str) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=filename) from None
+    except IsADirectoryError:
+        raise ConfigError("is a directory, expected a YAML config file", file=filename) from None
+    except PermissionError:
+        raise ConfigError("cannot read the file: permission denied", file=filename) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror or exc}", file=filename) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"is not UTF-8 text (byte {exc.start}); expected a YAML config file", file=filename
+        ) from None
+
+
+def suggest(word: str, options: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` or a list of the options, for an unknown name."""
+    options = list(options)
+    close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    return f"; expected one of: {', '.join(options)}"
+
+
+def show(value: Any) -> str:
+    """A value as the user would recognise it in a message."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"'{value}' (a string)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+class _Parser:
+    """Walks the parsed YAML, knows where each key was written, raises the first problem."""
+
+    def __init__(self, filename: str, lines: Mapping[tuple, int]) -> None:
+        self.filename = filename
+        self.lines = lines
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def fail(self, path: tuple, message: str) -> ConfigError:
+        line = None
+        for cut in range(len(path), -1, -1):
+            line = self.lines.get(path[:cut])
+            if line is not None:
+                break
+        return ConfigError(message, file=self.filename, line=line, key=yamlio.dotted(path) or None)
+
+    # -- generic checks --------------------------------------------------------------------
+
+    def mapping(self, value: Any, path: tuple, what: str) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(path, f"must be a mapping of {what}, got {show(value)}")
+        for key in value:
+            if not isinstance(key, str):
+                raise self.fail(path, f"keys must be names, got {show(key)}")
+        return value
+
+    def known_keys(self, value: Mapping, path: tuple, allowed: Iterable[str]) -> None:
+        allowed = list(allowed)
+        for key in value:
+            if key not in allowed:
+                raise self.fail((*path, key), f"unknown key '{key}'{suggest(key, allowed)}")
+
+    def integer(self, value: Any, path: tuple, low: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(path, f"must be an integer, got {self._got(value)}")
+        if low is not None and value < low:
+            raise self.fail(path, f"must be >= {low}, got {value}")
+        return value
+
+    def number(self, value: Any, path: tuple) -> float:
+        if not _is_number(value):
+            raise self.fail(path, f"must be a number, got {self._got(value)}")
+        if not math.isfinite(value):
+            raise self.fail(path, f"must be a finite number, got {value}")
+        return value
+
+    def one_of(self, value: Any, path: tuple, options: Iterable[str]) -> str:
+        options = list(options)
+        if not isinstance(value, str) or value not in options:
+            hint = (
+                suggest(value, options)
+                if isinstance(value, str)
+                else (f"; expected one of: {', '.join(options)}")
+            )
+            raise self.fail(path, f"unknown value {show(value)}{hint}")
+        return value
+
+    def _got(self, value: Any) -> str:
+        if isinstance(value, str) and _looks_numeric(value):
+            return f"'{value}' (a string; write the number without quotes)"
+        return show(value)
+
+    # -- the config --------------------------------------------------------------------------
+
+    def config(self, data: Any, default_name: str) -> Config:
+        if data is None:
+            raise self.fail((), "the file is empty; expected a mapping with at least a 'space'")
+        if not isinstance(data, dict):
+            raise self.fail(
+                (),
+                f"the top level must be a mapping of sections ({', '.join(SECTIONS)}), "
+                f"got {show(data)}",
+            )
+        self.known_keys(data, (), SECTIONS)
+        if "space" not in data:
+            raise self.fail(
+                (),
+                "missing section 'space': name at least one hyperparameter "
+                "to search, e.g. learning_rate: {scale: log, min: 1.0e-4, max: 1.0}",
+            )
+        space = self.space(data["space"])
+        model = self.model(data.get("model"), space)
+        return Config(
+            name=self.name(data.get("name", _safe_name(default_name))),
+            seed=self.integer(data.get("seed", 0), ("seed",), low=0),
+            data=self.data(data.get("data")),
+            model=MappingProxyType(model),
+            space=space,
+            search=self.search(data.get("search")),
+            zoom=self.zoom(data.get("zoom")),
+            run=self.run(data.get("run")),
+            source=self.filename,
+        )
+
+    def name(self, value: Any) -> str:
+        if not isinstance(value, str) or not _NAME.match(value):
+            raise self.fail(
+                ("name",),
+                "must be 1-64 letters, digits, '.', '_' or '-', "
+                f"starting with a letter or digit, got {show(value)}",
+            )
+        return value
+
+    def data(self, value: Any) -> DataConfig:
+        path = ("data",)
+        section = self.mapping(value, path, "data settings")
+        self.known_keys(section, path, DataConfig.__dataclass_fields__)
+        d = DataConfig()
+        source = self.one_of(section.get("source", d.source), (*path, "source"), DATA_SOURCES)
+        classes = self.integer(section.get("classes", d.classes), (*path, "classes"), low=2)
+        samples = self.integer(section.get("samples", d.samples), (*path, "samples"), low=10)
+        noise = self.number(section.get("noise", d.noise), (*path, "noise"))
+        if noise < 0:
+            raise self.fail((*path, "noise"), f"must be >= 0, got {noise}")
+        fraction = self.number(section.get("val_fraction", d.val_fraction), (*path, "val_fraction"))
+        if not 0 < fraction < 1:
+            raise self.fail((*path, "val_fraction"), f"must be between 0 and 1, got {fraction}")
+        if samples * fraction < classes or samples * (1 - fraction) < classes:
+            raise self.fail(
+                (*path, "samples"),
+                f"{samples} samples with val_fraction "
+                f"{fraction} leave fewer examples than the {classes} classes in "
+                "one split; use more samples",
+            )
+        return DataConfig(source, classes, samples, float(noise), float(fraction))
+
+    def search(self, value: Any) -> SearchConfig:
+        path = ("search",)
+        section = self.mapping(value, path, "search settings")
+        self.known_keys(section, path, SearchConfig.__dataclass_fields__)
+        trials = section.get("trials", SearchConfig.trials)
+        if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+            raise self.fail(
+                (*path, "trials"), f"must be a positive integer, got {self._got(trials)}"
+            )
+        metric = self.one_of(section.get("metric", SearchConfig.metric), (*path, "metric"), METRICS)
+        natural = METRICS[metric]
+        direction = self.one_of(section.get("direction", natural), (*path, "direction"), DIRECTIONS)
+        if direction != natural:
+            raise self.fail(
+                (*path, "direction"),
+                f"'{direction}' would rank the worst "
+                f"{metric} first; {metric} is to {natural} (or leave direction out)",
+            )
+        return SearchConfig(trials, metric, direction)
+
+    def zoom(self, value: Any) -> ZoomConfig:
+        path = ("zoom",)
+        section = self.mapping(value, path, "zoom settings")
+        self.known_keys(section, path, ZoomConfig.__dataclass_fields__)
+        z = ZoomConfig()
+        top = self.integer(section.get("top", z.top), (*path, "top"), low=1)
+        margin = self.number(section.get("margin", z.margin), (*path, "margin"))
+        if margin < 0:
+            raise self.fail((*path, "margin"), f"must be >= 0, got {margin}")
+        trials = self.integer(section.get("trials", z.trials), (*path, "trials"), low=1)
+        rounds = self.integer(section.get("rounds", z.rounds), (*path, "rounds"), low=0)
+        return ZoomConfig(top, float(margin), trials, rounds)
+
+    def run(self, value: Any) -> RunConfig:
+        path = ("run",)
+        section = self.mapping(value, path, "run settings")
+        self.known_keys(section, path, RunConfig.__dataclass_fields__)
+        r = RunConfig()
+        jobs = section.get("jobs", r.jobs)
+        if isinstance(jobs, bool) or not isinstance(jobs, int) or not (jobs == -1 or jobs >= 1):
+            raise self.fail(
+                (*path, "jobs"),
+                f"must be -1 (every core) or a positive integer, got {self._got(jobs)}",
+            )
+        backend = self.one_of(section.get("backend", r.backend), (*path, "backend"), BACKENDS)
+        runs_dir = section.get("runs_dir", r.runs_dir)
+        if not isinstance(runs_dir, str) or not runs_dir.strip():
+            raise self.fail((*path, "runs_dir"), f"must be a directory path, got {show(runs_dir)}")
+        return RunConfig(jobs, backend, runs_dir)
+
+    # -- hyperparameters ----------------------------------------------------------------------
+
+    def model(self, value: Any, space: Space) -> dict[str, Any]:
+        path = ("model",)
+        section = self.mapping(value, path, "fixed trainer settings")
+        fixed = {}
+        for key, item in section.items():
+            where = (*path, key)
+            if key not in REGISTRY:
+                raise self.fail(
+                    where,
+                    f"unknown hyperparameter '{key}'{suggest(key, REGISTRY)} "
+                    "(hpsearch params lists them)",
+                )
+            if key in space:
+                line = self.lines.get(("space", key))
+                raise self.fail(
+                    where,
+                    f"'{key}' is also searched in space (line {line}); a "
+                    "hyperparameter is either fixed in model or searched in space",
+                )
+            fixed[key] = self.hyperparam_value(REGISTRY[key], item, where)
+        return fixed
+
+    def hyperparam_value(self, h: Hyperparam, value: Any, path: tuple) -> Any:
+        if h.type == "choice":
+            return self.one_of(value, path, h.choices)
+        if h.type == "bool":
+            if not isinstance(value, bool):
+                raise self.fail(path, f"must be true or false, got {show(value)}")
+            return value
+        if h.type == "int":
+            self.integer(value, path)
+        else:
+            value = float(self.number(value, path))
+        assert h.interval is not None
+        if not h.interval.contains(value):
+            raise self.fail(
+                path, f"{h.interval.rule(value)} ({h.name} lies in {h.interval}), got {value}"
+            )
+        return value
+
+    def space(self, value: Any) -> Space:
+        path = ("space",)
+        section = self.mapping(value, path, "hyperparameters to search")
+        if not section:
+            raise self.fail(
+                path,
+                "must name at least one hyperparameter to search, e.g. "
+                "learning_rate: {scale: log, min: 1.0e-4, max: 1.0}",
+            )
+        return Space(tuple(self.param(name, entry) for name, entry in section.items()))
+
+    def param(self, name: str, entry: Any) -> Param:
+        path = ("space", name)
+        if not _PARAM_NAME.match(name):
+            raise self.fail(
+                path,
+                "a hyperparameter name must be letters, digits and '_', "
+                f"not starting with a digit, got '{name}'",
+            )
+        h = REGISTRY.get(name)
+        if h is None:
+            raise self.fail(
+                path,
+                f"unknown hyperparameter '{name}'{suggest(name, REGISTRY)} "
+                "(hpsearch params lists them)",
+            )
+        if not isinstance(entry, dict):
+            raise self.fail(
+                path,
+                "must be {scale: linear|log|one_minus_log, min: ..., max: ...} "
+                f"or {{choice: [...]}}, got {show(entry)}; to fix a value instead, "
+                "put it under model",
+            )
+        if "choice" in entry:
+            extra = [key for key in entry if key != "choice"]
+            if extra:
+                raise self.fail(
+                    (*path, extra[0]),
+                    "a hyperparameter is either {choice: [...]} or {scale, min, max}, not both",
+                )
+            return self.choice(h, entry["choice"], (*path, "choice"))
+        self.known_keys(entry, path, ["scale", "min", "max", "type"])
+        return self.numeric(h, entry, path)
+
+    def choice(self, h: Hyperparam, values: Any, path: tuple) -> ChoiceParam:
+        if not isinstance(values, list):
+            raise self.fail(
+                path, f"must be a list of values, e.g. [32, 64, 128], got {show(values)}"
+            )
+        if not values:
+            raise self.fail(path, "must list at least one value, got an empty list")
+        checked: list[Any] = []
+        for index, item in enumerate(values):
+            where = (*path, index)
+            if isinstance(item, (dict, list)) or item is None:
+                raise self.fail(where, f"must be a single value, got {show(item)}")
+            item = self.hyperparam_value(h, item, where)
+            if any(type(c) is type(item) and c == item for c in checked):
+                raise self.fail(where, f"{show(item)} is listed twice")
+            checked.append(item)
+        return ChoiceParam(h.name, tuple(checked))
+
+    def numeric(self, h: Hyperparam, entry: dict, path: tuple) -> NumericParam:
+        if h.type in ("choice", "bool"):
+            raise self.fail(
+                path,
+                f"'{h.name}' takes {h.describe_range()}: search it with "
+                f"{{choice: [...]}}, not a scale",
+            )
+        if "scale" not in entry:
+            raise self.fail(
+                path,
+                f"missing 'scale': one of {', '.join(SCALES)} "
+                f"('{h.suggested_scale}' suits {h.name})",
+            )
+        scale_name = entry["scale"]
+        if not isinstance(scale_name, str) or scale_name not in SCALES:
+            raise self.fail(
+                (*path, "scale"),
+                f"unknown scale {show(scale_name)}{suggest(str(scale_name), SCALES)}",
+            )
+        scale = SCALES[scale_name]
+        for bound in ("min", "max"):
+            if bound not in entry:
+                raise self.fail(path, f"missing '{bound}' for scale '{scale_name}'")
+        low = self.number(entry["min"], (*path, "min"))
+        high = self.number(entry["max"], (*path, "max"))
+
+        kind = entry.get("type", "int" if h.type == "int" else "float")
+        if kind not in ("int", "float"):
+            raise self.fail((*path, "type"), f"must be 'int' or 'float', got {show(kind)}")
+        integer = kind == "int"
+        if integer and not scale.allows_int:
+            raise self.fail(
+                (*path, "type"),
+                f"scale '{scale_name}' is for values in (0, 1) and cannot be an integer",
+            )
+        if kind != h.type:
+            raise self.fail((*path, "type"), f"'{h.name}' is of type {h.type}, got type: {kind}")
+        if integer:
+            for bound, value in (("min", low), ("max", high)):
+                if value != int(value):
+                    raise self.fail(
+                        (*path, bound), f"must be an integer for type: int, got {value}"
+                    )
+            low, high = int(low), int(high)
+        if not low < high:
+            raise self.fail(
+                (*path, "min"),
+                f"must be < max ({high}), got {low}; to fix a value instead, put it under model",
+            )
+        dom_low, dom_high = scale.domain
+        if low <= dom_low:
+            raise self.fail(
+                (*path, "min"), f"must be > {dom_low:g} for scale '{scale_name}', got {low}"
+            )
+        if high >= dom_high:
+            raise self.fail(
+                (*path, "max"), f"must be < {dom_high:g} for scale '{scale_name}', got {high}"
+            )
+        assert h.interval is not None
+        for bound, value in (("min", low), ("max", high)):
+            if not h.interval.contains(value):
+                raise self.fail(
+                    (*path, bound),
+                    f"{h.interval.rule(value)} ({h.name} lies in {h.interval}), got {value}",
+                )
+        if not integer:
+            low, high = float(low), float(high)
+        return NumericParam(h.name, scale, low, high, integer)
+
+
+def _safe_name(stem: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._")[:64]
+    return name or "search"

@@ -1,0 +1,37 @@
+"""Errors a user can cause and fix: each one becomes a one-line message and exit code 2."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """Bad input from the user: printed as one line, exit code 2, never a traceback."""
+
+    exit_code = 2
+
+
+class ConfigError(UserError):
+    """A problem in a config file, located by file, line and key path.
+
+    Rendered as ``file:line: key.path: message``; parts that are unknown are left out.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.key = key
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        key = f"{self.key}: " if self.key else ""
+        return f"{where}{key}{self.message}"

@@ -1,0 +1,171 @@
+"""The built-in trainer's hyperparameters: one registry of name, type, default, range, meaning.
+
+The config loader checks ``model`` (fixed settings) and ``space`` (searched ones) against it,
+the trainer reads its defaults from it, and ``hpsearch params`` prints it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Valid numeric values: low..high, each end open or closed."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+
+    def contains(self, x: float) -> bool:
+        above = x > self.low if self.low_open else x >= self.low
+        below = x < self.high if self.high_open else x <= self.high
+        return above and below
+
+    def __str__(self) -> str:
+        left = "(" if self.low_open or self.low == -math.inf else "["
+        right = ")" if self.high_open or self.high == math.inf else "]"
+        return f"{left}{_num(self.low)}, {_num(self.high)}{right}"
+
+    def rule(self, x: float) -> str:
+        """The bound that ``x`` breaks, as ``must be > 0``."""
+        if not (x > self.low if self.low_open else x >= self.low):
+            return f"must be {'>' if self.low_open else '>='} {_num(self.low)}"
+        return f"must be {'<' if self.high_open else '<='} {_num(self.high)}"
+
+
+def _num(x: float) -> str:
+    if x == math.inf:
+        return "inf"
+    if x == -math.inf:
+        return "-inf"
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class Hyperparam:
+    name: str
+    type: str  # "float" | "int" | "bool" | "choice"
+    default: Any
+    description: str
+    interval: Interval | None = None
+    choices: tuple[str, ...] = ()
+    suggested_scale: str = "linear"  # the scale a search over it usually wants
+
+    def describe_range(self) -> str:
+        if self.type == "choice":
+            return " | ".join(self.choices)
+        if self.type == "bool":
+            return "true | false"
+        return str(self.interval)
+
+
+_POS = Interval(0.0, math.inf, low_open=True)
+_NONNEG = Interval(0.0, math.inf)
+_BETA = Interval(0.0, 1.0, high_open=True)
+
+REGISTRY: dict[str, Hyperparam] = {
+    h.name: h
+    for h in [
+        Hyperparam(
+            "learning_rate",
+            "float",
+            0.01,
+            "step size α0 of gradient descent",
+            _POS,
+            suggested_scale="log",
+        ),
+        Hyperparam(
+            "lr_decay",
+            "float",
+            0.0,
+            "decay rate: α = α0 / (1 + lr_decay · epoch)",
+            _NONNEG,
+            suggested_scale="log",
+        ),
+        Hyperparam(
+            "optimizer",
+            "choice",
+            "adam",
+            "update rule",
+            choices=("gd", "momentum", "rmsprop", "adam"),
+        ),
+        Hyperparam(
+            "beta1",
+            "float",
+            0.9,
+            "momentum / Adam first-moment averaging β1",
+            _BETA,
+            suggested_scale="one_minus_log",
+        ),
+        Hyperparam(
+            "beta2",
+            "float",
+            0.999,
+            "RMSprop / Adam second-moment averaging β2",
+            _BETA,
+            suggested_scale="one_minus_log",
+        ),
+        Hyperparam(
+            "epsilon",
+            "float",
+            1e-8,
+            "RMSprop / Adam denominator guard ε",
+            _POS,
+            suggested_scale="log",
+        ),
+        Hyperparam("layers", "int", 2, "hidden layers (0 = softmax regression)", Interval(0, 64)),
+        Hyperparam(
+            "hidden_units",
+            "int",
+            64,
+            "units in each hidden layer",
+            Interval(1, 65536),
+            suggested_scale="log",
+        ),
+        Hyperparam(
+            "activation", "choice", "relu", "hidden-layer activation", choices=("relu", "tanh")
+        ),
+        Hyperparam("batch_norm", "bool", True, "Batch Normalization before each activation"),
+        Hyperparam(
+            "bn_momentum",
+            "float",
+            0.9,
+            "β of BatchNorm's running mean / variance (test-time statistics)",
+            _BETA,
+            suggested_scale="one_minus_log",
+        ),
+        Hyperparam(
+            "bn_epsilon", "float", 1e-5, "BatchNorm variance guard ε", _POS, suggested_scale="log"
+        ),
+        Hyperparam(
+            "batch_size",
+            "int",
+            64,
+            "mini-batch size",
+            Interval(1, 1_000_000),
+            suggested_scale="log",
+        ),
+        Hyperparam("epochs", "int", 30, "passes over the training data", Interval(1, 100000)),
+        Hyperparam(
+            "l2", "float", 0.0, "L2 regularisation λ on the weights", _NONNEG, suggested_scale="log"
+        ),
+        Hyperparam(
+            "dtype",
+            "choice",
+            "float32",
+            "floating-point precision of training",
+            choices=("float32", "float64"),
+        ),
+    ]
+}
+
+
+def defaults() -> dict[str, Any]:
+    """Every hyperparameter's default value, in registry order."""
+    return {name: h.default for name, h in REGISTRY.items()}

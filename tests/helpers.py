@@ -1,0 +1,31 @@
+"""Shared test helpers: a valid config as text, and running the CLI."""
+
+from __future__ import annotations
+
+import textwrap
+
+from typer.testing import CliRunner
+
+from hpsearch.cli import app
+
+QUICKSTART = textwrap.dedent(
+    """\
+    name: quickstart
+    seed: 0
+    data:   {source: spirals, classes: 4, samples: 2000, noise: 0.2, val_fraction: 0.2}
+    model:  {layers: 2, epochs: 30, optimizer: adam}
+    space:
+      learning_rate: {scale: log, min: 1.0e-4, max: 1.0}
+      beta1:         {scale: one_minus_log, min: 0.9, max: 0.999}
+      hidden_units:  {scale: linear, min: 16, max: 128, type: int}
+      batch_size:    {choice: [32, 64, 128, 256]}
+    search: {trials: 40, metric: val_accuracy, direction: maximize}
+    zoom:   {top: 5, margin: 0.25, trials: 20, rounds: 0}
+    run:    {jobs: -1, backend: loky, runs_dir: runs}
+    """
+)
+
+
+def invoke(*args: str):
+    """Run ``hpsearch ARGS`` in-process; stdout and stderr are kept apart."""
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
