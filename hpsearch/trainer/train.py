@@ -1,0 +1,177 @@
+"""Training one model: mini-batch gradient descent, learning-rate decay, metrics, divergence."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hpsearch.hyperparams import REGISTRY, defaults
+from hpsearch.trainer.model import MLP, Architecture
+from hpsearch.trainer.optimizers import decayed_learning_rate, make_optimizer
+
+if TYPE_CHECKING:
+    from hpsearch.data import Dataset
+
+# A training loss this many times its starting value means the run has blown up.
+DIVERGENCE_FACTOR = 10.0
+
+Report = Callable[..., Any]  # report(epoch, **metrics), called after every epoch
+
+
+@dataclass
+class TrainResult:
+    """What one trial produced. ``status``: ok | diverged | interrupted."""
+
+    status: str
+    metrics: dict[str, float]
+    curves: dict[str, list[float]]
+    epochs: int
+    seconds: float
+    reason: str | None = None
+    hyperparams: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def resolve_hyperparams(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Registry defaults overridden by ``params``. Unknown names are a programming error."""
+    unknown = sorted(set(params) - set(REGISTRY))
+    if unknown:
+        raise ValueError(f"unknown hyperparameters {unknown}; known: {sorted(REGISTRY)}")
+    return {**defaults(), **params}
+
+
+def train(
+    params: Mapping[str, Any],
+    data: Dataset,
+    seed: int,
+    *,
+    report: Report | None = None,
+    best_by: str = "val_accuracy",
+    interruptible: bool = False,
+) -> TrainResult:
+    """Train one network with ``params`` (missing ones take their defaults) on ``data``.
+
+    Every random draw (initialisation, shuffling) comes from ``seed``. Never raises for a run
+    that blows up: a non-finite loss, or an epoch's loss over 10× the first mini-batch's, ends
+    the run with status ``diverged``. With ``interruptible``, Ctrl-C ends it with status
+    ``interrupted`` and what was learned so far.
+    """
+    started = time.perf_counter()
+    hp = resolve_hyperparams(params)
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(hp["dtype"])
+    x_train = np.ascontiguousarray(data.x_train, dtype=dtype)
+    y_train = np.asarray(data.y_train, dtype=np.intp)
+    x_val = np.ascontiguousarray(data.x_val, dtype=dtype)
+    y_val = np.asarray(data.y_val, dtype=np.intp)
+
+    arch = Architecture(
+        inputs=x_train.shape[1],
+        classes=data.classes,
+        layers=hp["layers"],
+        hidden_units=hp["hidden_units"],
+        activation=hp["activation"],
+        batch_norm=hp["batch_norm"],
+        bn_momentum=hp["bn_momentum"],
+        bn_epsilon=hp["bn_epsilon"],
+    )
+    model = MLP(arch, rng, dtype)
+    optimizer = make_optimizer(hp["optimizer"], model.params.size, dtype, hp)
+    n, batch_size, l2 = len(x_train), int(hp["batch_size"]), float(hp["l2"])
+    better = max if best_by.endswith("accuracy") else min
+
+    curves: dict[str, list[float]] = {
+        k: [] for k in ("epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy")
+    }
+    status, reason, first_loss = "ok", None, None
+    epochs_run = 0
+    with np.errstate(all="ignore"):  # overflow in a blown-up run is reported, not warned
+        try:
+            for epoch in range(int(hp["epochs"])):
+                lr = decayed_learning_rate(float(hp["learning_rate"]), float(hp["lr_decay"]), epoch)
+                order = rng.permutation(n)
+                xs, ys = x_train[order], y_train[order]
+                total, correct, seen = 0.0, 0, 0
+                for start in range(0, n, batch_size):
+                    xb, yb = xs[start : start + batch_size], ys[start : start + batch_size]
+                    if len(xb) == 1 and arch.batch_norm and arch.layers:
+                        continue  # a batch of one has zero variance: BatchNorm cannot use it
+                    loss, right = model.loss_and_grads(xb, yb, l2)
+                    if not math.isfinite(loss):
+                        status = "diverged"
+                        reason = f"loss became {loss} in epoch {epoch + 1}"
+                        break
+                    if first_loss is None:
+                        first_loss = loss
+                    optimizer.step(model.params, model.grads, lr)
+                    total += loss * len(xb)
+                    correct += right
+                    seen += len(xb)
+                if status != "ok":
+                    break
+                epochs_run = epoch + 1
+                train_loss = total / max(seen, 1)
+                val_loss, val_accuracy = model.evaluate(x_val, y_val)
+                for key, value in (
+                    ("epoch", epoch + 1),
+                    ("lr", lr),
+                    ("train_loss", train_loss),
+                    ("train_accuracy", correct / max(seen, 1)),
+                    ("val_loss", val_loss),
+                    ("val_accuracy", val_accuracy),
+                ):
+                    curves[key].append(value)
+                if report is not None:
+                    report(epoch + 1, **{k: v[-1] for k, v in curves.items() if k != "epoch"})
+                if not math.isfinite(val_loss) or not math.isfinite(train_loss):
+                    status, reason = "diverged", f"loss became nan in epoch {epoch + 1}"
+                    break
+                if first_loss is not None and train_loss > DIVERGENCE_FACTOR * max(first_loss, 0.1):
+                    status = "diverged"
+                    reason = (
+                        f"training loss {train_loss:.3g} in epoch {epoch + 1} is over "
+                        f"{DIVERGENCE_FACTOR:g}x its starting value {first_loss:.3g}"
+                    )
+                    break
+        except KeyboardInterrupt:
+            if not interruptible:
+                raise
+            status, reason = "interrupted", f"stopped by the user after {epochs_run} epochs"
+
+    metrics = _final_metrics(model, status, curves, x_train, y_train, x_val, y_val, better, best_by)
+    return TrainResult(
+        status=status,
+        metrics=metrics,
+        curves=curves,
+        epochs=epochs_run,
+        seconds=time.perf_counter() - started,
+        reason=reason,
+        hyperparams=hp,
+    )
+
+
+def _final_metrics(model, status, curves, x_train, y_train, x_val, y_val, better, best_by):
+    metrics: dict[str, float] = {}
+    if status != "diverged" and curves["epoch"]:
+        with np.errstate(all="ignore"):
+            metrics["train_loss"], metrics["train_accuracy"] = model.evaluate(x_train, y_train)
+            metrics["val_loss"], metrics["val_accuracy"] = model.evaluate(x_val, y_val)
+    elif curves["epoch"]:
+        for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
+            metrics[key] = curves[key][-1]
+    finite = (
+        [i for i, v in enumerate(curves[best_by]) if math.isfinite(v)] if best_by in curves else []
+    )
+    if finite:
+        best = better(finite, key=lambda i: curves[best_by][i])
+        metrics["best_epoch"] = curves["epoch"][best]
+        metrics["best_val_accuracy"] = curves["val_accuracy"][best]
+        metrics["best_val_loss"] = curves["val_loss"][best]
+    return {k: float(v) for k, v in metrics.items() if math.isfinite(v)}
