@@ -16,7 +16,11 @@ INIT_ZEROS, INIT_ONES = "zeros", "ones"
 
 
 class Layer:
-    """A step of the network. ``param_specs`` declares learnable arrays; the model binds them."""
+    """A step of the network. ``param_specs`` declares learnable arrays; the model binds them.
+
+    In training mode a layer may write into buffers it keeps between steps, and ``backward``
+    may overwrite the gradient it is given: one step's arrays are not needed after the step.
+    """
 
     def param_specs(self) -> dict[str, tuple[tuple[int, ...], str, bool]]:
         """name -> (shape, init, is_weight). ``is_weight`` arrays get L2 regularisation."""
@@ -30,6 +34,31 @@ class Layer:
 
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
         raise NotImplementedError
+
+    def buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """A scratch array reused from step to step (fresh 1 MB arrays cost page faults)."""
+        buffers = self.__dict__.setdefault("_buffers", {})
+        key = (name, shape)
+        if key not in buffers:
+            if len(buffers) > 16:  # batch sizes vary only for the last batch of an epoch
+                buffers.clear()
+            buffers[key] = np.empty(shape, dtype=dtype)
+        return buffers[key]
+
+
+def _column_sums(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Σ over rows, as a BLAS matrix-vector product (about twice as fast as ``a.sum(0)``)."""
+    return np.dot(_ones(len(a), a.dtype), a, out=out)
+
+
+_ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
+
+
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    key = (n, np.dtype(dtype))
+    if key not in _ONES:
+        _ONES[key] = np.ones(n, dtype=dtype)
+    return _ONES[key]
 
 
 class Linear(Layer):
@@ -48,8 +77,12 @@ class Linear(Layer):
         return specs
 
     def forward(self, x, training):
-        self.x = x  # (batch, n_in)
-        z = x @ self.p["W"]  # (batch, n_out)
+        w = self.p["W"]
+        if training:
+            self.x = x  # (batch, n_in)
+            z = np.matmul(x, w, out=self.buffer("z", (len(x), w.shape[1]), w.dtype))
+        else:
+            z = x @ w  # (batch, n_out)
         if self.bias:
             z += self.p["b"]
         return z
@@ -57,8 +90,11 @@ class Linear(Layer):
     def backward(self, grad):
         np.matmul(self.x.T, grad, out=self.g["W"])
         if self.bias:
-            np.sum(grad, axis=0, out=self.g["b"])
-        return grad @ self.p["W"].T if self.input_grad else None
+            _column_sums(grad, out=self.g["b"])
+        if not self.input_grad:
+            return None
+        w = self.p["W"]
+        return np.matmul(grad, w.T, out=self.buffer("dx", (len(grad), w.shape[0]), w.dtype))
 
 
 class BatchNorm(Layer):
@@ -83,47 +119,67 @@ class BatchNorm(Layer):
         }
 
     def forward(self, z, training):
+        gamma, beta = self.p["gamma"], self.p["beta"]
         if not training:
-            inv_std = 1.0 / np.sqrt(self.running_var + self.epsilon)
-            return (z - self.running_mean) * (inv_std * self.p["gamma"]) + self.p["beta"]
-        mean = z.mean(axis=0)
-        centred = z - mean  # (batch, units)
-        var = np.mean(centred * centred, axis=0)
+            scale = gamma / np.sqrt(self.running_var + self.epsilon)
+            return (z - self.running_mean) * scale + beta
+        n = len(z)
+        mean = _column_sums(z) * (1.0 / n)
+        z -= mean  # z is the previous layer's scratch output: centre it in place
+        var = np.einsum("ij,ij->j", z, z) * (1.0 / n)
+        self.centred = z  # (batch, units)
         self.inv_std = 1.0 / np.sqrt(var + self.epsilon)
-        self.x_hat = centred * self.inv_std
+        out = np.multiply(z, self.inv_std * gamma, out=self.buffer("out", z.shape, z.dtype))
+        out += beta
         m = self.momentum
         self.running_mean *= m
         self.running_mean += (1.0 - m) * mean
         self.running_var *= m
         self.running_var += (1.0 - m) * var
-        return self.x_hat * self.p["gamma"] + self.p["beta"]
+        return out
+
+    @property
+    def x_hat(self) -> np.ndarray:
+        """The normalised input (z − μ)/√(σ² + ε) of the last training step."""
+        return self.centred * self.inv_std
 
     def backward(self, grad):
-        n = grad.shape[0]
-        x_hat = self.x_hat
-        d_gamma = np.sum(grad * x_hat, axis=0, out=self.g["gamma"])
-        d_beta = np.sum(grad, axis=0, out=self.g["beta"])
-        # dz = γ/(N·σ) · (N·g − Σg − x̂·Σ(g·x̂))
-        scale = self.p["gamma"] * self.inv_std
-        return (grad - (d_beta + x_hat * d_gamma) * (1.0 / n)) * scale
+        n = len(grad)
+        centred, inv_std = self.centred, self.inv_std
+        d_beta = _column_sums(grad, out=self.g["beta"])
+        d_gamma = np.multiply(np.einsum("ij,ij->j", grad, centred), inv_std, out=self.g["gamma"])
+        # dz = γ/(N·σ)·(N·g − Σg − x̂·Σ(g·x̂)), with x̂ = centred/σ, as three per-unit factors:
+        k_grad = self.p["gamma"] * inv_std
+        k_const = k_grad * d_beta * (1.0 / n)
+        k_centred = k_grad * inv_std * d_gamma * (1.0 / n)
+        centred *= k_centred
+        grad *= k_grad
+        grad -= centred
+        grad -= k_const
+        return grad
 
 
 class ReLU(Layer):
     def forward(self, x, training):
-        self.y = np.maximum(x, 0, out=x)
-        return self.y
+        if not training:
+            return np.maximum(x, 0)
+        self.mask = np.greater(x, 0, out=self.buffer("mask", x.shape, x.dtype))  # 1.0 / 0.0
+        return np.multiply(x, self.mask, out=x)
 
     def backward(self, grad):
-        return grad * (self.y > 0)
+        return np.multiply(grad, self.mask, out=grad)
 
 
 class Tanh(Layer):
     def forward(self, x, training):
-        self.y = np.tanh(x, out=x)
-        return self.y
+        y = np.tanh(x, out=x) if training else np.tanh(x)
+        self.y = y
+        return y
 
     def backward(self, grad):
-        return grad * (1.0 - self.y * self.y)
+        slope = np.multiply(self.y, self.y, out=self.buffer("slope", grad.shape, grad.dtype))
+        np.subtract(1.0, slope, out=slope)
+        return np.multiply(grad, slope, out=grad)
 
 
 def initial_values(init: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:

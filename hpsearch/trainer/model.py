@@ -36,6 +36,7 @@ class MLP:
         self.dtype = np.dtype(dtype)
         self.layers = _build_layers(arch, self.dtype)
         self._allocate(rng)
+        self.first_loss: float | None = None  # the first mini-batch's loss, for divergence
 
     def _allocate(self, rng: np.random.Generator) -> None:
         specs = [

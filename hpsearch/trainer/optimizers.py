@@ -63,19 +63,26 @@ class Adam(Optimizer):
         self.beta1, self.beta2, self.epsilon = float(beta1), float(beta2), float(epsilon)
         self.m = np.zeros(size, dtype=dtype)
         self.v = np.zeros(size, dtype=dtype)
+        self.scratch = np.empty(size, dtype=dtype)
         self.t = 0
 
     def step(self, params, grads, lr):
         self.t += 1
-        b1, b2 = self.beta1, self.beta2
-        self.m *= b1
-        self.m += (1.0 - b1) * grads
-        self.v *= b2
-        self.v += (1.0 - b2) * (grads * grads)
+        b1, b2, m, v, tmp = self.beta1, self.beta2, self.m, self.v, self.scratch
+        # m ← b1·m + (1 − b1)·g  written as  m += (1 − b1)·(g − m): two passes, no temporary
+        np.subtract(grads, m, out=tmp)
+        tmp *= 1.0 - b1
+        m += tmp
+        np.multiply(grads, grads, out=tmp)
+        tmp -= v
+        tmp *= 1.0 - b2
+        v += tmp
         correction = math.sqrt(1.0 - b2**self.t)
-        denom = np.sqrt(self.v)
-        denom += self.epsilon * correction
-        params -= (lr * correction / (1.0 - b1**self.t)) * self.m / denom
+        np.sqrt(v, out=tmp)
+        tmp += self.epsilon * correction
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr * correction / (1.0 - b1**self.t)
+        params -= tmp
 
 
 def make_optimizer(name: str, size: int, dtype: np.dtype, hp: dict) -> Optimizer:

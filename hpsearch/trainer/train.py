@@ -84,37 +84,23 @@ def train(
     )
     model = MLP(arch, rng, dtype)
     optimizer = make_optimizer(hp["optimizer"], model.params.size, dtype, hp)
-    n, batch_size, l2 = len(x_train), int(hp["batch_size"]), float(hp["l2"])
+    batch_size, l2 = int(hp["batch_size"]), float(hp["l2"])
     better = max if best_by.endswith("accuracy") else min
 
     curves: dict[str, list[float]] = {
         k: [] for k in ("epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy")
     }
-    status, reason, first_loss = "ok", None, None
+    status, reason = "ok", None
     epochs_run = 0
     with np.errstate(all="ignore"):  # overflow in a blown-up run is reported, not warned
         try:
             for epoch in range(int(hp["epochs"])):
                 lr = decayed_learning_rate(float(hp["learning_rate"]), float(hp["lr_decay"]), epoch)
-                order = rng.permutation(n)
-                xs, ys = x_train[order], y_train[order]
-                total, correct, seen = 0.0, 0, 0
-                for start in range(0, n, batch_size):
-                    xb, yb = xs[start : start + batch_size], ys[start : start + batch_size]
-                    if len(xb) == 1 and arch.batch_norm and arch.layers:
-                        continue  # a batch of one has zero variance: BatchNorm cannot use it
-                    loss, right = model.loss_and_grads(xb, yb, l2)
-                    if not math.isfinite(loss):
-                        status = "diverged"
-                        reason = f"loss became {loss} in epoch {epoch + 1}"
-                        break
-                    if first_loss is None:
-                        first_loss = loss
-                    optimizer.step(model.params, model.grads, lr)
-                    total += loss * len(xb)
-                    correct += right
-                    seen += len(xb)
-                if status != "ok":
+                total, correct, seen, bad = run_epoch(
+                    model, optimizer, x_train, y_train, batch_size, lr, l2, rng
+                )
+                if bad is not None:
+                    status, reason = "diverged", f"loss became {bad} in epoch {epoch + 1}"
                     break
                 epochs_run = epoch + 1
                 train_loss = total / max(seen, 1)
@@ -133,11 +119,12 @@ def train(
                 if not math.isfinite(val_loss) or not math.isfinite(train_loss):
                     status, reason = "diverged", f"loss became nan in epoch {epoch + 1}"
                     break
-                if first_loss is not None and train_loss > DIVERGENCE_FACTOR * max(first_loss, 0.1):
+                start_loss = model.first_loss or 0.0
+                if train_loss > DIVERGENCE_FACTOR * max(start_loss, 0.1):
                     status = "diverged"
                     reason = (
                         f"training loss {train_loss:.3g} in epoch {epoch + 1} is over "
-                        f"{DIVERGENCE_FACTOR:g}x its starting value {first_loss:.3g}"
+                        f"{DIVERGENCE_FACTOR:g}x its starting value {start_loss:.3g}"
                     )
                     break
         except KeyboardInterrupt:
@@ -155,6 +142,41 @@ def train(
         reason=reason,
         hyperparams=hp,
     )
+
+
+def run_epoch(
+    model: MLP,
+    optimizer,
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    lr: float,
+    l2: float,
+    rng: np.random.Generator,
+) -> tuple[float, int, int, float | None]:
+    """One pass over (x, y), reshuffled, in mini-batches.
+
+    Returns (summed loss, correct predictions, examples seen, the non-finite loss that stopped
+    the pass or None). A final batch of one is skipped when BatchNorm is on: its variance is 0.
+    """
+    order = rng.permutation(len(x))
+    skip_single = model.arch.batch_norm and model.arch.layers > 0
+    total, correct, seen = 0.0, 0, 0
+    for start in range(0, len(x), batch_size):
+        batch = order[start : start + batch_size]
+        if skip_single and len(batch) == 1:
+            continue
+        xb, yb = x[batch], y[batch]
+        loss, right = model.loss_and_grads(xb, yb, l2)
+        if not math.isfinite(loss):
+            return total, correct, seen, loss
+        if model.first_loss is None:
+            model.first_loss = loss
+        optimizer.step(model.params, model.grads, lr)
+        total += loss * len(xb)
+        correct += right
+        seen += len(xb)
+    return total, correct, seen, None
 
 
 def _final_metrics(model, status, curves, x_train, y_train, x_val, y_val, better, best_by):
