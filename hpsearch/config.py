@@ -35,7 +35,17 @@ METRICS = {
 }
 DIRECTIONS = ("maximize", "minimize")
 BACKENDS = ("loky", "threading", "sequential")
-DATA_SOURCES = ("spirals", "blobs")
+DATA_SOURCES = ("spirals", "blobs", "digits", "csv", "npz")
+# The data keys each source takes besides ``source``; any other is an error.
+DATA_KEYS = {
+    "spirals": ("classes", "samples", "noise", "val_fraction"),
+    "blobs": ("classes", "samples", "features", "noise", "val_fraction"),
+    "digits": ("val_fraction",),
+    "csv": ("path", "target", "val_path", "val_fraction"),
+    "npz": ("path", "val_path", "val_fraction"),
+}
+FILE_SUFFIXES = {".csv": "csv", ".npz": "npz"}  # a path's extension -> its source
+BLOBS_FEATURES = 2  # data.features when a blobs section leaves it out
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -43,11 +53,17 @@ _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 @dataclass(frozen=True)
 class DataConfig:
+    """The ``data`` section. A field is None when it does not apply to the source."""
+
     source: str = "spirals"
-    classes: int = 4
-    samples: int = 2000
-    noise: float = 0.2
-    val_fraction: float = 0.2
+    classes: int | None = 4  # spirals, blobs
+    samples: int | None = 2000  # spirals, blobs
+    features: int | None = None  # blobs only (BLOBS_FEATURES when not given)
+    noise: float | None = 0.2  # spirals, blobs
+    val_fraction: float | None = 0.2  # None when val_path gives the validation set
+    path: str | None = None  # csv, npz: as written; relative to the config file's directory
+    target: str | None = None  # csv: the label column
+    val_path: str | None = None  # csv, npz: a validation file in the same format
 
 
 @dataclass(frozen=True)
@@ -95,7 +111,7 @@ class Config:
         return {
             "name": self.name,
             "seed": self.seed,
-            "data": _fields(self.data),
+            "data": {k: v for k, v in _fields(self.data).items() if v is not None},
             "model": self.resolved_model(),
             "space": self.space.to_dict(),
             "search": _fields(self.search),
@@ -293,15 +309,50 @@ class _Parser:
         section = self.mapping(value, path, "data settings")
         self.known_keys(section, path, DataConfig.__dataclass_fields__)
         d = DataConfig()
-        source = self.one_of(section.get("source", d.source), (*path, "source"), DATA_SOURCES)
+        origin = ""
+        if "source" in section:
+            source = self.one_of(section["source"], (*path, "source"), DATA_SOURCES)
+        elif "path" in section:
+            source = self.source_of(self.file_path(section["path"], (*path, "path")))
+            origin = " (from the extension of data.path)"
+        else:
+            source = d.source
+        applies = DATA_KEYS[source]
+        for key in section:
+            if key != "source" and key not in applies:
+                raise self.fail(
+                    (*path, key),
+                    f"does not apply to source '{source}'{origin}; it takes {', '.join(applies)}",
+                )
+        val_path = None
+        if "val_path" in section:
+            val_path = self.file_path(section["val_path"], (*path, "val_path"))
+            if "val_fraction" in section:
+                raise self.fail(
+                    (*path, "val_fraction"),
+                    "does not apply when val_path is given: that file is the validation set",
+                )
+        fraction = None
+        if val_path is None:
+            where = (*path, "val_fraction")
+            fraction = float(self.number(section.get("val_fraction", d.val_fraction), where))
+            if not 0 < fraction < 1:
+                raise self.fail(where, f"must be between 0 and 1, got {fraction}")
+
+        if source in ("csv", "npz"):
+            return self.data_file(section, source, fraction, val_path)
+        if source == "digits":
+            return DataConfig(source, None, None, None, None, val_fraction=fraction)
+        assert fraction is not None  # generated sets never take a val_path
         classes = self.integer(section.get("classes", d.classes), (*path, "classes"), low=2)
         samples = self.integer(section.get("samples", d.samples), (*path, "samples"), low=10)
+        features = None
+        if source == "blobs":
+            where = (*path, "features")
+            features = self.integer(section.get("features", BLOBS_FEATURES), where, low=1)
         noise = self.number(section.get("noise", d.noise), (*path, "noise"))
         if noise < 0:
             raise self.fail((*path, "noise"), f"must be >= 0, got {noise}")
-        fraction = self.number(section.get("val_fraction", d.val_fraction), (*path, "val_fraction"))
-        if not 0 < fraction < 1:
-            raise self.fail((*path, "val_fraction"), f"must be between 0 and 1, got {fraction}")
         if samples * fraction < classes or samples * (1 - fraction) < classes:
             raise self.fail(
                 (*path, "samples"),
@@ -309,7 +360,58 @@ class _Parser:
                 f"{fraction} leave fewer examples than the {classes} classes in "
                 "one split; use more samples",
             )
-        return DataConfig(source, classes, samples, float(noise), float(fraction))
+        return DataConfig(source, classes, samples, features, float(noise), fraction)
+
+    def data_file(
+        self, section: Mapping, source: str, fraction: float | None, val_path: str | None
+    ) -> DataConfig:
+        path = ("data",)
+        if "path" not in section:
+            raise self.fail(
+                (*path, "path"),
+                f"required for source '{source}': the .{source} file, "
+                "relative to the config file's directory",
+            )
+        file = self.file_path(section["path"], (*path, "path"))
+        if val_path is not None:
+            other = FILE_SUFFIXES.get(Path(val_path).suffix.lower(), source)
+            if other != source:
+                raise self.fail(
+                    (*path, "val_path"),
+                    f"must be a .{source} file like data.path, got '{val_path}'",
+                )
+        target = None
+        if source == "csv":
+            if "target" not in section:
+                raise self.fail(
+                    (*path, "target"),
+                    "required for source 'csv': the name of the label column in the header row",
+                )
+            target = section["target"]
+            if not isinstance(target, str) or not target:
+                hint = "; quote it if the column is named so" if _is_number(target) else ""
+                raise self.fail(
+                    (*path, "target"), f"must be a column name, got {show(target)}{hint}"
+                )
+        return DataConfig(
+            source, None, None, None, None, fraction, path=file, target=target, val_path=val_path
+        )
+
+    def file_path(self, value: Any, path: tuple) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(path, f"must be a file path, got {show(value)}")
+        return value
+
+    def source_of(self, file: str) -> str:
+        suffix = Path(file).suffix.lower()
+        if suffix not in FILE_SUFFIXES:
+            raise self.fail(
+                ("data", "path"),
+                f"cannot tell the format of '{file}' from its extension; name a "
+                f"{' or '.join(FILE_SUFFIXES)} file, or set data.source to "
+                f"{' or '.join(FILE_SUFFIXES.values())}",
+            )
+        return FILE_SUFFIXES[suffix]
 
     def search(self, value: Any) -> SearchConfig:
         path = ("search",)

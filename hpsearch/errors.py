@@ -35,3 +35,22 @@ class ConfigError(UserError):
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         key = f"{self.key}: " if self.key else ""
         return f"{where}{key}{self.message}"
+
+
+class DataError(UserError):
+    """A problem in a dataset: a missing file, a bad cell, too few rows for the split.
+
+    Rendered as ``file:line: message``; parts that are unknown are left out.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        if not self.file:
+            return self.message
+        where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        return f"{where}{self.message}"

@@ -5,13 +5,14 @@ import textwrap
 
 import pytest
 
-from hpsearch.config import load_config
+from hpsearch.config import DataConfig, load_config
 from hpsearch.errors import ConfigError
 from hpsearch.yamlio import dump
 
 from .helpers import QUICKSTART, invoke
 
 LR = "  learning_rate: {scale: log, min: 1.0e-4, max: 1.0}\n"
+NONE = {"classes": None, "samples": None, "noise": None}  # keys only generated sets take
 
 # (name, yaml text, expected line, key path, message fragment)
 BAD = [
@@ -330,6 +331,120 @@ BAD = [
         "data.val_fraction",
         "between 0 and 1",
     ),
+    (
+        "data-unknown-key",
+        "data: {sorce: csv}\nspace:\n" + LR,
+        1,
+        "data.sorce",
+        "did you mean 'source'?",
+    ),
+    (
+        "data-noise-for-csv",
+        "data:\n  source: csv\n  path: d.csv\n  target: label\n  noise: 0.1\nspace:\n" + LR,
+        5,
+        "data.noise",
+        "does not apply to source 'csv'; it takes path, target, val_path, val_fraction",
+    ),
+    (
+        "data-noise-for-inferred-npz",
+        "data: {path: d.NPZ, noise: 0.1}\nspace:\n" + LR,
+        1,
+        "data.noise",
+        "does not apply to source 'npz' (from the extension of data.path)",
+    ),
+    (
+        "data-target-for-spirals",
+        "data: {target: label}\nspace:\n" + LR,
+        1,
+        "data.target",
+        "does not apply to source 'spirals'",
+    ),
+    (
+        "data-path-for-blobs",
+        "data:\n  source: blobs\n  path: d.csv\nspace:\n" + LR,
+        3,
+        "data.path",
+        "does not apply to source 'blobs'",
+    ),
+    (
+        "data-features-for-spirals",
+        "data: {features: 3}\nspace:\n" + LR,
+        1,
+        "data.features",
+        "does not apply to source 'spirals'",
+    ),
+    (
+        "data-classes-for-digits",
+        "data: {source: digits, classes: 3}\nspace:\n" + LR,
+        1,
+        "data.classes",
+        "does not apply to source 'digits'; it takes val_fraction",
+    ),
+    (
+        "data-path-extension",
+        "data:\n  path: d.txt\nspace:\n" + LR,
+        2,
+        "data.path",
+        "cannot tell the format of 'd.txt' from its extension; name a .csv or .npz file",
+    ),
+    (
+        "data-path-not-a-string",
+        "data: {source: npz, path: 3}\nspace:\n" + LR,
+        1,
+        "data.path",
+        "must be a file path, got 3",
+    ),
+    (
+        "data-csv-without-path",
+        "data: {source: csv, target: y}\nspace:\n" + LR,
+        1,
+        "data.path",
+        "required for source 'csv'",
+    ),
+    (
+        "data-csv-without-target",
+        "data: {path: d.csv}\nspace:\n" + LR,
+        1,
+        "data.target",
+        "required for source 'csv': the name of the label column",
+    ),
+    (
+        "data-target-number",
+        "data: {path: d.csv, target: 5}\nspace:\n" + LR,
+        1,
+        "data.target",
+        "must be a column name, got 5; quote it",
+    ),
+    (
+        "data-val-fraction-with-val-path",
+        "data: {path: a.npz, val_path: b.npz, val_fraction: 0.3}\nspace:\n" + LR,
+        1,
+        "data.val_fraction",
+        "does not apply when val_path is given",
+    ),
+    (
+        "data-val-path-other-format",
+        "data: {path: a.csv, target: y, val_path: b.npz}\nspace:\n" + LR,
+        1,
+        "data.val_path",
+        "must be a .csv file like data.path, got 'b.npz'",
+    ),
+    (
+        "data-features-zero",
+        "data: {source: blobs, features: 0}\nspace:\n" + LR,
+        1,
+        "data.features",
+        "must be >= 1, got 0",
+    ),
+    ("data-classes-one", "data: {classes: 1}\nspace:\n" + LR, 1, "data.classes", "must be >= 2"),
+    ("data-noise-negative", "data: {noise: -1}\nspace:\n" + LR, 1, "data.noise", "must be >= 0"),
+    (
+        "data-too-few-samples",
+        "data: {classes: 10, samples: 20}\nspace:\n" + LR,
+        1,
+        "data.samples",
+        "leave fewer examples than the 10 classes",
+    ),
     ("section-not-mapping", "search: 40\nspace:\n" + LR, 1, "search", "must be a mapping"),
     ("key-is-a-list", "space:\n  [a, b]: 1\n", 2, "space", "a key must be a plain name"),
 ]
@@ -436,3 +551,38 @@ def test_nan_is_never_silently_accepted(tmp_path):
     with pytest.raises(ConfigError, match="must be a finite number"):
         load_config(path)
     assert math.isnan(float("nan"))
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("{}", DataConfig()),
+        (
+            "{source: blobs}",
+            DataConfig("blobs", 4, 2000, 2, 0.2, 0.2),
+        ),
+        ("{source: digits, val_fraction: 0.3}", DataConfig("digits", val_fraction=0.3, **NONE)),
+        (
+            "{path: d.csv, target: y}",
+            DataConfig("csv", val_fraction=0.2, path="d.csv", target="y", **NONE),
+        ),
+        (
+            "{path: a.npz, val_path: ../b.npz}",
+            DataConfig("npz", val_fraction=None, path="a.npz", val_path="../b.npz", **NONE),
+        ),
+        (
+            "{source: csv, path: d.tsv.gz, target: y}",
+            DataConfig("csv", val_fraction=0.2, path="d.tsv.gz", target="y", **NONE),
+        ),
+    ],
+)
+def test_data_section_defaults_and_round_trip(tmp_path, data, expected):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"data: {data}\nspace:\n" + LR)
+    config = load_config(path)
+    assert config.data == expected
+    resolved = config.to_dict()["data"]
+    assert None not in resolved.values()
+    again = tmp_path / "resolved.yaml"
+    again.write_text(dump(config.to_dict()))
+    assert load_config(again).data == expected
