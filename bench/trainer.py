@@ -16,6 +16,7 @@ PyTorch is optional: without it its columns say so.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import time
@@ -61,8 +62,13 @@ def median_epoch_seconds(run_one_epoch, repeats: int) -> float:
 
 def numpy_epoch(x, y, hidden, batch):
     rng = np.random.default_rng(0)
-    model = MLP(Architecture(inputs=x.shape[1], classes=int(y.max()) + 1, layers=len(hidden),
-                             hidden_units=hidden[0]), rng, np.float32)
+    model = MLP(
+        Architecture(
+            inputs=x.shape[1], classes=int(y.max()) + 1, layers=len(hidden), hidden_units=hidden[0]
+        ),
+        rng,
+        np.float32,
+    )
     opt = Adam(model.params.size, np.float32, 0.9, 0.999, 1e-8)
     return lambda: run_epoch(model, opt, x, y, batch, 1e-3, 0.0, rng)
 
@@ -74,8 +80,11 @@ def torch_epoch(x, y, hidden, batch):
     torch.manual_seed(0)
     layers, width = [], x.shape[1]
     for units in hidden:
-        layers += [torch.nn.Linear(width, units, bias=False), torch.nn.BatchNorm1d(units),
-                   torch.nn.ReLU()]
+        layers += [
+            torch.nn.Linear(width, units, bias=False),
+            torch.nn.BatchNorm1d(units),
+            torch.nn.ReLU(),
+        ]
         width = units
     layers.append(torch.nn.Linear(width, int(y.max()) + 1))
     model = torch.nn.Sequential(*layers)
@@ -107,7 +116,9 @@ def blas_ceiling_epoch(x, y, hidden, batch):
     """Only the matrix products of each training step, with the trainer's shapes and dtype."""
     rng = np.random.default_rng(0)
     widths = [x.shape[1], *hidden, int(y.max()) + 1]
-    weights = [rng.standard_normal((a, b)).astype(np.float32) for a, b in zip(widths, widths[1:])]
+    weights = [
+        rng.standard_normal((a, b)).astype(np.float32) for a, b in itertools.pairwise(widths)
+    ]
     grads = [np.empty_like(w) for w in weights]
 
     def epoch():
@@ -135,16 +146,17 @@ def main() -> None:
     except ImportError:
         torch_version = None
 
-    print(f"numpy {np.__version__}, torch {torch_version or 'not installed'}, 1 BLAS thread, "
-          f"median of {args.repeats} epochs after a warm-up\n")
+    print(
+        f"numpy {np.__version__}, torch {torch_version or 'not installed'}, 1 BLAS thread, "
+        f"median of {args.repeats} epochs after a warm-up\n"
+    )
     x, y, name = digits_or_random()
     print(f"case 1: [64, 64] BatchNorm+ReLU, Adam, float32, on {name} ({len(x)} x {x.shape[1]})")
     print(f"{'batch':>6} {'hpsearch samples/s':>19} {'torch samples/s':>16} {'ratio':>7}  target")
     for batch in (32, 64, 256):
         ours = len(x) / median_epoch_seconds(numpy_epoch(x, y, [64, 64], batch), args.repeats)
         if torch_version:
-            theirs = len(x) / median_epoch_seconds(torch_epoch(x, y, [64, 64], batch),
-                                                   args.repeats)
+            theirs = len(x) / median_epoch_seconds(torch_epoch(x, y, [64, 64], batch), args.repeats)
             print(f"{batch:>6} {ours:>19,.0f} {theirs:>16,.0f} {ours / theirs:>6.2f}x  >= 2.5x")
         else:
             print(f"{batch:>6} {ours:>19,.0f} {'-':>16} {'-':>7}  (PyTorch not installed)")
@@ -159,8 +171,10 @@ def main() -> None:
     if torch_version:
         torch_s = median_epoch_seconds(torch_epoch(x, y, [256, 256], 1024), args.repeats)
         print(f"{'torch':>22} {len(x) / torch_s:>10,.0f} {torch_s * 1e3:>9.1f}")
-    print(f"\nhpsearch at {ceiling_s / ours_s:.0%} of the BLAS ceiling (target >= 80%)"
-          + (f"; {torch_s / ours_s:.2f}x PyTorch" if torch_version else ""))
+    print(
+        f"\nhpsearch at {ceiling_s / ours_s:.0%} of the BLAS ceiling (target >= 80%)"
+        + (f"; {torch_s / ours_s:.2f}x PyTorch" if torch_version else "")
+    )
 
 
 if __name__ == "__main__":

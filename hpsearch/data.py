@@ -107,16 +107,18 @@ def _per_class(classes: int, samples: int) -> list[int]:
 def make_spirals(
     classes: int, samples: int, noise: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """K interleaved spiral arms in 2-D (CS231n): arm k sweeps 4 radians from angle 4k.
+    """K interleaved spiral arms in 2-D, evenly spaced, each making one full turn.
 
-    For each point of arm k, r runs evenly from 0 to 1 and the angle from 4k to 4(k + 1), plus
-    ``noise`` times a standard normal; the point is (r sin θ, r cos θ). Returns x (samples, 2)
-    and y (samples,), in class order.
+    For each point of arm k, r runs evenly from 0 to 1 and the angle is 2πk/K + 2πr plus
+    ``noise`` times a standard normal (radians); the point is (r sin θ, r cos θ). Arms start
+    2π/K apart, so with 4 classes and noise 0.2 neighbouring arms are 4 noise-widths apart.
+    (CS231n's version starts arm k at angle 4k, which for 4 classes leaves two arms only
+    0.56 rad apart.) Returns x (samples, 2) and y (samples,), in class order.
     """
     xs, ys = [], []
     for k, n in enumerate(_per_class(classes, samples)):
         r = np.linspace(0.0, 1.0, n)
-        theta = np.linspace(4.0 * k, 4.0 * (k + 1), n) + noise * rng.standard_normal(n)
+        theta = 2.0 * np.pi * (k / classes + r) + noise * rng.standard_normal(n)
         xs.append(np.column_stack([r * np.sin(theta), r * np.cos(theta)]))
         ys.append(np.full(n, k, dtype=np.int64))
     return np.concatenate(xs), np.concatenate(ys)

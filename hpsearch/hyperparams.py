@@ -146,7 +146,7 @@ REGISTRY: dict[str, Hyperparam] = {
         Hyperparam(
             "batch_size",
             "int",
-            64,
+            128,
             "mini-batch size",
             Interval(1, 1_000_000),
             suggested_scale="log",

@@ -90,8 +90,11 @@ def test_spirals_shapes_balance_and_arms():
     assert y.dtype == np.int64 and np.bincount(y).tolist() == [34, 33, 33]
     assert np.all(np.hypot(x[:, 0], x[:, 1]) <= 1 + 1e-12)
     clean, _ = make_spirals(4, 40, 0.0, np.random.default_rng(0))
-    end = clean[9]  # arm 0's last point: r = 1, θ = 4
-    assert np.allclose(end, [np.sin(4.0), np.cos(4.0)])
+    end = clean[9]  # arm 0's last point: r = 1, θ = 2π (one full turn)
+    assert np.allclose(end, [0.0, 1.0])
+    start_of_arm_3 = clean[31]  # r = 1/9 along arm 3, which starts at 3/4 of a turn
+    theta = 2 * np.pi * (3 / 4 + 1 / 9)
+    assert np.allclose(start_of_arm_3, np.array([np.sin(theta), np.cos(theta)]) / 9)
     assert np.allclose(clean[10], 0.0)  # arm 1 starts at the centre
 
 

@@ -268,3 +268,41 @@ def test_report_is_called_every_epoch():
 def test_unknown_hyperparameter_is_refused():
     with pytest.raises(ValueError, match="learnig_rate"):
         train({"learnig_rate": 0.1}, toy_data(), seed=0)
+
+
+# -- learning on the built-in datasets ----------------------------------------------------------
+
+
+def spirals():
+    from hpsearch.config import DataConfig
+    from hpsearch.data import load_dataset
+
+    return load_dataset(DataConfig(), seed=0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_four_class_spirals_reach_95_percent_with_the_defaults(seed):
+    result = train({}, spirals(), seed=seed)
+    assert result.status == "ok"
+    assert result.metrics["val_accuracy"] >= 0.95, result.metrics
+
+
+def test_batchnorm_trains_at_a_learning_rate_where_plain_network_stalls():
+    data = spirals()
+    params = {"optimizer": "adam", "learning_rate": 0.5}
+    with_bn = train({**params, "batch_norm": True}, data, seed=0)
+    without = train({**params, "batch_norm": False}, data, seed=0)
+    assert with_bn.status == "ok" and with_bn.metrics["val_accuracy"] >= 0.8
+    assert without.status == "diverged" or without.metrics["val_accuracy"] <= 0.4
+
+
+def test_digits_reach_96_percent():
+    pytest.importorskip("sklearn")
+    from hpsearch.config import DataConfig
+    from hpsearch.data import load_dataset
+
+    data = load_dataset(
+        DataConfig(source="digits", classes=None, samples=None, noise=None, features=None), seed=0
+    )
+    result = train({}, data, seed=0)
+    assert result.metrics["val_accuracy"] >= 0.96, result.metrics
