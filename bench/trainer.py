@@ -50,14 +50,20 @@ def digits_or_random():
         return x, y, "random 1437x64"
 
 
-def median_epoch_seconds(run_one_epoch, repeats: int) -> float:
-    run_one_epoch()  # warm-up
-    times = []
+def median_epoch_seconds(contenders: dict, repeats: int) -> dict[str, float]:
+    """Median seconds per epoch of each contender, timed round-robin after one warm-up each.
+
+    Interleaving the contenders spreads any slowdown of the machine over all of them.
+    """
+    for run in contenders.values():
+        run()
+    times: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(repeats):
-        start = time.perf_counter()
-        run_one_epoch()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, run in contenders.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def numpy_epoch(x, y, hidden, batch):
@@ -154,27 +160,34 @@ def main() -> None:
     print(f"case 1: [64, 64] BatchNorm+ReLU, Adam, float32, on {name} ({len(x)} x {x.shape[1]})")
     print(f"{'batch':>6} {'hpsearch samples/s':>19} {'torch samples/s':>16} {'ratio':>7}  target")
     for batch in (32, 64, 256):
-        ours = len(x) / median_epoch_seconds(numpy_epoch(x, y, [64, 64], batch), args.repeats)
+        contenders = {"ours": numpy_epoch(x, y, [64, 64], batch)}
         if torch_version:
-            theirs = len(x) / median_epoch_seconds(torch_epoch(x, y, [64, 64], batch), args.repeats)
+            contenders["torch"] = torch_epoch(x, y, [64, 64], batch)
+        seconds = median_epoch_seconds(contenders, args.repeats)
+        ours = len(x) / seconds["ours"]
+        if torch_version:
+            theirs = len(x) / seconds["torch"]
             print(f"{batch:>6} {ours:>19,.0f} {theirs:>16,.0f} {ours / theirs:>6.2f}x  >= 2.5x")
         else:
             print(f"{batch:>6} {ours:>19,.0f} {'-':>16} {'-':>7}  (PyTorch not installed)")
 
     x, y = dataset(20_000, 100, 10)
     print("\ncase 2: [256, 256] BatchNorm+ReLU, Adam, float32, on 20,000 x 100, batch 1024")
-    ours_s = median_epoch_seconds(numpy_epoch(x, y, [256, 256], 1024), args.repeats)
-    ceiling_s = median_epoch_seconds(blas_ceiling_epoch(x, y, [256, 256], 1024), args.repeats)
-    print(f"{'':>22} {'samples/s':>10} {'epoch ms':>9}")
-    print(f"{'matmuls only (ceiling)':>22} {len(x) / ceiling_s:>10,.0f} {ceiling_s * 1e3:>9.1f}")
-    print(f"{'hpsearch':>22} {len(x) / ours_s:>10,.0f} {ours_s * 1e3:>9.1f}")
+    contenders = {
+        "matmuls only (ceiling)": blas_ceiling_epoch(x, y, [256, 256], 1024),
+        "hpsearch": numpy_epoch(x, y, [256, 256], 1024),
+    }
     if torch_version:
-        torch_s = median_epoch_seconds(torch_epoch(x, y, [256, 256], 1024), args.repeats)
-        print(f"{'torch':>22} {len(x) / torch_s:>10,.0f} {torch_s * 1e3:>9.1f}")
-    print(
-        f"\nhpsearch at {ceiling_s / ours_s:.0%} of the BLAS ceiling (target >= 80%)"
-        + (f"; {torch_s / ours_s:.2f}x PyTorch" if torch_version else "")
-    )
+        contenders["torch"] = torch_epoch(x, y, [256, 256], 1024)
+    seconds = median_epoch_seconds(contenders, args.repeats)
+    print(f"{'':>22} {'samples/s':>10} {'epoch ms':>9}")
+    for name, s in seconds.items():
+        print(f"{name:>22} {len(x) / s:>10,.0f} {s * 1e3:>9.1f}")
+    ours, ceiling = seconds["hpsearch"], seconds["matmuls only (ceiling)"]
+    line = f"\nhpsearch at {ceiling / ours:.0%} of the BLAS ceiling (target >= 80%)"
+    if torch_version:
+        line += f"; {seconds['torch'] / ours:.2f}x PyTorch"
+    print(line)
 
 
 if __name__ == "__main__":

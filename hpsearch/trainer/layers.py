@@ -125,12 +125,21 @@ class BatchNorm(Layer):
             return (z - self.running_mean) * scale + beta
         n = len(z)
         mean = _column_sums(z) * (1.0 / n)
-        z -= mean  # z is the previous layer's scratch output: centre it in place
-        var = np.einsum("ij,ij->j", z, z) * (1.0 / n)
-        self.centred = z  # (batch, units)
+        # One pass for σ² = E[z²] − μ², unless that loses too many digits (|μ| ≫ σ): then
+        # centre z and take the two-pass variance.
+        mean_square = np.einsum("ij,ij->j", z, z) * (1.0 / n)
+        var = mean_square - mean * mean
+        if np.any(var < 1e-3 * mean_square):
+            z -= mean  # z is the previous layer's scratch output
+            var = np.einsum("ij,ij->j", z, z) * (1.0 / n)
+            self.shift = np.zeros_like(mean)
+        else:
+            self.shift = mean  # z stays uncentred: x̂ = (z − shift)/σ
+        self.z = z  # (batch, units)
         self.inv_std = 1.0 / np.sqrt(var + self.epsilon)
-        out = np.multiply(z, self.inv_std * gamma, out=self.buffer("out", z.shape, z.dtype))
-        out += beta
+        scale = self.inv_std * gamma
+        out = np.multiply(z, scale, out=self.buffer("out", z.shape, z.dtype))
+        out += beta - self.shift * scale
         m = self.momentum
         self.running_mean *= m
         self.running_mean += (1.0 - m) * mean
@@ -141,20 +150,24 @@ class BatchNorm(Layer):
     @property
     def x_hat(self) -> np.ndarray:
         """The normalised input (z − μ)/√(σ² + ε) of the last training step."""
-        return self.centred * self.inv_std
+        return (self.z - self.shift) * self.inv_std
 
     def backward(self, grad):
         n = len(grad)
-        centred, inv_std = self.centred, self.inv_std
+        z, shift, inv_std = self.z, self.shift, self.inv_std
         d_beta = _column_sums(grad, out=self.g["beta"])
-        d_gamma = np.multiply(np.einsum("ij,ij->j", grad, centred), inv_std, out=self.g["gamma"])
-        # dz = γ/(N·σ)·(N·g − Σg − x̂·Σ(g·x̂)), with x̂ = centred/σ, as three per-unit factors:
+        # Σ g·x̂ = (Σ g·z − shift·Σ g)/σ
+        d_gamma = np.einsum("ij,ij->j", grad, z)
+        d_gamma -= shift * d_beta
+        d_gamma *= inv_std
+        self.g["gamma"][...] = d_gamma
+        # dz = γ/(N·σ)·(N·g − Σg − x̂·Σ(g·x̂)) = k_grad·g − k_z·z − k_const, per unit:
         k_grad = self.p["gamma"] * inv_std
-        k_const = k_grad * d_beta * (1.0 / n)
-        k_centred = k_grad * inv_std * d_gamma * (1.0 / n)
-        centred *= k_centred
+        k_z = k_grad * inv_std * d_gamma * (1.0 / n)
+        k_const = k_grad * d_beta * (1.0 / n) - shift * k_z
+        z *= k_z
         grad *= k_grad
-        grad -= centred
+        grad -= z
         grad -= k_const
         return grad
 

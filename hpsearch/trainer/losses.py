@@ -24,7 +24,7 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.nda
     (softmax(z) − one_hot(y)) / batch. ``logits`` is overwritten (shifted by its row maxima).
     """
     n, classes = logits.shape
-    rows = np.arange(n)
+    rows = _arange(n)
     predicted = logits.argmax(axis=1)
     correct = int(np.count_nonzero(predicted == labels))
     # log-sum-exp: shift each row by its maximum (found through argmax: a row-wise max over a
@@ -32,8 +32,18 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.nda
     logits -= logits[rows, predicted][:, None]
     probs = np.exp(logits)
     totals = probs @ np.ones(classes, dtype=probs.dtype)  # (batch,), each in [1, classes]
-    loss = float(np.mean(np.log(totals) - logits[rows, labels]))
+    loss = (float(np.log(totals).sum()) - float(logits[rows, labels].sum())) / n
     probs *= (1.0 / totals)[:, None]
     probs[rows, labels] -= 1.0
     probs *= 1.0 / n
     return loss, probs, correct
+
+
+_ARANGE = np.arange(1 << 12)
+
+
+def _arange(n: int) -> np.ndarray:
+    global _ARANGE
+    if n > len(_ARANGE):
+        _ARANGE = np.arange(n)
+    return _ARANGE[:n]
