@@ -64,19 +64,26 @@ def _root(
 
 @app.command()
 def validate(config: ConfigArg) -> None:
-    """Check a config file and show its search space: scale, range, 10/50/90 % quantiles."""
+    """Check a config file and its data; show the search space: scale, range, quantiles."""
     from hpsearch.config import load_config
+    from hpsearch.data import load_dataset
     from hpsearch.report import space_table
 
     with _user_errors():
         cfg = load_config(config)
+        data = load_dataset(cfg.data, cfg.seed, cfg.base_dir)
     console = _console()
     console.print(space_table(cfg))
     fixed = ", ".join(f"{k}={v}" for k, v in cfg.model.items()) or "trainer defaults"
     console.print(f"fixed: {fixed}", soft_wrap=True)
     console.print(
         f"search: {cfg.search.trials} trials, {cfg.search.direction} {cfg.search.metric}, "
-        f"seed {cfg.seed}; data: {cfg.data.source}",
+        f"seed {cfg.seed}",
+        soft_wrap=True,
+    )
+    console.print(
+        f"data: {data.name}, {len(data.x_train)} training / {len(data.x_val)} validation "
+        f"examples, {data.features} features, {data.classes} classes",
         soft_wrap=True,
     )
     console.print(f"[green]{config} is valid[/green]", soft_wrap=True)

@@ -100,6 +100,11 @@ class Config:
     run: RunConfig
     source: str | None = field(default=None, compare=False)  # file it was read from
 
+    @property
+    def base_dir(self) -> Path:
+        """The config file's directory: relative data paths are read from here."""
+        return Path(self.source).parent if self.source else Path(".")
+
     def resolved_model(self) -> dict[str, Any]:
         """Fixed settings with every unsearched registry default filled in."""
         fixed = {n: h.default for n, h in REGISTRY.items() if n not in self.space}

@@ -92,3 +92,24 @@ def test_example_configs_validate():
     for path in configs:
         result = invoke("validate", str(path))
         assert result.exit_code == 0, (path, result.stderr)
+
+
+def test_validate_checks_the_data_too(tmp_path):
+    path = tmp_path / "csv.yaml"
+    path.write_text(
+        "data: {path: missing.csv, target: label}\n"
+        "space:\n  learning_rate: {scale: log, min: 1.0e-4, max: 1.0}\n"
+    )
+    result = invoke("validate", str(path))
+    assert result.exit_code == 2
+    assert "missing.csv" in result.stderr and "not found" in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_validate_reports_the_dataset(tmp_path):
+    path = tmp_path / "quickstart.yaml"
+    path.write_text(QUICKSTART)
+    result = invoke("validate", str(path))
+    assert "data: spirals, 1600 training / 400 validation examples, 2 features, 4 classes" in (
+        result.stdout
+    )

@@ -40,7 +40,14 @@ def toy_data(n=256, classes=3, features=4, seed=0):
         ("relu", True, 0),
     ],
 )
-def test_every_gradient_matches_central_differences(activation, batch_norm, layers):
+@pytest.mark.parametrize("one_pass", [False, True], ids=["two-pass-variance", "one-pass-variance"])
+def test_every_gradient_matches_central_differences(
+    activation, batch_norm, layers, one_pass, monkeypatch
+):
+    from hpsearch.trainer import layers as layers_module
+
+    # Small batches use the two-pass variance; large ones the one-pass form. Check both.
+    monkeypatch.setattr(layers_module, "_ONE_PASS_SIZE", 0 if one_pass else 1 << 30)
     rng = np.random.default_rng(1)
     arch = Architecture(
         inputs=3,
@@ -101,14 +108,20 @@ def test_softmax_and_loss_stay_finite_for_huge_logits():
 # -- Batch Normalization ----------------------------------------------------------------------
 
 
-def test_batchnorm_normalises_each_unit_in_training_mode():
+@pytest.mark.parametrize("one_pass", [False, True])
+@pytest.mark.parametrize("offset", [0.0, 1e4])  # 1e4: |μ| ≫ σ forces the two-pass fallback
+def test_batchnorm_normalises_each_unit_in_training_mode(one_pass, offset, monkeypatch):
+    from hpsearch.trainer import layers as layers_module
+
+    monkeypatch.setattr(layers_module, "_ONE_PASS_SIZE", 0 if one_pass else 1 << 30)
     rng = np.random.default_rng(0)
-    model = MLP(Architecture(inputs=6, classes=3, layers=1, hidden_units=8), rng, np.float64)
-    x = rng.normal(5, 3, (128, 6))
+    model = MLP(Architecture(inputs=6, classes=3, layers=1, hidden_units=8), rng, np.float32)
+    x = rng.normal(5 + offset, 3, (128, 6)).astype(np.float32)
     model.forward(x, training=True)
     bn = model.layers[1]
-    assert np.allclose(bn.x_hat.mean(axis=0), 0, atol=1e-10)
-    assert np.allclose(bn.x_hat.var(axis=0), 1, atol=1e-3)
+    assert (bn.shift is not None) == (one_pass and offset == 0.0)
+    assert np.allclose(bn.x_hat.mean(axis=0), 0, atol=1e-3)
+    assert np.allclose(bn.x_hat.var(axis=0), 1, atol=2e-3)
     assert bn.running_mean.shape == (8,) and "running_mean" not in bn.p
 
 

@@ -97,6 +97,11 @@ class Linear(Layer):
         return np.matmul(grad, w.T, out=self.buffer("dx", (len(grad), w.shape[0]), w.dtype))
 
 
+# From this many elements on, BatchNorm computes σ² in one pass (see BatchNorm.forward); below
+# it the extra small-array calls cost more than the pass they save.
+_ONE_PASS_SIZE = 1 << 16
+
+
 class BatchNorm(Layer):
     """z̃ = γ·(z − μ)/√(σ² + ε) + β over the mini-batch; running statistics for evaluation.
 
@@ -125,21 +130,22 @@ class BatchNorm(Layer):
             return (z - self.running_mean) * scale + beta
         n = len(z)
         mean = _column_sums(z) * (1.0 / n)
-        # One pass for σ² = E[z²] − μ², unless that loses too many digits (|μ| ≫ σ): then
-        # centre z and take the two-pass variance.
-        mean_square = np.einsum("ij,ij->j", z, z) * (1.0 / n)
-        var = mean_square - mean * mean
-        if np.any(var < 1e-3 * mean_square):
+        self.shift = None  # set when z is left uncentred: x̂ = (z − shift)/σ
+        if z.size >= _ONE_PASS_SIZE:
+            # Large batches: σ² = E[z²] − μ² saves a pass over z, unless that loses too many
+            # digits (|μ| ≫ σ), in which case centre z and take the two-pass variance.
+            mean_square = np.einsum("ij,ij->j", z, z) * (1.0 / n)
+            var = mean_square - mean * mean
+            if not np.any(var < 1e-3 * mean_square):
+                self.shift = mean
+        if self.shift is None:
             z -= mean  # z is the previous layer's scratch output
             var = np.einsum("ij,ij->j", z, z) * (1.0 / n)
-            self.shift = np.zeros_like(mean)
-        else:
-            self.shift = mean  # z stays uncentred: x̂ = (z − shift)/σ
         self.z = z  # (batch, units)
         self.inv_std = 1.0 / np.sqrt(var + self.epsilon)
         scale = self.inv_std * gamma
         out = np.multiply(z, scale, out=self.buffer("out", z.shape, z.dtype))
-        out += beta - self.shift * scale
+        out += beta if self.shift is None else beta - self.shift * scale
         m = self.momentum
         self.running_mean *= m
         self.running_mean += (1.0 - m) * mean
@@ -150,7 +156,8 @@ class BatchNorm(Layer):
     @property
     def x_hat(self) -> np.ndarray:
         """The normalised input (z − μ)/√(σ² + ε) of the last training step."""
-        return (self.z - self.shift) * self.inv_std
+        centred = self.z if self.shift is None else self.z - self.shift
+        return centred * self.inv_std
 
     def backward(self, grad):
         n = len(grad)
@@ -158,13 +165,15 @@ class BatchNorm(Layer):
         d_beta = _column_sums(grad, out=self.g["beta"])
         # Σ g·x̂ = (Σ g·z − shift·Σ g)/σ
         d_gamma = np.einsum("ij,ij->j", grad, z)
-        d_gamma -= shift * d_beta
-        d_gamma *= inv_std
-        self.g["gamma"][...] = d_gamma
+        if shift is not None:
+            d_gamma -= shift * d_beta
+        d_gamma = np.multiply(d_gamma, inv_std, out=self.g["gamma"])
         # dz = γ/(N·σ)·(N·g − Σg − x̂·Σ(g·x̂)) = k_grad·g − k_z·z − k_const, per unit:
         k_grad = self.p["gamma"] * inv_std
         k_z = k_grad * inv_std * d_gamma * (1.0 / n)
-        k_const = k_grad * d_beta * (1.0 / n) - shift * k_z
+        k_const = k_grad * d_beta * (1.0 / n)
+        if shift is not None:
+            k_const -= shift * k_z
         z *= k_z
         grad *= k_grad
         grad -= z
