@@ -140,3 +140,205 @@ def params() -> None:
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="hpsearch")
+
+
+# -- run / resume ------------------------------------------------------------------------------
+
+RunsDirOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--runs-dir", help="Where runs live (default: run.runs_dir, 'runs')."),
+]
+
+
+def _jobs(value: Optional[int]) -> Optional[int]:  # noqa: UP045
+    if value is not None and value != -1 and value < 1:
+        raise typer.BadParameter(f"must be -1 (every core) or a positive integer, got {value}")
+    return value
+
+
+JobsOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--jobs", "-j", callback=_jobs, help="Parallel trials; -1 = every core."),
+]
+BackendOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--backend", help="loky (processes), threading or sequential (in-process)."),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")]
+FailUnderOpt = Annotated[
+    Optional[float],  # noqa: UP045
+    typer.Option("--fail-under", help="Exit 1 if the best metric is worse than this."),
+]
+
+
+def _check_backend(backend: Optional[str]) -> None:  # noqa: UP045
+    from hpsearch.config import BACKENDS, suggest
+
+    if backend is not None and backend not in BACKENDS:
+        raise typer.BadParameter(
+            f"unknown backend '{backend}'{suggest(backend, BACKENDS)}", param_hint="--backend"
+        )
+
+
+@app.command()
+def run(
+    config: ConfigArg,
+    trials: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--trials", "-n", min=1, help="Number of trials (default: search.trials)."),
+    ] = None,
+    jobs: JobsOpt = None,
+    seed: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--seed", min=0, help="Override the config's seed."),
+    ] = None,
+    name: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--name", help="Name of the run (default: the config's name)."),
+    ] = None,
+    runs_dir: RunsDirOpt = None,
+    backend: BackendOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    fail_under: FailUnderOpt = None,
+) -> None:
+    """Sample random trials and train them in parallel; write ranked results to runs/."""
+    import dataclasses
+
+    from hpsearch.config import load_config, parse_override_name
+    from hpsearch.search import start_search
+
+    _check_backend(backend)
+    with _user_errors():
+        cfg = load_config(config)
+        run_cfg = dataclasses.replace(
+            cfg.run,
+            jobs=jobs if jobs is not None else cfg.run.jobs,
+            backend=backend or cfg.run.backend,
+            runs_dir=str(runs_dir) if runs_dir is not None else cfg.run.runs_dir,
+        )
+        cfg = dataclasses.replace(
+            cfg,
+            name=parse_override_name(name) if name is not None else cfg.name,
+            seed=seed if seed is not None else cfg.seed,
+            search=dataclasses.replace(cfg.search, trials=trials or cfg.search.trials),
+            run=run_cfg,
+        )
+        search = start_search(cfg)
+    _drive(search, as_json=as_json, quiet=quiet, fail_under=fail_under)
+
+
+@app.command()
+def resume(
+    run_ref: Annotated[
+        str, typer.Argument(metavar="RUN", help="Run directory, run id, or 'latest'.")
+    ],
+    runs_dir: RunsDirOpt = None,
+    jobs: JobsOpt = None,
+    backend: BackendOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    fail_under: FailUnderOpt = None,
+) -> None:
+    """Finish an interrupted run: only its missing trials, with the same seeds."""
+    from hpsearch.search import resume_search
+    from hpsearch.store import resolve_run
+
+    _check_backend(backend)
+    with _user_errors():
+        store = resolve_run(run_ref, runs_dir or "runs")
+        resumed = resume_search(store)
+    if resumed.torn is not None:
+        typer.echo(
+            f"warning: {store.path / 'trials.jsonl'}: its last line was cut off (the "
+            "process was killed while writing it); set aside in trials.jsonl.torn and "
+            "that trial runs again",
+            err=True,
+        )
+    _drive(
+        resumed.search,
+        as_json=as_json,
+        quiet=quiet,
+        fail_under=fail_under,
+        jobs=jobs,
+        backend=backend,
+    )
+
+
+def _drive(
+    search,
+    *,
+    as_json: bool,
+    quiet: bool,
+    fail_under: float | None,
+    jobs: int | None = None,
+    backend: str | None = None,
+) -> None:
+    """Run a search under the display; write the results; exit with the documented code."""
+    import signal
+
+    from hpsearch.display import SearchDisplay, choose_mode, final_report
+    from hpsearch.runner import shutdown_workers
+
+    console = _console(stderr=as_json)
+    mode = choose_mode(console, quiet)
+    config = search.config
+    total = config.search.trials
+    if mode != "quiet":
+        console.print(
+            f"run {search.store.run_id}: {len(search.missing)} of {total} trials to "
+            f"go, {config.search.direction} {config.search.metric}",
+            soft_wrap=True,
+            highlight=False,
+        )
+
+    def on_sigterm(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    status = "complete"
+    try:
+        with SearchDisplay(console, config, mode, total, done=len(search.records)) as display:
+            for record in search.run(jobs=jobs, backend=backend):
+                display.update(record, search.ranked())
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        shutdown_workers()
+        summary = search.finish(status)
+        signal.signal(signal.SIGTERM, previous)
+    ranked = search.ranked()
+    if as_json:
+        doc = {
+            "run_dir": str(search.store.path),
+            **{k: v for k, v in summary.items() if k != "config"},
+        }
+        sys.stdout.write(json.dumps(doc) + "\n")
+    final_report(console, config, summary, ranked, search.store.path)
+    if status == "interrupted":
+        console.print(
+            f"interrupted after {len(search.records)} of {total} trials; resume "
+            f"with: hpsearch resume {search.store.path}",
+            soft_wrap=True,
+            highlight=False,
+        )
+        raise typer.Exit(130)
+    raise typer.Exit(_exit_code(summary, config, fail_under, console))
+
+
+def _exit_code(summary, config, fail_under, console) -> int:
+    best = summary.get("best")
+    if best is None:
+        console.print("every trial failed", highlight=False)
+        return 1
+    if fail_under is not None:
+        value = best["value"]
+        worse = value < fail_under if config.search.direction == "maximize" else value > fail_under
+        if worse:
+            console.print(
+                f"best {config.search.metric} {value:.4f} misses --fail-under {fail_under}",
+                highlight=False,
+            )
+            return 1
+    return 0

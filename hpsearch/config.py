@@ -86,6 +86,7 @@ class RunConfig:
     jobs: int = -1  # -1: every core
     backend: str = "loky"
     runs_dir: str = "runs"  # relative paths are relative to the working directory
+    trial_timeout: float | None = None  # seconds one trial may take before it is `timeout`
 
 
 @dataclass(frozen=True)
@@ -111,12 +112,21 @@ class Config:
         fixed.update(self.model)
         return fixed
 
-    def to_dict(self) -> dict[str, Any]:
-        """The resolved config as plain data; loading it back gives an equal Config."""
+    def to_dict(self, absolute_paths: bool = False) -> dict[str, Any]:
+        """The resolved config as plain data; loading it back gives an equal Config.
+
+        With ``absolute_paths``, data files are named by absolute path, so the copy can live
+        in another directory (a run's ``config.yaml``).
+        """
+        data = {k: v for k, v in _fields(self.data).items() if v is not None}
+        if absolute_paths:
+            for key in ("path", "val_path"):
+                if key in data:
+                    data[key] = str((self.base_dir / data[key]).resolve())
         return {
             "name": self.name,
             "seed": self.seed,
-            "data": {k: v for k, v in _fields(self.data).items() if v is not None},
+            "data": data,
             "model": self.resolved_model(),
             "space": self.space.to_dict(),
             "search": _fields(self.search),
@@ -466,7 +476,13 @@ class _Parser:
         runs_dir = section.get("runs_dir", r.runs_dir)
         if not isinstance(runs_dir, str) or not runs_dir.strip():
             raise self.fail((*path, "runs_dir"), f"must be a directory path, got {show(runs_dir)}")
-        return RunConfig(jobs, backend, runs_dir)
+        timeout = section.get("trial_timeout")
+        if timeout is not None:
+            timeout = self.number(timeout, (*path, "trial_timeout"))
+            if timeout <= 0:
+                raise self.fail((*path, "trial_timeout"), f"must be > 0 seconds, got {timeout}")
+            timeout = float(timeout)
+        return RunConfig(jobs, backend, runs_dir, timeout)
 
     # -- hyperparameters ----------------------------------------------------------------------
 
@@ -513,12 +529,6 @@ class _Parser:
     def space(self, value: Any) -> Space:
         path = ("space",)
         section = self.mapping(value, path, "hyperparameters to search")
-        if not section:
-            raise self.fail(
-                path,
-                "must name at least one hyperparameter to search, e.g. "
-                "learning_rate: {scale: log, min: 1.0e-4, max: 1.0}",
-            )
         return Space(tuple(self.param(name, entry) for name, entry in section.items()))
 
     def param(self, name: str, entry: Any) -> Param:
@@ -640,6 +650,17 @@ class _Parser:
         if not integer:
             low, high = float(low), float(high)
         return NumericParam(h.name, scale, low, high, integer)
+
+
+def parse_override_name(name: str) -> str:
+    """A run name given on the command line (``--name``), checked like ``name:``."""
+    if not _NAME.match(name):
+        raise ConfigError(
+            "must be 1-64 letters, digits, '.', '_' or '-', starting with a "
+            f"letter or digit, got '{name}'",
+            key="--name",
+        )
+    return name
 
 
 def _safe_name(stem: str) -> str:

@@ -30,7 +30,8 @@ BAD = [
         "did you mean 'trials'?",
     ),
     ("missing-space", "seed: 1\n", 1, None, "missing section 'space'"),
-    ("empty-space", "space: {}\n", 1, "space", "at least one hyperparameter"),
+    ("trial-timeout", "run: {trial_timeout: 0}\nspace:\n" + LR, 1, "run.trial_timeout",
+     "must be > 0 seconds"),
     (
         "duplicate-key",
         "space:\n" + LR + LR,

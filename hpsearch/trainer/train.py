@@ -55,15 +55,18 @@ def train(
     report: Report | None = None,
     best_by: str = "val_accuracy",
     interruptible: bool = False,
+    timeout: float | None = None,
 ) -> TrainResult:
     """Train one network with ``params`` (missing ones take their defaults) on ``data``.
 
     Every random draw (initialisation, shuffling) comes from ``seed``. Never raises for a run
     that blows up: a non-finite loss, or an epoch's loss over 10× the first mini-batch's, ends
     the run with status ``diverged``. With ``interruptible``, Ctrl-C ends it with status
-    ``interrupted`` and what was learned so far.
+    ``interrupted`` and what was learned so far. After ``timeout`` seconds the run stops
+    with status ``timeout`` (checked between mini-batches).
     """
     started = time.perf_counter()
+    deadline = None if timeout is None else started + timeout
     hp = resolve_hyperparams(params)
     rng = np.random.default_rng(seed)
     dtype = np.dtype(hp["dtype"])
@@ -97,8 +100,12 @@ def train(
             for epoch in range(int(hp["epochs"])):
                 lr = decayed_learning_rate(float(hp["learning_rate"]), float(hp["lr_decay"]), epoch)
                 total, correct, seen, bad = run_epoch(
-                    model, optimizer, x_train, y_train, batch_size, lr, l2, rng
+                    model, optimizer, x_train, y_train, batch_size, lr, l2, rng, deadline
                 )
+                if bad == "timeout":
+                    status = "timeout"
+                    reason = f"took longer than {timeout:g} s (stopped in epoch {epoch + 1})"
+                    break
                 if bad is not None:
                     status, reason = "diverged", f"loss became {bad} in epoch {epoch + 1}"
                     break
@@ -153,11 +160,13 @@ def run_epoch(
     lr: float,
     l2: float,
     rng: np.random.Generator,
-) -> tuple[float, int, int, float | None]:
+    deadline: float | None = None,
+) -> tuple[float, int, int, float | str | None]:
     """One pass over (x, y), reshuffled, in mini-batches.
 
-    Returns (summed loss, correct predictions, examples seen, the non-finite loss that stopped
-    the pass or None). A final batch of one is skipped when BatchNorm is on: its variance is 0.
+    Returns (summed loss, correct predictions, examples seen, what stopped the pass early:
+    the non-finite loss, ``"timeout"`` once ``deadline`` (a ``perf_counter`` time) has passed,
+    or None). A final batch of one is skipped when BatchNorm is on: its variance is 0.
     """
     order = rng.permutation(len(x))
     skip_single = model.arch.batch_norm and model.arch.layers > 0
@@ -166,6 +175,8 @@ def run_epoch(
         batch = order[start : start + batch_size]
         if skip_single and len(batch) == 1:
             continue
+        if deadline is not None and time.perf_counter() > deadline:
+            return total, correct, seen, "timeout"
         xb, yb = x[batch], y[batch]
         loss, right = model.loss_and_grads(xb, yb, l2)
         if not math.isfinite(loss):
@@ -181,7 +192,7 @@ def run_epoch(
 
 def _final_metrics(model, status, curves, x_train, y_train, x_val, y_val, better, best_by):
     metrics: dict[str, float] = {}
-    if status != "diverged" and curves["epoch"]:
+    if status in ("ok", "interrupted") and curves["epoch"]:
         with np.errstate(all="ignore"):
             metrics["train_loss"], metrics["train_accuracy"] = model.evaluate(x_train, y_train)
             metrics["val_loss"], metrics["val_accuracy"] = model.evaluate(x_val, y_val)

@@ -1,0 +1,169 @@
+"""Showing a search as it runs: a live rich display in a terminal, plain lines otherwise.
+
+The mode is chosen once: ``live`` on a terminal, ``plain`` (one line per finished trial) when
+the output is not a terminal or ``CI`` is set, ``quiet`` for nothing but the final summary.
+The core never imports this module; it only wraps the stream of records.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from hpsearch.config import Config
+
+
+def choose_mode(console: Console, quiet: bool) -> str:
+    if quiet:
+        return "quiet"
+    if os.environ.get("CI") or not console.is_terminal:
+        return "plain"
+    return "live"
+
+
+def format_params(config: Config, params: Mapping[str, Any]) -> str:
+    return " ".join(
+        f"{p.name}={p.format(params[p.name])}" for p in config.space if p.name in params
+    )
+
+
+def format_value(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def top_table(config: Config, ranked: Sequence[Mapping[str, Any]], limit: int, title: str) -> Table:
+    metric = config.search.metric
+    table = Table(title=title, title_justify="left", box=None, header_style="bold", pad_edge=False)
+    table.add_column("rank", justify="right")
+    table.add_column("trial", justify="right")
+    table.add_column(metric, justify="right")
+    for p in config.space:
+        table.add_column(p.name, justify="right", no_wrap=True, min_width=min(len(p.name), 14))
+    table.add_column("status")
+    for position, r in enumerate(ranked[:limit], start=1):
+        cells = [p.format(r["params"][p.name]) for p in config.space]
+        table.add_row(
+            str(position),
+            str(r["trial"]),
+            format_value(r.get("metrics", {}).get(metric)),
+            *cells,
+            r["status"],
+        )
+    return table
+
+
+class SearchDisplay:
+    """Progress of one search on ``console`` in the chosen mode."""
+
+    def __init__(self, console: Console, config: Config, mode: str, total: int, done: int = 0):
+        self.console, self.config, self.mode = console, config, mode
+        self.total, self.done = total, done
+        self.started = time.perf_counter()
+        self.live: Live | None = None
+        self.progress: Progress | None = None
+
+    def __enter__(self) -> SearchDisplay:
+        if self.mode == "live":
+            self.progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=self.console,
+            )
+            self.task = self.progress.add_task("trials", total=self.total, completed=self.done)
+            self.live = Live(
+                self.progress, console=self.console, refresh_per_second=8, transient=True
+            )
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+            self.live = None
+
+    def update(self, record: Mapping[str, Any], ranked: Sequence[Mapping[str, Any]]) -> None:
+        self.done += 1
+        metric = self.config.search.metric
+        best = ranked[0] if ranked and ranked[0]["status"] == "ok" else None
+        if self.mode == "plain":
+            value = record.get("metrics", {}).get(metric)
+            line = (
+                f"[{self.done}/{self.total}] trial {record['trial']} {record['status']} "
+                f"{metric}={format_value(value)} {format_params(self.config, record['params'])}"
+            )
+            if record.get("error"):
+                line += f" ({record['error']})"
+            if best is not None:
+                line += (
+                    f" | best {format_value(best['metrics'].get(metric))} (trial {best['trial']})"
+                )
+            self.console.print(line, soft_wrap=True, highlight=False, markup=False)
+        elif self.mode == "live" and self.progress is not None and self.live is not None:
+            self.progress.update(self.task, completed=self.done)
+            parts: list[Any] = [self.progress]
+            if best is not None:
+                parts.append(
+                    f"best {metric} [bold]{format_value(best['metrics'].get(metric))}"
+                    f"[/bold] (trial {best['trial']}): "
+                    f"{format_params(self.config, best['params'])}"
+                )
+                parts.append(top_table(self.config, ranked, 5, "top 5 so far"))
+            self.live.update(Group(*parts))
+
+
+def final_report(
+    console: Console,
+    config: Config,
+    summary: Mapping[str, Any],
+    ranked: Sequence[Mapping[str, Any]],
+    run_dir: Path,
+    top: int = 10,
+) -> None:
+    counts = summary.get("counts", {})
+    done = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    console.print(
+        top_table(
+            config, ranked, top, f"top {min(top, len(ranked))} of {len(ranked)} trials ({done})"
+        )
+    )
+    best = summary.get("best")
+    if best:
+        console.print(
+            f"best {config.search.metric} = {format_value(best['value'])} "
+            f"(trial {best['trial']}): {format_params(config, best['params'])}",
+            soft_wrap=True,
+            highlight=False,
+        )
+        console.print(f"best config: {run_dir / 'best.yaml'}", soft_wrap=True, highlight=False)
+    failures = [r for r in ranked if r["status"] in ("failed", "timeout") and r.get("error")]
+    reasons: dict[str, int] = {}
+    for r in failures:
+        reasons[r["error"]] = reasons.get(r["error"], 0) + 1
+    for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:5]:
+        console.print(
+            f"{n} trial(s) failed: {reason}", soft_wrap=True, highlight=False, markup=False
+        )
+    console.print(
+        f"run: {run_dir} ({summary.get('status')}, {summary.get('wall_time', 0):.1f} s)",
+        soft_wrap=True,
+        highlight=False,
+    )

@@ -1,0 +1,140 @@
+"""Running trials in parallel through joblib, streaming each record back as it finishes.
+
+Backends: ``loky`` (processes; the default), ``threading`` and ``sequential`` (in-process, for
+debugging). Results do not depend on the backend or the number of workers: each trial's
+randomness comes from its own seed, and every trial runs with one BLAS thread.
+
+A worker process that dies (segfault, kill -9, out of memory) breaks joblib's whole call. The
+trials that were in flight are then re-run one at a time, each in a fresh process: the one that
+kills its process again is recorded ``failed`` with the reason; the others finish normally, and
+the search goes on with a rebuilt pool.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from hpsearch.objective import Objective, run_trial
+from hpsearch.sampling import Trial
+
+BACKENDS = ("loky", "threading", "sequential")
+
+
+def effective_jobs(jobs: int) -> int:
+    """``-1`` means every core."""
+    return max(os.cpu_count() or 1, 1) if jobs == -1 else jobs
+
+
+def run_trials(
+    objective: Objective,
+    trials: Sequence[Trial],
+    *,
+    backend: str = "loky",
+    jobs: int = -1,
+    timeout: float | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Yield one record per trial, in the order they finish."""
+    if not trials:
+        return
+    n_jobs = min(effective_jobs(jobs), len(trials))
+    if backend == "sequential" or (n_jobs == 1 and backend == "threading"):
+        with _one_blas_thread():
+            for trial in trials:
+                yield run_trial(objective, trial, timeout)
+        return
+    if backend == "threading":
+        with _one_blas_thread():
+            yield from _joblib(objective, list(trials), "threading", n_jobs, timeout)
+        return
+    yield from _joblib(objective, list(trials), "loky", n_jobs, timeout)
+
+
+def _joblib(objective, trials, backend, n_jobs, timeout) -> Iterator[dict[str, Any]]:
+    from joblib import Parallel, delayed, parallel_config
+    from joblib.externals.loky.process_executor import BrokenProcessPool
+
+    pending = list(reversed(trials))  # pop() from the end keeps the trials' order
+    while pending:
+        handed_out: dict[int, Trial] = {}
+
+        def tasks(handed_out=handed_out):
+            while pending:
+                trial = pending.pop()
+                handed_out[trial.index] = trial
+                yield delayed(run_trial)(objective, trial, timeout)
+
+        try:
+            with parallel_config(backend=backend, n_jobs=n_jobs, inner_max_num_threads=1):
+                parallel = Parallel(
+                    return_as="generator_unordered", pre_dispatch="n_jobs", batch_size=1
+                )
+                for record in parallel(tasks()):
+                    handed_out.pop(record["trial"], None)
+                    yield record
+        except BrokenProcessPool as exc:
+            # A worker died. Whatever was handed out and not returned was in flight.
+            for trial in sorted(handed_out.values(), key=lambda t: t.index):
+                yield _isolated(objective, trial, timeout, exc)
+
+
+def _isolated(objective, trial: Trial, timeout, first_error) -> dict[str, Any]:
+    """Re-run one trial alone in a fresh process, to tell the culprit from the bystanders."""
+    from joblib.externals.loky import get_reusable_executor
+    from joblib.externals.loky.process_executor import BrokenProcessPool
+
+    executor = get_reusable_executor(max_workers=1, env=_ONE_THREAD_ENV)
+    try:
+        return executor.submit(run_trial, objective, trial, timeout).result()
+    except BrokenProcessPool as exc:
+        return {
+            "trial": trial.index,
+            "params": dict(trial.params),
+            "seed": trial.seed,
+            "status": "failed",
+            "metrics": {},
+            "epochs": None,
+            "seconds": None,
+            "error": f"worker process died while running this trial: {_death(exc, first_error)}",
+            "curves": None,
+        }
+
+
+_ONE_THREAD_ENV = {
+    name: "1"
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+}
+
+
+def _death(exc: BaseException, first: BaseException) -> str:
+    text = str(exc) or str(first)
+    marker = "The exit codes of the workers are"
+    if marker in text:
+        return "exit code " + text.split(marker, 1)[1].strip().rstrip(".")
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextmanager
+def _one_blas_thread():
+    """Limit BLAS to one thread for in-process trials (threadpoolctl, when installed)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - results may then depend on BLAS threading
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def shutdown_workers() -> None:
+    """Stop joblib's reusable worker processes, so none is left behind."""
+    try:
+        from joblib.externals.loky import reusable_executor
+
+        executor = reusable_executor._executor  # None when no pool was ever started
+        if executor is not None:
+            executor.shutdown(wait=True, kill_workers=True)
+    except Exception:
+        pass

@@ -1,0 +1,134 @@
+"""A search from start to finish: config → trials → runner → store → ranked results.
+
+``Search.run()`` is a generator of finished trial records, so the caller (the CLI's display)
+sees each one as it arrives; every record is already on disk when it is yielded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hpsearch.config import Config
+from hpsearch.objective import Objective, TrainerObjective
+from hpsearch.runner import run_trials
+from hpsearch.sampling import Trial, sample_trial
+from hpsearch.store import RunError, RunStore, rank
+
+
+def build_objective(config: Config) -> Objective:
+    """The built-in trainer on the config's data (loaded, and so checked, here)."""
+    from hpsearch.data import load_dataset
+
+    dataset = load_dataset(config.data, config.seed, config.base_dir)
+    return TrainerObjective(dataset, config.resolved_model(), config.search.metric)
+
+
+@dataclass
+class Search:
+    config: Config
+    store: RunStore
+    objective: Objective
+    records: list[dict[str, Any]] = field(default_factory=list)
+    previous_wall_time: float = 0.0
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def missing(self) -> list[int]:
+        done = {r["trial"] for r in self.records}
+        return [i for i in range(self.config.search.trials) if i not in done]
+
+    def run(self, jobs: int | None = None, backend: str | None = None) -> Iterator[dict]:
+        """Run the missing trials; yield each record once it is written."""
+        trials: list[Trial] = [
+            sample_trial(self.config.space, self.config.seed, i) for i in self.missing
+        ]
+        stream = run_trials(
+            self.objective,
+            trials,
+            backend=backend or self.config.run.backend,
+            jobs=jobs if jobs is not None else self.config.run.jobs,
+            timeout=self.config.run.trial_timeout,
+        )
+        for record in stream:
+            curves = record.pop("curves", None)
+            self.store.append(record, curves)
+            self.records.append(record)
+            yield record
+
+    def ranked(self) -> list[dict[str, Any]]:
+        return rank(self.records, self.config.search.metric, self.config.search.direction)
+
+    def finish(self, status: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Flush the trials and write leaderboard, best.yaml and the summary."""
+        self.store.close()
+        wall = self.previous_wall_time + time.perf_counter() - self.started
+        return self.store.write_results(
+            self.config, self.records, status=status, wall_time=wall, extra=extra
+        )
+
+
+def start_search(
+    config: Config,
+    *,
+    parent: str | None = None,
+    round_: int = 0,
+    objective: Objective | None = None,
+) -> Search:
+    """Check the data, then create the run directory."""
+    objective = objective or build_objective(config)
+    store = RunStore.create(config, config.run.runs_dir, parent=parent, round_=round_)
+    return Search(config, store, objective)
+
+
+@dataclass
+class Resumed:
+    search: Search
+    torn: str | None  # a torn last line that was set aside
+
+
+def resume_search(store: RunStore, objective: Objective | None = None) -> Resumed:
+    """Reopen a run: same config (refused if config.yaml was edited), same seeds."""
+    config = store.config()
+    summary = store.summary()
+    original = summary.get("config")
+    current = config.to_dict(absolute_paths=True)
+    if original is not None and _plain(original) != _plain(current):
+        changes = "; ".join(_differences(original, current))
+        raise RunError(
+            f"{store.path / 'config.yaml'}: changed since the run started ({changes}); "
+            "resuming would mix two searches. Start a new run with the new config."
+        )
+    loaded = store.load_trials(repair=True)
+    objective = objective or build_objective(config)
+    search = Search(
+        config,
+        store,
+        objective,
+        records=loaded.records,
+        previous_wall_time=float(summary.get("wall_time") or 0.0),
+    )
+    return Resumed(search, loaded.torn)
+
+
+def _plain(data: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(data))
+
+
+def _differences(old: Any, new: Any, path: str = "") -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in list(old) + [k for k in new if k not in old]:
+            where = f"{path}.{key}" if path else str(key)
+            if key not in new:
+                out.append(f"{where} removed")
+            elif key not in old:
+                out.append(f"{where} added")
+            else:
+                out += _differences(old[key], new[key], where)
+        return out
+    return [] if _plain(old) == _plain(new) else [f"{path}: {old!r} -> {new!r}"]

@@ -1,0 +1,390 @@
+"""A run on disk: ``runs/<run-id>/`` with its config, trials, curves, leaderboard and summary.
+
+- ``config.yaml``   the resolved config; ``hpsearch run`` on it reproduces the run.
+- ``trials.jsonl``  one line per finished trial, appended with one write and flushed as it
+                    arrives (fsync at least every second and at the end).
+- ``curves.jsonl``  per-epoch curves, one line per trial.
+- ``leaderboard.csv``, ``best.yaml``, ``summary.json``  whole files, written atomically.
+
+Only the parent process writes here; workers return plain records.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import platform
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from hpsearch import __version__, yamlio
+from hpsearch.config import Config, load_config
+from hpsearch.errors import UserError
+
+STATUSES = ("ok", "diverged", "failed", "timeout")
+_FSYNC_EVERY = 1.0  # seconds
+
+
+class RunError(UserError):
+    """A run directory that cannot be used: missing, unreadable, corrupt."""
+
+
+def new_run_id(name: str) -> str:
+    """``<name>-<UTC timestamp>-<6 random hex digits>``."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{name}-{stamp}-{secrets.token_hex(3)}"
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write a whole file so that readers see the old or the new content, never a mix."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def clean_json(value: Any) -> Any:
+    """Plain JSON data: NaN and ±inf become None, tuples lists, numpy scalars Python ones."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return clean_json(value.item())
+    return value
+
+
+@dataclass
+class LoadedTrials:
+    records: list[dict[str, Any]]
+    torn: str | None = None  # a last line cut off by a killed process, set aside
+
+
+@dataclass
+class RunStore:
+    """One run directory. Create with ``RunStore.create``, open with ``RunStore.open``."""
+
+    path: Path
+    _trials: Any = field(default=None, repr=False)
+    _curves: Any = field(default=None, repr=False)
+    _last_sync: float = field(default=0.0, repr=False)
+
+    # -- creating and opening --------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls, config: Config, runs_dir: Path | str, parent: str | None = None, round_: int = 0
+    ) -> RunStore:
+        """Make ``runs_dir/<run-id>/`` with the resolved config and a ``running`` summary."""
+        runs_dir = Path(runs_dir)
+        try:
+            runs_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunError(
+                f"{runs_dir}: cannot create the runs directory: {exc.strerror or exc}"
+            ) from None
+        for _ in range(100):  # the random suffix makes a clash unlikely; mkdir makes it safe
+            path = runs_dir / new_run_id(config.name)
+            try:
+                path.mkdir()
+                break
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise RunError(
+                    f"{runs_dir}: cannot create a run directory: {exc.strerror or exc}"
+                ) from None
+        else:  # pragma: no cover - 100 clashes in a row
+            raise RunError(f"{runs_dir}: could not find a free run id")
+        store = cls(path)
+        resolved = config.to_dict(absolute_paths=True)
+        atomic_write(path / "config.yaml", yamlio.dump(resolved))
+        store.write_summary(
+            {
+                "run_id": path.name,
+                "name": config.name,
+                "parent": parent,
+                "round": round_,
+                "status": "running",
+                "started": _now(),
+                "trials_planned": config.search.trials,
+                "metric": config.search.metric,
+                "direction": config.search.direction,
+                "config": resolved,
+                "versions": versions(),
+            }
+        )
+        return store
+
+    @classmethod
+    def open(cls, path: Path | str) -> RunStore:
+        path = Path(path)
+        if not (path / "config.yaml").is_file():
+            raise RunError(f"{path}: not a run directory (no config.yaml)")
+        return cls(path)
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    def config(self) -> Config:
+        return load_config(self.path / "config.yaml")
+
+    def summary(self) -> dict[str, Any]:
+        try:
+            return json.loads((self.path / "summary.json").read_text())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise RunError(f"{self.path / 'summary.json'}: cannot read it: {exc}") from None
+
+    def write_summary(self, summary: Mapping[str, Any]) -> None:
+        atomic_write(self.path / "summary.json", json.dumps(clean_json(summary), indent=2) + "\n")
+
+    # -- appending trials ------------------------------------------------------------------
+
+    def append(self, record: Mapping[str, Any], curves: Mapping[str, Any] | None = None) -> None:
+        """Append one finished trial: a single write of one line, flushed at once."""
+        if self._trials is None:
+            self._trials = open(self.path / "trials.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+            self._curves = open(self.path / "curves.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        if curves:
+            self._curves.write(json.dumps({"trial": record["trial"], **clean_json(curves)}) + "\n")
+            self._curves.flush()
+        self._trials.write(json.dumps(clean_json(record)) + "\n")
+        self._trials.flush()
+        now = time.monotonic()
+        if now - self._last_sync >= _FSYNC_EVERY:
+            self.sync()
+            self._last_sync = now
+
+    def sync(self) -> None:
+        for f in (self._trials, self._curves):
+            if f is not None:
+                os.fsync(f.fileno())
+
+    def close(self) -> None:
+        if self._trials is not None:
+            self.sync()
+            for f in (self._trials, self._curves):
+                f.close()
+            self._trials = self._curves = None
+
+    # -- reading trials ---------------------------------------------------------------------
+
+    def load_trials(self, repair: bool = False) -> LoadedTrials:
+        """The recorded trials, last record per index. A torn last line (the process was
+        killed mid-write) is set aside; with ``repair`` it is cut from the file and kept in
+        ``trials.jsonl.torn``. A bad line elsewhere is a RunError naming file and line."""
+        file = self.path / "trials.jsonl"
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return LoadedTrials([])
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RunError(f"{file}: cannot read it: {exc}") from None
+        lines = text.split("\n")
+        records: dict[int, dict[str, Any]] = {}
+        torn = None
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            last = number == len(lines)  # no newline after it: a write that did not finish
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict) or not isinstance(record.get("trial"), int):
+                    raise ValueError("not a trial record")
+            except ValueError as exc:
+                if last:
+                    torn = line
+                    break
+                raise RunError(
+                    f"{file}:{number}: corrupt trial record ({exc}); fix or delete "
+                    "that line and resume"
+                ) from None
+            records[record["trial"]] = record
+        if torn is not None and repair:
+            keep = text[: len(text) - len(torn)]
+            with open(file.with_name("trials.jsonl.torn"), "a", encoding="utf-8") as f:
+                f.write(torn + "\n")
+            atomic_write(file, keep)
+        return LoadedTrials(sorted(records.values(), key=lambda r: r["trial"]), torn)
+
+    def load_curves(self) -> dict[int, dict[str, Any]]:
+        file = self.path / "curves.jsonl"
+        curves: dict[int, dict[str, Any]] = {}
+        if not file.exists():
+            return curves
+        for line in file.read_text(encoding="utf-8").splitlines():
+            try:
+                item = json.loads(line)
+                curves[item.pop("trial")] = item
+            except (ValueError, KeyError, AttributeError, TypeError):
+                continue  # curves are a convenience; a torn line loses one curve, not the run
+        return curves
+
+    # -- results ------------------------------------------------------------------------------
+
+    def write_results(
+        self,
+        config: Config,
+        records: list[dict[str, Any]],
+        *,
+        status: str,
+        wall_time: float,
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Leaderboard, best.yaml and the final summary; returns the summary."""
+        ranked = rank(records, config.search.metric, config.search.direction)
+        atomic_write(self.path / "leaderboard.csv", leaderboard_csv(ranked, config))
+        best = ranked[0] if ranked and ranked[0]["status"] == "ok" else None
+        if best is not None:
+            atomic_write(self.path / "best.yaml", best_config_yaml(config, best))
+        counts = {s: sum(r["status"] == s for r in records) for s in STATUSES}
+        summary = {
+            **self.summary(),
+            "status": status,
+            "finished": _now(),
+            "wall_time": round(wall_time, 3),
+            "trials_done": len(records),
+            "counts": counts,
+            "best": None
+            if best is None
+            else {
+                "trial": best["trial"],
+                "value": best["metrics"].get(config.search.metric),
+                "params": best["params"],
+                "seed": best["seed"],
+            },
+            **(extra or {}),
+        }
+        self.write_summary(summary)
+        return summary
+
+
+def rank(records: Iterable[Mapping[str, Any]], metric: str, direction: str) -> list[dict]:
+    """Best first by ``metric`` in ``direction``; trials without it (failures) last, by index."""
+    sign = -1.0 if direction == "maximize" else 1.0
+
+    def key(r: Mapping[str, Any]) -> tuple:
+        value = r.get("metrics", {}).get(metric) if r.get("status") == "ok" else None
+        if value is None:
+            return (1, 0.0, r["trial"])
+        return (0, sign * value, r["trial"])
+
+    return [dict(r) for r in sorted(records, key=key)]
+
+
+def leaderboard_csv(ranked: list[Mapping[str, Any]], config: Config) -> str:
+    metric = config.search.metric
+    others = ["val_accuracy", "val_loss", "train_accuracy", "train_loss", "best_epoch"]
+    metric_columns = [metric, *[m for m in others if m != metric]]
+    names = config.space.names
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    # No wall-clock column: a resumed run's leaderboard is identical to an uninterrupted one's.
+    writer.writerow(["rank", "trial", "status", *metric_columns, *names, "seed", "epochs", "error"])
+    for position, r in enumerate(ranked, start=1):
+        metrics = r.get("metrics") or {}
+        writer.writerow(
+            [
+                position,
+                r["trial"],
+                r["status"],
+                *[_cell(metrics.get(m)) for m in metric_columns],
+                *[_cell(r["params"].get(n)) for n in names],
+                r.get("seed"),
+                r.get("epochs"),
+                r.get("error") or "",
+            ]
+        )
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def best_config_yaml(config: Config, best: Mapping[str, Any]) -> str:
+    """The config with the winner's values fixed under ``model`` and nothing left to search:
+    ``hpsearch run best.yaml`` re-trains the winner with fresh seeds."""
+    resolved = config.to_dict(absolute_paths=True)
+    resolved["model"] = {**resolved["model"], **best["params"]}
+    resolved["space"] = {}
+    header = (
+        f"# Best trial {best['trial']} of this run: "
+        f"{config.search.metric} = {best['metrics'].get(config.search.metric)}\n"
+        f"# Its training seed was {best['seed']}. Running this file re-trains these "
+        "settings with fresh seeds.\n"
+    )
+    return header + yamlio.dump(resolved)
+
+
+def versions() -> dict[str, str]:
+    import numpy
+
+    return {
+        "hpsearch": __version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def resolve_run(ref: str, runs_dir: Path | str = "runs") -> RunStore:
+    """A run named by path, by id under ``runs_dir``, or ``latest`` (newest started)."""
+    candidate = Path(ref)
+    if (candidate / "config.yaml").is_file():
+        return RunStore.open(candidate)
+    runs_dir = Path(runs_dir)
+    if ref == "latest":
+        runs = list_runs(runs_dir)
+        if not runs:
+            raise RunError(f"{runs_dir}: no runs yet")
+        return runs[0]
+    if (runs_dir / ref / "config.yaml").is_file():
+        return RunStore.open(runs_dir / ref)
+    matches = [r for r in list_runs(runs_dir) if r.run_id.startswith(ref)]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise RunError(
+            f"'{ref}' matches {len(matches)} runs in {runs_dir}: "
+            + ", ".join(m.run_id for m in matches[:5])
+        )
+    raise RunError(f"no run '{ref}': not a run directory, nor a run id in {runs_dir}")
+
+
+def list_runs(runs_dir: Path | str) -> list[RunStore]:
+    """Runs under ``runs_dir``, newest first (by start time, then name)."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    stores = [RunStore(p) for p in runs_dir.iterdir() if (p / "config.yaml").is_file()]
+
+    def started(store: RunStore) -> str:
+        try:
+            return store.summary().get("started", "")
+        except RunError:
+            return ""
+
+    return sorted(stores, key=lambda s: (started(s), s.run_id), reverse=True)
