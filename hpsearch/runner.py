@@ -67,7 +67,8 @@ def _joblib(objective, trials, backend, n_jobs, timeout) -> Iterator[dict[str, A
                 yield delayed(run_trial)(objective, trial, timeout)
 
         try:
-            with parallel_config(backend=backend, n_jobs=n_jobs, inner_max_num_threads=1):
+            threads = {"inner_max_num_threads": 1} if backend == "loky" else {}
+            with parallel_config(backend=backend, n_jobs=n_jobs, **threads):
                 parallel = Parallel(
                     return_as="generator_unordered", pre_dispatch="n_jobs", batch_size=1
                 )
@@ -82,10 +83,10 @@ def _joblib(objective, trials, backend, n_jobs, timeout) -> Iterator[dict[str, A
 
 def _isolated(objective, trial: Trial, timeout, first_error) -> dict[str, Any]:
     """Re-run one trial alone in a fresh process, to tell the culprit from the bystanders."""
-    from joblib.externals.loky import get_reusable_executor
-    from joblib.externals.loky.process_executor import BrokenProcessPool
+    from joblib.externals.loky.process_executor import BrokenProcessPool, ProcessPoolExecutor
 
-    executor = get_reusable_executor(max_workers=1, env=_ONE_THREAD_ENV)
+    # Its own one-process pool, apart from joblib's reusable one.
+    executor = ProcessPoolExecutor(max_workers=1, env=_ONE_THREAD_ENV)
     try:
         return executor.submit(run_trial, objective, trial, timeout).result()
     except BrokenProcessPool as exc:
@@ -100,6 +101,8 @@ def _isolated(objective, trial: Trial, timeout, first_error) -> dict[str, Any]:
             "error": f"worker process died while running this trial: {_death(exc, first_error)}",
             "curves": None,
         }
+    finally:
+        executor.shutdown(wait=True, kill_workers=True)
 
 
 _ONE_THREAD_ENV = {

@@ -30,8 +30,13 @@ BAD = [
         "did you mean 'trials'?",
     ),
     ("missing-space", "seed: 1\n", 1, None, "missing section 'space'"),
-    ("trial-timeout", "run: {trial_timeout: 0}\nspace:\n" + LR, 1, "run.trial_timeout",
-     "must be > 0 seconds"),
+    (
+        "trial-timeout",
+        "run: {trial_timeout: 0}\nspace:\n" + LR,
+        1,
+        "run.trial_timeout",
+        "must be > 0 seconds",
+    ),
     (
         "duplicate-key",
         "space:\n" + LR + LR,

@@ -1,0 +1,31 @@
+"""Objectives for tests: importable by worker processes, each with a known behaviour."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+
+from hpsearch.objective import Outcome
+
+
+@dataclass(frozen=True)
+class Faulty:
+    """Kind 1 raises, 2 diverges, 3 overruns its timeout, 4 kills its own worker process."""
+
+    def __call__(self, params, seed, timeout):
+        kind = params["hidden_units"] - 10  # the tests choose hidden_units in 10..15
+        if kind == 1:
+            raise ValueError("bad things happen")
+        if kind == 2:
+            return Outcome("diverged", {}, epochs=3, error="loss became nan in epoch 3")
+        if kind == 3:
+            start = time.perf_counter()
+            while time.perf_counter() - start < 5:
+                if timeout is not None and time.perf_counter() - start > timeout:
+                    return Outcome("timeout", {}, error=f"took longer than {timeout:g} s")
+                time.sleep(0.01)
+        if kind == 4:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return Outcome("ok", {"val_accuracy": 0.5 + kind / 100}, epochs=1)

@@ -1,0 +1,330 @@
+"""`hpsearch run` and `resume`: parallel trials, the runs directory, faults, interruption."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hpsearch.config import load_config
+from hpsearch.search import start_search
+from hpsearch.store import RunStore
+
+from .helpers import invoke
+from .objectives import Faulty
+
+SMALL = """\
+name: small
+seed: 3
+data: {source: spirals, classes: 3, samples: 300, noise: 0.2}
+model: {layers: 1, epochs: 4, optimizer: adam}
+space:
+  learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}
+  beta1: {scale: one_minus_log, min: 0.8, max: 0.99}
+  hidden_units: {scale: log, min: 8, max: 32}
+search: {trials: 6}
+run: {runs_dir: RUNS}
+"""
+
+
+def small_config(tmp_path: Path, trials: int = 6, extra: str = "") -> Path:
+    path = tmp_path / "small.yaml"
+    text = SMALL.replace("RUNS", str(tmp_path / "runs")).replace("trials: 6", f"trials: {trials}")
+    path.write_text(text + extra)
+    return path
+
+
+def records_by_trial(run_dir: Path) -> dict[int, tuple]:
+    out = {}
+    for line in (run_dir / "trials.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        out[r["trial"]] = (r["params"], r["metrics"], r["status"], r["seed"], r["epochs"])
+    return out
+
+
+def run_json(*args: str) -> tuple[int, dict]:
+    result = invoke("run", *args, "--json", "--quiet")
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_run_writes_the_runs_directory(tmp_path):
+    code, doc = run_json(str(small_config(tmp_path)))
+    assert code == 0
+    assert code == 0
+    run_dir = Path(doc["run_dir"])
+    assert {p.name for p in run_dir.iterdir()} >= {
+        "config.yaml",
+        "trials.jsonl",
+        "curves.jsonl",
+        "leaderboard.csv",
+        "best.yaml",
+        "summary.json",
+    }
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "complete" and summary["counts"]["ok"] == 6
+    assert {k: v for k, v in summary.items() if k != "config"} == {
+        k: v for k, v in doc.items() if k != "run_dir"
+    }
+    assert set(summary["versions"]) == {"hpsearch", "numpy", "python"}
+    rows = list(csv.DictReader((run_dir / "leaderboard.csv").open()))
+    values = [float(r["val_accuracy"]) for r in rows]
+    assert values == sorted(values, reverse=True)
+    assert rows[0]["trial"] == str(summary["best"]["trial"])
+    assert {"learning_rate", "beta1", "hidden_units"} <= set(rows[0])
+    curves = [json.loads(line) for line in (run_dir / "curves.jsonl").read_text().splitlines()]
+    assert len(curves) == 6 and len(curves[0]["val_accuracy"]) == 4
+    # The resolved config reproduces the run; best.yaml is a ready-to-run config.
+    again_code, again = run_json(str(run_dir / "config.yaml"))
+    assert again_code == 0
+    assert records_by_trial(Path(again["run_dir"])) == records_by_trial(run_dir)
+    best = load_config(run_dir / "best.yaml")
+    assert len(best.space) == 0
+    assert best.model["learning_rate"] == summary["best"]["params"]["learning_rate"]
+
+
+def test_results_do_not_depend_on_workers_or_backend(tmp_path):
+    runs = {}
+    for args in (
+        ["--jobs", "1"],
+        ["--jobs", "2"],
+        ["--backend", "sequential"],
+        ["--backend", "threading", "--jobs", "2"],
+    ):
+        code, doc = run_json(str(small_config(tmp_path)), *args)
+        assert code == 0
+        runs[" ".join(args)] = records_by_trial(Path(doc["run_dir"]))
+    first = next(iter(runs.values()))
+    assert len(first) == 6
+    for name, records in runs.items():
+        assert records == first, name
+
+
+def test_two_runs_in_the_same_second_get_different_ids(tmp_path):
+    config = load_config(small_config(tmp_path))
+    stores = [RunStore.create(config, tmp_path / "runs") for _ in range(20)]
+    assert len({s.run_id for s in stores}) == 20
+
+
+def faulty_config(tmp_path: Path) -> Path:
+    path = tmp_path / "faulty.yaml"
+    path.write_text(
+        "name: faulty\nspace:\n  hidden_units: {choice: [10, 11, 12, 13, 14, 15]}\n"
+        f"search: {{trials: 30}}\nrun: {{runs_dir: {tmp_path / 'runs'}, trial_timeout: 0.3}}\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize("backend", ["loky", "sequential"])
+def test_faults_are_recorded_and_the_search_goes_on(tmp_path, backend):
+    config = load_config(faulty_config(tmp_path))
+    import dataclasses
+
+    config = dataclasses.replace(
+        config, run=dataclasses.replace(config.run, backend=backend, jobs=2)
+    )
+    search = start_search(config, objective=Faulty())
+    if backend == "sequential":  # a trial that kills its process would kill the test itself
+        from hpsearch.sampling import sample_trial
+
+        assert any(
+            sample_trial(config.space, config.seed, i).params["hidden_units"] == 14
+            for i in range(30)
+        )
+        search.config = dataclasses.replace(config, space=_without_four(config.space))
+    records = {r["trial"]: r for r in search.run()}
+    search.finish("complete")
+    assert len(records) == 30
+    by_kind = {}
+    for r in records.values():
+        by_kind.setdefault(r["params"]["hidden_units"] - 10, set()).add(r["status"])
+    assert by_kind[0] == {"ok"} and by_kind[5] == {"ok"}
+    assert by_kind[1] == {"failed"}
+    assert by_kind[2] == {"diverged"}
+    assert by_kind[3] == {"timeout"}
+    failed = [r for r in records.values() if r["params"]["hidden_units"] == 11]
+    assert "ValueError: bad things happen" in failed[0]["error"]
+    if backend == "loky":
+        assert by_kind[4] == {"failed"}
+        killed = [r for r in records.values() if r["params"]["hidden_units"] == 14]
+        assert all("worker process died" in r["error"] for r in killed)
+    summary = search.store.summary()
+    assert summary["counts"]["failed"] >= 1 and summary["best"]["params"]["hidden_units"] == 15
+
+
+def _without_four(space):
+    from hpsearch.space import ChoiceParam, Space
+
+    return Space((ChoiceParam("hidden_units", (10, 11, 12, 13, 15)),))
+
+
+def test_exit_codes_and_fail_under(tmp_path):
+    path = small_config(tmp_path, trials=3)
+    assert invoke("run", str(path), "--quiet").exit_code == 0
+    assert invoke("run", str(path), "--quiet", "--fail-under", "1.01").exit_code == 1
+    assert invoke("run", str(path), "--quiet", "--fail-under", "0.1").exit_code == 0
+    assert invoke("run", str(path), "--jobs", "0").exit_code == 2
+    assert invoke("run", str(path), "--trials", "0").exit_code == 2
+    assert invoke("run", str(path), "--backend", "lokky").exit_code == 2
+    assert invoke("run", str(tmp_path / "missing.yaml")).exit_code == 2
+
+
+def test_every_trial_failing_exits_1(tmp_path):
+    path = small_config(tmp_path, trials=2)
+    text = path.read_text().replace(
+        "optimizer: adam", "learning_rate: 1.0e+4, batch_norm: false, optimizer: gd"
+    )
+    text = text.replace("  learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}\n", "")
+    path.write_text(text)
+    result = invoke("run", str(path), "--quiet")
+    assert result.exit_code == 1
+    assert "every trial failed" in result.stdout
+
+
+def test_plain_lines_when_not_a_terminal(tmp_path):
+    result = invoke("run", str(small_config(tmp_path, trials=3)))
+    assert result.exit_code == 0
+    lines = [line for line in result.stdout.splitlines() if line.startswith("[")]
+    assert [line.split("]")[0] for line in lines] == ["[1/3", "[2/3", "[3/3"]
+    assert all(" ok val_accuracy=" in line for line in lines)
+    assert "\x1b[" not in result.stdout  # no terminal escapes in a log
+    assert "best config:" in result.stdout
+
+
+# -- interruption and resume -------------------------------------------------------------------
+
+
+def _spawn(args: list[str], cwd: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "hpsearch", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _wait_for_trials(runs: Path, count: int, process: subprocess.Popen, limit: float = 60):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        files = list(runs.glob("*/trials.jsonl"))
+        if files and len(files[0].read_text().splitlines()) >= count:
+            return files[0].parent
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    raise AssertionError("the run did not get going")
+
+
+def _leaderboard(run_dir: Path) -> str:
+    return (run_dir / "leaderboard.csv").read_text()
+
+
+def _reference(tmp_path: Path, config: Path) -> str:
+    code, doc = run_json(str(config), "--runs-dir", str(tmp_path / "reference"))
+    assert code == 0
+    assert code == 0
+    return _leaderboard(Path(doc["run_dir"]))
+
+
+@pytest.mark.parametrize("how", ["sigint", "sigterm", "sigkill"])
+def test_interrupted_run_resumes_to_the_same_leaderboard(tmp_path, how):
+    path = small_config(tmp_path, trials=24)
+    path.write_text(path.read_text().replace("epochs: 4", "epochs: 12"))
+    reference = _reference(tmp_path, path)
+
+    process = _spawn(["run", str(path), "--jobs", "2"], tmp_path)
+    run_dir = _wait_for_trials(tmp_path / "runs", 3, process)
+    signum = {"sigint": signal.SIGINT, "sigterm": signal.SIGTERM, "sigkill": signal.SIGKILL}[how]
+    os.killpg(process.pid, signum) if how == "sigkill" else process.send_signal(signum)
+    out, err = process.communicate(timeout=60)
+    done = len((run_dir / "trials.jsonl").read_text().splitlines())
+    if how == "sigkill":
+        assert process.returncode == -signal.SIGKILL
+    else:
+        assert process.returncode == 130, err
+        assert f"hpsearch resume {run_dir}" in out
+        assert json.loads((run_dir / "summary.json").read_text())["status"] == "interrupted"
+        _assert_no_workers_left(process.pid)
+    assert done < 24
+
+    result = invoke("resume", str(run_dir), "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "complete"
+    assert _leaderboard(run_dir) == reference
+
+
+def _assert_no_workers_left(pid: int) -> None:
+    """No process of the run's session (its loky workers) is still alive."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        alive = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[3]) == pid and fields[0] != "Z":  # session id
+                    alive.append(entry.name)
+        if not alive:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"worker processes left behind: {alive}")
+
+
+def test_a_torn_last_line_is_set_aside_and_rerun(tmp_path):
+    path = small_config(tmp_path, trials=5)
+    reference = _reference(tmp_path, path)
+    code, doc = run_json(str(path))
+    assert code == 0
+    run_dir = Path(doc["run_dir"])
+    lines = (run_dir / "trials.jsonl").read_text().splitlines()
+    (run_dir / "trials.jsonl").write_text("\n".join(lines[:3]) + "\n" + lines[3][:25])
+    result = invoke("resume", str(run_dir), "--quiet")
+    assert result.exit_code == 0
+    assert "last line was cut off" in result.stderr
+    assert (run_dir / "trials.jsonl.torn").read_text() == lines[3][:25] + "\n"
+    assert _leaderboard(run_dir) == reference
+
+
+def test_a_corrupt_line_in_the_middle_is_a_clear_error(tmp_path):
+    code, doc = run_json(str(small_config(tmp_path, trials=4)))
+    assert code == 0
+    run_dir = Path(doc["run_dir"])
+    lines = (run_dir / "trials.jsonl").read_text().splitlines()
+    lines[1] = "{not json"
+    (run_dir / "trials.jsonl").write_text("\n".join(lines) + "\n")
+    result = invoke("resume", str(run_dir))
+    assert result.exit_code == 2
+    assert f"{run_dir / 'trials.jsonl'}:2: corrupt trial record" in result.stderr
+
+
+def test_resume_refuses_a_changed_config(tmp_path):
+    code, doc = run_json(str(small_config(tmp_path, trials=3)))
+    assert code == 0
+    run_dir = Path(doc["run_dir"])
+    config = (run_dir / "config.yaml").read_text()
+    (run_dir / "config.yaml").write_text(config.replace("epochs: 4", "epochs: 5"))
+    result = invoke("resume", str(run_dir))
+    assert result.exit_code == 2
+    assert "model.epochs: 4 -> 5" in result.stderr
+
+
+def test_run_refs_latest_and_id(tmp_path):
+    code, doc = run_json(str(small_config(tmp_path, trials=2)))
+    assert code == 0
+    run_dir = Path(doc["run_dir"])
+    runs = str(tmp_path / "runs")
+    assert invoke("resume", "latest", "--runs-dir", runs, "--quiet").exit_code == 0
+    assert invoke("resume", run_dir.name, "--runs-dir", runs, "--quiet").exit_code == 0
+    missing = invoke("resume", "nope", "--runs-dir", runs)
+    assert missing.exit_code == 2 and "no run 'nope'" in missing.stderr
