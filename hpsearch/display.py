@@ -51,7 +51,7 @@ def top_table(config: Config, ranked: Sequence[Mapping[str, Any]], limit: int, t
     table = Table(title=title, title_justify="left", box=None, header_style="bold", pad_edge=False)
     table.add_column("rank", justify="right")
     table.add_column("trial", justify="right")
-    table.add_column(metric, justify="right")
+    table.add_column(metric, justify="right", no_wrap=True, min_width=len(metric))
     for p in config.space:
         table.add_column(p.name, justify="right", no_wrap=True, min_width=min(len(p.name), 14))
     table.add_column("status")

@@ -45,11 +45,10 @@ def run_trials(
             for trial in trials:
                 yield run_trial(objective, trial, timeout)
         return
-    if backend == "threading":
-        with _one_blas_thread():
-            yield from _joblib(objective, list(trials), "threading", n_jobs, timeout)
-        return
-    yield from _joblib(objective, list(trials), "loky", n_jobs, timeout)
+    # Threads share this process's BLAS; loky workers get one thread each from joblib; with
+    # one job joblib runs in this process. One BLAS thread everywhere keeps results identical.
+    with _one_blas_thread():
+        yield from _joblib(objective, list(trials), backend, n_jobs, timeout)
 
 
 def _joblib(objective, trials, backend, n_jobs, timeout) -> Iterator[dict[str, Any]]:
