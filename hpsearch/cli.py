@@ -71,7 +71,7 @@ def validate(config: ConfigArg) -> None:
 
     with _user_errors():
         cfg = load_config(config)
-        data = load_dataset(cfg.data, cfg.seed, cfg.base_dir)
+        data = load_dataset(cfg.data, cfg.data_seed, cfg.base_dir)
     console = _console()
     console.print(space_table(cfg))
     fixed = ", ".join(f"{k}={v}" for k, v in cfg.model.items()) or "trainer defaults"
@@ -201,6 +201,10 @@ def run(
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     fail_under: FailUnderOpt = None,
+    rounds: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--rounds", min=0, help="Zoom rounds after the coarse run (zoom.rounds)."),
+    ] = None,
 ) -> None:
     """Sample random trials and train them in parallel; write ranked results to runs/."""
     import dataclasses
@@ -225,7 +229,13 @@ def run(
             run=run_cfg,
         )
         search = start_search(cfg)
-    _drive(search, as_json=as_json, quiet=quiet, fail_under=fail_under)
+    _drive(
+        search,
+        as_json=as_json,
+        quiet=quiet,
+        fail_under=fail_under,
+        rounds=rounds if rounds is not None else cfg.zoom.rounds,
+    )
 
 
 @app.command()
@@ -273,24 +283,21 @@ def _drive(
     fail_under: float | None,
     jobs: int | None = None,
     backend: str | None = None,
+    rounds: int = 0,
 ) -> None:
-    """Run a search under the display; write the results; exit with the documented code."""
+    """Run a search (and ``rounds`` zoom rounds after it) under one display; write the
+    results; exit with the documented code."""
     import signal
 
-    from hpsearch.display import SearchDisplay, choose_mode, final_report
+    from hpsearch.display import SearchDisplay, choose_mode, final_report, lineage_table
     from hpsearch.runner import shutdown_workers
 
     console = _console(stderr=as_json)
     mode = choose_mode(console, quiet)
     config = search.config
-    total = config.search.trials
-    if mode != "quiet":
-        console.print(
-            f"run {search.store.run_id}: {len(search.missing)} of {total} trials to "
-            f"go, {config.search.direction} {config.search.metric}",
-            soft_wrap=True,
-            highlight=False,
-        )
+    total = config.search.trials + rounds * config.zoom.trials
+    searches = [search]
+    summaries: dict[int, dict] = {}
 
     def on_sigterm(signum, frame):
         raise KeyboardInterrupt
@@ -299,32 +306,137 @@ def _drive(
     status = "complete"
     try:
         with SearchDisplay(console, config, mode, total, done=len(search.records)) as display:
-            for record in search.run(jobs=jobs, backend=backend):
-                display.update(record, search.ranked())
+            for round_index in range(rounds + 1):
+                current = searches[-1]
+                display.config = current.config
+                if mode != "quiet":
+                    display.note(
+                        f"run {current.store.run_id}: {len(current.missing)} of "
+                        f"{current.config.search.trials} trials to go, "
+                        f"{config.search.direction} {config.search.metric}"
+                    )
+                try:
+                    for record in current.run(jobs=jobs, backend=backend):
+                        display.update(record, current.ranked())
+                except KeyboardInterrupt:
+                    status = "interrupted"
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                summaries[id(current)] = current.finish(status)
+                signal.signal(signal.SIGTERM, on_sigterm)
+                if status != "complete" or round_index == rounds:
+                    break
+                following = _next_round(searches, display, mode)
+                if following is None:
+                    break
+                searches.append(following)
     except KeyboardInterrupt:
         status = "interrupted"
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         shutdown_workers()
-        summary = search.finish(status)
         signal.signal(signal.SIGTERM, previous)
-    ranked = search.ranked()
+    last = searches[-1]
+    summary = summaries.get(id(last)) or last.finish(status)
+    if len(searches) > 1:
+        summary = _lineage_best(searches, summary)
     if as_json:
         doc = {
-            "run_dir": str(search.store.path),
+            "run_dir": str(last.store.path),
             **{k: v for k, v in summary.items() if k != "config"},
         }
         sys.stdout.write(json.dumps(doc) + "\n")
-    final_report(console, config, summary, ranked, search.store.path)
+    final_report(console, last.config, summary, last.ranked(), last.store.path)
+    if len(searches) > 1:
+        console.print(lineage_table(searches))
     if status == "interrupted":
         console.print(
-            f"interrupted after {len(search.records)} of {total} trials; resume "
-            f"with: hpsearch resume {search.store.path}",
+            f"interrupted after {len(last.records)} of {last.config.search.trials} "
+            f"trials; resume with: hpsearch resume {last.store.path}",
             soft_wrap=True,
             highlight=False,
         )
         raise typer.Exit(130)
     raise typer.Exit(_exit_code(summary, config, fail_under, console))
+
+
+def _next_round(searches: list, display, mode: str):
+    """Start the zoom round after the last search, or None when there is nothing to zoom on.
+    The top trials come from every round so far: the best of earlier rounds stay anchors."""
+    from hpsearch.objective import TrainerObjective
+    from hpsearch.search import start_search
+    from hpsearch.zoom import top_records, zoomed_config
+
+    current = searches[-1]
+    cfg = current.config
+    records = [r for s in searches for r in s.records]
+    top = top_records(records, cfg.search.metric, cfg.search.direction, cfg.zoom.top, None)
+    if not top:
+        display.note("no ok trial to zoom on: stopping the rounds")
+        return None
+    round_ = current.round + 1
+    new_cfg, _ = zoomed_config(cfg, top, cfg.zoom.margin, cfg.zoom.trials, round_)
+    if mode != "quiet":
+        display.note(ranges_text(cfg, new_cfg))
+    objective = current.objective
+    if isinstance(objective, TrainerObjective):  # same data, new fixed settings
+        objective = TrainerObjective(objective.dataset, new_cfg.resolved_model(), objective.metric)
+    return start_search(new_cfg, parent=current.store.run_id, round_=round_, objective=objective)
+
+
+def _lineage_best(searches: list, summary: dict) -> dict:
+    """The best trial over all rounds: into the last run's best.yaml and summary."""
+    from hpsearch.store import atomic_write, best_config_yaml, rank
+
+    last = searches[-1]
+    cfg = last.config
+    tagged = [({**r, "run_id": s.store.run_id}) for s in searches for r in s.records]
+    ranked = rank(tagged, cfg.search.metric, cfg.search.direction)
+    if not ranked or ranked[0]["status"] != "ok":
+        return summary
+    best = ranked[0]
+    atomic_write(last.store.path / "best.yaml", best_config_yaml(cfg, best))
+    lineage = []
+    for s in searches:
+        own = s.ranked()
+        lineage.append(
+            {
+                "round": s.round,
+                "run_id": s.store.run_id,
+                "trials": len(s.records),
+                "best": own[0]["metrics"].get(cfg.search.metric)
+                if own and own[0]["status"] == "ok"
+                else None,
+            }
+        )
+    summary = {
+        **summary,
+        "lineage": lineage,
+        "lineage_best": {
+            "run_id": best["run_id"],
+            "trial": best["trial"],
+            "value": best["metrics"].get(cfg.search.metric),
+            "params": best["params"],
+            "seed": best["seed"],
+        },
+    }
+    last.store.write_summary(summary)
+    return summary
+
+
+def ranges_text(before, after) -> str:
+    """Each parameter's range before → after, on its own scale."""
+    from hpsearch.zoom import width
+
+    lines = []
+    for p in before.space:
+        if p.name in after.space:
+            q = after.space[p.name]
+            lines.append(
+                f"  {p.name}: {p.describe()} -> {q.describe()} ({width(q, p):.0%} of the range)"
+            )
+        else:
+            lines.append(f"  {p.name}: {p.describe()} -> fixed at {p.format(after.model[p.name])}")
+    return "zoom:\n" + "\n".join(lines)
 
 
 def _exit_code(summary, config, fail_under, console) -> int:
@@ -342,3 +454,116 @@ def _exit_code(summary, config, fail_under, console) -> int:
             )
             return 1
     return 0
+
+
+@app.command()
+def zoom(
+    run_ref: Annotated[
+        str, typer.Argument(metavar="RUN", help="Run directory, run id, or 'latest'.")
+    ],
+    top: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--top", min=1, help="Zoom around the best K trials (zoom.top)."),
+    ] = None,
+    top_fraction: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(
+            "--top-fraction",
+            help="Zoom around this fraction of the ok trials instead of --top.",
+        ),
+    ] = None,
+    margin: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option("--margin", min=0.0, help="Widening on each side, × the span (zoom.margin)."),
+    ] = None,
+    trials: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--trials", "-n", min=1, help="Trials in the new run (zoom.trials)."),
+    ] = None,
+    jobs: JobsOpt = None,
+    backend: BackendOpt = None,
+    runs_dir: RunsDirOpt = None,
+    write_config: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--write-config", help="Only write the narrowed config to this file."),
+    ] = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    fail_under: FailUnderOpt = None,
+) -> None:
+    """Narrow the space around a run's best trials and search it more densely."""
+    import dataclasses
+
+    from hpsearch import yamlio
+    from hpsearch.search import start_search
+    from hpsearch.store import atomic_write, lineage, resolve_run
+    from hpsearch.zoom import top_records, zoomed_config
+
+    _check_backend(backend)
+    if top is not None and top_fraction is not None:
+        raise typer.BadParameter("give --top or --top-fraction, not both", param_hint="--top")
+    if top_fraction is not None and not 0 < top_fraction <= 1:
+        raise typer.BadParameter(
+            f"must be in (0, 1], got {top_fraction}", param_hint="--top-fraction"
+        )
+    console = _console(stderr=as_json)
+    with _user_errors():
+        store = resolve_run(run_ref, runs_dir or "runs")
+        config = store.config()
+        chain = lineage(store)
+        records = [r for run_store in chain for r in run_store.load_trials().records]
+        want = top if top is not None or top_fraction is not None else config.zoom.top
+        best = top_records(
+            records, config.search.metric, config.search.direction, want, top_fraction
+        )
+    if not best:
+        typer.echo(f"error: {store.path}: no ok trial to zoom on", err=True)
+        raise typer.Exit(1)
+    if top is not None and len(best) < top:
+        typer.echo(
+            f"warning: only {len(best)} ok trials, fewer than --top {top}: zooming on those",
+            err=True,
+        )
+    round_ = int(store.summary().get("round") or 0) + 1
+    new_cfg, _ = zoomed_config(
+        config,
+        best,
+        margin if margin is not None else config.zoom.margin,
+        trials or config.zoom.trials,
+        round_,
+    )
+    # The new run lives beside its parent, so its lineage can be followed.
+    new_cfg = dataclasses.replace(
+        new_cfg,
+        run=dataclasses.replace(
+            new_cfg.run,
+            runs_dir=str(store.path.parent),
+            jobs=jobs if jobs is not None else new_cfg.run.jobs,
+            backend=backend or new_cfg.run.backend,
+        ),
+    )
+    console.print(ranges_text(config, new_cfg), soft_wrap=True, highlight=False, markup=False)
+    if write_config is not None:
+        header = (
+            f"# Zoomed from {store.path} (round {round_}) around its best "
+            f"{len(best)} trial(s). An ordinary config: edit it, then hpsearch run it.\n"
+        )
+        with _user_errors():
+            try:
+                atomic_write(
+                    write_config, header + yamlio.dump(new_cfg.to_dict(absolute_paths=True))
+                )
+            except OSError as exc:
+                from hpsearch.errors import UserError
+
+                raise UserError(f"{write_config}: cannot write: {exc.strerror or exc}") from None
+        console.print(f"wrote {write_config}", soft_wrap=True, highlight=False)
+        if as_json:
+            sys.stdout.write(
+                json.dumps({"config": str(write_config), "round": round_, "parent": store.run_id})
+                + "\n"
+            )
+        return
+    with _user_errors():
+        search = start_search(new_cfg, parent=store.run_id, round_=round_)
+    _drive(search, as_json=as_json, quiet=quiet, fail_under=fail_under)

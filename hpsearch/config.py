@@ -38,11 +38,11 @@ BACKENDS = ("loky", "threading", "sequential")
 DATA_SOURCES = ("spirals", "blobs", "digits", "csv", "npz")
 # The data keys each source takes besides ``source``; any other is an error.
 DATA_KEYS = {
-    "spirals": ("classes", "samples", "noise", "val_fraction"),
-    "blobs": ("classes", "samples", "features", "noise", "val_fraction"),
-    "digits": ("val_fraction",),
-    "csv": ("path", "target", "val_path", "val_fraction"),
-    "npz": ("path", "val_path", "val_fraction"),
+    "spirals": ("classes", "samples", "noise", "val_fraction", "seed"),
+    "blobs": ("classes", "samples", "features", "noise", "val_fraction", "seed"),
+    "digits": ("val_fraction", "seed"),
+    "csv": ("path", "target", "val_path", "val_fraction", "seed"),
+    "npz": ("path", "val_path", "val_fraction", "seed"),
 }
 FILE_SUFFIXES = {".csv": "csv", ".npz": "npz"}  # a path's extension -> its source
 BLOBS_FEATURES = 2  # data.features when a blobs section leaves it out
@@ -64,6 +64,7 @@ class DataConfig:
     path: str | None = None  # csv, npz: as written; relative to the config file's directory
     target: str | None = None  # csv: the label column
     val_path: str | None = None  # csv, npz: a validation file in the same format
+    seed: int | None = None  # generation and split; None: the config's seed
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,11 @@ class SearchConfig:
 
 @dataclass(frozen=True)
 class ZoomConfig:
-    top: int = 5
-    margin: float = 0.25
+    # Defaults from bench/search_quality.py (docs/benchmarks.md): zooming around the single
+    # best trial, widened by 0.35 of the parent's range on each side, beat hulls of the top
+    # 2-5 and top fractions on Hartmann6 and Branin at every budget.
+    top: int = 1
+    margin: float = 0.35
     trials: int = 20
     rounds: int = 0
 
@@ -100,6 +104,12 @@ class Config:
     zoom: ZoomConfig
     run: RunConfig
     source: str | None = field(default=None, compare=False)  # file it was read from
+
+    @property
+    def data_seed(self) -> int:
+        """The seed of the data (generation, split): ``data.seed``, else the config's seed.
+        Zoom rounds change the config's seed (new trials) but keep this one (same data)."""
+        return self.data.seed if self.data.seed is not None else self.seed
 
     @property
     def base_dir(self) -> Path:
@@ -320,6 +330,15 @@ class _Parser:
         return value
 
     def data(self, value: Any) -> DataConfig:
+        import dataclasses
+
+        data = self._data(value)
+        seed = self.mapping(value, ("data",), "data settings").get("seed")
+        if seed is not None:
+            seed = self.integer(seed, ("data", "seed"), low=0)
+        return dataclasses.replace(data, seed=seed)
+
+    def _data(self, value: Any) -> DataConfig:
         path = ("data",)
         section = self.mapping(value, path, "data settings")
         self.known_keys(section, path, DataConfig.__dataclass_fields__)

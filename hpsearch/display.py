@@ -49,12 +49,12 @@ def format_value(value: float | None) -> str:
 def top_table(config: Config, ranked: Sequence[Mapping[str, Any]], limit: int, title: str) -> Table:
     metric = config.search.metric
     table = Table(title=title, title_justify="left", box=None, header_style="bold", pad_edge=False)
-    table.add_column("rank", justify="right")
-    table.add_column("trial", justify="right")
+    table.add_column("rank", justify="right", no_wrap=True, min_width=4)
+    table.add_column("trial", justify="right", no_wrap=True, min_width=5)
     table.add_column(metric, justify="right", no_wrap=True, min_width=len(metric))
     for p in config.space:
         table.add_column(p.name, justify="right", no_wrap=True, min_width=min(len(p.name), 14))
-    table.add_column("status")
+    table.add_column("status", no_wrap=True, min_width=6)
     for position, r in enumerate(ranked[:limit], start=1):
         cells = [p.format(r["params"][p.name]) for p in config.space]
         table.add_row(
@@ -99,6 +99,10 @@ class SearchDisplay:
         if self.live is not None:
             self.live.__exit__(None, None, None)
             self.live = None
+
+    def note(self, text: str) -> None:
+        """A line of information between trials (printed above the live display)."""
+        self.console.print(text, soft_wrap=True, highlight=False, markup=False)
 
     def update(self, record: Mapping[str, Any], ranked: Sequence[Mapping[str, Any]]) -> None:
         self.done += 1
@@ -167,3 +171,39 @@ def final_report(
         soft_wrap=True,
         highlight=False,
     )
+
+
+def lineage_table(searches: Sequence[Any]) -> Table:
+    """One row per round: its run, trials, how much of each range is left, its best."""
+    from hpsearch.zoom import width
+
+    root = searches[0].config
+    metric = root.search.metric
+    direction = root.search.direction
+    table = Table(
+        title="coarse to fine", title_justify="left", box=None, header_style="bold", pad_edge=False
+    )
+    for column in ("round", "run", "trials", "range left", f"best {metric}", "best so far"):
+        table.add_column(column, justify="left" if column == "run" else "right")
+    so_far = None
+    for s in searches:
+        widths = []
+        for p in root.space:
+            q = s.config.space.get(p.name)
+            widths.append(width(q, p) if q is not None else 0.0)
+        left = sum(widths) / len(widths) if widths else 0.0
+        ranked = s.ranked()
+        best = ranked[0]["metrics"].get(metric) if ranked and ranked[0]["status"] == "ok" else None
+        if best is not None and (
+            so_far is None or (best > so_far if direction == "maximize" else best < so_far)
+        ):
+            so_far = best
+        table.add_row(
+            str(s.round),
+            s.store.run_id,
+            str(len(s.records)),
+            f"{left:.0%}",
+            format_value(best),
+            format_value(so_far),
+        )
+    return table

@@ -22,7 +22,7 @@ def build_objective(config: Config) -> Objective:
     """The built-in trainer on the config's data (loaded, and so checked, here)."""
     from hpsearch.data import load_dataset
 
-    dataset = load_dataset(config.data, config.seed, config.base_dir)
+    dataset = load_dataset(config.data, config.data_seed, config.base_dir)
     return TrainerObjective(dataset, config.resolved_model(), config.search.metric)
 
 
@@ -32,6 +32,7 @@ class Search:
     store: RunStore
     objective: Objective
     records: list[dict[str, Any]] = field(default_factory=list)
+    round: int = 0  # 0 for a coarse run, n for the n-th zoom round
     previous_wall_time: float = 0.0
     started: float = field(default_factory=time.perf_counter)
 
@@ -80,7 +81,7 @@ def start_search(
     """Check the data, then create the run directory."""
     objective = objective or build_objective(config)
     store = RunStore.create(config, config.run.runs_dir, parent=parent, round_=round_)
-    return Search(config, store, objective)
+    return Search(config, store, objective, round=round_)
 
 
 @dataclass

@@ -211,6 +211,9 @@ class Space:
                 return p
         raise KeyError(name)
 
+    def get(self, name: str, default: Param | None = None) -> Param | None:
+        return next((p for p in self.params if p.name == name), default)
+
     @property
     def names(self) -> list[str]:
         return [p.name for p in self.params]

@@ -388,3 +388,20 @@ def list_runs(runs_dir: Path | str) -> list[RunStore]:
             return ""
 
     return sorted(stores, key=lambda s: (started(s), s.run_id), reverse=True)
+
+
+def lineage(store: RunStore) -> list[RunStore]:
+    """The run and its ancestors (``parent`` in summary.json), root first. A parent that is
+    no longer in the runs directory ends the chain."""
+    chain = [store]
+    seen = {store.run_id}
+    while True:
+        parent = chain[-1].summary().get("parent")
+        if not parent or parent in seen:
+            break
+        path = chain[-1].path.parent / parent
+        if not (path / "config.yaml").is_file():
+            break
+        chain.append(RunStore(path))
+        seen.add(parent)
+    return chain[::-1]

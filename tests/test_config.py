@@ -349,7 +349,7 @@ BAD = [
         "data:\n  source: csv\n  path: d.csv\n  target: label\n  noise: 0.1\nspace:\n" + LR,
         5,
         "data.noise",
-        "does not apply to source 'csv'; it takes path, target, val_path, val_fraction",
+        "does not apply to source 'csv'; it takes path, target, val_path, val_fraction, seed",
     ),
     (
         "data-noise-for-inferred-npz",
@@ -384,7 +384,7 @@ BAD = [
         "data: {source: digits, classes: 3}\nspace:\n" + LR,
         1,
         "data.classes",
-        "does not apply to source 'digits'; it takes val_fraction",
+        "does not apply to source 'digits'; it takes val_fraction, seed",
     ),
     (
         "data-path-extension",

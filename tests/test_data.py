@@ -374,5 +374,5 @@ def test_cli_validate_reports_a_bad_data_key_with_exit_2(tmp_path):
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr == (
         f"error: {path}:4: data.noise: does not apply to source 'csv' (from the extension of "
-        "data.path); it takes path, target, val_path, val_fraction\n"
+        "data.path); it takes path, target, val_path, val_fraction, seed\n"
     )
