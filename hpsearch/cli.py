@@ -289,8 +289,15 @@ def _drive(
     results; exit with the documented code."""
     import signal
 
-    from hpsearch.display import SearchDisplay, choose_mode, final_report, lineage_table
+    from hpsearch.display import (
+        SearchDisplay,
+        choose_mode,
+        final_report,
+        lineage_table,
+        ranges_text,
+    )
     from hpsearch.runner import shutdown_workers
+    from hpsearch.search import finish_lineage, start_next_round
 
     console = _console(stderr=as_json)
     mode = choose_mode(console, quiet)
@@ -325,9 +332,12 @@ def _drive(
                 signal.signal(signal.SIGTERM, on_sigterm)
                 if status != "complete" or round_index == rounds:
                     break
-                following = _next_round(searches, display, mode)
+                following = start_next_round(searches)
                 if following is None:
+                    display.note("no ok trial to zoom on: no more rounds")
                     break
+                if mode != "quiet":
+                    display.note(ranges_text(current.config, following.config))
                 searches.append(following)
     except KeyboardInterrupt:
         status = "interrupted"
@@ -338,7 +348,7 @@ def _drive(
     last = searches[-1]
     summary = summaries.get(id(last)) or last.finish(status)
     if len(searches) > 1:
-        summary = _lineage_best(searches, summary)
+        summary = finish_lineage(searches, summary)
     if as_json:
         doc = {
             "run_dir": str(last.store.path),
@@ -359,88 +369,8 @@ def _drive(
     raise typer.Exit(_exit_code(summary, config, fail_under, console))
 
 
-def _next_round(searches: list, display, mode: str):
-    """Start the zoom round after the last search, or None when there is nothing to zoom on.
-    The top trials come from every round so far: the best of earlier rounds stay anchors."""
-    from hpsearch.objective import TrainerObjective
-    from hpsearch.search import start_search
-    from hpsearch.zoom import top_records, zoomed_config
-
-    current = searches[-1]
-    cfg = current.config
-    records = [r for s in searches for r in s.records]
-    top = top_records(records, cfg.search.metric, cfg.search.direction, cfg.zoom.top, None)
-    if not top:
-        display.note("no ok trial to zoom on: stopping the rounds")
-        return None
-    round_ = current.round + 1
-    new_cfg, _ = zoomed_config(cfg, top, cfg.zoom.margin, cfg.zoom.trials, round_)
-    if mode != "quiet":
-        display.note(ranges_text(cfg, new_cfg))
-    objective = current.objective
-    if isinstance(objective, TrainerObjective):  # same data, new fixed settings
-        objective = TrainerObjective(objective.dataset, new_cfg.resolved_model(), objective.metric)
-    return start_search(new_cfg, parent=current.store.run_id, round_=round_, objective=objective)
-
-
-def _lineage_best(searches: list, summary: dict) -> dict:
-    """The best trial over all rounds: into the last run's best.yaml and summary."""
-    from hpsearch.store import atomic_write, best_config_yaml, rank
-
-    last = searches[-1]
-    cfg = last.config
-    tagged = [({**r, "run_id": s.store.run_id}) for s in searches for r in s.records]
-    ranked = rank(tagged, cfg.search.metric, cfg.search.direction)
-    if not ranked or ranked[0]["status"] != "ok":
-        return summary
-    best = ranked[0]
-    atomic_write(last.store.path / "best.yaml", best_config_yaml(cfg, best))
-    lineage = []
-    for s in searches:
-        own = s.ranked()
-        lineage.append(
-            {
-                "round": s.round,
-                "run_id": s.store.run_id,
-                "trials": len(s.records),
-                "best": own[0]["metrics"].get(cfg.search.metric)
-                if own and own[0]["status"] == "ok"
-                else None,
-            }
-        )
-    summary = {
-        **summary,
-        "lineage": lineage,
-        "lineage_best": {
-            "run_id": best["run_id"],
-            "trial": best["trial"],
-            "value": best["metrics"].get(cfg.search.metric),
-            "params": best["params"],
-            "seed": best["seed"],
-        },
-    }
-    last.store.write_summary(summary)
-    return summary
-
-
-def ranges_text(before, after) -> str:
-    """Each parameter's range before → after, on its own scale."""
-    from hpsearch.zoom import width
-
-    lines = []
-    for p in before.space:
-        if p.name in after.space:
-            q = after.space[p.name]
-            lines.append(
-                f"  {p.name}: {p.describe()} -> {q.describe()} ({width(q, p):.0%} of the range)"
-            )
-        else:
-            lines.append(f"  {p.name}: {p.describe()} -> fixed at {p.format(after.model[p.name])}")
-    return "zoom:\n" + "\n".join(lines)
-
-
 def _exit_code(summary, config, fail_under, console) -> int:
-    best = summary.get("best")
+    best = summary.get("lineage_best") or summary.get("best")
     if best is None:
         console.print("every trial failed", highlight=False)
         return 1
@@ -495,6 +425,7 @@ def zoom(
     import dataclasses
 
     from hpsearch import yamlio
+    from hpsearch.display import ranges_text
     from hpsearch.search import start_search
     from hpsearch.store import atomic_write, lineage, resolve_run
     from hpsearch.zoom import top_records, zoomed_config

@@ -37,9 +37,12 @@ def choose_mode(console: Console, quiet: bool) -> str:
 
 
 def format_params(config: Config, params: Mapping[str, Any]) -> str:
-    return " ".join(
-        f"{p.name}={p.format(params[p.name])}" for p in config.space if p.name in params
-    )
+    """``name=value`` for each parameter, formatted for its scale where the space has it."""
+    parts = []
+    for name, value in params.items():
+        p = config.space.get(name)
+        parts.append(f"{name}={p.format(value) if p is not None else value}")
+    return " ".join(parts)
 
 
 def format_value(value: float | None) -> str:
@@ -149,11 +152,13 @@ def final_report(
             config, ranked, top, f"top {min(top, len(ranked))} of {len(ranked)} trials ({done})"
         )
     )
-    best = summary.get("best")
+    best = summary.get("lineage_best") or summary.get("best")
     if best:
+        where = f"run {best['run_id']}, " if "run_id" in best else ""
+        label = "best over all rounds" if "run_id" in best else "best"
         console.print(
-            f"best {config.search.metric} = {format_value(best['value'])} "
-            f"(trial {best['trial']}): {format_params(config, best['params'])}",
+            f"{label}: {config.search.metric} = {format_value(best['value'])} "
+            f"({where}trial {best['trial']}): {format_params(config, best['params'])}",
             soft_wrap=True,
             highlight=False,
         )
@@ -207,3 +212,19 @@ def lineage_table(searches: Sequence[Any]) -> Table:
             format_value(so_far),
         )
     return table
+
+
+def ranges_text(before: Config, after: Config) -> str:
+    """Each parameter's range before → after, on its own scale."""
+    from hpsearch.zoom import width
+
+    lines = []
+    for p in before.space:
+        q = after.space.get(p.name)
+        if q is not None:
+            lines.append(
+                f"  {p.name}: {p.describe()} -> {q.describe()} ({width(q, p):.0%} of the range)"
+            )
+        else:
+            lines.append(f"  {p.name}: {p.describe()} -> fixed at {p.format(after.model[p.name])}")
+    return "zoom:\n" + "\n".join(lines)

@@ -133,3 +133,62 @@ def _differences(old: Any, new: Any, path: str = "") -> list[str]:
                 out += _differences(old[key], new[key], where)
         return out
     return [] if _plain(old) == _plain(new) else [f"{path}: {old!r} -> {new!r}"]
+
+
+def start_next_round(searches: list[Search]) -> Search | None:
+    """The zoom round after the last of ``searches``, or None when no trial is ok.
+
+    The top trials come from every round so far, so the best of earlier rounds stay anchors.
+    """
+    from hpsearch.zoom import top_records, zoomed_config
+
+    current = searches[-1]
+    cfg = current.config
+    records = [r for s in searches for r in s.records]
+    top = top_records(records, cfg.search.metric, cfg.search.direction, cfg.zoom.top, None)
+    if not top:
+        return None
+    round_ = current.round + 1
+    new_cfg, _ = zoomed_config(cfg, top, cfg.zoom.margin, cfg.zoom.trials, round_)
+    objective = current.objective
+    if isinstance(objective, TrainerObjective):  # same data, new fixed settings
+        objective = TrainerObjective(objective.dataset, new_cfg.resolved_model(), objective.metric)
+    return start_search(new_cfg, parent=current.store.run_id, round_=round_, objective=objective)
+
+
+def finish_lineage(searches: list[Search], summary: dict[str, Any]) -> dict[str, Any]:
+    """The best trial over all rounds, into the last run's best.yaml and summary
+    (``lineage`` and ``lineage_best``). Returns the updated summary."""
+    from hpsearch.store import atomic_write, best_config_yaml
+
+    last = searches[-1]
+    cfg = last.config
+    tagged = [{**r, "run_id": s.store.run_id} for s in searches for r in s.records]
+    ranked = rank(tagged, cfg.search.metric, cfg.search.direction)
+    lineage = []
+    for s in searches:
+        own = s.ranked()
+        lineage.append(
+            {
+                "round": s.round,
+                "run_id": s.store.run_id,
+                "trials": len(s.records),
+                "space": s.config.space.to_dict(),
+                "best": own[0]["metrics"].get(cfg.search.metric)
+                if own and own[0]["status"] == "ok"
+                else None,
+            }
+        )
+    summary = {**summary, "lineage": lineage}
+    if ranked and ranked[0]["status"] == "ok":
+        best = ranked[0]
+        atomic_write(last.store.path / "best.yaml", best_config_yaml(cfg, best))
+        summary["lineage_best"] = {
+            "run_id": best["run_id"],
+            "trial": best["trial"],
+            "value": best["metrics"].get(cfg.search.metric),
+            "params": best["params"],
+            "seed": best["seed"],
+        }
+    last.store.write_summary(summary)
+    return summary
