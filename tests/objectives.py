@@ -29,3 +29,19 @@ class Faulty:
         if kind == 4:
             os.kill(os.getpid(), signal.SIGKILL)
         return Outcome("ok", {"val_accuracy": 0.5 + kind / 100}, epochs=1)
+
+
+OPTIMUM = {"learning_rate": 3e-3, "beta1": 0.99, "hidden_units": 40}
+
+
+@dataclass(frozen=True)
+class Bowl:
+    """A smooth bowl in unit-like coordinates with its best value at ``OPTIMUM``."""
+
+    def __call__(self, params, seed, timeout):
+        import math
+
+        d = (math.log10(params["learning_rate"] / OPTIMUM["learning_rate"])) ** 2
+        d += (math.log10((1 - params["beta1"]) / (1 - OPTIMUM["beta1"]))) ** 2
+        d += ((params["hidden_units"] - OPTIMUM["hidden_units"]) / 50) ** 2
+        return Outcome("ok", {"val_accuracy": 1.0 - d, "val_loss": d}, epochs=1)

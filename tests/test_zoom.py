@@ -1,0 +1,255 @@
+"""Coarse to fine: narrowing laws (hypothesis), `hpsearch zoom`, `--rounds`, lineage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hpsearch.config import load_config
+from hpsearch.search import finish_lineage, start_next_round, start_search
+from hpsearch.space import SCALES, ChoiceParam, NumericParam, Space
+from hpsearch.zoom import narrow
+
+from .helpers import invoke
+from .objectives import OPTIMUM, Bowl
+
+PARAMS = [
+    NumericParam("lr", SCALES["log"], 1e-4, 1.0),
+    NumericParam("beta", SCALES["one_minus_log"], 0.9, 0.999),
+    NumericParam("x", SCALES["linear"], -3.0, 5.0),
+    NumericParam("units", SCALES["log"], 16, 1024, integer=True),
+    NumericParam("layers", SCALES["linear"], 1, 6, integer=True),
+    ChoiceParam("batch", (32, 64, 128, 256)),
+]
+SPACE = Space(tuple(PARAMS))
+
+
+@st.composite
+def top_trials(draw):
+    units = draw(
+        st.lists(
+            st.lists(st.floats(0, 1), min_size=len(PARAMS), max_size=len(PARAMS)),
+            min_size=1,
+            max_size=8,
+        )
+    )
+    return [SPACE.from_unit(u) for u in units]
+
+
+def bounds_of(zoomed, name):
+    p = zoomed.space.get(name)
+    if p is None:
+        value = zoomed.fixed[name]
+        return value, value
+    return p.low, p.high
+
+
+@given(top_trials(), st.floats(0, 2))
+def test_zoomed_bounds_hold_the_top_trials_and_stay_inside_the_parent(top, margin):
+    zoomed = narrow(SPACE, top, margin)
+    for p in PARAMS:
+        if isinstance(p, ChoiceParam):
+            kept = zoomed.space.get(p.name)
+            values = kept.choices if kept is not None else (zoomed.fixed[p.name],)
+            assert set(values) == {t[p.name] for t in top}
+            continue
+        low, high = bounds_of(zoomed, p.name)
+        assert p.low <= low <= high <= p.high
+        assert all(low <= t[p.name] <= high for t in top)
+        if p.integer:
+            assert isinstance(low, int) and isinstance(high, int)
+
+
+@given(top_trials())
+def test_margin_zero_is_the_hull_of_the_top_trials_in_unit_space(top):
+    zoomed = narrow(SPACE, top, 0.0)
+    for p in PARAMS:
+        if isinstance(p, ChoiceParam) or p.integer:
+            continue
+        low, high = bounds_of(zoomed, p.name)
+        values = [t[p.name] for t in top]
+        assert (low, high) == (min(values), max(values))
+
+
+@given(top_trials(), st.floats(0, 1))
+def test_a_zoomed_space_samples_valid_values(top, u):
+    zoomed = narrow(SPACE, top, 0.35)
+    for p in zoomed.space:
+        value = p.from_unit(u)
+        assert SPACE[p.name].contains(value)
+
+
+def test_a_log_parameter_narrows_by_decades():
+    p = NumericParam("lr", SCALES["log"], 1e-4, 1.0)
+    zoomed = narrow(Space((p,)), [{"lr": 1e-3}, {"lr": 1e-2}], 0.5)
+    q = zoomed.space["lr"]
+    assert q.low == pytest.approx(10**-3.5) and q.high == pytest.approx(10**-1.5)
+
+
+def test_coinciding_top_trials_widen_by_margin_times_the_parent():
+    p = NumericParam("beta", SCALES["one_minus_log"], 0.9, 0.999)
+    zoomed = narrow(Space((p,)), [{"beta": 0.99}], 0.25)
+    q = zoomed.space["beta"]
+    # 1 − β: 1e-2 widened by a quarter of the parent's two decades each way.
+    assert 1 - q.high == pytest.approx(10**-2.5) and 1 - q.low == pytest.approx(10**-1.5)
+
+
+# -- the command -------------------------------------------------------------------------------
+
+CONFIG = """\
+name: zoomy
+data: {source: spirals, classes: 3, samples: 300}
+model: {layers: 1, epochs: 3}
+space:
+  learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}
+  beta1: {scale: one_minus_log, min: 0.8, max: 0.99}
+  batch_size: {choice: [32, 64]}
+search: {trials: 6}
+zoom: {trials: 4}
+run: {runs_dir: RUNS}
+"""
+
+
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "zoomy.yaml"
+    path.write_text(CONFIG.replace("RUNS", str(tmp_path / "runs")))
+    return path
+
+
+def test_write_config_gives_an_ordinary_config_that_runs(tmp_path):
+    first = json.loads(invoke("run", str(config_file(tmp_path)), "--json", "--quiet").stdout)
+    out = tmp_path / "zoomed.yaml"
+    result = invoke("zoom", first["run_dir"], "--write-config", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "learning_rate: 1.0e-03–1.0e-01 -> " in result.stdout
+    zoomed = load_config(out)
+    parent = load_config(config_file(tmp_path))
+    assert zoomed.data_seed == parent.seed and zoomed.seed != parent.seed
+    lr = zoomed.space.get("learning_rate")
+    assert lr is None or parent.space["learning_rate"].low <= lr.low < lr.high <= 0.1
+    assert invoke("run", str(out), "--quiet").exit_code == 0
+    assert not list((tmp_path / "runs").glob("*/summary.json"))[2:]  # only two runs: no zoom
+
+
+def test_zoom_runs_a_new_run_naming_its_parent_and_round(tmp_path):
+    first = json.loads(invoke("run", str(config_file(tmp_path)), "--json", "--quiet").stdout)
+    result = invoke(
+        "zoom",
+        first["run_id"],
+        "--runs-dir",
+        str(tmp_path / "runs"),
+        "--json",
+        "--quiet",
+        "--trials",
+        "3",
+    )
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["parent"] == first["run_id"] and doc["round"] == 1
+    assert doc["counts"]["ok"] == 3
+    again = invoke("zoom", doc["run_dir"], "--json", "--quiet", "--trials", "2")
+    assert json.loads(again.stdout)["round"] == 2
+
+
+def test_rounds_make_linked_runs_and_a_lineage_summary(tmp_path):
+    result = invoke("run", str(config_file(tmp_path)), "--rounds", "2", "--json", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    runs = sorted((tmp_path / "runs").iterdir())
+    assert len(runs) == 3
+    summaries = {p.name: json.loads((p / "summary.json").read_text()) for p in runs}
+    rounds = sorted((s["round"], s["parent"], name) for name, s in summaries.items())
+    assert [r[0] for r in rounds] == [0, 1, 2]
+    assert rounds[1][1] == rounds[0][2] and rounds[2][1] == rounds[1][2]
+    assert [entry["round"] for entry in doc["lineage"]] == [0, 1, 2]
+    assert [entry["trials"] for entry in doc["lineage"]] == [6, 4, 4]
+    best = doc["lineage_best"]
+    assert best["value"] == max(e["best"] for e in doc["lineage"])
+    best_yaml = load_config(Path(doc["run_dir"]) / "best.yaml")
+    assert best_yaml.model["learning_rate"] == best["params"]["learning_rate"]
+    assert "coarse to fine" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "text"),
+    [
+        (["--top", "0"], 2, "--top"),
+        (["--margin", "-0.5"], 2, "--margin"),
+        (["--top", "2", "--top-fraction", "0.5"], 2, "not both"),
+        (["--top-fraction", "1.5"], 2, "(0, 1]"),
+    ],
+)
+def test_bad_zoom_options_exit_2(tmp_path, args, code, text):
+    first = json.loads(invoke("run", str(config_file(tmp_path)), "--json", "--quiet").stdout)
+    result = invoke("zoom", first["run_dir"], *args)
+    assert result.exit_code == code
+    assert text in result.output
+
+
+def test_zoom_of_a_missing_run_or_a_run_without_ok_trials(tmp_path):
+    missing = invoke("zoom", str(tmp_path / "nowhere"), "--runs-dir", str(tmp_path))
+    assert missing.exit_code == 2 and "no run" in missing.stderr
+    path = config_file(tmp_path)
+    path.write_text(
+        path.read_text()
+        .replace(
+            "model: {layers: 1, epochs: 3}",
+            "model: {layers: 1, epochs: 3, batch_norm: false, optimizer: gd}",
+        )
+        .replace(
+            "learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}",
+            "learning_rate: {scale: log, min: 1.0e+4, max: 1.0e+5}",
+        )
+    )
+    first = json.loads(invoke("run", str(path), "--json", "--quiet").stdout)
+    assert first["counts"]["ok"] == 0
+    result = invoke("zoom", first["run_dir"])
+    assert result.exit_code == 1 and "no ok trial to zoom on" in result.stderr
+
+
+def test_fewer_ok_trials_than_top_zooms_with_a_warning(tmp_path):
+    first = json.loads(invoke("run", str(config_file(tmp_path)), "--json", "--quiet").stdout)
+    result = invoke(
+        "zoom", first["run_dir"], "--top", "50", "--write-config", str(tmp_path / "z.yaml")
+    )
+    assert result.exit_code == 0
+    assert "only 6 ok trials, fewer than --top 50" in result.stderr
+
+
+# -- rounds on a known optimum -----------------------------------------------------------------
+
+
+def test_each_round_keeps_the_optimum_and_the_best_never_gets_worse(tmp_path):
+    path = tmp_path / "bowl.yaml"
+    path.write_text(
+        "name: bowl\nspace:\n"
+        "  learning_rate: {scale: log, min: 1.0e-5, max: 1.0}\n"
+        "  beta1: {scale: one_minus_log, min: 0.5, max: 0.9999}\n"
+        "  hidden_units: {scale: linear, min: 8, max: 256}\n"
+        f"search: {{trials: 30}}\nzoom: {{trials: 15}}\n"
+        f"run: {{runs_dir: {tmp_path / 'runs'}, backend: sequential}}\n"
+    )
+    config = load_config(path)
+    searches = [start_search(config, objective=Bowl())]
+    best_so_far = []
+    for _ in range(5):
+        current = searches[-1]
+        for p in current.config.space:
+            assert p.contains(OPTIMUM[p.name]), (current.round, p)
+        list(current.run())
+        current.finish("complete")
+        values = [r["metrics"]["val_accuracy"] for s in searches for r in s.records]
+        best_so_far.append(max(values))
+        searches.append(start_next_round(searches))
+    assert best_so_far == sorted(best_so_far)
+    assert best_so_far[-1] > best_so_far[0]
+    summary = finish_lineage(searches[:-1], searches[-2].store.summary())
+    assert summary["lineage_best"]["value"] == best_so_far[-1]
+    widths = [s.config.space["learning_rate"] for s in searches]
+    assert all(
+        b.low >= a.low and b.high <= a.high for a, b in zip(widths, widths[1:], strict=False)
+    )
