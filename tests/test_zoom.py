@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -250,6 +251,4 @@ def test_each_round_keeps_the_optimum_and_the_best_never_gets_worse(tmp_path):
     summary = finish_lineage(searches[:-1], searches[-2].store.summary())
     assert summary["lineage_best"]["value"] == best_so_far[-1]
     widths = [s.config.space["learning_rate"] for s in searches]
-    assert all(
-        b.low >= a.low and b.high <= a.high for a, b in zip(widths, widths[1:], strict=False)
-    )
+    assert all(b.low >= a.low and b.high <= a.high for a, b in itertools.pairwise(widths))
