@@ -24,6 +24,14 @@ app = typer.Typer(
 
 ConfigArg = Annotated[Path, typer.Argument(help="YAML config file.", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
+TrialsOpt = Annotated[
+    Optional[int],  # noqa: UP045 - typer needs Optional on Python 3.10
+    typer.Option("--trials", "-n", min=1, help="Number of trials (default: search.trials)."),
+]
+SeedOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--seed", min=0, help="Override the config's seed."),
+]
 
 
 def _console(stderr: bool = False):  # rich is imported only by commands that print tables
@@ -92,14 +100,8 @@ def validate(config: ConfigArg) -> None:
 @app.command()
 def sample(
     config: ConfigArg,
-    n: Annotated[
-        Optional[int],  # noqa: UP045
-        typer.Option("-n", "--trials", min=1, help="How many trials (default: search.trials)."),
-    ] = None,
-    seed: Annotated[
-        Optional[int],  # noqa: UP045
-        typer.Option("--seed", min=0, help="Override the config's seed."),
-    ] = None,
+    n: TrialsOpt = None,
+    seed: SeedOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Draw trials from the search space without training, to see how values spread."""
@@ -183,15 +185,9 @@ def _check_backend(backend: Optional[str]) -> None:  # noqa: UP045
 @app.command()
 def run(
     config: ConfigArg,
-    trials: Annotated[
-        Optional[int],  # noqa: UP045
-        typer.Option("--trials", "-n", min=1, help="Number of trials (default: search.trials)."),
-    ] = None,
+    trials: TrialsOpt = None,
     jobs: JobsOpt = None,
-    seed: Annotated[
-        Optional[int],  # noqa: UP045
-        typer.Option("--seed", min=0, help="Override the config's seed."),
-    ] = None,
+    seed: SeedOpt = None,
     name: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--name", help="Name of the run (default: the config's name)."),
