@@ -72,14 +72,14 @@ def _root(
 
 @app.command()
 def validate(config: ConfigArg) -> None:
-    """Check a config file and its data; show the search space: scale, range, quantiles."""
+    """Check a config file and what it runs; show the search space: scale, range, quantiles."""
     from hpsearch.config import load_config
-    from hpsearch.data import load_dataset
     from hpsearch.report import space_table
+    from hpsearch.search import build_objective
 
     with _user_errors():
         cfg = load_config(config)
-        data = load_dataset(cfg.data, cfg.data_seed, cfg.base_dir)
+        objective = build_objective(cfg)  # loads the data, or imports the function
     console = _console()
     console.print(space_table(cfg))
     fixed = ", ".join(f"{k}={v}" for k, v in cfg.model.items()) or "trainer defaults"
@@ -89,11 +89,21 @@ def validate(config: ConfigArg) -> None:
         f"seed {cfg.seed}",
         soft_wrap=True,
     )
-    console.print(
-        f"data: {data.name}, {len(data.x_train)} training / {len(data.x_val)} validation "
-        f"examples, {data.features} features, {data.classes} classes",
-        soft_wrap=True,
-    )
+    data = getattr(objective, "dataset", None)
+    if data is not None:
+        console.print(
+            f"data: {data.name}, {len(data.x_train)} training / {len(data.x_val)} validation "
+            f"examples, {data.features} features, {data.classes} classes",
+            soft_wrap=True,
+        )
+    else:
+        what = cfg.objective.python or cfg.objective.command
+        console.print(
+            f"objective: {cfg.objective.kind} {what} (in {cfg.workdir})",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
     console.print(f"[green]{config} is valid[/green]", soft_wrap=True)
 
 

@@ -21,10 +21,12 @@ from typing import Any
 
 from hpsearch import yamlio
 from hpsearch.errors import ConfigError
-from hpsearch.hyperparams import REGISTRY, Hyperparam
+from hpsearch.hyperparams import REGISTRY, Hyperparam, Interval
 from hpsearch.space import SCALES, ChoiceParam, NumericParam, Param, Space
 
-SECTIONS = ("name", "seed", "data", "model", "space", "search", "zoom", "run")
+SECTIONS = ("name", "seed", "objective", "data", "model", "space", "search", "zoom", "run")
+OBJECTIVE_KINDS = ("python", "command")
+COMMAND_FIELDS = ("seed", "trial")  # placeholders a command may use besides the parameters
 
 # Metrics a trial reports, with the direction in which they improve.
 METRICS = {
@@ -49,6 +51,9 @@ BLOBS_FEATURES = 2  # data.features when a blobs section leaves it out
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PYTHON_SPEC = re.compile(
+    r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,21 @@ class DataConfig:
     target: str | None = None  # csv: the label column
     val_path: str | None = None  # csv, npz: a validation file in the same format
     seed: int | None = None  # generation and split; None: the config's seed
+
+
+@dataclass(frozen=True)
+class ObjectiveConfig:
+    """What a trial runs: the built-in trainer, a Python callable or a shell command."""
+
+    kind: str = "trainer"  # "trainer" | "python" | "command"
+    python: str | None = None  # "package.module:function"
+    command: str | None = None  # "python train.py --lr {learning_rate}"
+    timeout: float | None = None  # seconds; overrides run.trial_timeout
+    workdir: str | None = None  # importable / working directory; default: the config's
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.kind == "trainer"
 
 
 @dataclass(frozen=True)
@@ -104,6 +124,20 @@ class Config:
     zoom: ZoomConfig
     run: RunConfig
     source: str | None = field(default=None, compare=False)  # file it was read from
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+
+    @property
+    def workdir(self) -> Path:
+        """Where a Python objective is imported from and a command runs."""
+        if self.objective.workdir:
+            return (self.base_dir / self.objective.workdir).resolve()
+        return self.base_dir.resolve()
+
+    @property
+    def trial_timeout(self) -> float | None:
+        return (
+            self.objective.timeout if self.objective.timeout is not None else self.run.trial_timeout
+        )
 
     @property
     def data_seed(self) -> int:
@@ -117,7 +151,10 @@ class Config:
         return Path(self.source).parent if self.source else Path(".")
 
     def resolved_model(self) -> dict[str, Any]:
-        """Fixed settings with every unsearched registry default filled in."""
+        """Fixed settings with every unsearched registry default filled in (for the built-in
+        trainer; a Python or command objective gets exactly what ``model`` says)."""
+        if not self.objective.is_builtin:
+            return dict(self.model)
         fixed = {n: h.default for n, h in REGISTRY.items() if n not in self.space}
         fixed.update(self.model)
         return fixed
@@ -133,10 +170,18 @@ class Config:
             for key in ("path", "val_path"):
                 if key in data:
                     data[key] = str((self.base_dir / data[key]).resolve())
+        out: dict[str, Any] = {"name": self.name, "seed": self.seed}
+        if not self.objective.is_builtin:
+            objective = {
+                k: v for k, v in _fields(self.objective).items() if v is not None and k != "kind"
+            }
+            if absolute_paths:
+                objective["workdir"] = str(self.workdir)
+            out["objective"] = objective
+        else:
+            out["data"] = data
         return {
-            "name": self.name,
-            "seed": self.seed,
-            "data": data,
+            **out,
             "model": self.resolved_model(),
             "space": self.space.to_dict(),
             "search": _fields(self.search),
@@ -229,6 +274,7 @@ class _Parser:
     def __init__(self, filename: str, lines: Mapping[tuple, int]) -> None:
         self.filename = filename
         self.lines = lines
+        self.custom = False  # a Python or command objective: any parameter names and values
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -306,19 +352,82 @@ class _Parser:
                 "missing section 'space': name at least one hyperparameter "
                 "to search, e.g. learning_rate: {scale: log, min: 1.0e-4, max: 1.0}",
             )
+        objective = self.objective(data.get("objective"))
+        self.custom = not objective.is_builtin
+        if self.custom and data.get("data") is not None:
+            raise self.fail(
+                ("data",),
+                f"does not apply to a {objective.kind} objective: it gets its data itself",
+            )
         space = self.space(data["space"])
         model = self.model(data.get("model"), space)
+        if objective.command is not None:
+            self.placeholders(objective.command, space, model)
         return Config(
             name=self.name(data.get("name", _safe_name(default_name))),
             seed=self.integer(data.get("seed", 0), ("seed",), low=0),
-            data=self.data(data.get("data")),
+            data=self.data(None if self.custom else data.get("data")),
             model=MappingProxyType(model),
             space=space,
             search=self.search(data.get("search")),
             zoom=self.zoom(data.get("zoom")),
             run=self.run(data.get("run")),
             source=self.filename,
+            objective=objective,
         )
+
+    def objective(self, value: Any) -> ObjectiveConfig:
+        path = ("objective",)
+        section = self.mapping(value, path, "objective settings")
+        self.known_keys(section, path, ["python", "command", "timeout", "workdir"])
+        kinds = [k for k in OBJECTIVE_KINDS if k in section]
+        if len(kinds) > 1:
+            raise self.fail(path, "give either python or command, not both")
+        if not kinds:
+            if section:
+                raise self.fail(
+                    path,
+                    'needs python: "module:function" or command: '
+                    '"... {param} ..." (leave objective out for the built-in '
+                    "trainer)",
+                )
+            return ObjectiveConfig()
+        kind = kinds[0]
+        spec = section[kind]
+        if not isinstance(spec, str) or not spec.strip():
+            raise self.fail((*path, kind), f"must be a non-empty string, got {show(spec)}")
+        if kind == "python" and not _PYTHON_SPEC.match(spec.strip()):
+            raise self.fail((*path, kind), f"must be \"package.module:function\", got '{spec}'")
+        timeout = section.get("timeout")
+        if timeout is not None:
+            timeout = float(self.number(timeout, (*path, "timeout")))
+            if timeout <= 0:
+                raise self.fail((*path, "timeout"), f"must be > 0 seconds, got {timeout}")
+        workdir = section.get("workdir")
+        if workdir is not None and (not isinstance(workdir, str) or not workdir.strip()):
+            raise self.fail((*path, "workdir"), f"must be a directory path, got {show(workdir)}")
+        return ObjectiveConfig(
+            kind,
+            python=spec.strip() if kind == "python" else None,
+            command=spec if kind == "command" else None,
+            timeout=timeout,
+            workdir=workdir,
+        )
+
+    def placeholders(self, command: str, space: Space, model: Mapping[str, Any]) -> None:
+        """Every ``{name}`` in a command names a parameter, ``seed`` or ``trial``."""
+        import string
+
+        where = ("objective", "command")
+        known = [*space.names, *model, *COMMAND_FIELDS]
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(command) if f is not None]
+        except ValueError as exc:
+            raise self.fail(where, f"{exc}; write {{{{ and }}}} for literal braces") from None
+        for name in fields:
+            if name not in known:
+                hint = suggest(name, known) if name else "; {} needs a name"
+                raise self.fail(where, f"unknown placeholder {{{name}}}{hint}")
 
     def name(self, value: Any) -> str:
         if not isinstance(value, str) or not _NAME.match(value):
@@ -456,6 +565,8 @@ class _Parser:
             raise self.fail(
                 (*path, "trials"), f"must be a positive integer, got {self._got(trials)}"
             )
+        if self.custom:
+            return self.custom_search(section, trials)
         metric = self.one_of(section.get("metric", SearchConfig.metric), (*path, "metric"), METRICS)
         natural = METRICS[metric]
         direction = self.one_of(section.get("direction", natural), (*path, "direction"), DIRECTIONS)
@@ -464,6 +575,22 @@ class _Parser:
                 (*path, "direction"),
                 f"'{direction}' would rank the worst "
                 f"{metric} first; {metric} is to {natural} (or leave direction out)",
+            )
+        return SearchConfig(trials, metric, direction)
+
+    def custom_search(self, section: Mapping, trials: int) -> SearchConfig:
+        """A user's objective reports metrics of its own: any name, and a direction."""
+        path = ("search",)
+        metric = section.get("metric", SearchConfig.metric)
+        if not isinstance(metric, str) or not _PARAM_NAME.match(metric):
+            raise self.fail((*path, "metric"), f"must be a metric name, got {show(metric)}")
+        if "direction" in section:
+            direction = self.one_of(section["direction"], (*path, "direction"), DIRECTIONS)
+        elif metric in METRICS:
+            direction = METRICS[metric]
+        else:
+            raise self.fail(
+                (*path, "direction"), f"required for metric '{metric}': maximize or minimize"
             )
         return SearchConfig(trials, metric, direction)
 
@@ -511,6 +638,21 @@ class _Parser:
         fixed = {}
         for key, item in section.items():
             where = (*path, key)
+            if self.custom:
+                if not _PARAM_NAME.match(key):
+                    raise self.fail(
+                        where,
+                        "a parameter name must be letters, digits and '_', "
+                        f"not starting with a digit, got '{key}'",
+                    )
+                if key in space:
+                    raise self.fail(
+                        where,
+                        f"'{key}' is also searched in space; a parameter is "
+                        "either fixed in model or searched in space",
+                    )
+                fixed[key] = self.hyperparam_value(_free(key), item, where)
+                continue
             if key not in REGISTRY:
                 raise self.fail(
                     where,
@@ -528,6 +670,12 @@ class _Parser:
         return fixed
 
     def hyperparam_value(self, h: Hyperparam, value: Any, path: tuple) -> Any:
+        if h.type == "any":
+            if isinstance(value, (dict, list)) or value is None:
+                raise self.fail(path, f"must be a single value, got {show(value)}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise self.fail(path, f"must be a finite number, got {value}")
+            return value
         if h.type == "choice":
             return self.one_of(value, path, h.choices)
         if h.type == "bool":
@@ -558,7 +706,7 @@ class _Parser:
                 "a hyperparameter name must be letters, digits and '_', "
                 f"not starting with a digit, got '{name}'",
             )
-        h = REGISTRY.get(name)
+        h = _free(name) if self.custom else REGISTRY.get(name)
         if h is None:
             raise self.fail(
                 path,
@@ -636,7 +784,7 @@ class _Parser:
                 (*path, "type"),
                 f"scale '{scale_name}' is for values in (0, 1) and cannot be an integer",
             )
-        if kind != h.type:
+        if h.type != "any" and kind != h.type:
             raise self.fail((*path, "type"), f"'{h.name}' is of type {h.type}, got type: {kind}")
         if integer:
             for bound, value in (("min", low), ("max", high)):
@@ -669,6 +817,11 @@ class _Parser:
         if not integer:
             low, high = float(low), float(high)
         return NumericParam(h.name, scale, low, high, integer)
+
+
+def _free(name: str) -> Hyperparam:
+    """A parameter of a user's objective: any name, any value, no range but the scale's."""
+    return Hyperparam(name, "any", None, "", Interval())
 
 
 def parse_override_name(name: str) -> str:

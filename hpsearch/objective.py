@@ -1,16 +1,30 @@
 """What a trial runs, and the worker function that runs it without ever raising.
 
-An objective is a picklable callable ``objective(params, seed, timeout) -> Outcome``. The
-built-in one trains the NumPy network; any other (a benchmark function, later a user's Python
-callable or command) plugs in the same way.
+An objective is a picklable callable ``objective(params, seed, timeout, index) -> Outcome``:
+the built-in trainer, a user's Python function (``objective.python``) or a shell command
+(``objective.command``). Objects here hold only plain data, so they travel to loky and Dask
+workers; a Python function is imported in the worker, from the config's directory.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import inspect
+import json
+import math
+import numbers
 import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,7 +43,9 @@ class Outcome:
 
 
 class Objective(Protocol):
-    def __call__(self, params: Mapping[str, Any], seed: int, timeout: float | None) -> Outcome: ...
+    def __call__(
+        self, params: Mapping[str, Any], seed: int, timeout: float | None, index: int
+    ) -> Outcome: ...
 
 
 @dataclass(frozen=True)
@@ -40,7 +56,9 @@ class TrainerObjective:
     fixed: Mapping[str, Any]
     metric: str = "val_accuracy"
 
-    def __call__(self, params: Mapping[str, Any], seed: int, timeout: float | None) -> Outcome:
+    def __call__(
+        self, params: Mapping[str, Any], seed: int, timeout: float | None, index: int = 0
+    ) -> Outcome:
         from hpsearch.trainer import train
 
         best_by = self.metric if self.metric.startswith("val_") else "val_accuracy"
@@ -50,12 +68,326 @@ class TrainerObjective:
         return Outcome(result.status, result.metrics, result.epochs, result.curves, result.reason)
 
 
+class _Diverged(Exception):
+    """Raised by ``report`` when a reported value is not finite: ends the trial."""
+
+
+class _TimedOut(Exception):
+    """Raised in a trial that ran past its timeout."""
+
+
+def interpret(value: Any, metric: str) -> tuple[str, dict[str, float], str | None]:
+    """A Python objective's return value -> (status, metrics, error).
+
+    A number is the metric; a dict must hold the metric (its other numeric entries are kept).
+    NaN, None, a string, a dict without the metric: ``failed``. ±inf: ``diverged`` — the
+    objective blew up (a loss of inf), it is ranked with the failures.
+    """
+    if isinstance(value, Mapping):
+        if metric not in value:
+            return (
+                "failed",
+                {},
+                (
+                    f"returned a dict without '{metric}' (keys: "
+                    f"{', '.join(map(str, value)) or 'none'})"
+                ),
+            )
+        metrics = {
+            str(k): float(v) for k, v in value.items() if _is_real(v) and math.isfinite(float(v))
+        }
+        value = value[metric]
+    else:
+        metrics = {}
+    if not _is_real(value):
+        return (
+            "failed",
+            {},
+            (
+                f"returned {type(value).__name__} {value!r:.60}; expected a "
+                f"number or a dict with '{metric}'"
+            ),
+        )
+    number = float(value)
+    if math.isnan(number):
+        return "failed", {}, f"returned NaN for '{metric}'"
+    if math.isinf(number):
+        return "diverged", {}, f"returned {number} for '{metric}'"
+    metrics[metric] = number
+    return "ok", metrics, None
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+class Curves:
+    """``report(epoch, **metrics)`` for an objective: records a learning curve, stops the
+    trial when a value is not finite (``diverged``) or the timeout has passed."""
+
+    def __init__(self, deadline: float | None) -> None:
+        self.curves: dict[str, list[Any]] = {"epoch": []}
+        self.deadline = deadline
+
+    def __call__(self, epoch: int, **metrics: Any) -> None:
+        self.curves["epoch"].append(epoch)
+        for key, value in metrics.items():
+            column = self.curves.setdefault(key, [None] * (len(self.curves["epoch"]) - 1))
+            column.append(float(value) if _is_real(value) else None)
+        for column in self.curves.values():
+            if len(column) < len(self.curves["epoch"]):
+                column.append(None)
+        bad = [k for k, v in metrics.items() if _is_real(v) and not math.isfinite(float(v))]
+        if bad:
+            raise _Diverged(f"{bad[0]} became {metrics[bad[0]]} at epoch {epoch}")
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise _TimedOut
+
+    @property
+    def epochs(self) -> int | None:
+        return len(self.curves["epoch"]) or None
+
+
+_LOADED: dict[tuple[str, str], Callable[..., Any]] = {}
+
+
+def load_function(spec: str, workdir: str) -> Callable[..., Any]:
+    """Import ``package.module:function`` with ``workdir`` importable (cached per process)."""
+    key = (spec, workdir)
+    if key not in _LOADED:
+        module_name, _, name = spec.partition(":")
+        if workdir not in sys.path:
+            sys.path.insert(0, workdir)
+        module = importlib.import_module(module_name)
+        function = getattr(module, name, None)
+        if function is None:
+            raise AttributeError(f"module '{module_name}' has no '{name}'")
+        if not callable(function):
+            raise TypeError(f"'{spec}' is a {type(function).__name__}, not a function")
+        _LOADED[key] = function
+    return _LOADED[key]
+
+
+def takes_report(function: Callable[..., Any]) -> bool:
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return "report" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
+
+
+def check_signature(function: Callable[..., Any]) -> str | None:
+    """Why ``function(params, seed)`` cannot be called, or None."""
+    try:
+        inspect.signature(function).bind({}, 0)
+    except TypeError as exc:
+        return f"cannot be called as function(params, seed): {exc}"
+    except ValueError:
+        return None  # no signature to check (a builtin): trust it
+    return None
+
+
+@contextmanager
+def _alarm(timeout: float | None) -> Iterator[None]:
+    """Interrupt the trial with _TimedOut after ``timeout`` seconds (main thread only: loky
+    and Dask worker processes and the sequential backend; threads rely on ``report``)."""
+    if timeout is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _TimedOut
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass(frozen=True)
+class PythonObjective:
+    """A user's function ``function(params, seed[, report=...])`` from ``objective.python``."""
+
+    spec: str
+    workdir: str
+    fixed: Mapping[str, Any]
+    metric: str
+
+    def __call__(
+        self, params: Mapping[str, Any], seed: int, timeout: float | None, index: int = 0
+    ) -> Outcome:
+        function = load_function(self.spec, self.workdir)
+        report = Curves(None if timeout is None else time.perf_counter() + timeout)
+        kwargs = {"report": report} if takes_report(function) else {}
+        try:
+            with _alarm(timeout):
+                value = function({**self.fixed, **params}, seed, **kwargs)
+        except _Diverged as exc:
+            return Outcome("diverged", epochs=report.epochs, curves=report.curves, error=str(exc))
+        except _TimedOut:
+            return Outcome(
+                "timeout",
+                epochs=report.epochs,
+                curves=report.curves,
+                error=f"took longer than {timeout:g} s",
+            )
+        status, metrics, error = interpret(value, self.metric)
+        curves = report.curves if report.epochs else None
+        return Outcome(status, metrics, report.epochs, curves, error)
+
+
+@dataclass(frozen=True)
+class CommandObjective:
+    """A shell command from ``objective.command``, ``{name}`` filled with shell-quoted values.
+
+    The process runs in the config's directory with ``HPSEARCH_PARAMS`` (JSON),
+    ``HPSEARCH_SEED`` and ``HPSEARCH_TRIAL`` in its environment, in a process group of its own
+    (killed whole on timeout). The metric is read from the last stdout line that is a JSON
+    object holding it, or a ``metric=value`` line; JSON lines with an ``epoch`` make a curve.
+    """
+
+    template: str
+    workdir: str
+    fixed: Mapping[str, Any]
+    metric: str
+
+    def __call__(
+        self, params: Mapping[str, Any], seed: int, timeout: float | None, index: int = 0
+    ) -> Outcome:
+        values = {**self.fixed, **params}
+        fields = {**values, "seed": seed, "trial": index}
+        command = self.template.format(**{k: shlex.quote(_as_text(v)) for k, v in fields.items()})
+        env = {
+            **os.environ,
+            "HPSEARCH_PARAMS": json.dumps(values),
+            "HPSEARCH_SEED": str(seed),
+            "HPSEARCH_TRIAL": str(index),
+        }
+        process = subprocess.Popen(
+            command,
+            shell=True,
+            cwd=self.workdir,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            out, err = process.communicate()
+            curves = _curves(out)
+            return Outcome(
+                "timeout",
+                epochs=_epochs(curves),
+                curves=curves,
+                error=f"took longer than {timeout:g} s; its process group was killed",
+            )
+        except BaseException:
+            _kill_group(process)  # Ctrl-C in a sequential run: leave nothing behind
+            raise
+        curves = _curves(out)
+        if process.returncode != 0:
+            return Outcome(
+                "failed",
+                epochs=_epochs(curves),
+                curves=curves,
+                error=f"exit code {process.returncode}: {_tail(err)}",
+            )
+        value = _metric_from(out, self.metric)
+        if value is None:
+            return Outcome(
+                "failed",
+                epochs=_epochs(curves),
+                curves=curves,
+                error=f"no '{self.metric}' in its output: print a JSON object with "
+                f"it, or {self.metric}=VALUE, as a line on stdout",
+            )
+        status, metrics, error = interpret(value, self.metric)
+        return Outcome(status, metrics, _epochs(curves), curves, error)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _tail(text: str, lines: int = 5, chars: int = 500) -> str:
+    tail = " | ".join(line for line in text.strip().splitlines()[-lines:] if line.strip())
+    return tail[-chars:] if tail else "(nothing on stderr)"
+
+
+def _json_lines(out: str) -> Iterator[dict]:
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("{") and line.endswith("}"):
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(item, dict):
+                yield item
+
+
+def _metric_from(out: str, metric: str) -> Any:
+    pattern = re.compile(rf"^\s*{re.escape(metric)}\s*[=:]\s*(\S+)\s*$")
+    for line in reversed(out.splitlines()):
+        stripped = line.strip()
+        if stripped.startswith("{"):
+            try:
+                item = json.loads(stripped)
+            except ValueError:
+                continue
+            if isinstance(item, dict) and metric in item and "epoch" not in item:
+                return item
+            continue
+        match = pattern.match(line)
+        if match:
+            try:
+                return float(match.group(1))
+            except ValueError:
+                return match.group(1)
+    # A last resort: the final epoch line that carries the metric.
+    for item in reversed(list(_json_lines(out))):
+        if metric in item:
+            return item
+    return None
+
+
+def _curves(out: str) -> dict[str, list[Any]] | None:
+    report = Curves(None)
+    for item in _json_lines(out):
+        if "epoch" in item:
+            epoch = item.pop("epoch")
+            with contextlib.suppress(_Diverged):
+                report(epoch, **{k: v for k, v in item.items() if _is_real(v)})
+    return report.curves if report.epochs else None
+
+
+def _epochs(curves: dict[str, list[Any]] | None) -> int | None:
+    return len(curves["epoch"]) if curves else None
+
+
 def run_trial(objective: Objective, trial: Trial, timeout: float | None = None) -> dict[str, Any]:
     """Run one trial and return its record. Never raises (but for Ctrl-C): an exception
     becomes a ``failed`` record with its type and message. Never prints or writes files."""
     started = time.perf_counter()
     try:
-        outcome = objective(trial.params, trial.seed, timeout)
+        outcome = objective(trial.params, trial.seed, timeout, trial.index)
         if not isinstance(outcome, Outcome):
             raise TypeError(f"the objective returned {type(outcome).__name__}, not an Outcome")
     except Exception as exc:

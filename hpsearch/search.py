@@ -6,24 +6,58 @@ sees each one as it arrives; every record is already on disk when it is yielded.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from hpsearch.config import Config
-from hpsearch.objective import Objective, TrainerObjective
+from hpsearch.errors import ConfigError
+from hpsearch.objective import (
+    CommandObjective,
+    Objective,
+    PythonObjective,
+    TrainerObjective,
+    check_signature,
+    load_function,
+)
 from hpsearch.runner import run_trials
 from hpsearch.sampling import Trial, sample_trial
 from hpsearch.store import RunError, RunStore, rank
 
 
 def build_objective(config: Config) -> Objective:
-    """The built-in trainer on the config's data (loaded, and so checked, here)."""
-    from hpsearch.data import load_dataset
+    """What the config's trials run, checked before any trial starts (ConfigError, exit 2):
+    the built-in trainer on its data (loaded here), or a Python function (imported here, its
+    signature checked), or a command (its directory must exist)."""
+    kind = config.objective.kind
+    workdir = config.workdir
+    if kind == "trainer":
+        from hpsearch.data import load_dataset
 
-    dataset = load_dataset(config.data, config.data_seed, config.base_dir)
-    return TrainerObjective(dataset, config.resolved_model(), config.search.metric)
+        dataset = load_dataset(config.data, config.data_seed, config.base_dir)
+        return TrainerObjective(dataset, config.resolved_model(), config.search.metric)
+    if not workdir.is_dir():
+        raise ConfigError(
+            f"directory {workdir} does not exist", file=config.source, key="objective.workdir"
+        )
+    fixed = dict(config.model)
+    if kind == "command":
+        return CommandObjective(config.objective.command, str(workdir), fixed, config.search.metric)
+    spec = config.objective.python
+    try:
+        function = load_function(spec, str(workdir))
+    except Exception as exc:
+        raise ConfigError(
+            f"cannot load '{spec}' (from {workdir}): {type(exc).__name__}: {exc}",
+            file=config.source,
+            key="objective.python",
+        ) from None
+    problem = check_signature(function)
+    if problem:
+        raise ConfigError(f"'{spec}' {problem}", file=config.source, key="objective.python")
+    return PythonObjective(spec, str(workdir), fixed, config.search.metric)
 
 
 @dataclass
@@ -51,7 +85,7 @@ class Search:
             trials,
             backend=backend or self.config.run.backend,
             jobs=jobs if jobs is not None else self.config.run.jobs,
-            timeout=self.config.run.trial_timeout,
+            timeout=self.config.trial_timeout,
         )
         for record in stream:
             curves = record.pop("curves", None)
@@ -153,6 +187,8 @@ def start_next_round(searches: list[Search]) -> Search | None:
     objective = current.objective
     if isinstance(objective, TrainerObjective):  # same data, new fixed settings
         objective = TrainerObjective(objective.dataset, new_cfg.resolved_model(), objective.metric)
+    elif isinstance(objective, (PythonObjective, CommandObjective)):
+        objective = dataclasses.replace(objective, fixed=dict(new_cfg.model))
     return start_search(new_cfg, parent=current.store.run_id, round_=round_, objective=objective)
 
 

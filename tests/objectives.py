@@ -14,7 +14,7 @@ from hpsearch.objective import Outcome
 class Faulty:
     """Kind 1 raises, 2 diverges, 3 overruns its timeout, 4 kills its own worker process."""
 
-    def __call__(self, params, seed, timeout):
+    def __call__(self, params, seed, timeout, index=0):
         kind = params["hidden_units"] - 10  # the tests choose hidden_units in 10..15
         if kind == 1:
             raise ValueError("bad things happen")
@@ -38,7 +38,7 @@ OPTIMUM = {"learning_rate": 3e-3, "beta1": 0.99, "hidden_units": 40}
 class Bowl:
     """A smooth bowl in unit-like coordinates with its best value at ``OPTIMUM``."""
 
-    def __call__(self, params, seed, timeout):
+    def __call__(self, params, seed, timeout, index=0):
         import math
 
         d = (math.log10(params["learning_rate"] / OPTIMUM["learning_rate"])) ** 2
