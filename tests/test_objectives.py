@@ -1,0 +1,209 @@
+"""Bring your own objective: a Python function or a shell command, end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+from hpsearch.objective import interpret
+
+from .helpers import invoke
+
+MODULE = """
+import math, os, time
+
+def objective(params, seed, report=None):
+    kind = params["kind"]
+    x = params["x"]
+    if report is not None:
+        for epoch in range(1, 4):
+            report(epoch, loss=(x - 1) ** 2 + 1 / epoch)
+    if kind == "raise":
+        raise RuntimeError("no luck")
+    if kind == "none":
+        return None
+    if kind == "nan":
+        return float("nan")
+    if kind == "inf":
+        return math.inf
+    if kind == "nodict":
+        return {"other": 1.0}
+    if kind == "sleep":
+        time.sleep(10)
+    if kind == "diverge" and report is not None:
+        report(4, loss=float("nan"))
+    return {"loss": (x - 1) ** 2, "pid": os.getpid()}
+
+def two_args_missing(params):
+    return 1.0
+"""
+
+SCRIPT = """
+import json, os, sys, time
+kind, x = sys.argv[1], float(sys.argv[2])
+params = json.loads(os.environ["HPSEARCH_PARAMS"])
+assert params["x"] == x and params["kind"] == kind
+if kind == "nodict":
+    print("all done")
+    sys.exit(0)
+for epoch in (1, 2):
+    print(json.dumps({"epoch": epoch, "loss": (x - 1) ** 2 + 1 / epoch}))
+if kind == "raise":
+    print("something broke", file=sys.stderr)
+    sys.exit(3)
+if kind == "sleep":
+    time.sleep(10)
+if kind == "equals":
+    print(f"loss={(x - 1) ** 2}")
+    sys.exit(0)
+print(json.dumps({"loss": (x - 1) ** 2, "trial": int(os.environ["HPSEARCH_TRIAL"])}))
+"""
+
+
+def write(tmp_path: Path, objective: str, kinds: list[str], trials: int = 12) -> Path:
+    (tmp_path / "mymodel.py").write_text(MODULE)
+    (tmp_path / "train.py").write_text(SCRIPT)
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        f"name: own\nobjective: {objective}\n"
+        "space:\n"
+        "  x: {scale: linear, min: -2.0, max: 4.0}\n"
+        f"  kind: {{choice: {json.dumps(kinds)}}}\n"
+        f"search: {{trials: {trials}, metric: loss, direction: minimize}}\n"
+        "zoom: {trials: 4}\n"
+        f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 2}}\n"
+    )
+    return path
+
+
+def records(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "trials.jsonl").read_text().splitlines()]
+
+
+PYTHON = '{python: "mymodel:objective", timeout: 1.0}'
+COMMAND = '{command: "' + sys.executable + ' train.py {kind} {x}", timeout: 1.0}'
+
+
+@pytest.mark.parametrize("objective", [PYTHON, COMMAND], ids=["python", "command"])
+def test_an_own_objective_runs_end_to_end_and_zooms(tmp_path, objective):
+    path = write(tmp_path, objective, ["ok"])
+    result = invoke("run", str(path), "--json", "--quiet", "--rounds", "1")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [e["trials"] for e in doc["lineage"]] == [12, 4]
+    first = Path(doc["run_dir"]).parent / doc["lineage"][0]["run_id"]
+    recs = records(first)
+    assert all(r["status"] == "ok" for r in recs)
+    assert all(r["metrics"]["loss"] == pytest.approx((r["params"]["x"] - 1) ** 2) for r in recs)
+    curves = [json.loads(line) for line in (first / "curves.jsonl").read_text().splitlines()]
+    assert curves and curves[0]["epoch"][:2] == [1, 2]
+    zoomed = invoke("zoom", str(first), "--json", "--quiet", "--trials", "3")
+    assert zoomed.exit_code == 0 and json.loads(zoomed.stdout)["counts"]["ok"] == 3
+
+
+@pytest.mark.parametrize(
+    ("objective", "expected"),
+    [
+        (
+            PYTHON,
+            {
+                "raise": ("failed", "RuntimeError: no luck"),
+                "none": ("failed", "returned NoneType"),
+                "nan": ("failed", "NaN"),
+                "inf": ("diverged", "inf"),
+                "nodict": ("failed", "without 'loss'"),
+                "sleep": ("timeout", "longer than 1 s"),
+                "diverge": ("diverged", "loss became nan at epoch 4"),
+                "ok": ("ok", None),
+            },
+        ),
+        (
+            COMMAND,
+            {
+                "raise": ("failed", "exit code 3: something broke"),
+                "sleep": ("timeout", "process group was killed"),
+                "nodict": ("failed", "no 'loss' in its output"),
+                "equals": ("ok", None),
+                "ok": ("ok", None),
+            },
+        ),
+    ],
+    ids=["python", "command"],
+)
+def test_failures_are_recorded_and_the_search_goes_on(tmp_path, objective, expected):
+    path = write(tmp_path, objective, list(expected), trials=3 * len(expected))
+    result = invoke("run", str(path), "--json", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    recs = records(Path(json.loads(result.stdout)["run_dir"]))
+    assert len(recs) == 3 * len(expected)
+    seen = set()
+    for r in recs:
+        status, fragment = expected[r["params"]["kind"]]
+        assert r["status"] == status, r
+        if fragment:
+            assert fragment in r["error"], r
+        seen.add(r["params"]["kind"])
+    assert seen == set(expected)
+
+
+@pytest.mark.parametrize(
+    ("objective", "fragment"),
+    [
+        ('{python: "nomodule:objective"}', "cannot load 'nomodule:objective'"),
+        ('{python: "mymodel:missing"}', "has no 'missing'"),
+        ('{python: "mymodel:two_args_missing"}', "cannot be called as function(params, seed)"),
+        ('{python: "not a spec"}', 'must be "package.module:function"'),
+        (
+            '{command: "python train.py {kind} {kinf}"}',
+            "unknown placeholder {kinf}; did you mean 'kind'?",
+        ),
+        ('{command: "python train.py {kind"}', "literal braces"),
+        ('{python: "mymodel:objective", command: "x"}', "not both"),
+        ('{python: "mymodel:objective", workdir: nowhere}', "does not exist"),
+    ],
+)
+def test_a_bad_objective_is_an_exit_2_error_before_any_trial(tmp_path, objective, fragment):
+    path = write(tmp_path, objective, ["ok"])
+    for command in ("validate", "run"):
+        result = invoke(command, str(path))
+        assert result.exit_code == 2, result.output
+        assert fragment in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "runs").exists()
+
+
+def test_custom_metric_needs_a_direction_and_data_does_not_apply(tmp_path):
+    path = write(tmp_path, PYTHON, ["ok"])
+    text = path.read_text()
+    path.write_text(text.replace(", direction: minimize", ""))
+    result = invoke("validate", str(path))
+    assert result.exit_code == 2 and "search.direction: required for metric 'loss'" in result.stderr
+    path.write_text("data: {source: spirals}\n" + text)
+    result = invoke("validate", str(path))
+    assert result.exit_code == 2 and "data: does not apply to a python objective" in result.stderr
+
+
+def test_interpret_return_values():
+    assert interpret(0.5, "m") == ("ok", {"m": 0.5}, None)
+    assert interpret({"m": 2, "n": "x", "k": 1.5}, "m") == ("ok", {"m": 2.0, "k": 1.5}, None)
+    assert interpret(True, "m")[0] == "failed"
+    assert interpret("0.5", "m")[0] == "failed"
+    assert interpret(-math.inf, "m")[0] == "diverged"
+
+
+def test_the_examples_run(tmp_path):
+    root = Path(__file__).resolve().parents[1] / "examples"
+    for config in ("python/config.yaml", "command/config.yaml"):
+        result = invoke(
+            "run",
+            str(root / config),
+            "--quiet",
+            "--trials",
+            "4",
+            "--runs-dir",
+            str(tmp_path / "runs"),
+        )
+        assert result.exit_code == 0, (config, result.output)
