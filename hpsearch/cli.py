@@ -176,6 +176,14 @@ BackendOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("--backend", help="loky (processes), threading or sequential (in-process)."),
 ]
+SchedulerOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler address for --backend dask "
+        "(also HPSEARCH_DASK_SCHEDULER); none: a local cluster.",
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")]
 FailUnderOpt = Annotated[
     Optional[float],  # noqa: UP045
@@ -183,9 +191,11 @@ FailUnderOpt = Annotated[
 ]
 
 
-def _check_backend(backend: Optional[str]) -> None:  # noqa: UP045
+def _check_backend(backend: Optional[str], scheduler: Optional[str] = None) -> None:  # noqa: UP045
     from hpsearch.config import BACKENDS, suggest
 
+    if scheduler is not None and backend not in (None, "dask"):
+        raise typer.BadParameter("applies to --backend dask only", param_hint="--scheduler")
     if backend is not None and backend not in BACKENDS:
         raise typer.BadParameter(
             f"unknown backend '{backend}'{suggest(backend, BACKENDS)}", param_hint="--backend"
@@ -204,6 +214,7 @@ def run(
     ] = None,
     runs_dir: RunsDirOpt = None,
     backend: BackendOpt = None,
+    scheduler: SchedulerOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     fail_under: FailUnderOpt = None,
@@ -216,9 +227,10 @@ def run(
     import dataclasses
 
     from hpsearch.config import load_config, parse_override_name
+    from hpsearch.runner import require_backend
     from hpsearch.search import start_search
 
-    _check_backend(backend)
+    _check_backend(backend, scheduler)
     with _user_errors():
         cfg = load_config(config)
         run_cfg = dataclasses.replace(
@@ -226,7 +238,10 @@ def run(
             jobs=jobs if jobs is not None else cfg.run.jobs,
             backend=backend or cfg.run.backend,
             runs_dir=str(runs_dir) if runs_dir is not None else cfg.run.runs_dir,
+            scheduler=scheduler
+            or (cfg.run.scheduler if not backend or backend == "dask" else None),
         )
+        require_backend(run_cfg.backend)
         cfg = dataclasses.replace(
             cfg,
             name=parse_override_name(name) if name is not None else cfg.name,
@@ -252,18 +267,21 @@ def resume(
     runs_dir: RunsDirOpt = None,
     jobs: JobsOpt = None,
     backend: BackendOpt = None,
+    scheduler: SchedulerOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     fail_under: FailUnderOpt = None,
 ) -> None:
     """Finish an interrupted run: only its missing trials, with the same seeds."""
+    from hpsearch.runner import require_backend
     from hpsearch.search import resume_search
     from hpsearch.store import resolve_run
 
-    _check_backend(backend)
+    _check_backend(backend, scheduler)
     with _user_errors():
         store = resolve_run(run_ref, runs_dir or "runs")
         resumed = resume_search(store)
+        require_backend(backend or resumed.search.config.run.backend)
     if resumed.torn is not None:
         typer.echo(
             f"warning: {store.path / 'trials.jsonl'}: its last line was cut off (the "
@@ -278,6 +296,7 @@ def resume(
         fail_under=fail_under,
         jobs=jobs,
         backend=backend,
+        scheduler=scheduler,
     )
 
 
@@ -289,6 +308,7 @@ def _drive(
     fail_under: float | None,
     jobs: int | None = None,
     backend: str | None = None,
+    scheduler: str | None = None,
     rounds: int = 0,
 ) -> None:
     """Run a search (and ``rounds`` zoom rounds after it) under one display; write the
@@ -329,7 +349,7 @@ def _drive(
                         f"{config.search.direction} {config.search.metric}"
                     )
                 try:
-                    for record in current.run(jobs=jobs, backend=backend):
+                    for record in current.run(jobs=jobs, backend=backend, scheduler=scheduler):
                         display.update(record, current.ranked())
                 except KeyboardInterrupt:
                     status = "interrupted"
@@ -418,6 +438,7 @@ def zoom(
     ] = None,
     jobs: JobsOpt = None,
     backend: BackendOpt = None,
+    scheduler: SchedulerOpt = None,
     runs_dir: RunsDirOpt = None,
     write_config: Annotated[
         Optional[Path],  # noqa: UP045
@@ -436,7 +457,7 @@ def zoom(
     from hpsearch.store import atomic_write, lineage, resolve_run
     from hpsearch.zoom import top_records, zoomed_config
 
-    _check_backend(backend)
+    _check_backend(backend, scheduler)
     if top is not None and top_fraction is not None:
         raise typer.BadParameter("give --top or --top-fraction, not both", param_hint="--top")
     if top_fraction is not None and not 0 < top_fraction <= 1:
@@ -477,6 +498,8 @@ def zoom(
             runs_dir=str(store.path.parent),
             jobs=jobs if jobs is not None else new_cfg.run.jobs,
             backend=backend or new_cfg.run.backend,
+            scheduler=scheduler
+            or (new_cfg.run.scheduler if not backend or backend == "dask" else None),
         ),
     )
     console.print(ranges_text(config, new_cfg), soft_wrap=True, highlight=False, markup=False)
@@ -502,5 +525,8 @@ def zoom(
             )
         return
     with _user_errors():
+        from hpsearch.runner import require_backend
+
+        require_backend(new_cfg.run.backend)
         search = start_search(new_cfg, parent=store.run_id, round_=round_)
     _drive(search, as_json=as_json, quiet=quiet, fail_under=fail_under)

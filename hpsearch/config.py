@@ -36,7 +36,7 @@ METRICS = {
     "train_loss": "minimize",
 }
 DIRECTIONS = ("maximize", "minimize")
-BACKENDS = ("loky", "threading", "sequential")
+BACKENDS = ("loky", "threading", "sequential", "dask")
 DATA_SOURCES = ("spirals", "blobs", "digits", "csv", "npz")
 # The data keys each source takes besides ``source``; any other is an error.
 DATA_KEYS = {
@@ -111,6 +111,7 @@ class RunConfig:
     backend: str = "loky"
     runs_dir: str = "runs"  # relative paths are relative to the working directory
     trial_timeout: float | None = None  # seconds one trial may take before it is `timeout`
+    scheduler: str | None = None  # dask: "tcp://host:8786"; none: a local cluster
 
 
 @dataclass(frozen=True)
@@ -628,7 +629,17 @@ class _Parser:
             if timeout <= 0:
                 raise self.fail((*path, "trial_timeout"), f"must be > 0 seconds, got {timeout}")
             timeout = float(timeout)
-        return RunConfig(jobs, backend, runs_dir, timeout)
+        scheduler = section.get("scheduler")
+        if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+            raise self.fail(
+                (*path, "scheduler"),
+                f"must be a scheduler address such as 'tcp://10.0.0.5:8786', got {show(scheduler)}",
+            )
+        if scheduler is not None and backend != "dask":
+            raise self.fail(
+                (*path, "scheduler"), f"applies to backend 'dask' only, not '{backend}'"
+            )
+        return RunConfig(jobs, backend, runs_dir, timeout, scheduler)
 
     # -- hyperparameters ----------------------------------------------------------------------
 

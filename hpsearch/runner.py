@@ -17,10 +17,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from hpsearch.errors import UserError
 from hpsearch.objective import Objective, run_trial
 from hpsearch.sampling import Trial
 
-BACKENDS = ("loky", "threading", "sequential")
+BACKENDS = ("loky", "threading", "sequential", "dask")
 
 
 def effective_jobs(jobs: int) -> int:
@@ -35,11 +36,20 @@ def run_trials(
     backend: str = "loky",
     jobs: int = -1,
     timeout: float | None = None,
+    scheduler: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Yield one record per trial, in the order they finish."""
+    """Yield one record per trial, in the order they finish.
+
+    ``dask`` runs on the scheduler at ``scheduler`` (or ``HPSEARCH_DASK_SCHEDULER``), else on
+    a local cluster of ``jobs`` single-threaded worker processes on 127.0.0.1.
+    """
     if not trials:
         return
     n_jobs = min(effective_jobs(jobs), len(trials))
+    if backend == "dask":
+        with _dask_client(scheduler, n_jobs) as client:
+            yield from _joblib(objective, list(trials), "dask", -1, timeout, client)
+        return
     if backend == "sequential" or (n_jobs == 1 and backend == "threading"):
         with _one_blas_thread():
             for trial in trials:
@@ -51,9 +61,8 @@ def run_trials(
         yield from _joblib(objective, list(trials), backend, n_jobs, timeout)
 
 
-def _joblib(objective, trials, backend, n_jobs, timeout) -> Iterator[dict[str, Any]]:
+def _joblib(objective, trials, backend, n_jobs, timeout, client=None) -> Iterator[dict]:
     from joblib import Parallel, delayed, parallel_config
-    from joblib.externals.loky.process_executor import BrokenProcessPool
 
     pending = list(reversed(trials))  # pop() from the end keeps the trials' order
     while pending:
@@ -68,40 +77,104 @@ def _joblib(objective, trials, backend, n_jobs, timeout) -> Iterator[dict[str, A
         try:
             threads = {"inner_max_num_threads": 1} if backend == "loky" else {}
             with parallel_config(backend=backend, n_jobs=n_jobs, **threads):
+                # Auto batching groups quick trials (thousands per second); slow ones go
+                # one by one.
                 parallel = Parallel(
-                    return_as="generator_unordered", pre_dispatch="n_jobs", batch_size=1
+                    return_as="generator_unordered", pre_dispatch="2*n_jobs", batch_size="auto"
                 )
                 for record in parallel(tasks()):
                     handed_out.pop(record["trial"], None)
                     yield record
-        except BrokenProcessPool as exc:
+        except Exception as exc:
+            if not _worker_died(exc):
+                raise
             # A worker died. Whatever was handed out and not returned was in flight.
             for trial in sorted(handed_out.values(), key=lambda t: t.index):
-                yield _isolated(objective, trial, timeout, exc)
+                yield _isolated(objective, trial, timeout, exc, client)
 
 
-def _isolated(objective, trial: Trial, timeout, first_error) -> dict[str, Any]:
+def _worker_died(exc: BaseException) -> bool:
+    """loky's BrokenProcessPool / TerminatedWorkerError, or Dask's KilledWorker."""
+    from joblib.externals.loky.process_executor import BrokenProcessPool
+
+    return isinstance(exc, BrokenProcessPool) or type(exc).__name__ == "KilledWorker"
+
+
+@contextmanager
+def _dask_client(scheduler: str | None, n_workers: int):
+    """A Dask client on ``scheduler``, or on a local cluster it starts and stops."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:  # checked before a run starts (require_backend); kept for the API
+        raise UserError(DASK_MISSING) from None
+    address = scheduler or os.environ.get("HPSEARCH_DASK_SCHEDULER")
+    if address:
+        try:
+            client = Client(address, timeout="10s")
+        except OSError as exc:
+            raise UserError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        with client:
+            yield client
+        return
+    with (
+        LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            processes=True,
+        ) as cluster,
+        Client(cluster) as c,
+    ):
+        yield c
+
+
+DASK_MISSING = "the dask backend needs Dask's distributed scheduler: pip install 'hpsearch[dask]'"
+
+
+def require_backend(backend: str) -> None:
+    """A clear error (exit 2) before a run starts when a backend's packages are missing."""
+    if backend == "dask":
+        try:
+            import dask.distributed  # noqa: F401
+        except ImportError:
+            raise UserError(DASK_MISSING) from None
+
+
+def _isolated(objective, trial: Trial, timeout, first_error, client=None) -> dict[str, Any]:
     """Re-run one trial alone in a fresh process, to tell the culprit from the bystanders."""
     from joblib.externals.loky.process_executor import BrokenProcessPool, ProcessPoolExecutor
+
+    if client is not None:  # Dask: on the cluster; a second KilledWorker names the culprit
+        try:
+            return client.submit(run_trial, objective, trial, timeout, pure=False).result()
+        except Exception as exc:
+            if not _worker_died(exc):
+                raise
+            return _died(trial, f"{type(exc).__name__}: {exc}")
 
     # Its own one-process pool, apart from joblib's reusable one.
     executor = ProcessPoolExecutor(max_workers=1, env=_ONE_THREAD_ENV)
     try:
         return executor.submit(run_trial, objective, trial, timeout).result()
     except BrokenProcessPool as exc:
-        return {
-            "trial": trial.index,
-            "params": dict(trial.params),
-            "seed": trial.seed,
-            "status": "failed",
-            "metrics": {},
-            "epochs": None,
-            "seconds": None,
-            "error": f"worker process died while running this trial: {_death(exc, first_error)}",
-            "curves": None,
-        }
+        return _died(trial, _death(exc, first_error))
     finally:
         executor.shutdown(wait=True, kill_workers=True)
+
+
+def _died(trial: Trial, reason: str) -> dict[str, Any]:
+    return {
+        "trial": trial.index,
+        "params": dict(trial.params),
+        "seed": trial.seed,
+        "status": "failed",
+        "metrics": {},
+        "epochs": None,
+        "seconds": None,
+        "error": f"worker process died while running this trial: {reason}",
+        "curves": None,
+    }
 
 
 _ONE_THREAD_ENV = {

@@ -75,7 +75,9 @@ class Search:
         done = {r["trial"] for r in self.records}
         return [i for i in range(self.config.search.trials) if i not in done]
 
-    def run(self, jobs: int | None = None, backend: str | None = None) -> Iterator[dict]:
+    def run(
+        self, jobs: int | None = None, backend: str | None = None, scheduler: str | None = None
+    ) -> Iterator[dict]:
         """Run the missing trials; yield each record once it is written."""
         trials: list[Trial] = [
             sample_trial(self.config.space, self.config.seed, i) for i in self.missing
@@ -86,6 +88,7 @@ class Search:
             backend=backend or self.config.run.backend,
             jobs=jobs if jobs is not None else self.config.run.jobs,
             timeout=self.config.trial_timeout,
+            scheduler=scheduler or self.config.run.scheduler,
         )
         for record in stream:
             curves = record.pop("curves", None)
