@@ -341,7 +341,7 @@ def _drive(
         with SearchDisplay(console, config, mode, total, done=len(search.records)) as display:
             for round_index in range(rounds + 1):
                 current = searches[-1]
-                display.config = current.config
+                display.start_round(current.config, current.records)
                 if mode != "quiet":
                     display.note(
                         f"run {current.store.run_id}: {len(current.missing)} of "
@@ -350,7 +350,7 @@ def _drive(
                     )
                 try:
                     for record in current.run(jobs=jobs, backend=backend, scheduler=scheduler):
-                        display.update(record, current.ranked())
+                        display.update(record)
                 except KeyboardInterrupt:
                     status = "interrupted"
                 signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -79,6 +79,7 @@ class SearchDisplay:
         self.started = time.perf_counter()
         self.live: Live | None = None
         self.progress: Progress | None = None
+        self.top = []
 
     def __enter__(self) -> SearchDisplay:
         if self.mode == "live":
@@ -107,10 +108,30 @@ class SearchDisplay:
         """A line of information between trials (printed above the live display)."""
         self.console.print(text, soft_wrap=True, highlight=False, markup=False)
 
-    def update(self, record: Mapping[str, Any], ranked: Sequence[Mapping[str, Any]]) -> None:
+    def start_round(self, config: Config, records: Sequence[Mapping[str, Any]]) -> None:
+        """A new run (a zoom round, or a resumed run with its finished trials)."""
+        self.config = config
+        self.top: list[Mapping[str, Any]] = []
+        for record in records:
+            self._consider(record)
+
+    def _consider(self, record: Mapping[str, Any]) -> None:
+        """Keep the best five ``ok`` trials, without re-ranking everything each time."""
+        from hpsearch.store import rank
+
+        if record.get("status") == "ok":
+            self.top = rank(
+                [*self.top, record], self.config.search.metric, self.config.search.direction
+            )[:5]
+
+    def update(self, record: Mapping[str, Any]) -> None:
         self.done += 1
+        if self.mode == "quiet":
+            return
+        self._consider(record)
         metric = self.config.search.metric
-        best = ranked[0] if ranked and ranked[0]["status"] == "ok" else None
+        ranked = self.top
+        best = ranked[0] if ranked else None
         if self.mode == "plain":
             value = record.get("metrics", {}).get(metric)
             line = (

@@ -80,7 +80,7 @@ def _joblib(objective, trials, backend, n_jobs, timeout, client=None) -> Iterato
                 # Auto batching groups quick trials (thousands per second); slow ones go
                 # one by one.
                 parallel = Parallel(
-                    return_as="generator_unordered", pre_dispatch="2*n_jobs", batch_size="auto"
+                    return_as="generator_unordered", pre_dispatch="8*n_jobs", batch_size="auto"
                 )
                 for record in parallel(tasks()):
                     handed_out.pop(record["trial"], None)
