@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -82,7 +83,9 @@ def validate(config: ConfigArg) -> None:
         objective = build_objective(cfg)  # loads the data, or imports the function
     console = _console()
     console.print(space_table(cfg))
-    fixed = ", ".join(f"{k}={v}" for k, v in cfg.model.items()) or "trainer defaults"
+    fixed = ", ".join(f"{k}={v}" for k, v in cfg.model.items()) or (
+        "trainer defaults" if cfg.objective.is_builtin else "nothing"
+    )
     console.print(f"fixed: {fixed}", soft_wrap=True)
     console.print(
         f"search: {cfg.search.trials} trials, {cfg.search.direction} {cfg.search.metric}, "
@@ -150,8 +153,26 @@ def params() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="hpsearch")
+    """Console-script entry point: a usage error is one line on stderr, exit code 2."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=sys.argv[1:], prog_name="hpsearch", standalone_mode=False)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        # click's usage errors (a bad option value, a missing argument, an unknown command):
+        # they carry format_message() and exit_code.
+        if not hasattr(exc, "format_message") or not hasattr(exc, "exit_code"):
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError" and getattr(exc, "ctx", None):
+            typer.echo(exc.ctx.get_help())
+            sys.exit(0)
+        hint = ""
+        if getattr(exc, "ctx", None) is not None:
+            hint = f" (see: {exc.ctx.command_path} --help)"
+        typer.echo(f"error: {exc.format_message()}{hint}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 # -- run / resume ------------------------------------------------------------------------------
@@ -185,9 +206,19 @@ SchedulerOpt = Annotated[
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")]
+
+
+def _finite(value: Optional[float]) -> Optional[float]:  # noqa: UP045
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"must be a finite number, got {value}")
+    return value
+
+
 FailUnderOpt = Annotated[
     Optional[float],  # noqa: UP045
-    typer.Option("--fail-under", help="Exit 1 if the best metric is worse than this."),
+    typer.Option(
+        "--fail-under", callback=_finite, help="Exit 1 if the best metric is worse than this."
+    ),
 ]
 
 
@@ -272,9 +303,10 @@ def resume(
     quiet: QuietOpt = False,
     fail_under: FailUnderOpt = None,
 ) -> None:
-    """Finish an interrupted run: only its missing trials, with the same seeds."""
+    """Finish an interrupted run: only its missing trials, with the same seeds; then any zoom
+    rounds the interrupted `run --rounds` still had to go."""
     from hpsearch.runner import require_backend
-    from hpsearch.search import resume_search
+    from hpsearch.search import ancestors, resume_search
     from hpsearch.store import resolve_run
 
     _check_backend(backend, scheduler)
@@ -282,6 +314,9 @@ def resume(
         store = resolve_run(run_ref, runs_dir or "runs")
         resumed = resume_search(store)
         require_backend(backend or resumed.search.config.run.backend)
+        summary = store.summary()
+        rounds = int(summary.get("rounds_left") or 0) if summary.get("status") != "complete" else 0
+        history = ancestors(store) if rounds or summary.get("round") else []
     if resumed.torn is not None:
         typer.echo(
             f"warning: {store.path / 'trials.jsonl'}: its last line was cut off (the "
@@ -297,6 +332,8 @@ def resume(
         jobs=jobs,
         backend=backend,
         scheduler=scheduler,
+        rounds=rounds,
+        history=history,
     )
 
 
@@ -310,6 +347,7 @@ def _drive(
     backend: str | None = None,
     scheduler: str | None = None,
     rounds: int = 0,
+    history: Sequence = (),
 ) -> None:
     """Run a search (and ``rounds`` zoom rounds after it) under one display; write the
     results; exit with the documented code."""
@@ -329,7 +367,7 @@ def _drive(
     mode = choose_mode(console, quiet)
     config = search.config
     total = config.search.trials + rounds * config.zoom.trials
-    searches = [search]
+    searches = [*history, search]  # history: earlier rounds of a resumed lineage
     summaries: dict[int, dict] = {}
 
     def on_sigterm(signum, frame):
@@ -354,13 +392,18 @@ def _drive(
                 except KeyboardInterrupt:
                     status = "interrupted"
                 signal.signal(signal.SIGTERM, signal.SIG_IGN)
-                summaries[id(current)] = current.finish(status)
+                summaries[id(current)] = current.finish(
+                    status, extra={"rounds_left": rounds - round_index}
+                )
                 signal.signal(signal.SIGTERM, on_sigterm)
                 if status != "complete" or round_index == rounds:
                     break
                 following = start_next_round(searches)
                 if following is None:
-                    display.note("no ok trial to zoom on: no more rounds")
+                    display.note(
+                        "nothing to zoom on (no ok trial, or every parameter is "
+                        "fixed): no more rounds"
+                    )
                     break
                 if mode != "quiet":
                     display.note(ranges_text(current.config, following.config))
@@ -468,6 +511,12 @@ def zoom(
     with _user_errors():
         store = resolve_run(run_ref, runs_dir or "runs")
         config = store.config()
+        if not len(config.space):
+            from hpsearch.errors import UserError
+
+            raise UserError(
+                f"{store.path}: nothing to narrow: its space is empty (every parameter is fixed)"
+            )
         chain = lineage(store)
         records = [r for run_store in chain for r in run_store.load_trials().records]
         want = top if top is not None or top_fraction is not None else config.zoom.top
@@ -483,7 +532,7 @@ def zoom(
             err=True,
         )
     round_ = int(store.summary().get("round") or 0) + 1
-    new_cfg, _ = zoomed_config(
+    new_cfg = zoomed_config(
         config,
         best,
         margin if margin is not None else config.zoom.margin,

@@ -422,10 +422,21 @@ class _Parser:
         where = ("objective", "command")
         known = [*space.names, *model, *COMMAND_FIELDS]
         try:
-            fields = [f for _, f, _, _ in string.Formatter().parse(command) if f is not None]
+            parts = [
+                (f, spec, conv)
+                for _, f, spec, conv in string.Formatter().parse(command)
+                if f is not None
+            ]
         except ValueError as exc:
             raise self.fail(where, f"{exc}; write {{{{ and }}}} for literal braces") from None
-        for name in fields:
+        for name, spec, conversion in parts:
+            if spec or conversion:
+                raise self.fail(
+                    where,
+                    f"placeholder {{{name}{'!' + conversion if conversion else ''}"
+                    f"{':' + spec if spec else ''}}} has a format; write {{{name}}}: "
+                    "the value is passed as it was sampled",
+                )
             if name not in known:
                 hint = suggest(name, known) if name else "; {} needs a name"
                 raise self.fail(where, f"unknown placeholder {{{name}}}{hint}")

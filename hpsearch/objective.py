@@ -383,14 +383,14 @@ def _epochs(curves: dict[str, list[Any]] | None) -> int | None:
 
 
 def run_trial(objective: Objective, trial: Trial, timeout: float | None = None) -> dict[str, Any]:
-    """Run one trial and return its record. Never raises (but for Ctrl-C): an exception
-    becomes a ``failed`` record with its type and message. Never prints or writes files."""
+    """Run one trial and return its record. Never raises (but for Ctrl-C): an exception or a
+    ``sys.exit()`` becomes a ``failed`` record with its type and message. Writes no files."""
     started = time.perf_counter()
     try:
         outcome = objective(trial.params, trial.seed, timeout, trial.index)
         if not isinstance(outcome, Outcome):
             raise TypeError(f"the objective returned {type(outcome).__name__}, not an Outcome")
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a user's sys.exit() ends its trial, not the run
         frames = traceback.extract_tb(exc.__traceback__)
         where = (
             f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""

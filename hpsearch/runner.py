@@ -21,8 +21,6 @@ from hpsearch.errors import UserError
 from hpsearch.objective import Objective, run_trial
 from hpsearch.sampling import Trial
 
-BACKENDS = ("loky", "threading", "sequential", "dask")
-
 
 def effective_jobs(jobs: int) -> int:
     """``-1`` means every core."""

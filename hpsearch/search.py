@@ -146,6 +146,7 @@ def resume_search(store: RunStore, objective: Objective | None = None) -> Resume
         store,
         objective,
         records=loaded.records,
+        round=int(summary.get("round") or 0),
         previous_wall_time=float(summary.get("wall_time") or 0.0),
     )
     return Resumed(search, loaded.torn)
@@ -173,7 +174,8 @@ def _differences(old: Any, new: Any, path: str = "") -> list[str]:
 
 
 def start_next_round(searches: list[Search]) -> Search | None:
-    """The zoom round after the last of ``searches``, or None when no trial is ok.
+    """The zoom round after the last of ``searches``, or None when no trial is ok or nothing
+    is left to search.
 
     The top trials come from every round so far, so the best of earlier rounds stay anchors.
     """
@@ -181,12 +183,14 @@ def start_next_round(searches: list[Search]) -> Search | None:
 
     current = searches[-1]
     cfg = current.config
+    if not len(cfg.space):
+        return None  # nothing left to narrow
     records = [r for s in searches for r in s.records]
     top = top_records(records, cfg.search.metric, cfg.search.direction, cfg.zoom.top, None)
     if not top:
         return None
     round_ = current.round + 1
-    new_cfg, _ = zoomed_config(cfg, top, cfg.zoom.margin, cfg.zoom.trials, round_)
+    new_cfg = zoomed_config(cfg, top, cfg.zoom.margin, cfg.zoom.trials, round_)
     objective = current.objective
     if isinstance(objective, TrainerObjective):  # same data, new fixed settings
         objective = TrainerObjective(objective.dataset, new_cfg.resolved_model(), objective.metric)
@@ -231,3 +235,23 @@ def finish_lineage(searches: list[Search], summary: dict[str, Any]) -> dict[str,
         }
     last.store.write_summary(summary)
     return summary
+
+
+def ancestors(store: RunStore) -> list[Search]:
+    """The earlier rounds of ``store``'s lineage, read back (their trials are anchors and
+    count towards the lineage's best); they are not run again."""
+    from hpsearch.store import lineage
+
+    searches = []
+    for run in lineage(store)[:-1]:
+        summary = run.summary()
+        searches.append(
+            Search(
+                run.config(),
+                run,
+                objective=None,
+                records=run.load_trials().records,
+                round=int(summary.get("round") or 0),
+            )
+        )
+    return searches

@@ -46,11 +46,15 @@ def new_run_id(name: str) -> str:
 def atomic_write(path: Path, text: str) -> None:
     """Write a whole file so that readers see the old or the new content, never a mix."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def clean_json(value: Any) -> Any:
@@ -215,12 +219,30 @@ class RunStore:
                     "that line and resume"
                 ) from None
             records[record["trial"]] = record
-        if torn is not None and repair:
-            keep = text[: len(text) - len(torn)]
-            with open(file.with_name("trials.jsonl.torn"), "a", encoding="utf-8") as f:
-                f.write(torn + "\n")
-            atomic_write(file, keep)
+        if repair:
+            if torn is not None:
+                with open(file.with_name("trials.jsonl.torn"), "a", encoding="utf-8") as f:
+                    f.write(torn + "\n")
+                atomic_write(file, text[: len(text) - len(torn)])
+            elif text and not text.endswith("\n"):  # whole, but unterminated: end the line
+                atomic_write(file, text + "\n")
+            self._repair_curves()
         return LoadedTrials(sorted(records.values(), key=lambda r: r["trial"]), torn)
+
+    def _repair_curves(self) -> None:
+        """Cut a torn last line of curves.jsonl, so the next append starts a fresh line."""
+        file = self.path / "curves.jsonl"
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (FileNotFoundError, UnicodeDecodeError):
+            return
+        if text and not text.endswith("\n"):
+            last = text.rsplit("\n", 1)[-1]
+            try:
+                json.loads(last)
+                atomic_write(file, text + "\n")
+            except ValueError:
+                atomic_write(file, text[: len(text) - len(last)])
 
     def load_curves(self) -> dict[int, dict[str, Any]]:
         file = self.path / "curves.jsonl"
@@ -253,8 +275,10 @@ class RunStore:
         if best is not None:
             atomic_write(self.path / "best.yaml", best_config_yaml(config, best))
         counts = {s: sum(r["status"] == s for r in records) for s in STATUSES}
+        # A resumed round recomputes its lineage: drop what the previous attempt wrote.
+        previous = {k: v for k, v in self.summary().items() if not k.startswith("lineage")}
         summary = {
-            **self.summary(),
+            **previous,
             "status": status,
             "finished": _now(),
             "wall_time": round(wall_time, 3),
@@ -289,8 +313,12 @@ def rank(records: Iterable[Mapping[str, Any]], metric: str, direction: str) -> l
 
 def leaderboard_csv(ranked: list[Mapping[str, Any]], config: Config) -> str:
     metric = config.search.metric
-    others = ["val_accuracy", "val_loss", "train_accuracy", "train_loss", "best_epoch"]
-    metric_columns = [metric, *[m for m in others if m != metric]]
+    # The search metric first, then every other metric the trials reported.
+    seen: dict[str, None] = {}
+    for r in ranked:
+        for key in r.get("metrics") or {}:
+            seen.setdefault(key, None)
+    metric_columns = [metric, *[m for m in seen if m != metric]]
     names = config.space.names
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -324,9 +352,17 @@ def _cell(value: Any) -> Any:
 def best_config_yaml(config: Config, best: Mapping[str, Any]) -> str:
     """The config with the winner's values fixed under ``model`` and nothing left to search:
     ``hpsearch run best.yaml`` re-trains the winner with fresh seeds."""
+    import numpy as np
+
     resolved = config.to_dict(absolute_paths=True)
     resolved["model"] = {**resolved["model"], **best["params"]}
     resolved["space"] = {}
+    resolved["zoom"] = {**resolved["zoom"], "rounds": 0}
+    # A seed of its own, so no re-test trial repeats the winner's (possibly lucky) seed; the
+    # data keeps the run's seed.
+    resolved["seed"] = int(np.random.SeedSequence([best["seed"], 7]).generate_state(1)[0])
+    if config.objective.is_builtin:
+        resolved["data"] = {**resolved["data"], "seed": config.data_seed}
     header = (
         f"# Best trial {best['trial']} of this run: "
         f"{config.search.metric} = {best['metrics'].get(config.search.metric)}\n"
@@ -347,7 +383,8 @@ def versions() -> dict[str, str]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # Microseconds: `latest` must tell apart runs started in the same second (zoom rounds).
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 def resolve_run(ref: str, runs_dir: Path | str = "runs") -> RunStore:
@@ -371,7 +408,10 @@ def resolve_run(ref: str, runs_dir: Path | str = "runs") -> RunStore:
             f"'{ref}' matches {len(matches)} runs in {runs_dir}: "
             + ", ".join(m.run_id for m in matches[:5])
         )
-    raise RunError(f"no run '{ref}': not a run directory, nor a run id in {runs_dir}")
+    raise RunError(
+        f"no run '{ref}': not a run directory, nor a run id in {runs_dir} (another "
+        "runs directory: --runs-dir DIR)"
+    )
 
 
 def list_runs(runs_dir: Path | str) -> list[RunStore]:

@@ -97,8 +97,12 @@ def load(text: str, filename: str) -> tuple[Any, dict[Path_, int]]:
 
 def _build(loader: _Loader, node: yaml.Node, path: Path_, lines: dict, filename: str) -> Any:
     if isinstance(node, yaml.MappingNode):
+        # Keys written here, as opposed to keys brought in by a `<<: *anchor` merge: a written
+        # key may override a merged one (YAML's rule); two written ones are a duplicate.
+        written = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
         loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
+        merged: set[Any] = set()
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
@@ -109,7 +113,13 @@ def _build(loader: _Loader, node: yaml.Node, path: Path_, lines: dict, filename:
                     key=dotted(path) or None,
                 )
             key = loader.construct_object(key_node)
-            if key in result:
+            if id(key_node) not in written:
+                if key in result:
+                    continue  # an earlier merge already gave it
+                merged.add(key)
+            elif key in merged:
+                merged.discard(key)  # a written key overrides the merged one
+            elif key in result:
                 where = dotted((*path, key))
                 first = lines.get((*path, key))
                 raise ConfigError(

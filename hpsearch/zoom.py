@@ -117,7 +117,8 @@ def child_seed(seed: int, round_: int) -> int:
 def zoomed_config(
     config, top: Sequence[Mapping[str, Any]], margin: float, trials: int, round_: int
 ):
-    """The config of the next round: the narrowed space, single-valued parameters fixed."""
+    """The config of the next round: the narrowed space, single-valued parameters fixed.
+    Its own seed (new trials), the parent's data seed (same data)."""
     import dataclasses
 
     z = narrow(config.space, [r["params"] for r in top], margin)
@@ -128,4 +129,4 @@ def zoomed_config(
         model={**config.model, **z.fixed},
         space=z.space,
         search=dataclasses.replace(config.search, trials=trials),
-    ), z
+    )

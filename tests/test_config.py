@@ -592,3 +592,13 @@ def test_data_section_defaults_and_round_trip(tmp_path, data, expected):
     again = tmp_path / "resolved.yaml"
     again.write_text(dump(config.to_dict()))
     assert load_config(again).data == expected
+
+
+def test_yaml_merge_keys_may_be_overridden(tmp_path):
+    path = tmp_path / "merge.yaml"
+    path.write_text(
+        "space:\n  learning_rate: &lr {scale: log, min: 1.0e-4, max: 1.0}\n"
+        "  l2: {<<: *lr, min: 1.0e-6}\n"
+    )
+    config = load_config(path)
+    assert (config.space["l2"].low, config.space["l2"].high) == (1e-6, 1.0)

@@ -24,6 +24,9 @@ def objective(params, seed, report=None):
             report(epoch, loss=(x - 1) ** 2 + 1 / epoch)
     if kind == "raise":
         raise RuntimeError("no luck")
+    if kind == "exit":
+        import sys
+        sys.exit("bad x")
     if kind == "none":
         return None
     if kind == "nan":
@@ -116,6 +119,7 @@ def test_an_own_objective_runs_end_to_end_and_zooms(tmp_path, objective):
                 "nan": ("failed", "NaN"),
                 "inf": ("diverged", "inf"),
                 "nodict": ("failed", "without 'loss'"),
+                "exit": ("failed", "SystemExit: bad x"),
                 "sleep": ("timeout", "longer than 1 s"),
                 "diverge": ("diverged", "loss became nan at epoch 4"),
                 "ok": ("ok", None),
@@ -162,6 +166,7 @@ def test_failures_are_recorded_and_the_search_goes_on(tmp_path, objective, expec
             "unknown placeholder {kinf}; did you mean 'kind'?",
         ),
         ('{command: "python train.py {kind"}', "literal braces"),
+        ('{command: "python train.py {kind} {x:.3f}"}', "has a format"),
         ('{python: "mymodel:objective", command: "x"}', "not both"),
         ('{python: "mymodel:objective", workdir: nowhere}', "does not exist"),
     ],
@@ -207,3 +212,11 @@ def test_the_examples_run(tmp_path):
             str(tmp_path / "runs"),
         )
         assert result.exit_code == 0, (config, result.output)
+
+
+def test_leaderboard_columns_are_the_objectives_metrics(tmp_path):
+    path = write(tmp_path, PYTHON, ["ok"], trials=3)
+    result = invoke("run", str(path), "--json", "--quiet")
+    header = (Path(json.loads(result.stdout)["run_dir"]) / "leaderboard.csv").read_text()
+    columns = header.splitlines()[0].split(",")
+    assert columns[3:5] == ["loss", "pid"] and "val_accuracy" not in columns

@@ -328,3 +328,44 @@ def test_run_refs_latest_and_id(tmp_path):
     assert invoke("resume", run_dir.name, "--runs-dir", runs, "--quiet").exit_code == 0
     missing = invoke("resume", "nope", "--runs-dir", runs)
     assert missing.exit_code == 2 and "no run 'nope'" in missing.stderr
+
+
+def test_a_whole_unterminated_last_line_is_ended_before_resuming(tmp_path):
+    path = small_config(tmp_path, trials=5)
+    reference = _reference(tmp_path, path)
+    code, doc = run_json(str(path))
+    assert code == 0
+    run_dir = Path(doc["run_dir"])
+    lines = (run_dir / "trials.jsonl").read_text().splitlines()
+    (run_dir / "trials.jsonl").write_text("\n".join(lines[:3]))  # no newline after line 3
+    curves = (run_dir / "curves.jsonl").read_text().splitlines()
+    (run_dir / "curves.jsonl").write_text("\n".join(curves[:3]) + "\n" + curves[3][:20])
+    assert invoke("resume", str(run_dir), "--quiet").exit_code == 0
+    assert _leaderboard(run_dir) == reference
+    assert invoke("resume", str(run_dir), "--quiet").exit_code == 0  # reads back cleanly
+    for line in (run_dir / "curves.jsonl").read_text().splitlines():
+        json.loads(line)
+
+
+def test_best_yaml_retests_with_fresh_seeds_and_no_rounds(tmp_path):
+    path = small_config(tmp_path, trials=3, extra="zoom: {rounds: 2, trials: 2}\n")
+    code, doc = run_json(str(path), "--rounds", "0")
+    assert code == 0
+    best = load_config(Path(doc["run_dir"]) / "best.yaml")
+    original = load_config(path)
+    assert best.zoom.rounds == 0 and best.seed != original.seed
+    assert best.data_seed == original.data_seed
+
+
+def test_usage_errors_are_one_line_from_the_command(tmp_path):
+    for args in (
+        ["run", "x.yaml", "--backend", "foo"],
+        ["sample", "x.yaml", "-n", "0"],
+        ["run", "x.yaml", "--fail-under", "nan"],
+        ["nosuch"],
+    ):
+        out = subprocess.run(
+            [sys.executable, "-m", "hpsearch", *args], capture_output=True, text=True, cwd=tmp_path
+        )
+        assert out.returncode == 2, args
+        assert out.stderr.startswith("error: ") and out.stderr.count("\n") == 1, out.stderr

@@ -252,3 +252,59 @@ def test_each_round_keeps_the_optimum_and_the_best_never_gets_worse(tmp_path):
     assert summary["lineage_best"]["value"] == best_so_far[-1]
     widths = [s.config.space["learning_rate"] for s in searches]
     assert all(b.low >= a.low and b.high <= a.high for a, b in itertools.pairwise(widths))
+
+
+def test_an_interrupted_rounds_search_resumes_its_remaining_rounds(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = config_file(tmp_path)
+    path.write_text(
+        path.read_text()
+        .replace("epochs: 3", "epochs: 40")
+        .replace("zoom: {trials: 4}", "zoom: {trials: 8}")
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hpsearch", "run", str(path), "--rounds", "2", "--jobs", "2"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    runs = tmp_path / "runs"
+    deadline = time.monotonic() + 60
+    round_one = None
+    while time.monotonic() < deadline and round_one is None:
+        for run in runs.glob("*"):
+            summary = run / "summary.json"
+            if (
+                summary.exists()
+                and json.loads(summary.read_text()).get("round") == 1
+                and (run / "trials.jsonl").exists()
+            ):
+                round_one = run
+        time.sleep(0.02)
+    assert round_one is not None, process.communicate()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 130
+    assert json.loads((round_one / "summary.json").read_text())["rounds_left"] == 1
+
+    result = invoke("resume", str(round_one), "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert [e["round"] for e in doc["lineage"]] == [0, 1, 2]
+    assert [e["trials"] for e in doc["lineage"]] == [6, 8, 8]
+    assert doc["lineage_best"]["value"] == max(e["best"] for e in doc["lineage"])
+    assert len(list(runs.iterdir())) == 3
+    assert os.path.exists(Path(doc["run_dir"]) / "best.yaml")
+
+
+def test_zoom_refuses_a_run_with_nothing_left_to_narrow(tmp_path):
+    first = json.loads(invoke("run", str(config_file(tmp_path)), "--json", "--quiet").stdout)
+    best = Path(first["run_dir"]) / "best.yaml"
+    again = json.loads(invoke("run", str(best), "--json", "--quiet", "--trials", "2").stdout)
+    result = invoke("zoom", again["run_dir"])
+    assert result.exit_code == 2 and "nothing to narrow" in result.stderr

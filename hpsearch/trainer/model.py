@@ -97,11 +97,6 @@ class MLP:
             correct += right
         return total_loss / len(x), correct / len(x)
 
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        from hpsearch.trainer.losses import softmax
-
-        return softmax(self.forward(x.astype(self.dtype, copy=False), training=False))
-
 
 def _build_layers(arch: Architecture, dtype: np.dtype) -> list[Layer]:
     init = "he" if arch.activation == "relu" else "glorot"

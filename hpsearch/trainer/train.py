@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,7 +25,7 @@ Report = Callable[..., Any]  # report(epoch, **metrics), called after every epoc
 
 @dataclass
 class TrainResult:
-    """What one trial produced. ``status``: ok | diverged | interrupted."""
+    """What one trial produced. ``status``: ok | diverged | timeout | interrupted."""
 
     status: str
     metrics: dict[str, float]
@@ -33,10 +33,6 @@ class TrainResult:
     epochs: int
     seconds: float
     reason: str | None = None
-    hyperparams: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def resolve_hyperparams(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -147,7 +143,6 @@ def train(
         epochs=epochs_run,
         seconds=time.perf_counter() - started,
         reason=reason,
-        hyperparams=hp,
     )
 
 
