@@ -6,9 +6,10 @@ Objectives (minimised): Hartmann6 on [0, 1]^6 (minimum −3.32237) and Branin on
 [−5, 10] × [0, 15] (minimum 0.397887). Budgets of 30 / 60 / 100 evaluations; for each method the
 median and interquartile range of the regret (best found − minimum) over the seeds.
 
-Coarse-to-fine runs through hpsearch's own search machinery (``start_search``,
-``start_next_round``; runs written to a temporary directory) with the default zoom settings
-(``ZoomConfig``): a coarse run of 30 % of the budget, then 6 rounds sharing the rest.
+Every method but TPE runs through hpsearch's own machinery: an ordinary config with a Python
+objective (``objective.python``: this module's functions), ``start_search`` and
+``start_next_round``, runs written to a temporary directory. Coarse-to-fine uses the default
+zoom settings (``ZoomConfig``): a coarse run of 30 % of the budget, then 6 rounds sharing the rest.
 Random is the coarse run alone, with the whole budget. Targets: coarse-to-fine median regret
 ≤ 1/3 of random's; as close to TPE as possible.
 """
@@ -20,13 +21,11 @@ import math
 import statistics
 import tempfile
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from hpsearch.config import Config, DataConfig, RunConfig, SearchConfig, ZoomConfig
-from hpsearch.objective import Outcome
+from hpsearch.config import Config, ZoomConfig, parse_config
 from hpsearch.search import start_next_round, start_search
 from hpsearch.space import SCALES, NumericParam, Space
 
@@ -78,51 +77,49 @@ PROBLEMS = {
 }
 
 
-@dataclass(frozen=True)
-class Analytic:
-    """An analytic function as an hpsearch objective: its value is the metric to minimise."""
-
-    function: object
-
-    def __call__(self, params, seed, timeout, index=0):
-        return Outcome("ok", {"val_loss": self.function(dict(params))}, epochs=1)
+def hartmann6_objective(params: dict, seed: int) -> float:
+    return hartmann6(params)
 
 
-def config_for(space: Space, seed: int, coarse: int, per_round: int, runs_dir: Path) -> Config:
-    # Built directly: the benchmark's parameter names are not the built-in trainer's.
-    return Config(
-        name="bench",
-        seed=seed,
-        data=DataConfig(),
-        model={},
-        space=space,
-        search=SearchConfig(trials=coarse, metric="val_loss", direction="minimize"),
-        zoom=ZoomConfig(trials=per_round, rounds=ROUNDS),
-        run=RunConfig(backend="sequential", runs_dir=str(runs_dir)),
+def branin_objective(params: dict, seed: int) -> float:
+    return branin(params)
+
+
+def config_for(
+    name: str, space: Space, seed: int, coarse: int, per_round: int, runs_dir: Path
+) -> Config:
+    """An ordinary config with a Python objective: this module's ``<name>_objective``."""
+    return parse_config(
+        {
+            "name": "bench",
+            "seed": seed,
+            "objective": {
+                "python": f"search_quality:{name.lower()}_objective",
+                "workdir": str(Path(__file__).resolve().parent),
+            },
+            "space": space.to_dict(),
+            "search": {"trials": coarse, "metric": "value", "direction": "minimize"},
+            "zoom": {"trials": per_round, "rounds": ROUNDS},
+            "run": {"backend": "sequential", "runs_dir": str(runs_dir)},
+        }
     )
 
 
 def best_value(searches) -> float:
-    return min(r["metrics"]["val_loss"] for s in searches for r in s.records)
+    return min(r["metrics"]["value"] for s in searches for r in s.records)
 
 
-def run_random(function, space, budget, seed, runs_dir) -> float:
-    search = start_search(
-        config_for(space, seed, budget, 1, runs_dir), objective=Analytic(function)
-    )
+def run_random(name, space, budget, seed, runs_dir) -> float:
+    search = start_search(config_for(name, space, seed, budget, 1, runs_dir))
     list(search.run())
     search.finish("complete")
     return best_value([search])
 
 
-def run_coarse_to_fine(function, space, budget, seed, runs_dir) -> float:
+def run_coarse_to_fine(name, space, budget, seed, runs_dir) -> float:
     per_round = int((1 - COARSE_SHARE) * budget) // ROUNDS
     coarse = budget - ROUNDS * per_round
-    searches = [
-        start_search(
-            config_for(space, seed, coarse, per_round, runs_dir), objective=Analytic(function)
-        )
-    ]
+    searches = [start_search(config_for(name, space, seed, coarse, per_round, runs_dir))]
     for round_ in range(ROUNDS + 1):
         list(searches[-1].run())
         searches[-1].finish("complete")
@@ -132,9 +129,10 @@ def run_coarse_to_fine(function, space, budget, seed, runs_dir) -> float:
     return best_value(searches)
 
 
-def run_tpe(function, space, budget, seed, runs_dir) -> float:
+def run_tpe(name, space, budget, seed, runs_dir) -> float:
     import optuna
 
+    function = PROBLEMS[name][0]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
     study.optimize(
@@ -165,12 +163,12 @@ def main() -> None:
     header = f"{'problem':>10} {'budget':>6} " + " ".join(f"{m:>26}" for m in methods)
     print(header + f" {'c2f/random':>11}")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (function, space, minimum) in PROBLEMS.items():
+        for name, (_, space, minimum) in PROBLEMS.items():
             for budget in args.budgets:
                 cells, medians = [], {}
                 for method, run in methods.items():
                     regrets = [
-                        run(function, space, budget, seed, Path(tmp)) - minimum
+                        run(name, space, budget, seed, Path(tmp)) - minimum
                         for seed in range(args.seeds)
                     ]
                     q1, med, q3 = np.percentile(regrets, [25, 50, 75])
