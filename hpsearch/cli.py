@@ -579,3 +579,216 @@ def zoom(
         require_backend(new_cfg.run.backend)
         search = start_search(new_cfg, parent=store.run_id, round_=round_)
     _drive(search, as_json=as_json, quiet=quiet, fail_under=fail_under)
+
+
+# -- seeing the results ------------------------------------------------------------------------
+
+RunArg = Annotated[str, typer.Argument(metavar="RUN", help="Run directory, run id, or 'latest'.")]
+
+
+def _open_run(ref: str, runs_dir: Optional[Path]):  # noqa: UP045
+    from hpsearch.store import resolve_run
+
+    store = resolve_run(ref, runs_dir or "runs")
+    return store, store.config(), store.summary(), store.load_trials().records
+
+
+def _public(summary: dict) -> dict:
+    return {k: v for k, v in summary.items() if k != "config"}
+
+
+@app.command()
+def show(
+    run_ref: RunArg,
+    top: Annotated[int, typer.Option("--top", "-k", min=1, help="How many trials.")] = 10,
+    lineage_: Annotated[
+        bool, typer.Option("--lineage", help="Follow the parents: each round's ranges and best.")
+    ] = False,
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A run's summary, its best trials and its failures grouped by reason."""
+    from hpsearch.display import format_value, top_table
+    from hpsearch.report import failures_by_reason, summary_lines
+    from hpsearch.store import lineage, rank
+
+    with _user_errors():
+        store, config, summary, records = _open_run(run_ref, runs_dir)
+        chain = lineage(store) if lineage_ else []
+        rounds = [_round_info(s) for s in chain]
+    ranked = rank(records, config.search.metric, config.search.direction)
+    failures = failures_by_reason(records)
+    if as_json:
+        doc = {
+            "run_dir": str(store.path),
+            "summary": _public(summary),
+            "top": ranked[:top],
+            "failures": failures,
+        }
+        if lineage_:
+            doc["lineage"] = rounds
+        sys.stdout.write(json.dumps(doc) + "\n")
+        return
+    console = _console()
+    for line in summary_lines(summary, store.path):
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
+    console.print(
+        top_table(config, ranked, top, f"top {min(top, len(ranked))} of {len(ranked)} trials")
+    )
+    for f in failures:
+        trials = ", ".join(map(str, f["trials"][:8])) + (" …" if f["count"] > 8 else "")
+        console.print(
+            f"{f['count']} {f['status']}: {f['reason']} (trials {trials})",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
+    for info in rounds:
+        console.print(
+            f"round {info['round']} {info['run_id']}: {info['trials']} trials, best "
+            f"{format_value(info['best'])}",
+            soft_wrap=True,
+            highlight=False,
+        )
+        for name, text in info["ranges"].items():
+            console.print(f"    {name}: {text}", soft_wrap=True, highlight=False, markup=False)
+
+
+def _round_info(run_store) -> dict:
+    from hpsearch.store import rank
+
+    cfg = run_store.config()
+    recs = run_store.load_trials().records
+    ranked = rank(recs, cfg.search.metric, cfg.search.direction)
+    best = ranked[0] if ranked and ranked[0]["status"] == "ok" else None
+    ranges = {p.name: p.describe() for p in cfg.space}
+    for name in sorted(_searched_before(run_store) - set(ranges)):
+        ranges[name] = f"fixed at {cfg.model.get(name)}"
+    return {
+        "round": run_store.summary().get("round", 0),
+        "run_id": run_store.run_id,
+        "trials": len(recs),
+        "best": best["metrics"].get(cfg.search.metric) if best else None,
+        "best_params": best["params"] if best else None,
+        "ranges": ranges,
+    }
+
+
+def _searched_before(run_store) -> set[str]:
+    """Parameters a parent searched (so a fixed value in this round came from zooming)."""
+    from hpsearch.store import lineage
+
+    names: set[str] = set()
+    for ancestor in lineage(run_store)[:-1]:
+        names |= set(ancestor.config().space.names)
+    return names
+
+
+@app.command(name="list")
+def list_runs_command(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
+    """Every run in the runs directory: status, trials, best, parent, date; newest first."""
+    from hpsearch.report import runs_table
+    from hpsearch.store import RunError, list_runs
+
+    rows = []
+    for run_store in list_runs(runs_dir or "runs"):
+        try:
+            summary = run_store.summary()
+        except RunError:
+            summary = {}
+        counts = summary.get("counts") or {}
+        best = summary.get("lineage_best") or summary.get("best") or {}
+        rows.append(
+            {
+                "run_id": run_store.run_id,
+                "name": summary.get("name", "?"),
+                "status": summary.get("status", "?"),
+                "ok": counts.get("ok", 0),
+                "trials": summary.get("trials_done", 0),
+                "best": best.get("value"),
+                "metric": summary.get("metric", ""),
+                "parent": summary.get("parent"),
+                "round": summary.get("round", 0),
+                "started": summary.get("started"),
+                "path": str(run_store.path),
+            }
+        )
+    if as_json:
+        sys.stdout.write(json.dumps({"runs": rows}) + "\n")
+        return
+    _console().print(runs_table(rows))
+
+
+@app.command()
+def compare(
+    run_refs: Annotated[list[str], typer.Argument(metavar="RUN...", help="Two or more runs.")],
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The best metric and parameters of several runs, side by side."""
+    from hpsearch.report import compare_table
+    from hpsearch.store import rank
+
+    columns = []
+    with _user_errors():
+        for ref in run_refs:
+            store, config, summary, records = _open_run(ref, runs_dir)
+            ranked = rank(records, config.search.metric, config.search.direction)
+            best = ranked[0] if ranked and ranked[0]["status"] == "ok" else None
+            params = {**config.model, **(best["params"] if best else {})} if best else {}
+            formatted = {
+                n: (config.space[n].format(v) if n in config.space else str(v))
+                for n, v in params.items()
+            }
+            columns.append(
+                {
+                    "run_id": store.run_id,
+                    "status": summary.get("status", "?"),
+                    "metric": config.search.metric,
+                    "direction": config.search.direction,
+                    "value": best["metrics"].get(config.search.metric) if best else None,
+                    "trial": best["trial"] if best else None,
+                    "params": params,
+                    "formatted": formatted,
+                    "searched": config.space.names,
+                    "ok": sum(r["status"] == "ok" for r in records),
+                    "trials": len(records),
+                }
+            )
+    if as_json:
+        for c in columns:
+            c.pop("formatted")
+            c.pop("searched")
+            c.pop("searched")
+        sys.stdout.write(json.dumps({"runs": columns}) + "\n")
+        return
+    _console().print(compare_table(columns))
+
+
+@app.command()
+def importance(run_ref: RunArg, runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
+    """How much of the metric's variation each hyperparameter explains, on its own scale."""
+    from hpsearch.analysis import importance as compute
+    from hpsearch.report import importance_table
+
+    with _user_errors():
+        store, config, _, records = _open_run(run_ref, runs_dir)
+    report = compute(config.space, records, config.search.metric)
+    if as_json:
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "run_dir": str(store.path),
+                    "metric": config.search.metric,
+                    "trials": report.trials,
+                    "caution": report.caution,
+                    "params": [item.__dict__ for item in report.params],
+                }
+            )
+            + "\n"
+        )
+        return
+    console = _console()
+    console.print(importance_table(report))
+    if report.caution:
+        console.print(f"caution: {report.caution}", soft_wrap=True, highlight=False)

@@ -91,3 +91,118 @@ def registry_table() -> Table:
         scale = h.suggested_scale if h.type in ("int", "float") else "choice"
         table.add_row(h.name, h.type, default, h.describe_range(), scale, h.description)
     return table
+
+
+# -- reporting on runs -------------------------------------------------------------------------
+
+
+def failures_by_reason(records) -> list[dict]:
+    """Failed / diverged / timed-out trials grouped by their reason, most common first."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for r in records:
+        if r["status"] != "ok":
+            groups.setdefault((r["status"], r.get("error") or "(no reason)"), []).append(r["trial"])
+    return [
+        {"status": status, "reason": reason, "count": len(trials), "trials": trials}
+        for (status, reason), trials in sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    ]
+
+
+def summary_lines(summary: dict, run_dir) -> list[str]:
+    counts = summary.get("counts") or {}
+    done = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no trials yet"
+    lines = [
+        f"run {summary.get('run_id', run_dir)}: {summary.get('status', '?')}, "
+        f"{summary.get('trials_done', 0)} of {summary.get('trials_planned', '?')} "
+        f"trials ({done})",
+        f"{summary.get('direction', '?')} {summary.get('metric', '?')}; started "
+        f"{summary.get('started', '?')}, wall time {summary.get('wall_time') or 0:.1f} s",
+    ]
+    if summary.get("parent"):
+        lines.append(
+            f"round {summary.get('round')} of a coarse-to-fine lineage; parent {summary['parent']}"
+        )
+    lines.append(f"path: {run_dir}")
+    return lines
+
+
+def runs_table(rows: list[dict]) -> Table:
+    table = _table(f"{len(rows)} runs, newest first")
+    table.add_column("run", no_wrap=True)
+    table.add_column("status", no_wrap=True, min_width=8)
+    table.add_column("ok", justify="right", no_wrap=True, min_width=5)
+    table.add_column("best", justify="right", no_wrap=True, min_width=6)
+    table.add_column("rd", justify="right", no_wrap=True, min_width=2)  # zoom round
+    table.add_column("started UTC", no_wrap=True, min_width=11)
+    for r in rows:
+        best = "-" if r["best"] is None else f"{r['best']:.4g}"
+        table.add_row(
+            r["run_id"],
+            r["status"],
+            f"{r['ok']}/{r['trials']}",
+            best,
+            str(r["round"]) if r["parent"] else "",
+            (r["started"] or "")[5:16].replace("T", " "),
+        )
+    return table
+
+
+def compare_table(columns: list[dict]) -> Table:
+    """Best metric and params of several runs side by side."""
+    table = _table("best trial of each run")
+    table.add_column("")
+    for c in columns:
+        table.add_column(c["run_id"], justify="right", overflow="fold")
+    names: list[str] = []
+    for c in columns:
+        names += [n for n in c["params"] if n not in names]
+    # The parameters some run searched, and fixed ones that differ; not the shared defaults.
+    names = [
+        n
+        for n in names
+        if any(n in c["searched"] for c in columns)
+        or len({repr(c["params"].get(n)) for c in columns}) > 1
+    ]
+    table.add_row("status", *[c["status"] for c in columns])
+    table.add_row("metric", *[f"{c['direction']} {c['metric']}" for c in columns])
+    table.add_row("best", *["-" if c["value"] is None else f"{c['value']:.4f}" for c in columns])
+    table.add_row("trials ok", *[f"{c['ok']}/{c['trials']}" for c in columns])
+    for name in names:
+        table.add_row(name, *[c["formatted"].get(name, "-") for c in columns])
+    return table
+
+
+def importance_table(report) -> Table:
+    table = _table(f"parameter importance over {report.trials} ok trials")
+    for column in ("parameter", "share", "", "η² (raw)", "chance", "Spearman ρ"):
+        table.add_column(column, justify="left" if column in ("parameter", "") else "right")
+    for item in report.params:
+        bar = "█" * round(item.share * 30)
+        table.add_row(
+            item.name,
+            f"{item.share:.0%}",
+            bar,
+            f"{item.eta_squared:.2f}",
+            f"{item.chance:.2f}",
+            f"{item.spearman:+.2f}",
+        )
+    return table
+
+
+def retest_table(rows, metric: str) -> Table:
+    table = _table(f"re-test: {metric} over fresh seeds")
+    for column in ("rank", "trial", "original", "mean ± std", "seeds", "new rank", "verdict"):
+        table.add_column(column, justify="right" if column != "verdict" else "left")
+    for r in rows:
+        spread = "-" if r.mean is None else f"{r.mean:.4f} ± {r.std:.4f}"
+        verdict = "luck: the re-test does not reproduce it" if r.lucky else "holds"
+        table.add_row(
+            str(r.rank),
+            str(r.trial),
+            f"{r.original:.4f}",
+            spread,
+            f"{len(r.values)}" + (f" (+{r.failed} failed)" if r.failed else ""),
+            "-" if r.new_rank is None else str(r.new_rank),
+            verdict,
+        )
+    return table

@@ -1,0 +1,178 @@
+"""What a search says: parameter importance and re-test statistics. Plain data, no display.
+
+Importance works on unit coordinates (the space module's transforms), so a log parameter is
+judged per decade and a 1−β parameter per decade of 1 − β, like the sampling was.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hpsearch.space import ChoiceParam, Space
+
+_PERMUTATIONS = 64
+
+
+@dataclass(frozen=True)
+class Importance:
+    name: str
+    share: float  # main-effect share of the metric's variance, after the chance level
+    eta_squared: float  # raw correlation ratio: variance of binned means / total variance
+    chance: float  # what the same binning explains when the metric is shuffled
+    spearman: float  # rank correlation with the unit coordinate (0 for a choice)
+
+
+@dataclass(frozen=True)
+class ImportanceReport:
+    params: list[Importance]  # most important first
+    trials: int
+    caution: str | None  # set when there are too few trials to say much
+
+
+def importance(
+    space: Space, records: Sequence[Mapping[str, Any]], metric: str, seed: int = 0
+) -> ImportanceReport:
+    """How much of the metric's variation each parameter explains on its own.
+
+    For each parameter the ``ok`` trials are put into bins of its unit coordinate (equal
+    counts; a choice's values are its bins) and the share of the metric's variance between the
+    bins' means is taken (η², a binned functional-ANOVA main effect). Random binning explains
+    some variance by itself, so the average η² of the same bins over shuffled metrics is taken
+    off. Spearman's rank correlation is reported beside it as a simpler check.
+    """
+    rows = [
+        r
+        for r in records
+        if r.get("status") == "ok"
+        and isinstance(r.get("metrics", {}).get(metric), (int, float))
+        and math.isfinite(r["metrics"][metric])
+    ]
+    y = np.array([r["metrics"][metric] for r in rows], dtype=float)
+    n = len(rows)
+    rng = np.random.default_rng(seed)
+    shuffles = [rng.permutation(n) for _ in range(_PERMUTATIONS)] if n else []
+    results = []
+    for p in space:
+        if n < 3 or np.ptp(y) == 0:
+            results.append(Importance(p.name, 0.0, 0.0, 0.0, 0.0))
+            continue
+        units = np.array([p.to_unit(r["params"][p.name]) for r in rows])
+        bins = _bins(units, n, categorical=isinstance(p, ChoiceParam))
+        eta = _eta_squared(y, bins)
+        chance = float(np.mean([_eta_squared(y[s], bins) for s in shuffles]))
+        rho = 0.0 if isinstance(p, ChoiceParam) else _spearman(units, y)
+        results.append(Importance(p.name, max(0.0, eta - chance), eta, chance, rho))
+    total = sum(r.share for r in results)
+    if total > 1.0:  # main effects overlap when parameters interact; keep them as shares
+        results = [
+            Importance(r.name, r.share / total, r.eta_squared, r.chance, r.spearman)
+            for r in results
+        ]
+    results.sort(key=lambda r: (-r.share, -abs(r.spearman), r.name))
+    caution = None
+    needed = max(20, 10 * len(space))
+    if n < needed:
+        caution = (
+            f"only {n} ok trials for {len(space)} parameters: with fewer than {needed} "
+            "the estimates are rough; run more trials before trusting the ranking"
+        )
+    return ImportanceReport(results, n, caution)
+
+
+def _bins(units: np.ndarray, n: int, categorical: bool) -> np.ndarray:
+    if categorical:
+        return np.unique(units, return_inverse=True)[1]
+    count = int(min(10, max(2, round(math.sqrt(n / 2)))))
+    ranks = np.argsort(np.argsort(units, kind="stable"), kind="stable")
+    return (ranks * count) // n
+
+
+def _eta_squared(y: np.ndarray, bins: np.ndarray) -> float:
+    total = float(np.sum((y - y.mean()) ** 2))
+    if total == 0:
+        return 0.0
+    counts = np.bincount(bins)
+    means = np.bincount(bins, weights=y)[counts > 0] / counts[counts > 0]
+    between = float(np.sum(counts[counts > 0] * (means - y.mean()) ** 2))
+    return between / total
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    rx = np.argsort(np.argsort(x)).astype(float)
+    ry = np.argsort(np.argsort(y)).astype(float)
+    if rx.std() == 0 or ry.std() == 0:
+        return 0.0
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+# -- re-testing winners ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Retested:
+    rank: int  # in the original run
+    trial: int
+    params: dict[str, Any]
+    original: float
+    values: list[float]  # the re-test's metric, one per fresh seed (ok trials only)
+    failed: int
+    mean: float | None
+    std: float | None
+    new_rank: int | None  # by mean, among the re-tested
+    lucky: bool  # the original value lies outside what the re-test reproduces
+
+
+def retest_summary(
+    candidates: Sequence[Mapping[str, Any]],
+    results: Mapping[int, list[dict]],
+    metric: str,
+    direction: str,
+) -> tuple[list[Retested], bool]:
+    """Per candidate (the original's top trials, best first): mean ± std over the fresh seeds,
+    its new rank, and whether its original score was luck; and whether the ranking holds.
+
+    Lucky: the original value is better than the re-test mean by more than two standard
+    deviations of the re-test (at least 1e-12), or — for the winner — another candidate's mean
+    beats its mean.
+    """
+    better = 1.0 if direction == "maximize" else -1.0
+    rows = []
+    for rank, c in enumerate(candidates, start=1):
+        recs = results.get(c["trial"], [])
+        values = [
+            r["metrics"][metric]
+            for r in recs
+            if r["status"] == "ok" and metric in r.get("metrics", {})
+        ]
+        mean = float(np.mean(values)) if values else None
+        std = float(np.std(values, ddof=1)) if len(values) > 1 else (0.0 if values else None)
+        rows.append([rank, c, values, len(recs) - len(values), mean, std])
+    order = sorted((r for r in rows if r[4] is not None), key=lambda r: -better * r[4])
+    new_rank = {r[0]: i for i, r in enumerate(order, start=1)}
+    out = []
+    for rank, c, values, failed, mean, std in rows:
+        original = float(c["metrics"][metric])
+        lucky = mean is None or better * (original - mean) > 2 * max(std or 0.0, 1e-12)
+        out.append(
+            Retested(
+                rank,
+                c["trial"],
+                dict(c["params"]),
+                original,
+                values,
+                failed,
+                mean,
+                std,
+                new_rank.get(rank),
+                lucky,
+            )
+        )
+    if out and out[0].new_rank not in (1, None) and out[0].mean is not None:
+        out[0] = Retested(**{**out[0].__dict__, "lucky": True})
+    holds = [r.new_rank for r in out] == list(range(1, len(out) + 1))
+    return out, holds
