@@ -792,3 +792,41 @@ def importance(run_ref: RunArg, runs_dir: RunsDirOpt = None, as_json: JsonOpt = 
     console.print(importance_table(report))
     if report.caution:
         console.print(f"caution: {report.caution}", soft_wrap=True, highlight=False)
+
+
+@app.command()
+def plot(
+    run_ref: RunArg,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", "-o", help="PNG file to write (default: RUN/plot.png)."),
+    ] = None,
+    runs_dir: RunsDirOpt = None,
+) -> None:
+    """The metric against each parameter on its own scale, and the top learning curves (PNG)."""
+    from hpsearch.plot import plot_run
+
+    with _user_errors():
+        store, config, summary, records = _open_run(run_ref, runs_dir)
+        parent_space = None
+        if summary.get("parent"):
+            parent_dir = store.path.parent / summary["parent"]
+            if (parent_dir / "config.yaml").is_file():
+                from hpsearch.store import RunStore
+
+                parent_space = RunStore.open(parent_dir).config().space
+        target = out or store.path / "plot.png"
+        try:
+            plot_run(
+                config,
+                records,
+                store.load_curves(),
+                target,
+                parent_space,
+                title=f"{store.run_id}: {config.search.direction} {config.search.metric}",
+            )
+        except OSError as exc:
+            from hpsearch.errors import UserError
+
+            raise UserError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    typer.echo(f"wrote {target}")

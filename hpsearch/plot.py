@@ -1,0 +1,149 @@
+"""A run as a picture: the metric against each parameter on its own scale, and learning curves.
+
+Needs matplotlib (``pip install 'hpsearch[plot]'``), imported only here and only when called.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hpsearch.config import Config
+from hpsearch.errors import UserError
+from hpsearch.space import NumericParam
+
+PLOT_MISSING = "plotting needs matplotlib: pip install 'hpsearch[plot]'"
+TOP = 5
+
+
+def plot_run(
+    config: Config,
+    records: Sequence[Mapping[str, Any]],
+    curves: Mapping[int, Mapping[str, list]],
+    out: Path,
+    parent_space: Any = None,
+    title: str = "",
+) -> Path:
+    """Write a PNG: one panel per numeric parameter, then the top trials' learning curves."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+    except ImportError:
+        raise UserError(PLOT_MISSING) from None
+    from hpsearch.store import rank
+
+    metric, direction = config.search.metric, config.search.direction
+    numeric = [p for p in config.space if isinstance(p, NumericParam)]
+    ranked = rank(records, metric, direction)
+    ok = [r for r in ranked if r["status"] == "ok" and metric in r.get("metrics", {})]
+    top = {r["trial"] for r in ok[:TOP]}
+    bad = [r for r in records if r["status"] != "ok"]
+    values = [r["metrics"][metric] for r in ok]
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    pad = (high - low) * 0.08 or 0.05
+    worst_edge = low - pad if direction == "maximize" else high + pad
+
+    with_curves = any(curves.get(r["trial"]) for r in ok[:TOP])
+    panels = len(numeric) + (1 if with_curves else 0)
+    columns = min(3, max(panels, 1))
+    rows = math.ceil(max(panels, 1) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.6 * rows), squeeze=False)
+    flat = [ax for row in axes for ax in row]
+    for ax in flat[panels:]:
+        ax.set_visible(False)
+
+    for ax, p in zip(flat, numeric, strict=False):
+        parent = parent_space.get(p.name) if parent_space is not None else None
+        box = parent if isinstance(parent, NumericParam) else p
+        x_of = _axis(p)  # value -> what is drawn on the x axis
+        xs = [x_of(r["params"][p.name]) for r in ok]
+        colours = ["tab:orange" if r["trial"] in top else "tab:blue" for r in ok]
+        sizes = [46 if r["trial"] in top else 18 for r in ok]
+        ax.scatter(xs, values, c=colours, s=sizes, alpha=0.8, edgecolors="none", zorder=3)
+        if bad:
+            ax.scatter(
+                [x_of(r["params"][p.name]) for r in bad],
+                [worst_edge] * len(bad),
+                marker="x",
+                c="tab:red",
+                s=30,
+                zorder=3,
+                label=f"{len(bad)} failed / diverged",
+            )
+            ax.legend(loc="best", fontsize=7, frameon=False)
+        if parent is not None and box is not p:
+            ax.axvspan(
+                x_of(p.low),
+                x_of(p.high),
+                color="tab:green",
+                alpha=0.12,
+                zorder=1,
+                label="zoomed range",
+            )
+        ax.set_xlim(*sorted((x_of(box.low), x_of(box.high))))
+        ax.set_ylim(min(low, worst_edge) - pad / 2, max(high, worst_edge) + pad / 2)
+        _scale_axis(ax, p, box, FixedLocator, NullFormatter, NullLocator)
+        ax.set_xlabel(f"{p.name} ({p.kind})")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.25)
+
+    if with_curves:
+        ax = flat[len(numeric)]
+        key = (
+            metric
+            if any(metric in (curves.get(r["trial"]) or {}) for r in ok[:TOP])
+            else _curve_key(curves, ok[:TOP])
+        )
+        for r in ok[:TOP]:
+            c = curves.get(r["trial"]) or {}
+            if key in c and c.get("epoch"):
+                ax.plot(c["epoch"], c[key], marker=".", label=f"trial {r['trial']}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.set_title(f"learning curves of the top {min(TOP, len(ok))}", fontsize=9)
+        ax.legend(fontsize=7, frameon=False)
+        ax.grid(alpha=0.25)
+
+    fig.suptitle(
+        title or f"{config.name}: {direction} {metric} (top {min(TOP, len(ok))} in orange)",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def _axis(p: NumericParam):
+    """x position of a value: the value itself, or 1 − β for one_minus_log (on a log axis)."""
+    if p.kind == "one_minus_log":
+        return lambda v: 1.0 - float(v)
+    return float
+
+
+def _scale_axis(ax, p, box, FixedLocator, NullFormatter, NullLocator) -> None:
+    if p.kind == "log":
+        ax.set_xscale("log")
+    elif p.kind == "one_minus_log":
+        # Plotted as 1 − β on an inverted log axis, labelled in β: 0.9, 0.99, 0.999.
+        ax.set_xscale("log")
+        ax.invert_xaxis()
+        ticks = [t for t in box.scale.ticks(box.low, box.high)] or [box.low, box.high]
+        ax.xaxis.set_major_locator(FixedLocator([1.0 - t for t in ticks]))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xticklabels([box.format(t) for t in ticks])
+
+
+def _curve_key(curves, records) -> str:
+    for r in records:
+        for key in curves.get(r["trial"]) or {}:
+            if key not in ("epoch", "lr"):
+                return key
+    return "epoch"
