@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -830,3 +831,243 @@ def plot(
 
             raise UserError(f"{target}: cannot write: {exc.strerror or exc}") from None
     typer.echo(f"wrote {target}")
+
+
+@app.command(name="train")
+def train_command(
+    config: ConfigArg,
+    settings: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--set", help="name=value for one parameter (repeatable)."),
+    ] = None,
+    from_run: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--from", help="Start from this run's best parameters."),
+    ] = None,
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Panda mode: train one model in the foreground with a live learning curve."""
+    import dataclasses
+
+    from hpsearch.config import load_config
+    from hpsearch.display import CurveDisplay, choose_mode, format_value
+    from hpsearch.panda import parse_setting, plan, train_in_foreground
+
+    with _user_errors():
+        cfg = load_config(config)
+        if runs_dir is not None:
+            cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, runs_dir=str(runs_dir)))
+        overrides = dict(parse_setting(text) for text in settings or [])
+        from_params = None
+        if from_run is not None:
+            from_params = _best_params(from_run, runs_dir)
+        panda = plan(cfg, overrides, from_params)
+    console = _console(stderr=as_json)
+    mode = choose_mode(console, quiet)
+    if mode != "quiet":
+        for name, value in panda.values.items():
+            console.print(
+                f"{name} = {cfg.space[name].format(value)} ({panda.chosen[name]})",
+                soft_wrap=True,
+                highlight=False,
+                markup=False,
+            )
+    epochs = int(panda.config.resolved_model().get("epochs", 0) or 0)
+    with _user_errors(), CurveDisplay(console, mode, epochs) as display:
+        try:
+            store, record = train_in_foreground(panda, display)
+        except KeyboardInterrupt:  # before training started (loading data)
+            raise typer.Exit(130) from None
+    summary = store.summary()
+    metric = panda.config.search.metric
+    if as_json:
+        sys.stdout.write(json.dumps({"run_dir": str(store.path), **_public(summary)}) + "\n")
+    console.print(
+        f"{record['status']}: {metric} = "
+        f"{format_value(record['metrics'].get(metric))} after {record['epochs']} "
+        f"epochs; run {store.path}",
+        soft_wrap=True,
+        highlight=False,
+    )
+    if record.get("error"):
+        console.print(record["error"], soft_wrap=True, highlight=False, markup=False)
+    if summary.get("status") == "interrupted":
+        raise typer.Exit(130)
+    raise typer.Exit(0 if record["status"] == "ok" else 1)
+
+
+def _best_params(ref: str, runs_dir) -> dict:
+    from hpsearch.errors import UserError
+    from hpsearch.store import rank
+
+    store, config, summary, records = _open_run(ref, runs_dir)
+    best = summary.get("lineage_best")
+    if best:
+        return dict(best["params"])
+    ranked = rank(records, config.search.metric, config.search.direction)
+    if not ranked or ranked[0]["status"] != "ok":
+        raise UserError(f"{store.path}: no ok trial to start from")
+    return {**config.model, **ranked[0]["params"]}
+
+
+@app.command()
+def retest(
+    run_ref: RunArg,
+    top: Annotated[int, typer.Option("--top", "-k", min=1, help="How many winners.")] = 3,
+    seeds: Annotated[int, typer.Option("--seeds", min=2, help="Fresh seeds per winner.")] = 5,
+    data_source: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--data-source", help="Re-test on other built-in data (spirals, blobs, digits)."
+        ),
+    ] = None,
+    data_seed: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--data-seed", min=0, help="Re-test on a fresh draw of the data."),
+    ] = None,
+    jobs: JobsOpt = None,
+    backend: BackendOpt = None,
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Re-train a run's best configurations with fresh seeds (or data): was the winner luck?"""
+    import dataclasses
+
+    from hpsearch.analysis import retest_summary
+    from hpsearch.config import DataConfig
+    from hpsearch.errors import UserError
+    from hpsearch.runner import run_trials, shutdown_workers
+    from hpsearch.sampling import Trial
+    from hpsearch.search import build_objective
+    from hpsearch.store import RunStore, rank
+
+    _check_backend(backend)
+    console = _console(stderr=as_json)
+    with _user_errors():
+        store, config, summary, records = _open_run(run_ref, runs_dir)
+        ranked = [
+            r
+            for r in rank(records, config.search.metric, config.search.direction)
+            if r["status"] == "ok"
+        ][:top]
+        if not ranked:
+            raise UserError(f"{store.path}: no ok trial to re-test")
+        new = config
+        if data_source is not None or data_seed is not None:
+            if not config.objective.is_builtin:
+                raise UserError(
+                    "--data-source and --data-seed apply to the built-in trainer; "
+                    "a Python or command objective loads its own data"
+                )
+            data = config.data if data_source is None else DataConfig(source=data_source)
+            if data_source is not None and data_source not in ("spirals", "blobs", "digits"):
+                raise UserError(
+                    f"--data-source: expected spirals, blobs or digits, got '{data_source}'"
+                )
+            if data_source == "digits":
+                data = DataConfig("digits", None, None, None, None, 0.2)
+            new = dataclasses.replace(
+                config,
+                data=dataclasses.replace(
+                    data, seed=data_seed if data_seed is not None else config.data_seed
+                ),
+            )
+        new = dataclasses.replace(
+            new,
+            search=dataclasses.replace(new.search, trials=len(ranked) * seeds),
+            run=dataclasses.replace(
+                new.run,
+                runs_dir=str(store.path.parent),
+                jobs=jobs if jobs is not None else new.run.jobs,
+                backend=backend or new.run.backend,
+            ),
+        )
+        objective = build_objective(new)
+        retest_store = RunStore.create(
+            new, new.run.runs_dir, parent=store.run_id, round_=int(summary.get("round") or 0)
+        )
+    trials = [
+        Trial(k * seeds + j, dict(c["params"]), _fresh_seed(c["seed"], j))
+        for k, c in enumerate(ranked)
+        for j in range(seeds)
+    ]
+    owner = {
+        t.index: c["trial"]
+        for t, c in zip(trials, [c for c in ranked for _ in range(seeds)], strict=True)
+    }
+    results: dict[int, list] = {}
+    started = time.perf_counter()
+    status = "complete"
+    if not quiet and not as_json:
+        console.print(
+            f"re-testing the top {len(ranked)} of {store.run_id} with {seeds} fresh "
+            f"seeds each ({len(trials)} trainings)",
+            soft_wrap=True,
+            highlight=False,
+        )
+    try:
+        for record in run_trials(
+            objective,
+            trials,
+            backend=new.run.backend,
+            jobs=new.run.jobs,
+            timeout=new.trial_timeout,
+            scheduler=new.run.scheduler,
+        ):
+            curves = record.pop("curves", None)
+            retest_store.append(record, curves)
+            results.setdefault(owner[record["trial"]], []).append(record)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        shutdown_workers()
+        retest_store.close()
+    rows, holds = retest_summary(ranked, results, config.search.metric, config.search.direction)
+    verdict = {
+        "of": store.run_id,
+        "seeds": seeds,
+        "ranking_holds": holds,
+        "data": None if new is config else new.to_dict()["data"],
+        "winners": [dict(r.__dict__) for r in rows],
+    }
+    all_records = [r for recs in results.values() for r in recs]
+    final = retest_store.write_results(
+        new,
+        all_records,
+        status=status,
+        wall_time=time.perf_counter() - started,
+        extra={"retest": verdict},
+    )
+    if as_json:
+        sys.stdout.write(json.dumps({"run_dir": str(retest_store.path), **_public(final)}) + "\n")
+    from hpsearch.report import retest_table
+
+    console.print(retest_table(rows, config.search.metric))
+    console.print(
+        "the original ranking holds"
+        if holds
+        else "the original ranking does not hold: the re-test orders the winners differently",
+        soft_wrap=True,
+        highlight=False,
+    )
+    for r in rows:
+        if r.lucky:
+            console.print(
+                f"trial {r.trial} (rank {r.rank}, {r.original:.4f}) was luck: fresh "
+                f"seeds give {r.mean if r.mean is not None else float('nan'):.4f} ± "
+                f"{(r.std or 0):.4f}",
+                soft_wrap=True,
+                highlight=False,
+            )
+    console.print(f"run: {retest_store.path}", soft_wrap=True, highlight=False)
+    if status == "interrupted":
+        raise typer.Exit(130)
+
+
+def _fresh_seed(original: int, j: int) -> int:
+    import numpy as np
+
+    return int(np.random.SeedSequence([original, 0x7E57, j]).generate_state(1)[0])

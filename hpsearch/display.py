@@ -249,3 +249,69 @@ def ranges_text(before: Config, after: Config) -> str:
         else:
             lines.append(f"  {p.name}: {p.describe()} -> fixed at {p.format(after.model[p.name])}")
     return "zoom:\n" + "\n".join(lines)
+
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    finite = [v for v in values if v is not None and v == v and abs(v) != float("inf")]
+    if not finite:
+        return ""
+    low, high = min(finite), max(finite)
+    span = (high - low) or 1.0
+    return "".join(" " if v not in finite else _SPARKS[int((v - low) / span * 7)] for v in values)
+
+
+class CurveDisplay:
+    """Panda mode: the learning curve of one model, epoch by epoch."""
+
+    COLUMNS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr")
+
+    def __init__(self, console: Console, mode: str, epochs: int):
+        self.console, self.mode, self.epochs = console, mode, epochs
+        self.rows: list[dict[str, Any]] = []
+        self.live: Live | None = None
+
+    def __enter__(self) -> CurveDisplay:
+        if self.mode == "live":
+            self.live = Live(self._render(), console=self.console, refresh_per_second=8)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+
+    def __call__(self, epoch: int, **metrics: Any) -> None:
+        self.rows.append({"epoch": epoch, **metrics})
+        if self.mode == "plain":
+            parts = " ".join(f"{k}={metrics[k]:.4g}" for k in self.COLUMNS if k in metrics)
+            self.console.print(
+                f"epoch {epoch}/{self.epochs} {parts}", soft_wrap=True, highlight=False
+            )
+        elif self.live is not None:
+            self.live.update(self._render())
+
+    def _render(self) -> Group:
+        table = Table(
+            box=None,
+            header_style="bold",
+            pad_edge=False,
+            title=f"epoch {len(self.rows)}/{self.epochs} (Ctrl-C stops and keeps what was learned)",
+            title_justify="left",
+        )
+        table.add_column("epoch", justify="right")
+        for column in self.COLUMNS:
+            table.add_column(column, justify="right")
+        for row in self.rows[-12:]:
+            table.add_row(
+                str(row["epoch"]),
+                *["-" if row.get(c) is None else f"{row[c]:.4g}" for c in self.COLUMNS],
+            )
+        lines = [table]
+        for key in ("val_loss", "val_accuracy"):
+            series = [row.get(key) for row in self.rows]
+            if any(v is not None for v in series):
+                lines.append(f"{key:>12} {sparkline(series[-60:])}")
+        return Group(*lines)

@@ -195,7 +195,7 @@ def retest_table(rows, metric: str) -> Table:
         table.add_column(column, justify="right" if column != "verdict" else "left")
     for r in rows:
         spread = "-" if r.mean is None else f"{r.mean:.4f} ± {r.std:.4f}"
-        verdict = "luck: the re-test does not reproduce it" if r.lucky else "holds"
+        verdict = "luck" if r.lucky else "holds"
         table.add_row(
             str(r.rank),
             str(r.trial),

@@ -131,6 +131,8 @@ def resume_search(store: RunStore, objective: Objective | None = None) -> Resume
     """Reopen a run: same config (refused if config.yaml was edited), same seeds."""
     config = store.config()
     summary = store.summary()
+    if summary.get("retest"):
+        raise RunError(f"{store.path}: a re-test cannot be resumed; run hpsearch retest again")
     original = summary.get("config")
     current = config.to_dict(absolute_paths=True)
     if original is not None and _plain(original) != _plain(current):

@@ -1,0 +1,111 @@
+"""Panda mode: babysit one model. Train a single configuration in the foreground, saved as a
+one-trial run so that ``show`` and ``plot`` work on it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hpsearch.config import Config, parse_config
+from hpsearch.errors import ConfigError
+from hpsearch.store import RunStore
+
+
+@dataclass
+class Panda:
+    config: Config  # the one-trial config: every value fixed, nothing searched
+    values: dict[str, Any]  # the values of the parameters the original config searched
+    chosen: dict[str, str]  # where each of those values came from
+
+
+def parse_setting(text: str) -> tuple[str, Any]:
+    """``name=value`` from the command line; the value is read as YAML (1e-3, true, adam)."""
+    from hpsearch import yamlio
+
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise ConfigError(f"expected name=value, got '{text}'", key="--set")
+    value, _ = yamlio.load(raw.strip() or "''", "--set")
+    return name, value
+
+
+def plan(
+    config: Config, settings: Mapping[str, Any], from_params: Mapping[str, Any] | None = None
+) -> Panda:
+    """Fix every parameter: ``--set`` first, then the run's best (``--from``), else the middle
+    of its searched range (the median of a draw, on its own scale)."""
+    values, chosen = {}, {}
+    for p in config.space:
+        if p.name in settings:
+            values[p.name], chosen[p.name] = settings[p.name], "--set"
+        elif from_params and p.name in from_params:
+            values[p.name], chosen[p.name] = from_params[p.name], "--from"
+        else:
+            values[p.name], chosen[p.name] = p.from_unit(0.5), "middle of its range"
+    extra = {k: v for k, v in {**(from_params or {}), **settings}.items() if k not in values}
+    resolved = config.to_dict(absolute_paths=True)
+    resolved["model"] = {**resolved["model"], **extra, **values}
+    resolved["space"] = {}
+    resolved["search"] = {**resolved["search"], "trials": 1}
+    resolved["zoom"] = {**resolved["zoom"], "rounds": 0}
+    one = parse_config(resolved, filename="--set", default_name=config.name)
+    return Panda(one, values, chosen)
+
+
+def train_in_foreground(panda: Panda, report: Callable[..., Any]) -> tuple[RunStore, dict]:
+    """Train the one configuration with ``report(epoch, **metrics)`` after every epoch; Ctrl-C
+    stops it with what was learned so far (the run is then ``interrupted``)."""
+    from hpsearch.objective import run_trial
+    from hpsearch.sampling import sample_trial
+    from hpsearch.search import build_objective
+    from hpsearch.trainer import train
+
+    config = panda.config
+    objective = build_objective(config)
+    store = RunStore.create(config, config.run.runs_dir)
+    seed = sample_trial(config.space, config.seed, 0).seed
+    started = time.perf_counter()
+    status = "complete"
+    if config.objective.is_builtin:
+        metric = config.search.metric
+        result = train(
+            config.resolved_model(),
+            objective.dataset,
+            seed,
+            report=report,
+            best_by=metric if metric.startswith("val_") else "val_accuracy",
+            interruptible=True,
+            timeout=config.trial_timeout,
+        )
+        if result.status == "interrupted":
+            status = "interrupted"
+        record = {
+            "trial": 0,
+            "params": panda.values,
+            "seed": seed,
+            "status": "ok" if result.status == "interrupted" else result.status,
+            "metrics": result.metrics,
+            "epochs": result.epochs,
+            "seconds": round(result.seconds, 4),
+            "error": result.reason,
+        }
+        curves = result.curves
+    else:
+        from hpsearch.sampling import Trial
+
+        record = run_trial(objective, Trial(0, {}, seed), config.trial_timeout)
+        record["params"] = panda.values
+        curves = record.pop("curves", None)
+    store.append(record, curves)
+    store.close()
+    store.write_results(
+        config,
+        [record],
+        status=status,
+        wall_time=time.perf_counter() - started,
+        extra={"panda": {"values": panda.values, "chosen": panda.chosen}},
+    )
+    return store, record
