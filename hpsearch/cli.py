@@ -760,7 +760,6 @@ def compare(
         for c in columns:
             c.pop("formatted")
             c.pop("searched")
-            c.pop("searched")
         sys.stdout.write(json.dumps({"runs": columns}) + "\n")
         return
     _console().print(compare_table(columns))
@@ -1030,7 +1029,7 @@ def retest(
         "of": store.run_id,
         "seeds": seeds,
         "ranking_holds": holds,
-        "data": None if new is config else new.to_dict()["data"],
+        "data": new.to_dict()["data"] if data_source or data_seed is not None else None,
         "winners": [dict(r.__dict__) for r in rows],
     }
     all_records = [r for recs in results.values() for r in recs]

@@ -134,7 +134,9 @@ def _scale_axis(ax, p, box, FixedLocator, NullFormatter, NullLocator) -> None:
         # Plotted as 1 − β on an inverted log axis, labelled in β: 0.9, 0.99, 0.999.
         ax.set_xscale("log")
         ax.invert_xaxis()
-        ticks = [t for t in box.scale.ticks(box.low, box.high)] or [box.low, box.high]
+        ticks = box.scale.ticks(box.low, box.high)
+        if len(ticks) < 3:  # a narrow range: label its ends too
+            ticks = sorted({*ticks, box.low, box.high})
         ax.xaxis.set_major_locator(FixedLocator([1.0 - t for t in ticks]))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_minor_formatter(NullFormatter())

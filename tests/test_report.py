@@ -1,0 +1,316 @@
+"""Seeing the results: show, list, compare, plot, importance; panda mode; re-testing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .helpers import invoke
+
+TRAINER = """\
+name: small
+data: {source: spirals, classes: 3, samples: 300}
+model: {layers: 1, epochs: 3}
+space:
+  learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}
+  beta1: {scale: one_minus_log, min: 0.8, max: 0.99}
+  batch_size: {choice: [32, 64]}
+search: {trials: 8}
+zoom: {trials: 4}
+run: {runs_dir: RUNS}
+"""
+
+SYNTHETIC = """
+import random
+
+def strong_x(params, seed):
+    # Depends strongly on x, hardly on y, not at all on z.
+    return {"score": -(params["x"] - 0.3) ** 2 + 0.001 * params["y"]}
+
+def noisy(params, seed):
+    # Pure luck: the same value for every configuration, plus a seed's noise.
+    return {"score": 0.5 + random.Random(seed).gauss(0, 0.1)}
+"""
+
+
+def trainer_run(tmp_path: Path, *args: str) -> dict:
+    path = tmp_path / "small.yaml"
+    path.write_text(TRAINER.replace("RUNS", str(tmp_path / "runs")))
+    result = invoke("run", str(path), "--json", "--quiet", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def synthetic_run(tmp_path: Path, function: str, trials: int) -> dict:
+    (tmp_path / "synthetic.py").write_text(SYNTHETIC)
+    path = tmp_path / f"{function}.yaml"
+    path.write_text(
+        f'name: {function}\nobjective: {{python: "synthetic:{function}"}}\nspace:\n'
+        "  x: {scale: linear, min: 0.0, max: 1.0}\n"
+        "  y: {scale: linear, min: 0.0, max: 1.0}\n"
+        "  z: {scale: log, min: 1.0e-3, max: 1.0}\n"
+        f"search: {{trials: {trials}, metric: score, direction: maximize}}\n"
+        f"run: {{runs_dir: {tmp_path / 'runs'}, backend: sequential}}\n"
+    )
+    result = invoke("run", str(path), "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_show_prints_summary_top_trials_and_json(tmp_path):
+    doc = trainer_run(tmp_path)
+    result = invoke("show", doc["run_dir"], "--top", "3")
+    assert result.exit_code == 0
+    assert f"run {doc['run_id']}: complete, 8 of 8 trials (8 ok)" in result.stdout
+    assert "top 3 of 8 trials" in result.stdout
+    data = json.loads(invoke("show", doc["run_dir"], "--json", "--top", "3").stdout)
+    assert data["summary"]["run_id"] == doc["run_id"] and len(data["top"]) == 3
+    values = [r["metrics"]["val_accuracy"] for r in data["top"]]
+    assert values == sorted(values, reverse=True)
+    assert data["failures"] == []
+
+
+def test_show_lineage_follows_the_parents(tmp_path):
+    doc = trainer_run(tmp_path, "--rounds", "1")
+    data = json.loads(invoke("show", doc["run_dir"], "--lineage", "--json").stdout)
+    assert [r["round"] for r in data["lineage"]] == [0, 1]
+    assert data["lineage"][0]["ranges"]["learning_rate"] == "1.0e-03–1.0e-01"
+    text = invoke("show", doc["run_dir"], "--lineage").stdout
+    assert "round 0" in text and "round 1" in text
+
+
+def test_show_groups_failures_by_reason(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(
+        TRAINER.replace("RUNS", str(tmp_path / "runs"))
+        .replace(
+            "model: {layers: 1, epochs: 3}",
+            "model: {layers: 1, epochs: 3, optimizer: gd, batch_norm: false}",
+        )
+        .replace("min: 1.0e-3, max: 1.0e-1}", "min: 1.0e+3, max: 1.0e+5}")
+    )
+    doc = json.loads(invoke("run", str(path), "--json", "--quiet").stdout)
+    data = json.loads(invoke("show", doc["run_dir"], "--json").stdout)
+    assert data["failures"] and data["failures"][0]["status"] == "diverged"
+    assert sum(f["count"] for f in data["failures"]) == 8
+
+
+def test_list_and_compare(tmp_path):
+    first = trainer_run(tmp_path)
+    second = trainer_run(tmp_path, "--seed", "5")
+    runs = str(tmp_path / "runs")
+    listed = json.loads(invoke("list", "--runs-dir", runs, "--json").stdout)["runs"]
+    assert [r["run_id"] for r in listed] == [second["run_id"], first["run_id"]]
+    assert listed[0]["ok"] == 8 and listed[0]["best"] == second["best"]["value"]
+    assert second["run_id"] in invoke("list", "--runs-dir", runs).stdout
+    compared = json.loads(invoke("compare", first["run_dir"], second["run_dir"], "--json").stdout)[
+        "runs"
+    ]
+    assert [c["value"] for c in compared] == [first["best"]["value"], second["best"]["value"]]
+    assert compared[0]["params"]["learning_rate"] == first["best"]["params"]["learning_rate"]
+    table = invoke("compare", first["run_dir"], second["run_dir"]).stdout
+    assert "learning_rate" in table and "beta2" not in table  # shared defaults left out
+
+
+@pytest.mark.parametrize(
+    "command", [["show"], ["compare"], ["importance"], ["plot"], ["retest"], ["zoom"], ["resume"]]
+)
+def test_an_unknown_run_is_exit_2(tmp_path, command):
+    result = invoke(*command, "nope", "--runs-dir", str(tmp_path))
+    assert result.exit_code == 2
+    assert "no run 'nope'" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_importance_ranks_the_parameter_that_matters_first(tmp_path):
+    doc = synthetic_run(tmp_path, "strong_x", trials=60)
+    data = json.loads(invoke("importance", doc["run_dir"], "--json").stdout)
+    names = [p["name"] for p in data["params"]]
+    assert names[0] == "x"
+    shares = {p["name"]: p["share"] for p in data["params"]}
+    assert shares["x"] > 0.5 and shares["z"] < 0.1
+    assert data["caution"] is None
+    few = synthetic_run(tmp_path, "strong_x", trials=12)
+    data = json.loads(invoke("importance", few["run_dir"], "--json").stdout)
+    assert "only 12 ok trials" in data["caution"]
+    assert "x" in invoke("importance", few["run_dir"]).stdout
+
+
+def test_plot_writes_a_png_with_a_panel_per_numeric_parameter(tmp_path):
+    pytest.importorskip("matplotlib")
+    doc = trainer_run(tmp_path)
+    out = tmp_path / "plot.png"
+    result = invoke("plot", doc["run_dir"], "--out", str(out))
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    from hpsearch.config import load_config
+    from hpsearch.plot import plot_run
+    from hpsearch.store import RunStore
+
+    store = RunStore.open(doc["run_dir"])
+    import matplotlib.pyplot as plt
+
+    seen = []
+    original = plt.subplots
+
+    def spy(*args, **kwargs):
+        fig, axes = original(*args, **kwargs)
+        seen.append(axes)
+        return fig, axes
+
+    plt.subplots = spy
+    try:
+        plot_run(
+            load_config(store.path / "config.yaml"),
+            store.load_trials().records,
+            store.load_curves(),
+            tmp_path / "again.png",
+        )
+    finally:
+        plt.subplots = original
+    visible = [ax for row in seen[0] for ax in row if ax.get_visible()]
+    labels = [ax.get_xlabel() for ax in visible]
+    assert labels[:2] == ["learning_rate (log)", "beta1 (one_minus_log)"]
+    assert labels[2] == "epoch"  # learning curves; the choice parameter has no panel
+    beta_ticks = [t.get_text() for t in visible[1].get_xticklabels()]
+    assert beta_ticks == ["0.80", "0.900", "0.990"]
+
+
+def test_plot_without_matplotlib_is_one_line(tmp_path, monkeypatch):
+    doc = trainer_run(tmp_path)
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    result = invoke("plot", doc["run_dir"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: plotting needs matplotlib: pip install 'hpsearch[plot]'\n"
+
+
+def test_plot_and_show_work_on_a_custom_objective_run(tmp_path):
+    pytest.importorskip("matplotlib")
+    doc = synthetic_run(tmp_path, "strong_x", trials=10)
+    assert invoke("plot", doc["run_dir"], "--out", str(tmp_path / "p.png")).exit_code == 0
+    assert invoke("show", doc["run_dir"]).exit_code == 0
+
+
+# -- panda ---------------------------------------------------------------------------------------
+
+
+def test_train_one_model_with_overrides_saved_as_a_run(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(TRAINER.replace("RUNS", str(tmp_path / "runs")))
+    result = invoke(
+        "train", str(path), "--set", "learning_rate=3e-2", "--set", "epochs=4", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["trials_done"] == 1 and doc["status"] == "complete"
+    assert doc["panda"]["values"]["learning_rate"] == 0.03
+    assert doc["panda"]["chosen"]["beta1"] == "middle of its range"
+    assert "epoch 4/4" in result.stderr  # the curve, one line per epoch in a log
+    curves = (Path(doc["run_dir"]) / "curves.jsonl").read_text()
+    assert json.loads(curves)["epoch"] == [1, 2, 3, 4]
+    assert invoke("show", doc["run_dir"]).exit_code == 0
+    bad = invoke("train", str(path), "--set", "learnig_rate=1")
+    assert bad.exit_code == 2 and "did you mean 'learning_rate'" in bad.stderr
+
+
+def test_train_from_a_run_takes_its_best(tmp_path):
+    doc = trainer_run(tmp_path)
+    path = tmp_path / "small.yaml"
+    result = invoke("train", str(path), "--from", doc["run_dir"], "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    panda = json.loads(result.stdout)["panda"]
+    assert panda["values"]["learning_rate"] == doc["best"]["params"]["learning_rate"]
+    assert set(panda["chosen"].values()) == {"--from"}
+
+
+def test_ctrl_c_stops_training_and_keeps_what_was_learned(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(
+        TRAINER.replace("RUNS", str(tmp_path / "runs"))
+        .replace("epochs: 3", "epochs: 100000")
+        .replace("samples: 300", "samples: 3000")
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hpsearch", "train", str(path)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    deadline = time.monotonic() + 30
+    lines = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        if line.startswith("epoch 3/"):
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    run_dir = next((tmp_path / "runs").iterdir())
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and summary["counts"]["ok"] == 1
+    record = json.loads((run_dir / "trials.jsonl").read_text())
+    assert record["epochs"] >= 3 and "val_accuracy" in record["metrics"]
+
+
+# -- re-testing -----------------------------------------------------------------------------------
+
+
+def test_retest_reports_the_spread_and_flags_a_lucky_winner(tmp_path):
+    doc = synthetic_run(tmp_path, "noisy", trials=20)
+    result = invoke("retest", doc["run_dir"], "--top", "3", "--seeds", "6", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    verdict = data["retest"]
+    assert verdict["of"] == doc["run_id"] and data["parent"] == doc["run_id"]
+    winners = verdict["winners"]
+    assert [w["rank"] for w in winners] == [1, 2, 3]
+    assert all(len(w["values"]) == 6 and w["std"] > 0.02 for w in winners)
+    assert winners[0]["lucky"]  # the best of 20 pure-noise draws does not come back
+    assert "luck" in result.stderr
+    assert data["counts"]["ok"] == 18
+
+
+def test_retest_of_a_steady_objective_holds(tmp_path):
+    doc = synthetic_run(tmp_path, "strong_x", trials=20)
+    data = json.loads(
+        invoke("retest", doc["run_dir"], "--top", "3", "--seeds", "3", "--json").stdout
+    )
+    assert data["retest"]["ranking_holds"]
+    assert not any(w["lucky"] for w in data["retest"]["winners"])
+
+
+def test_retest_on_fresh_data(tmp_path):
+    doc = trainer_run(tmp_path)
+    result = invoke(
+        "retest",
+        doc["run_dir"],
+        "--top",
+        "2",
+        "--seeds",
+        "2",
+        "--data-seed",
+        "9",
+        "--json",
+        "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["retest"]["data"]["seed"] == 9
