@@ -262,7 +262,7 @@ def test_ctrl_c_stops_training_and_keeps_what_was_learned(tmp_path):
         if line.startswith("epoch 3/"):
             break
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=30)
+    _, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
     run_dir = next((tmp_path / "runs").iterdir())
     summary = json.loads((run_dir / "summary.json").read_text())
