@@ -85,7 +85,7 @@ def plot_run(
                 zorder=1,
                 label="zoomed range",
             )
-        ax.set_xlim(*sorted((x_of(box.low), x_of(box.high))))
+        ax.set_xlim(*_padded(sorted((x_of(box.low), x_of(box.high))), p.kind != "linear"))
         ax.set_ylim(min(low, worst_edge) - pad / 2, max(high, worst_edge) + pad / 2)
         _scale_axis(ax, p, box, FixedLocator, NullFormatter, NullLocator)
         ax.set_xlabel(f"{p.name} ({p.kind})")
@@ -118,6 +118,16 @@ def plot_run(
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def _padded(limits: list[float], log: bool) -> tuple[float, float]:
+    """Axis limits 3 % wider than the range, so points at its ends are not cut in half."""
+    low, high = limits
+    if log:
+        factor = (high / low) ** 0.03
+        return low / factor, high * factor
+    pad = (high - low) * 0.03
+    return low - pad, high + pad
 
 
 def _axis(p: NumericParam):
