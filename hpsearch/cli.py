@@ -45,12 +45,12 @@ def _console(stderr: bool = False):  # rich is imported only by commands that pr
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn a user's mistake into one line on stderr and exit code 2."""
-    from hpsearch.errors import UserError
+    from hpsearch.errors import UserError, one_line
 
     try:
         yield
     except UserError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {one_line(str(exc))}", err=True)
         raise typer.Exit(exc.exit_code) from None
 
 
@@ -363,6 +363,7 @@ def _drive(
     )
     from hpsearch.runner import shutdown_workers
     from hpsearch.search import finish_lineage, start_next_round
+    from hpsearch.store import StorageError
 
     console = _console(stderr=as_json)
     mode = choose_mode(console, quiet)
@@ -376,6 +377,7 @@ def _drive(
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     status = "complete"
+    storage_error: Exception | None = None
     try:
         with SearchDisplay(console, config, mode, total, done=len(search.records)) as display:
             for round_index in range(rounds + 1):
@@ -392,10 +394,16 @@ def _drive(
                         display.update(record)
                 except KeyboardInterrupt:
                     status = "interrupted"
+                except StorageError as exc:  # a full disk: stop, keep what is on disk
+                    status, storage_error = "interrupted", exc
                 signal.signal(signal.SIGTERM, signal.SIG_IGN)
-                summaries[id(current)] = current.finish(
-                    status, extra={"rounds_left": rounds - round_index}
-                )
+                try:
+                    summaries[id(current)] = current.finish(
+                        status, extra={"rounds_left": rounds - round_index}
+                    )
+                except (OSError, StorageError) as exc:
+                    storage_error = storage_error or exc
+                    summaries[id(current)] = {"status": status}
                 signal.signal(signal.SIGTERM, on_sigterm)
                 if status != "complete" or round_index == rounds:
                     break
@@ -416,6 +424,12 @@ def _drive(
         shutdown_workers()
         signal.signal(signal.SIGTERM, previous)
     last = searches[-1]
+    if storage_error is not None:
+        typer.echo(
+            f"error: {storage_error}; free some space, then: hpsearch resume {last.store.path}",
+            err=True,
+        )
+        raise typer.Exit(2)
     summary = summaries.get(id(last)) or last.finish(status)
     if len(searches) > 1:
         summary = finish_lineage(searches, summary)

@@ -11,6 +11,7 @@ Only the parent process writes here; workers return plain records.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -35,6 +36,17 @@ _FSYNC_EVERY = 1.0  # seconds
 
 class RunError(UserError):
     """A run directory that cannot be used: missing, unreadable, corrupt."""
+
+
+class StorageError(RunError):
+    """Writing a run failed (a full disk, a vanished directory): the run stops, and what was
+    already written stays readable and resumable."""
+
+
+def _write_line(f: Any, line: str) -> None:
+    """One record: one write call and a flush (the place tests make the disk full)."""
+    f.write(line + "\n")
+    f.flush()
 
 
 def new_run_id(name: str) -> str:
@@ -160,19 +172,34 @@ class RunStore:
     # -- appending trials ------------------------------------------------------------------
 
     def append(self, record: Mapping[str, Any], curves: Mapping[str, Any] | None = None) -> None:
-        """Append one finished trial: a single write of one line, flushed at once."""
-        if self._trials is None:
-            self._trials = open(self.path / "trials.jsonl", "a", encoding="utf-8")  # noqa: SIM115
-            self._curves = open(self.path / "curves.jsonl", "a", encoding="utf-8")  # noqa: SIM115
-        if curves:
-            self._curves.write(json.dumps({"trial": record["trial"], **clean_json(curves)}) + "\n")
-            self._curves.flush()
-        self._trials.write(json.dumps(clean_json(record)) + "\n")
-        self._trials.flush()
-        now = time.monotonic()
-        if now - self._last_sync >= _FSYNC_EVERY:
-            self.sync()
-            self._last_sync = now
+        """Append one finished trial: a single write of one line, flushed at once. A failed
+        write (a full disk) raises StorageError; a line it cut short is repaired on resume."""
+        try:
+            if self._trials is None:
+                self._trials = open(self.path / "trials.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+                self._curves = open(self.path / "curves.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+            if curves:
+                line = json.dumps({"trial": record["trial"], **clean_json(curves)})
+                _write_line(self._curves, line)
+            _write_line(self._trials, json.dumps(clean_json(record)))
+            now = time.monotonic()
+            if now - self._last_sync >= _FSYNC_EVERY:
+                self.sync()
+                self._last_sync = now
+        except OSError as exc:
+            self._abandon()
+            raise StorageError(
+                f"{self.path}: cannot write a trial: {exc.strerror or exc}; "
+                "the trials written before it are kept"
+            ) from None
+
+    def _abandon(self) -> None:
+        """Drop the append handles after a failed write, without raising again."""
+        for f in (self._trials, self._curves):
+            if f is not None:
+                with contextlib.suppress(OSError):
+                    f.close()
+        self._trials = self._curves = None
 
     def sync(self) -> None:
         for f in (self._trials, self._curves):

@@ -76,18 +76,25 @@ def load(text: str, filename: str) -> tuple[Any, dict[Path_, int]]:
     Raises ConfigError (with the line) for syntax errors, duplicate keys, non-scalar or
     unhashable keys, and more than one document.
     """
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # the reader checks the characters here already
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise ConfigError(f"YAML syntax error: {problem}", file=filename, line=line) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise ConfigError(
+            f"character #x{exc.character:04x} is not allowed in YAML", file=filename, line=line
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML error: {exc}", file=filename) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     lines: dict[Path_, int] = {}
     if node is None:
         return None, lines

@@ -60,3 +60,35 @@ class KillOnce:
             os.kill(os.getpid(), signal.SIGKILL)
         time.sleep(0.05)
         return Outcome("ok", {"val_accuracy": params["hidden_units"] / 100}, epochs=1)
+
+
+@dataclass(frozen=True)
+class KillOnceLoky:
+    """Trial 3 kills its worker process on its first attempt only (a marker file remembers)."""
+
+    marker: str
+
+    def __call__(self, params, seed, timeout, index=0):
+        if index == 3 and not os.path.exists(self.marker):
+            with open(self.marker, "w") as f:
+                f.write("killed")
+            os.kill(os.getpid(), signal.SIGKILL)
+        return Outcome("ok", {"val_accuracy": 0.5 + index / 100}, epochs=1)
+
+
+@dataclass(frozen=True)
+class Greedy:
+    """Trial 1 asks for far more memory than its limit allows."""
+
+    def __call__(self, params, seed, timeout, index=0):
+        import resource
+
+        if index == 1:
+            soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            resource.setrlimit(resource.RLIMIT_AS, (2 << 30, hard))
+            try:
+                blocks = [bytearray(512 << 20) for _ in range(16)]  # 8 GiB
+                return Outcome("ok", {"val_accuracy": len(blocks)})
+            finally:
+                resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        return Outcome("ok", {"val_accuracy": 0.5 + index / 100}, epochs=1)
