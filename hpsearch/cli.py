@@ -304,8 +304,7 @@ def resume(
     quiet: QuietOpt = False,
     fail_under: FailUnderOpt = None,
 ) -> None:
-    """Finish an interrupted run: only its missing trials, with the same seeds; then any zoom
-    rounds the interrupted `run --rounds` still had to go."""
+    """Finish an interrupted run (its missing trials, same seeds), then its remaining rounds."""
     from hpsearch.runner import require_backend
     from hpsearch.search import ancestors, resume_search
     from hpsearch.store import resolve_run
