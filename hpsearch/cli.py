@@ -649,6 +649,15 @@ def show(
     console.print(
         top_table(config, ranked, top, f"top {min(top, len(ranked))} of {len(ranked)} trials")
     )
+    panda = summary.get("panda")
+    if panda:  # a one-model run: its values live in the config, not in a space
+        for name, value in panda["values"].items():
+            console.print(
+                f"{name} = {value} ({panda['chosen'].get(name, '')})",
+                soft_wrap=True,
+                highlight=False,
+                markup=False,
+            )
     for f in failures:
         trials = ", ".join(map(str, f["trials"][:8])) + (" …" if f["count"] > 8 else "")
         console.print(
