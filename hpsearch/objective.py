@@ -72,8 +72,9 @@ class _Diverged(Exception):
     """Raised by ``report`` when a reported value is not finite: ends the trial."""
 
 
-class _TimedOut(Exception):
-    """Raised in a trial that ran past its timeout."""
+class _TimedOut(BaseException):
+    """Raised in a trial that ran past its timeout (a BaseException, so that a user's
+    ``except Exception`` cannot swallow it)."""
 
 
 def interpret(value: Any, metric: str) -> tuple[str, dict[str, float], str | None]:
@@ -179,9 +180,10 @@ def takes_report(function: Callable[..., Any]) -> bool:
 
 
 def check_signature(function: Callable[..., Any]) -> str | None:
-    """Why ``function(params, seed)`` cannot be called, or None."""
+    """Why ``function(params, seed[, report=...])`` cannot be called, or None."""
     try:
-        inspect.signature(function).bind({}, 0)
+        kwargs = {"report": None} if takes_report(function) else {}
+        inspect.signature(function).bind({}, 0, **kwargs)
     except TypeError as exc:
         return f"cannot be called as function(params, seed): {exc}"
     except ValueError:
@@ -225,7 +227,8 @@ class PythonObjective:
         report = Curves(None if timeout is None else time.perf_counter() + timeout)
         kwargs = {"report": report} if takes_report(function) else {}
         try:
-            with _alarm(timeout):
+            # A print() in the objective must not land in `--json` output on stdout.
+            with _alarm(timeout), contextlib.redirect_stdout(sys.stderr):
                 value = function({**self.fixed, **params}, seed, **kwargs)
         except _Diverged as exc:
             return Outcome("diverged", epochs=report.epochs, curves=report.curves, error=str(exc))
@@ -396,6 +399,16 @@ def run_trial(objective: Objective, trial: Trial, timeout: float | None = None) 
             f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
         )
         outcome = Outcome("failed", error=f"{type(exc).__name__}: {exc}{where}")
+    elapsed = time.perf_counter() - started
+    if timeout is not None and outcome.status == "ok" and elapsed > timeout * 1.05 + 0.05:
+        # Where no alarm can interrupt it (a thread: threading or Dask), an overrun still
+        # counts as one.
+        outcome = Outcome(
+            "timeout",
+            epochs=outcome.epochs,
+            curves=outcome.curves,
+            error=f"took {elapsed:.3g} s, longer than {timeout:g} s",
+        )
     return {
         "trial": trial.index,
         "params": dict(trial.params),

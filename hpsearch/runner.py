@@ -46,7 +46,7 @@ def run_trials(
     n_jobs = min(effective_jobs(jobs), len(trials))
     if backend == "dask":
         with _dask_client(scheduler, n_jobs) as client:
-            yield from _joblib(objective, list(trials), "dask", -1, timeout, client)
+            yield from _dask(client, objective, list(trials), timeout)
         return
     if backend == "sequential" or (n_jobs == 1 and backend == "threading"):
         with _one_blas_thread():
@@ -59,10 +59,14 @@ def run_trials(
         yield from _joblib(objective, list(trials), backend, n_jobs, timeout)
 
 
-def _joblib(objective, trials, backend, n_jobs, timeout, client=None) -> Iterator[dict]:
+def _joblib(objective, trials, backend, n_jobs, timeout) -> Iterator[dict]:
+    """joblib with a worker-death policy: when the pool breaks, every trial handed out and not
+    returned gets a strike and goes back in the queue; a trial with two strikes (in flight at
+    two breaks) is re-run alone in a fresh process, which tells the culprit from bystanders."""
     from joblib import Parallel, delayed, parallel_config
 
     pending = list(reversed(trials))  # pop() from the end keeps the trials' order
+    strikes: dict[int, int] = {}
     while pending:
         handed_out: dict[int, Trial] = {}
 
@@ -72,23 +76,52 @@ def _joblib(objective, trials, backend, n_jobs, timeout, client=None) -> Iterato
                 handed_out[trial.index] = trial
                 yield delayed(run_trial)(objective, trial, timeout)
 
+        threads = {"inner_max_num_threads": 1} if backend == "loky" else {}
         try:
-            threads = {"inner_max_num_threads": 1} if backend == "loky" else {}
             with parallel_config(backend=backend, n_jobs=n_jobs, **threads):
                 # Auto batching groups quick trials (thousands per second); slow ones go
                 # one by one.
                 parallel = Parallel(
                     return_as="generator_unordered", pre_dispatch="8*n_jobs", batch_size="auto"
                 )
-                for record in parallel(tasks()):
-                    handed_out.pop(record["trial"], None)
-                    yield record
+                stream = parallel(tasks())
+                try:
+                    for record in stream:
+                        handed_out.pop(record["trial"], None)
+                        yield record
+                finally:
+                    stream.close()  # stop joblib's dispatching before anyone kills the pool
         except Exception as exc:
             if not _worker_died(exc):
                 raise
-            # A worker died. Whatever was handed out and not returned was in flight.
-            for trial in sorted(handed_out.values(), key=lambda t: t.index):
-                yield _isolated(objective, trial, timeout, exc, client)
+            for trial in sorted(handed_out.values(), key=lambda t: t.index, reverse=True):
+                strikes[trial.index] = strikes.get(trial.index, 0) + 1
+                if strikes[trial.index] >= 2:
+                    yield _isolated(objective, trial, timeout, exc)
+                else:
+                    pending.append(trial)
+
+
+def _dask(client, objective, trials, timeout) -> Iterator[dict]:
+    """One Dask future per trial, results as they complete. A trial whose worker dies again
+    and again ends in KilledWorker: it is recorded ``failed``; the others go on."""
+    from dask.distributed import as_completed
+
+    futures = {
+        client.submit(run_trial, objective, trial, timeout, pure=False): trial for trial in trials
+    }
+    try:
+        for future in as_completed(list(futures)):
+            trial = futures[future]
+            if future.status == "error":
+                exc = future.exception()
+                if not _worker_died(exc):
+                    raise exc
+                yield _died(trial, f"{type(exc).__name__}: {exc}")
+            else:
+                yield future.result()
+    finally:
+        client.cancel([f for f in futures if not f.done()])
 
 
 def _worker_died(exc: BaseException) -> bool:
@@ -139,17 +172,9 @@ def require_backend(backend: str) -> None:
             raise UserError(DASK_MISSING) from None
 
 
-def _isolated(objective, trial: Trial, timeout, first_error, client=None) -> dict[str, Any]:
+def _isolated(objective, trial: Trial, timeout, first_error) -> dict[str, Any]:
     """Re-run one trial alone in a fresh process, to tell the culprit from the bystanders."""
     from joblib.externals.loky.process_executor import BrokenProcessPool, ProcessPoolExecutor
-
-    if client is not None:  # Dask: on the cluster; a second KilledWorker names the culprit
-        try:
-            return client.submit(run_trial, objective, trial, timeout, pure=False).result()
-        except Exception as exc:
-            if not _worker_died(exc):
-                raise
-            return _died(trial, f"{type(exc).__name__}: {exc}")
 
     # Its own one-process pool, apart from joblib's reusable one.
     executor = ProcessPoolExecutor(max_workers=1, env=_ONE_THREAD_ENV)
@@ -185,7 +210,7 @@ def _death(exc: BaseException, first: BaseException) -> str:
     text = str(exc) or str(first)
     marker = "The exit codes of the workers are"
     if marker in text:
-        return "exit code " + text.split(marker, 1)[1].strip().rstrip(".")
+        return "exit code " + text.split(marker, 1)[1].strip().rstrip(".").strip("{}")
     return text.splitlines()[0] if text else type(exc).__name__
 
 

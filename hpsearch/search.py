@@ -48,7 +48,7 @@ def build_objective(config: Config) -> Objective:
     spec = config.objective.python
     try:
         function = load_function(spec, str(workdir))
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise ConfigError(
             f"cannot load '{spec}' (from {workdir}): {type(exc).__name__}: {exc}",
             file=config.source,

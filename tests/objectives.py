@@ -92,3 +92,13 @@ class Greedy:
             finally:
                 resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
         return Outcome("ok", {"val_accuracy": 0.5 + index / 100}, epochs=1)
+
+
+@dataclass(frozen=True)
+class AlwaysKill:
+    """Trial 2 kills its worker process every time it runs."""
+
+    def __call__(self, params, seed, timeout, index=0):
+        if index == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return Outcome("ok", {"val_accuracy": 0.5 + index / 100}, epochs=1)

@@ -26,15 +26,20 @@ run: {runs_dir: RUNS, jobs: 2}
 
 @pytest.fixture(scope="module")
 def cluster():
+    import dask
     from dask.distributed import LocalCluster
 
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        processes=True,
-    ) as c:
+    # One retry after a worker death (Dask's default is 3, each with a worker restart).
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 1}),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            processes=True,
+        ) as c,
+    ):
         yield c
 
 
@@ -77,3 +82,20 @@ def test_local_cluster_when_no_scheduler_is_given(tmp_path):
     result = invoke("run", str(path), "--json", "--quiet", "--backend", "dask")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["counts"]["ok"] == 3
+
+
+def test_a_trial_that_always_kills_its_dask_worker_is_failed(tmp_path, cluster):
+    from hpsearch.config import load_config
+    from hpsearch.search import start_search
+
+    from .objectives import AlwaysKill
+
+    path = tmp_path / "c.yaml"
+    path.write_text(CONFIG.replace("RUNS", str(tmp_path / "runs")))
+    search = start_search(load_config(path), objective=AlwaysKill())
+    records = {
+        r["trial"]: r for r in search.run(backend="dask", scheduler=cluster.scheduler_address)
+    }
+    assert sorted(records) == list(range(6))
+    assert records[2]["status"] == "failed" and "KilledWorker" in records[2]["error"]
+    assert all(records[i]["status"] == "ok" for i in (0, 1, 3, 4, 5))
