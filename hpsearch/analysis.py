@@ -157,7 +157,8 @@ def retest_summary(
     out = []
     for rank, c, values, failed, mean, std in rows:
         original = float(c["metrics"][metric])
-        lucky = mean is None or better * (original - mean) > 2 * max(std or 0.0, 1e-12)
+        # No fresh result (every seed failed, or the re-test was stopped): no verdict.
+        lucky = mean is not None and better * (original - mean) > 2 * max(std or 0.0, 1e-12)
         out.append(
             Retested(
                 rank,
@@ -174,5 +175,6 @@ def retest_summary(
         )
     if out and out[0].new_rank not in (1, None) and out[0].mean is not None:
         out[0] = Retested(**{**out[0].__dict__, "lucky": True})
-    holds = [r.new_rank for r in out] == list(range(1, len(out) + 1))
+    tested = [r.new_rank for r in out if r.new_rank is not None]
+    holds = tested == list(range(1, len(tested) + 1))
     return out, holds

@@ -43,6 +43,21 @@ def _console(stderr: bool = False):  # rich is imported only by commands that pr
 
 
 @contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM stops a command like Ctrl-C does (KeyboardInterrupt), then the old handler."""
+    import signal
+
+    def on_sigterm(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn a user's mistake into one line on stderr and exit code 2."""
     from hpsearch.errors import UserError, one_line
@@ -155,11 +170,16 @@ def params() -> None:
 
 def main() -> None:
     """Console-script entry point: a usage error is one line on stderr, exit code 2."""
+    from hpsearch.errors import UserError, one_line
+
     command = typer.main.get_command(app)
     try:
         code = command.main(args=sys.argv[1:], prog_name="hpsearch", standalone_mode=False)
     except KeyboardInterrupt:
         sys.exit(130)
+    except UserError as exc:  # a safety net: commands catch these themselves
+        typer.echo(f"error: {one_line(str(exc))}", err=True)
+        sys.exit(exc.exit_code)
     except Exception as exc:
         # click's usage errors (a bad option value, a missing argument, an unknown command):
         # they carry format_message() and exit_code.
@@ -360,9 +380,9 @@ def _drive(
         lineage_table,
         ranges_text,
     )
+    from hpsearch.errors import UserError, one_line
     from hpsearch.runner import shutdown_workers
     from hpsearch.search import finish_lineage, start_next_round
-    from hpsearch.store import StorageError
 
     console = _console(stderr=as_json)
     mode = choose_mode(console, quiet)
@@ -393,14 +413,14 @@ def _drive(
                         display.update(record)
                 except KeyboardInterrupt:
                     status = "interrupted"
-                except StorageError as exc:  # a full disk: stop, keep what is on disk
-                    status, storage_error = "interrupted", exc
+                except UserError as exc:  # a full disk, an unreachable scheduler: stop,
+                    status, storage_error = "interrupted", exc  # keep what is on disk
                 signal.signal(signal.SIGTERM, signal.SIG_IGN)
                 try:
                     summaries[id(current)] = current.finish(
                         status, extra={"rounds_left": rounds - round_index}
                     )
-                except (OSError, StorageError) as exc:
+                except (OSError, UserError) as exc:
                     storage_error = storage_error or exc
                     summaries[id(current)] = {"status": status}
                 signal.signal(signal.SIGTERM, on_sigterm)
@@ -425,7 +445,8 @@ def _drive(
     last = searches[-1]
     if storage_error is not None:
         typer.echo(
-            f"error: {storage_error}; free some space, then: hpsearch resume {last.store.path}",
+            f"error: {one_line(str(storage_error))}; once that is fixed: hpsearch resume "
+            f"{last.store.path}",
             err=True,
         )
         raise typer.Exit(2)
@@ -525,9 +546,13 @@ def zoom(
     with _user_errors():
         store = resolve_run(run_ref, runs_dir or "runs")
         config = store.config()
-        if not len(config.space):
-            from hpsearch.errors import UserError
+        from hpsearch.errors import UserError
 
+        if store.summary().get("retest"):
+            raise UserError(
+                f"{store.path}: a re-test is not a search to zoom into; zoom the run it re-tested"
+            )
+        if not len(config.space):
             raise UserError(
                 f"{store.path}: nothing to narrow: its space is empty (every parameter is fixed)"
             )
@@ -732,6 +757,7 @@ def list_runs_command(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> 
                 "metric": summary.get("metric", ""),
                 "parent": summary.get("parent"),
                 "round": summary.get("round", 0),
+                "retest": bool(summary.get("retest")),
                 "started": summary.get("started"),
                 "path": str(run_store.path),
             }
@@ -838,6 +864,12 @@ def plot(
 
                 parent_space = RunStore.open(parent_dir).config().space
         target = out or store.path / "plot.png"
+        if target.is_dir():
+            target = target / f"{store.run_id}.png"
+        if target.suffix.lower() != ".png":
+            from hpsearch.errors import UserError
+
+            raise UserError(f"--out {target}: the plot is a PNG: give a file name ending in .png")
         try:
             plot_run(
                 config,
@@ -896,7 +928,7 @@ def train_command(
                 markup=False,
             )
     epochs = int(panda.config.resolved_model().get("epochs", 0) or 0)
-    with _user_errors(), CurveDisplay(console, mode, epochs) as display:
+    with _user_errors(), _sigterm_interrupts(), CurveDisplay(console, mode, epochs) as display:
         try:
             store, record = train_in_foreground(panda, display)
         except KeyboardInterrupt:  # before training started (loading data)
@@ -920,13 +952,16 @@ def train_command(
 
 
 def _best_params(ref: str, runs_dir) -> dict:
+    """Every value the best trial of a run (of its lineage, for ``--rounds``) trained with:
+    its searched values and its run's fixed ones (zoom rounds fix some)."""
     from hpsearch.errors import UserError
-    from hpsearch.store import rank
+    from hpsearch.store import RunStore, rank
 
     store, config, summary, records = _open_run(ref, runs_dir)
     best = summary.get("lineage_best")
-    if best:
-        return dict(best["params"])
+    if best and (store.path.parent / best["run_id"] / "config.yaml").is_file():
+        owner = RunStore.open(store.path.parent / best["run_id"]).config()
+        return {**owner.model, **best["params"]}
     ranked = rank(records, config.search.metric, config.search.direction)
     if not ranked or ranked[0]["status"] != "ok":
         raise UserError(f"{store.path}: no ok trial to start from")
@@ -955,11 +990,12 @@ def retest(
     quiet: QuietOpt = False,
 ) -> None:
     """Re-train a run's best configurations with fresh seeds (or data): was the winner luck?"""
+    import contextlib
     import dataclasses
 
     from hpsearch.analysis import retest_summary
     from hpsearch.config import DataConfig
-    from hpsearch.errors import UserError
+    from hpsearch.errors import UserError, one_line
     from hpsearch.runner import run_trials, shutdown_workers
     from hpsearch.sampling import Trial
     from hpsearch.search import build_objective
@@ -976,6 +1012,11 @@ def retest(
         ][:top]
         if not ranked:
             raise UserError(f"{store.path}: no ok trial to re-test")
+        if len(ranked) < top:
+            typer.echo(
+                f"warning: only {len(ranked)} ok trials, fewer than --top {top}: re-testing those",
+                err=True,
+            )
         new = config
         if data_source is not None or data_seed is not None:
             if not config.objective.is_builtin:
@@ -1029,23 +1070,31 @@ def retest(
             soft_wrap=True,
             highlight=False,
         )
+    failure = None
     try:
-        for record in run_trials(
-            objective,
-            trials,
-            backend=new.run.backend,
-            jobs=new.run.jobs,
-            timeout=new.trial_timeout,
-            scheduler=new.run.scheduler,
-        ):
-            curves = record.pop("curves", None)
-            retest_store.append(record, curves)
-            results.setdefault(owner[record["trial"]], []).append(record)
+        with _sigterm_interrupts():
+            for record in run_trials(
+                objective,
+                trials,
+                backend=new.run.backend,
+                jobs=new.run.jobs,
+                timeout=new.trial_timeout,
+                scheduler=new.run.scheduler,
+            ):
+                curves = record.pop("curves", None)
+                retest_store.append(record, curves)
+                results.setdefault(owner[record["trial"]], []).append(record)
     except KeyboardInterrupt:
         status = "interrupted"
+    except UserError as exc:  # a full disk: stop, keep what is on disk
+        status, failure = "interrupted", exc
     finally:
         shutdown_workers()
-        retest_store.close()
+        with contextlib.suppress(OSError, UserError):
+            retest_store.close()
+    if failure is not None:
+        typer.echo(f"error: {one_line(str(failure))}", err=True)
+        raise typer.Exit(2)
     rows, holds = retest_summary(ranked, results, config.search.metric, config.search.direction)
     verdict = {
         "of": store.run_id,

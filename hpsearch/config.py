@@ -430,6 +430,12 @@ class _Parser:
         except ValueError as exc:
             raise self.fail(where, f"{exc}; write {{{{ and }}}} for literal braces") from None
         for name, spec, conversion in parts:
+            if name and not _PARAM_NAME.match(name):
+                raise self.fail(
+                    where,
+                    f"{{{name}...}} is not a placeholder; write {{{{ and }}}} "
+                    "for literal braces (JSON in a command, say)",
+                )
             if spec or conversion:
                 raise self.fail(
                     where,

@@ -184,13 +184,14 @@ def final_report(
             highlight=False,
         )
         console.print(f"best config: {run_dir / 'best.yaml'}", soft_wrap=True, highlight=False)
-    failures = [r for r in ranked if r["status"] in ("failed", "timeout") and r.get("error")]
-    reasons: dict[str, int] = {}
-    for r in failures:
-        reasons[r["error"]] = reasons.get(r["error"], 0) + 1
-    for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:5]:
+    from hpsearch.report import failures_by_reason
+
+    for group in failures_by_reason(ranked)[:5]:
         console.print(
-            f"{n} trial(s) failed: {reason}", soft_wrap=True, highlight=False, markup=False
+            f"{group['count']} {group['status']}: {group['reason']}",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
         )
     console.print(
         f"run: {run_dir} ({summary.get('status')}, {summary.get('wall_time', 0):.1f} s)",

@@ -159,6 +159,20 @@ def load_function(spec: str, workdir: str) -> Callable[..., Any]:
         module_name, _, name = spec.partition(":")
         if workdir not in sys.path:
             sys.path.insert(0, workdir)
+        loaded = sys.modules.get(module_name)
+        where = getattr(loaded, "__file__", None) or ""
+        if loaded is not None and not os.path.abspath(where).startswith(
+            os.path.join(os.path.abspath(workdir), "")
+        ):
+            # A module of that name from another directory (another config): not this one.
+            local = os.path.join(workdir, *module_name.split("."))
+            if os.path.exists(local + ".py") or os.path.isdir(local):
+                for key in [
+                    k for k in sys.modules if k == module_name or k.startswith(module_name + ".")
+                ]:
+                    del sys.modules[key]
+                sys.path.remove(workdir)
+                sys.path.insert(0, workdir)
         module = importlib.import_module(module_name)
         function = getattr(module, name, None)
         if function is None:
@@ -211,6 +225,39 @@ def _alarm(timeout: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+_QUIET = threading.local()
+
+
+class _StdoutRouter:
+    """Stands in for sys.stdout: writes from a thread running an objective go to stderr.
+    (contextlib.redirect_stdout swaps stdout for every thread at once.)"""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def write(self, text: str) -> int:
+        stream = sys.stderr if getattr(_QUIET, "on", False) else self._target
+        return stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+
+_ROUTER_LOCK = threading.Lock()
+
+
+@contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    with _ROUTER_LOCK:
+        if not isinstance(sys.stdout, _StdoutRouter):
+            sys.stdout = _StdoutRouter(sys.stdout)
+    _QUIET.on = True
+    try:
+        yield
+    finally:
+        _QUIET.on = False
+
+
 @dataclass(frozen=True)
 class PythonObjective:
     """A user's function ``function(params, seed[, report=...])`` from ``objective.python``."""
@@ -228,7 +275,7 @@ class PythonObjective:
         kwargs = {"report": report} if takes_report(function) else {}
         try:
             # A print() in the objective must not land in `--json` output on stdout.
-            with _alarm(timeout), contextlib.redirect_stdout(sys.stderr):
+            with _alarm(timeout), _stdout_to_stderr():
                 value = function({**self.fixed, **params}, seed, **kwargs)
         except _Diverged as exc:
             return Outcome("diverged", epochs=report.epochs, curves=report.curves, error=str(exc))

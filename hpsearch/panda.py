@@ -35,17 +35,18 @@ def parse_setting(text: str) -> tuple[str, Any]:
 def plan(
     config: Config, settings: Mapping[str, Any], from_params: Mapping[str, Any] | None = None
 ) -> Panda:
-    """Fix every parameter: ``--set`` first, then the run's best (``--from``), else the middle
-    of its searched range (the median of a draw, on its own scale)."""
+    """Fix every parameter this config searches: ``--set`` first, then the run's best
+    (``--from``), else the middle of its range (the median of a draw, on its own scale). The
+    config's own fixed settings stay; ``--set`` may also change one of them."""
     values, chosen = {}, {}
     for p in config.space:
         if p.name in settings:
-            values[p.name], chosen[p.name] = settings[p.name], "--set"
-        elif from_params and p.name in from_params:
+            values[p.name], chosen[p.name] = _checked(p, settings[p.name]), "--set"
+        elif from_params and p.name in from_params and p.contains(from_params[p.name]):
             values[p.name], chosen[p.name] = from_params[p.name], "--from"
         else:
             values[p.name], chosen[p.name] = p.from_unit(0.5), "middle of its range"
-    extra = {k: v for k, v in {**(from_params or {}), **settings}.items() if k not in values}
+    extra = {k: v for k, v in settings.items() if k not in values}
     resolved = config.to_dict(absolute_paths=True)
     resolved["model"] = {**resolved["model"], **extra, **values}
     resolved["space"] = {}
@@ -53,6 +54,20 @@ def plan(
     resolved["zoom"] = {**resolved["zoom"], "rounds": 0}
     one = parse_config(resolved, filename="--set", default_name=config.name)
     return Panda(one, values, chosen)
+
+
+def _checked(p, value: Any) -> Any:
+    """A ``--set`` value for a searched numeric parameter must be a number (an integer for an
+    integer parameter); it may leave the searched range."""
+    from hpsearch.space import ChoiceParam
+
+    if isinstance(p, ChoiceParam):
+        return value  # another value than the listed ones is a fair experiment
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"must be a number, got {value!r}", key=f"--set {p.name}")
+    if p.integer and value != int(value):
+        raise ConfigError(f"must be an integer, got {value!r}", key=f"--set {p.name}")
+    return int(value) if p.integer else float(value)
 
 
 def train_in_foreground(panda: Panda, report: Callable[..., Any]) -> tuple[RunStore, dict]:

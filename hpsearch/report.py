@@ -118,7 +118,9 @@ def summary_lines(summary: dict, run_dir) -> list[str]:
         f"{summary.get('direction', '?')} {summary.get('metric', '?')}; started "
         f"{summary.get('started', '?')}, wall time {summary.get('wall_time') or 0:.1f} s",
     ]
-    if summary.get("parent"):
+    if summary.get("retest"):
+        lines.append(f"a re-test of {summary['retest'].get('of')}")
+    elif summary.get("parent"):
         lines.append(
             f"round {summary.get('round')} of a coarse-to-fine lineage; parent {summary['parent']}"
         )
@@ -141,7 +143,7 @@ def runs_table(rows: list[dict]) -> Table:
             r["status"],
             f"{r['ok']}/{r['trials']}",
             best,
-            str(r["round"]) if r["parent"] else "",
+            str(r["round"]) if r["parent"] and not r.get("retest") else "",
             (r["started"] or "")[5:16].replace("T", " "),
         )
     return table
@@ -195,7 +197,7 @@ def retest_table(rows, metric: str) -> Table:
         table.add_column(column, justify="right" if column != "verdict" else "left")
     for r in rows:
         spread = "-" if r.mean is None else f"{r.mean:.4f} ± {r.std:.4f}"
-        verdict = "luck" if r.lucky else "holds"
+        verdict = "no data" if r.mean is None else ("luck" if r.lucky else "holds")
         table.add_row(
             str(r.rank),
             str(r.trial),

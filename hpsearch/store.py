@@ -159,12 +159,16 @@ class RunStore:
         return load_config(self.path / "config.yaml")
 
     def summary(self) -> dict[str, Any]:
+        file = self.path / "summary.json"
         try:
-            return json.loads((self.path / "summary.json").read_text())
+            summary = json.loads(file.read_text())
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
-            raise RunError(f"{self.path / 'summary.json'}: cannot read it: {exc}") from None
+            raise RunError(f"{file}: cannot read it: {exc}") from None
+        if not isinstance(summary, dict) or not isinstance(summary.get("counts", {}), dict):
+            raise RunError(f"{file}: not a run summary (expected a JSON object with counts)")
+        return summary
 
     def write_summary(self, summary: Mapping[str, Any]) -> None:
         atomic_write(self.path / "summary.json", json.dumps(clean_json(summary), indent=2) + "\n")
@@ -450,7 +454,7 @@ def list_runs(runs_dir: Path | str) -> list[RunStore]:
 
     def started(store: RunStore) -> str:
         try:
-            return store.summary().get("started", "")
+            return str(store.summary().get("started") or "")
         except RunError:
             return ""
 

@@ -1,0 +1,135 @@
+"""Edge cases found in review: each was a traceback, a hang or a wrong answer once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .helpers import invoke
+from .test_report import trainer_run
+
+MODULE = """
+import sys, time
+
+def chatty(params, seed):
+    print("epoch 1 loss 0.3")
+    return {"loss": params["x"]}
+
+def stubborn(params, seed):
+    try:
+        time.sleep(5)
+    except Exception:
+        pass
+    return {"loss": params["x"]}
+
+def needs_report(params, seed, report):
+    report(1, loss=params["x"])
+    return {"loss": params["x"]}
+"""
+
+
+def own(tmp_path: Path, function: str, extra: str = "", trials: int = 3) -> Path:
+    (tmp_path / "mod.py").write_text(MODULE)
+    path = tmp_path / f"{function}.yaml"
+    path.write_text(
+        f'name: {function}\nobjective: {{python: "mod:{function}"{extra}}}\nspace:\n'
+        "  x: {scale: linear, min: 0.0, max: 1.0}\n"
+        f"search: {{trials: {trials}, metric: loss, direction: minimize}}\n"
+        f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 2}}\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize("backend", ["loky", "sequential"])
+def test_an_objective_that_prints_keeps_json_output_clean(tmp_path, backend):
+    result = invoke("run", str(own(tmp_path, "chatty")), "--json", "--quiet", "--backend", backend)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["counts"]["ok"] == 3
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_a_timeout_cannot_be_swallowed_or_overrun(tmp_path, backend):
+    path = own(tmp_path, "stubborn", ", timeout: 0.5", trials=2)
+    doc = json.loads(invoke("run", str(path), "--json", "--quiet", "--backend", backend).stdout)
+    assert doc["counts"]["timeout"] == 2, doc
+
+
+def test_a_required_report_argument_is_accepted(tmp_path):
+    result = invoke("run", str(own(tmp_path, "needs_report")), "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+
+
+def test_sys_exit_while_importing_an_objective_is_exit_2(tmp_path):
+    path = own(tmp_path, "chatty")
+    (tmp_path / "mod.py").write_text("import sys\nsys.exit('bye')\n")
+    result = invoke("validate", str(path))
+    assert result.exit_code == 2 and "SystemExit: bye" in result.stderr
+
+
+def test_an_unreachable_dask_scheduler_is_one_line(tmp_path):
+    pytest.importorskip("distributed")
+    path = own(tmp_path, "chatty")
+    result = invoke(
+        "run", str(path), "--backend", "dask", "--scheduler", "tcp://127.0.0.1:1", "--quiet"
+    )
+    assert result.exit_code == 2
+    assert "cannot reach the Dask scheduler" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_train_from_another_run_keeps_this_configs_fixed_settings(tmp_path):
+    doc = trainer_run(tmp_path)  # epochs: 3
+    path = tmp_path / "longer.yaml"
+    path.write_text((tmp_path / "small.yaml").read_text().replace("epochs: 3", "epochs: 5"))
+    result = invoke("train", str(path), "--from", doc["run_dir"], "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    run_dir = Path(json.loads(result.stdout)["run_dir"])
+    record = json.loads((run_dir / "trials.jsonl").read_text())
+    assert record["epochs"] == 5
+
+
+def test_train_set_of_the_wrong_type_is_exit_2(tmp_path):
+    path = own(tmp_path, "chatty")
+    for setting in ("x=abc", "x=true"):
+        result = invoke("train", str(path), "--set", setting)
+        assert result.exit_code == 2 and "--set x: must be a number" in result.stderr
+
+
+def test_a_summary_of_the_wrong_shape(tmp_path):
+    doc = trainer_run(tmp_path)
+    (Path(doc["run_dir"]) / "summary.json").write_text("[1, 2]")
+    runs = str(tmp_path / "runs")
+    assert invoke("list", "--runs-dir", runs).exit_code == 0
+    shown = invoke("show", doc["run_dir"])
+    assert shown.exit_code == 2 and "not a run summary" in shown.stderr
+
+
+def test_plot_out_must_be_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    doc = trainer_run(tmp_path)
+    result = invoke("plot", doc["run_dir"], "--out", str(tmp_path / "x.txt"))
+    assert result.exit_code == 2 and "ending in .png" in result.stderr
+    result = invoke("plot", doc["run_dir"], "--out", str(tmp_path))
+    assert result.exit_code == 0 and (tmp_path / f"{doc['run_id']}.png").exists()
+
+
+def test_retest_warns_about_a_short_top_and_zoom_refuses_a_retest(tmp_path):
+    doc = trainer_run(tmp_path)
+    result = invoke("retest", doc["run_dir"], "--top", "20", "--seeds", "2", "--json", "--quiet")
+    assert result.exit_code == 0
+    assert "only 8 ok trials, fewer than --top 20" in result.stderr
+    retest_dir = json.loads(result.stdout)["run_dir"]
+    zoomed = invoke("zoom", retest_dir)
+    assert zoomed.exit_code == 2 and "re-test is not a search" in zoomed.stderr
+    assert "a re-test of" in invoke("show", retest_dir).stdout
+
+
+def test_literal_braces_in_a_command_say_how_to_write_them(tmp_path):
+    path = own(tmp_path, "chatty")
+    path.write_text(
+        path.read_text().replace('python: "mod:chatty"', 'command: \'echo "{\\"loss\\": {x}}"\'')
+    )
+    result = invoke("validate", str(path))
+    assert result.exit_code == 2 and "literal braces" in result.stderr
