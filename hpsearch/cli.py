@@ -703,12 +703,12 @@ def show(
 
 
 def _round_info(run_store) -> dict:
-    from hpsearch.store import rank
+    from hpsearch.store import best_ok, rank
 
     cfg = run_store.config()
     recs = run_store.load_trials().records
     ranked = rank(recs, cfg.search.metric, cfg.search.direction)
-    best = ranked[0] if ranked and ranked[0]["status"] == "ok" else None
+    best = best_ok(ranked)
     ranges = {p.name: p.describe() for p in cfg.space}
     for name in sorted(_searched_before(run_store) - set(ranges)):
         ranges[name] = f"fixed at {cfg.model.get(name)}"
@@ -776,14 +776,14 @@ def compare(
 ) -> None:
     """The best metric and parameters of several runs, side by side."""
     from hpsearch.report import compare_table
-    from hpsearch.store import rank
+    from hpsearch.store import best_ok, rank
 
     columns = []
     with _user_errors():
         for ref in run_refs:
             store, config, summary, records = _open_run(ref, runs_dir)
             ranked = rank(records, config.search.metric, config.search.direction)
-            best = ranked[0] if ranked and ranked[0]["status"] == "ok" else None
+            best = best_ok(ranked)
             params = {**config.model, **(best["params"] if best else {})} if best else {}
             formatted = {
                 n: (config.space[n].format(v) if n in config.space else str(v))
@@ -955,7 +955,7 @@ def _best_params(ref: str, runs_dir) -> dict:
     """Every value the best trial of a run (of its lineage, for ``--rounds``) trained with:
     its searched values and its run's fixed ones (zoom rounds fix some)."""
     from hpsearch.errors import UserError
-    from hpsearch.store import RunStore, rank
+    from hpsearch.store import RunStore, best_ok, rank
 
     store, config, summary, records = _open_run(ref, runs_dir)
     best = summary.get("lineage_best")
@@ -963,9 +963,10 @@ def _best_params(ref: str, runs_dir) -> dict:
         owner = RunStore.open(store.path.parent / best["run_id"]).config()
         return {**owner.model, **best["params"]}
     ranked = rank(records, config.search.metric, config.search.direction)
-    if not ranked or ranked[0]["status"] != "ok":
+    best = best_ok(ranked)
+    if best is None:
         raise UserError(f"{store.path}: no ok trial to start from")
-    return {**config.model, **ranked[0]["params"]}
+    return {**config.model, **best["params"]}
 
 
 @app.command()

@@ -202,6 +202,7 @@ def final_report(
 
 def lineage_table(searches: Sequence[Any]) -> Table:
     """One row per round: its run, trials, how much of each range is left, its best."""
+    from hpsearch.store import best_ok
     from hpsearch.zoom import width
 
     root = searches[0].config
@@ -220,7 +221,8 @@ def lineage_table(searches: Sequence[Any]) -> Table:
             widths.append(width(q, p) if q is not None else 0.0)
         left = sum(widths) / len(widths) if widths else 0.0
         ranked = s.ranked()
-        best = ranked[0]["metrics"].get(metric) if ranked and ranked[0]["status"] == "ok" else None
+        top = best_ok(ranked)
+        best = top["metrics"].get(metric) if top else None
         if best is not None and (
             so_far is None or (best > so_far if direction == "maximize" else best < so_far)
         ):

@@ -24,7 +24,7 @@ from hpsearch.objective import (
 )
 from hpsearch.runner import run_trials
 from hpsearch.sampling import Trial, sample_trial
-from hpsearch.store import RunError, RunStore, rank
+from hpsearch.store import RunError, RunStore, best_ok, rank
 
 
 def build_objective(config: Config) -> Objective:
@@ -219,14 +219,12 @@ def finish_lineage(searches: list[Search], summary: dict[str, Any]) -> dict[str,
                 "run_id": s.store.run_id,
                 "trials": len(s.records),
                 "space": s.config.space.to_dict(),
-                "best": own[0]["metrics"].get(cfg.search.metric)
-                if own and own[0]["status"] == "ok"
-                else None,
+                "best": best_ok(own)["metrics"].get(cfg.search.metric) if best_ok(own) else None,
             }
         )
     summary = {**summary, "lineage": lineage}
-    if ranked and ranked[0]["status"] == "ok":
-        best = ranked[0]
+    best = best_ok(ranked)
+    if best is not None:
         atomic_write(last.store.path / "best.yaml", best_config_yaml(cfg, best))
         summary["lineage_best"] = {
             "run_id": best["run_id"],

@@ -20,7 +20,7 @@ import os
 import platform
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -302,7 +302,7 @@ class RunStore:
         """Leaderboard, best.yaml and the final summary; returns the summary."""
         ranked = rank(records, config.search.metric, config.search.direction)
         atomic_write(self.path / "leaderboard.csv", leaderboard_csv(ranked, config))
-        best = ranked[0] if ranked and ranked[0]["status"] == "ok" else None
+        best = best_ok(ranked)
         if best is not None:
             atomic_write(self.path / "best.yaml", best_config_yaml(config, best))
         counts = {s: sum(r["status"] == s for r in records) for s in STATUSES}
@@ -340,6 +340,11 @@ def rank(records: Iterable[Mapping[str, Any]], metric: str, direction: str) -> l
         return (0, sign * value, r["trial"])
 
     return [dict(r) for r in sorted(records, key=key)]
+
+
+def best_ok(ranked: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The first of ``rank``'s output when it is an ``ok`` trial, else None."""
+    return ranked[0] if ranked and ranked[0]["status"] == "ok" else None
 
 
 def leaderboard_csv(ranked: list[Mapping[str, Any]], config: Config) -> str:
