@@ -301,14 +301,9 @@ def run(
             search=dataclasses.replace(cfg.search, trials=trials or cfg.search.trials),
             run=run_cfg,
         )
-        search = start_search(cfg)
-    _drive(
-        search,
-        as_json=as_json,
-        quiet=quiet,
-        fail_under=fail_under,
-        rounds=rounds if rounds is not None else cfg.zoom.rounds,
-    )
+        rounds = rounds if rounds is not None else cfg.zoom.rounds
+        search = start_search(cfg, rounds_left=rounds)
+    _drive(search, as_json=as_json, quiet=quiet, fail_under=fail_under, rounds=rounds)
 
 
 @app.command()
@@ -326,17 +321,23 @@ def resume(
 ) -> None:
     """Finish an interrupted run (its missing trials, same seeds), then its remaining rounds."""
     from hpsearch.runner import require_backend
-    from hpsearch.search import ancestors, resume_search
+    from hpsearch.search import ancestors, latest_round, resume_search
     from hpsearch.store import resolve_run
 
     _check_backend(backend, scheduler)
     with _user_errors():
-        store = resolve_run(run_ref, runs_dir or "runs")
+        named = resolve_run(run_ref, runs_dir or "runs", search_only=True)
+        store = latest_round(named)  # a --rounds search goes on where it had got to
         resumed = resume_search(store)
         require_backend(backend or resumed.search.config.run.backend)
         summary = store.summary()
-        rounds = int(summary.get("rounds_left") or 0) if summary.get("status") != "complete" else 0
+        rounds = int(summary.get("rounds_left") or 0)
         history = ancestors(store) if rounds or summary.get("round") else []
+    if store.run_id != named.run_id:
+        typer.echo(
+            f"{named.run_id} went on in round {summary.get('round')}: resuming {store.path}",
+            err=True,
+        )
     if resumed.torn is not None:
         typer.echo(
             f"warning: {store.path / 'trials.jsonl'}: its last line was cut off (the "
@@ -371,6 +372,7 @@ def _drive(
 ) -> None:
     """Run a search (and ``rounds`` zoom rounds after it) under one display; write the
     results; exit with the documented code."""
+    import contextlib
     import signal
 
     from hpsearch.display import (
@@ -428,6 +430,8 @@ def _drive(
                     break
                 following = start_next_round(searches)
                 if following is None:
+                    with contextlib.suppress(OSError, UserError):
+                        current.store.write_summary({**current.store.summary(), "rounds_left": 0})
                     display.note(
                         "nothing to zoom on (no ok trial, or every parameter is "
                         "fixed): no more rounds"
@@ -544,11 +548,11 @@ def zoom(
         )
     console = _console(stderr=as_json)
     with _user_errors():
-        store = resolve_run(run_ref, runs_dir or "runs")
+        store = resolve_run(run_ref, runs_dir or "runs", search_only=True)
         config = store.config()
         from hpsearch.errors import UserError
 
-        if store.summary().get("retest"):
+        if store.kind == "retest":
             raise UserError(
                 f"{store.path}: a re-test is not a search to zoom into; zoom the run it re-tested"
             )
@@ -557,7 +561,11 @@ def zoom(
                 f"{store.path}: nothing to narrow: its space is empty (every parameter is fixed)"
             )
         chain = lineage(store)
-        records = [r for run_store in chain for r in run_store.load_trials().records]
+        records = [
+            r
+            for run_store in chain
+            for r in run_store.load_trials(space=run_store.config().space).records
+        ]
         want = top if top is not None or top_fraction is not None else config.zoom.top
         best = top_records(
             records, config.search.metric, config.search.direction, want, top_fraction
@@ -625,11 +633,13 @@ def zoom(
 RunArg = Annotated[str, typer.Argument(metavar="RUN", help="Run directory, run id, or 'latest'.")]
 
 
-def _open_run(ref: str, runs_dir: Optional[Path]):  # noqa: UP045
+def _open_run(ref: str, runs_dir: Optional[Path], search_only: bool = False):  # noqa: UP045
+    """A run, its config, summary and trials (checked against its space)."""
     from hpsearch.store import resolve_run
 
-    store = resolve_run(ref, runs_dir or "runs")
-    return store, store.config(), store.summary(), store.load_trials().records
+    store = resolve_run(ref, runs_dir or "runs", search_only=search_only)
+    config = store.config()
+    return store, config, store.summary(), store.load_trials(space=config.space).records
 
 
 def _public(summary: dict) -> dict:
@@ -706,7 +716,7 @@ def _round_info(run_store) -> dict:
     from hpsearch.store import best_ok, rank
 
     cfg = run_store.config()
-    recs = run_store.load_trials().records
+    recs = run_store.load_trials(space=cfg.space).records
     ranked = rank(recs, cfg.search.metric, cfg.search.direction)
     best = best_ok(ranked)
     ranges = {p.name: p.describe() for p in cfg.space}
@@ -736,13 +746,17 @@ def _searched_before(run_store) -> set[str]:
 def list_runs_command(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
     """Every run in the runs directory: status, trials, best, parent, date; newest first."""
     from hpsearch.report import runs_table
-    from hpsearch.store import RunError, list_runs
+    from hpsearch.store import RunError, list_runs, run_kind
 
     rows = []
-    for run_store in list_runs(runs_dir or "runs"):
+    problems: list[str] = []
+    with _user_errors():
+        stores = list_runs(runs_dir or "runs", problems)
+    for run_store in stores:
         try:
             summary = run_store.summary()
-        except RunError:
+        except RunError as exc:  # one bad run does not hide the others
+            problems.append(str(exc))
             summary = {}
         counts = summary.get("counts") or {}
         best = summary.get("lineage_best") or summary.get("best") or {}
@@ -758,10 +772,15 @@ def list_runs_command(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> 
                 "parent": summary.get("parent"),
                 "round": summary.get("round", 0),
                 "retest": bool(summary.get("retest")),
+                "kind": run_kind(summary),
                 "started": summary.get("started"),
                 "path": str(run_store.path),
             }
         )
+    from hpsearch.errors import one_line
+
+    for problem in problems:
+        typer.echo(f"warning: {one_line(problem)}", err=True)
     if as_json:
         sys.stdout.write(json.dumps({"runs": rows}) + "\n")
         return
@@ -859,9 +878,9 @@ def plot(
         parent_space = None
         if summary.get("parent"):
             parent_dir = store.path.parent / summary["parent"]
-            if (parent_dir / "config.yaml").is_file():
-                from hpsearch.store import RunStore
+            from hpsearch.store import RunStore, is_run_dir
 
+            if is_run_dir(parent_dir):
                 parent_space = RunStore.open(parent_dir).config().space
         target = out or store.path / "plot.png"
         if target.is_dir():
@@ -955,11 +974,11 @@ def _best_params(ref: str, runs_dir) -> dict:
     """Every value the best trial of a run (of its lineage, for ``--rounds``) trained with:
     its searched values and its run's fixed ones (zoom rounds fix some)."""
     from hpsearch.errors import UserError
-    from hpsearch.store import RunStore, best_ok, rank
+    from hpsearch.store import RunStore, best_ok, is_run_dir, rank
 
-    store, config, summary, records = _open_run(ref, runs_dir)
+    store, config, summary, records = _open_run(ref, runs_dir, search_only=True)
     best = summary.get("lineage_best")
-    if best and (store.path.parent / best["run_id"] / "config.yaml").is_file():
+    if best and is_run_dir(store.path.parent / best["run_id"]):
         owner = RunStore.open(store.path.parent / best["run_id"]).config()
         return {**owner.model, **best["params"]}
     ranked = rank(records, config.search.metric, config.search.direction)
@@ -1005,7 +1024,7 @@ def retest(
     _check_backend(backend)
     console = _console(stderr=as_json)
     with _user_errors():
-        store, config, summary, records = _open_run(run_ref, runs_dir)
+        store, config, summary, records = _open_run(run_ref, runs_dir, search_only=True)
         ranked = [
             r
             for r in rank(records, config.search.metric, config.search.direction)
@@ -1050,7 +1069,11 @@ def retest(
         )
         objective = build_objective(new)
         retest_store = RunStore.create(
-            new, new.run.runs_dir, parent=store.run_id, round_=int(summary.get("round") or 0)
+            new,
+            new.run.runs_dir,
+            parent=store.run_id,
+            round_=int(summary.get("round") or 0),
+            kind="retest",
         )
     trials = [
         Trial(k * seeds + j, dict(c["params"]), _fresh_seed(c["seed"], j))

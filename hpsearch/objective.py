@@ -131,6 +131,10 @@ class Curves:
         self.deadline = deadline
 
     def __call__(self, epoch: int, **metrics: Any) -> None:
+        if not _is_real(epoch) or not math.isfinite(float(epoch)):
+            raise TypeError(
+                f"report(): epoch must be a number, got {type(epoch).__name__} {epoch!r:.40}"
+            )
         self.curves["epoch"].append(epoch)
         for key, value in metrics.items():
             column = self.curves.setdefault(key, [None] * (len(self.curves["epoch"]) - 1))
@@ -432,20 +436,34 @@ def _epochs(curves: dict[str, list[Any]] | None) -> int | None:
     return len(curves["epoch"]) if curves else None
 
 
+def _cwd() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
 def run_trial(objective: Objective, trial: Trial, timeout: float | None = None) -> dict[str, Any]:
     """Run one trial and return its record. Never raises (but for Ctrl-C): an exception or a
     ``sys.exit()`` becomes a ``failed`` record with its type and message. Writes no files."""
     started = time.perf_counter()
+    cwd = _cwd()
     try:
         outcome = objective(trial.params, trial.seed, timeout, trial.index)
         if not isinstance(outcome, Outcome):
             raise TypeError(f"the objective returned {type(outcome).__name__}, not an Outcome")
-    except (Exception, SystemExit) as exc:  # a user's sys.exit() ends its trial, not the run
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # sys.exit(), CancelledError...: they end the trial, not the run
         frames = traceback.extract_tb(exc.__traceback__)
         where = (
             f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
         )
         outcome = Outcome("failed", error=f"{type(exc).__name__}: {exc}{where}")
+    finally:
+        if cwd is not None and _cwd() != cwd:
+            with contextlib.suppress(OSError):
+                os.chdir(cwd)  # an objective that changed directory changes it for itself only
     elapsed = time.perf_counter() - started
     if timeout is not None and outcome.status == "ok" and elapsed > timeout * 1.05 + 0.05:
         # Where no alarm can interrupt it (a thread: threading or Dask), an overrun still

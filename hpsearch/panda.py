@@ -80,7 +80,7 @@ def train_in_foreground(panda: Panda, report: Callable[..., Any]) -> tuple[RunSt
 
     config = panda.config
     objective = build_objective(config)
-    store = RunStore.create(config, config.run.runs_dir)
+    store = RunStore.create(config, config.run.runs_dir, kind="panda")
     seed = sample_trial(config.space, config.seed, 0).seed
     started = time.perf_counter()
     status = "complete"

@@ -114,10 +114,21 @@ def start_search(
     parent: str | None = None,
     round_: int = 0,
     objective: Objective | None = None,
+    rounds_left: int = 0,
+    continues: bool = False,
 ) -> Search:
-    """Check the data, then create the run directory."""
+    """Check the data, then create the run directory. ``rounds_left``: zoom rounds to run
+    after this one (written down at once, so a resume after a kill still runs them);
+    ``continues``: this run is the next round of its parent's ``--rounds`` search."""
     objective = objective or build_objective(config)
-    store = RunStore.create(config, config.run.runs_dir, parent=parent, round_=round_)
+    store = RunStore.create(
+        config,
+        config.run.runs_dir,
+        parent=parent,
+        round_=round_,
+        rounds_left=rounds_left,
+        continues=continues,
+    )
     return Search(config, store, objective, round=round_)
 
 
@@ -131,8 +142,10 @@ def resume_search(store: RunStore, objective: Objective | None = None) -> Resume
     """Reopen a run: same config (refused if config.yaml was edited), same seeds."""
     config = store.config()
     summary = store.summary()
-    if summary.get("retest"):
-        raise RunError(f"{store.path}: a re-test cannot be resumed; run hpsearch retest again")
+    if store.kind != "search":
+        what = "a re-test" if store.kind == "retest" else "a one-model (train) run"
+        again = "hpsearch retest" if store.kind == "retest" else "hpsearch train"
+        raise RunError(f"{store.path}: {what} cannot be resumed; run {again} again")
     original = summary.get("config")
     current = config.to_dict(absolute_paths=True)
     if original is not None and _plain(original) != _plain(current):
@@ -141,7 +154,7 @@ def resume_search(store: RunStore, objective: Objective | None = None) -> Resume
             f"{store.path / 'config.yaml'}: changed since the run started ({changes}); "
             "resuming would mix two searches. Start a new run with the new config."
         )
-    loaded = store.load_trials(repair=True)
+    loaded = store.load_trials(repair=True, space=config.space)
     objective = objective or build_objective(config)
     search = Search(
         config,
@@ -193,12 +206,20 @@ def start_next_round(searches: list[Search]) -> Search | None:
         return None
     round_ = current.round + 1
     new_cfg = zoomed_config(cfg, top, cfg.zoom.margin, cfg.zoom.trials, round_)
+    rounds_left = max(int(current.store.summary().get("rounds_left") or 0) - 1, 0)
     objective = current.objective
     if isinstance(objective, TrainerObjective):  # same data, new fixed settings
         objective = TrainerObjective(objective.dataset, new_cfg.resolved_model(), objective.metric)
     elif isinstance(objective, (PythonObjective, CommandObjective)):
         objective = dataclasses.replace(objective, fixed=dict(new_cfg.model))
-    return start_search(new_cfg, parent=current.store.run_id, round_=round_, objective=objective)
+    return start_search(
+        new_cfg,
+        parent=current.store.run_id,
+        round_=round_,
+        objective=objective,
+        rounds_left=rounds_left,
+        continues=True,
+    )
 
 
 def finish_lineage(searches: list[Search], summary: dict[str, Any]) -> dict[str, Any]:
@@ -250,8 +271,22 @@ def ancestors(store: RunStore) -> list[Search]:
                 run.config(),
                 run,
                 objective=None,
-                records=run.load_trials().records,
+                records=run.load_trials(space=run.config().space).records,
                 round=int(summary.get("round") or 0),
             )
         )
     return searches
+
+
+def latest_round(store: RunStore) -> RunStore:
+    """Where a ``--rounds`` search that went through ``store`` has got to: its newest round
+    started (``store`` itself when it has no continuation)."""
+    from hpsearch.store import continuation
+
+    seen = {store.run_id}
+    while True:
+        following = continuation(store)
+        if following is None or following.run_id in seen:
+            return store
+        seen.add(following.run_id)
+        store = following

@@ -127,6 +127,13 @@ class NumericParam:
         return x.astype(int) if self.integer else x
 
     def contains(self, value: Value) -> bool:
+        """A number of the right type inside the bounds (anything else: False)."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if not math.isfinite(value):
+            return False
+        if self.integer and value != int(value):
+            return False
         return self.low <= value <= self.high
 
     def format(self, value: Value) -> str:

@@ -18,9 +18,11 @@ import json
 import math
 import os
 import platform
+import re
 import secrets
+import shutil
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,9 +31,13 @@ from typing import Any
 from hpsearch import __version__, yamlio
 from hpsearch.config import Config, load_config
 from hpsearch.errors import UserError
+from hpsearch.space import Space
 
 STATUSES = ("ok", "diverged", "failed", "timeout")
+KINDS = ("search", "panda", "retest")
+MARKER = ".hpsearch-run"  # written by every run: only such a directory is read or written as one
 _FSYNC_EVERY = 1.0  # seconds
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
 class RunError(UserError):
@@ -101,54 +107,89 @@ class RunStore:
 
     @classmethod
     def create(
-        cls, config: Config, runs_dir: Path | str, parent: str | None = None, round_: int = 0
+        cls,
+        config: Config,
+        runs_dir: Path | str,
+        parent: str | None = None,
+        round_: int = 0,
+        *,
+        kind: str = "search",
+        rounds_left: int = 0,
+        continues: bool = False,
     ) -> RunStore:
-        """Make ``runs_dir/<run-id>/`` with the resolved config and a ``running`` summary."""
-        runs_dir = Path(runs_dir)
+        """Make ``runs_dir/<run-id>/`` with its marker, the resolved config and a ``running``
+        summary. The directory appears whole or not at all: it is filled under a hidden name
+        and renamed, so a full disk or a kill leaves no half-made run behind.
+
+        ``rounds_left``: zoom rounds still to run after this one (``--rounds``);
+        ``continues``: this run is the next round of its parent's ``--rounds`` search, so
+        resuming the parent continues here."""
+        assert kind in KINDS
+        runs_dir = Path(os.path.abspath(runs_dir))
         try:
             runs_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise RunError(
                 f"{runs_dir}: cannot create the runs directory: {exc.strerror or exc}"
             ) from None
+        resolved = config.to_dict(absolute_paths=True)
         for _ in range(100):  # the random suffix makes a clash unlikely; mkdir makes it safe
-            path = runs_dir / new_run_id(config.name)
+            run_id = new_run_id(config.name)
+            path, staging = runs_dir / run_id, runs_dir / f".creating-{run_id}"
+            if path.exists():
+                continue
             try:
-                path.mkdir()
-                break
+                staging.mkdir()
             except FileExistsError:
                 continue
             except OSError as exc:
                 raise RunError(
                     f"{runs_dir}: cannot create a run directory: {exc.strerror or exc}"
                 ) from None
-        else:  # pragma: no cover - 100 clashes in a row
-            raise RunError(f"{runs_dir}: could not find a free run id")
-        store = cls(path)
-        resolved = config.to_dict(absolute_paths=True)
-        atomic_write(path / "config.yaml", yamlio.dump(resolved))
-        store.write_summary(
-            {
-                "run_id": path.name,
-                "name": config.name,
-                "parent": parent,
-                "round": round_,
-                "status": "running",
-                "started": _now(),
-                "trials_planned": config.search.trials,
-                "metric": config.search.metric,
-                "direction": config.search.direction,
-                "config": resolved,
-                "versions": versions(),
-            }
-        )
-        return store
+            try:
+                store = cls(staging)
+                (staging / MARKER).write_text(
+                    json.dumps({"hpsearch": __version__, "run_id": run_id, "kind": kind}) + "\n"
+                )
+                atomic_write(staging / "config.yaml", yamlio.dump(resolved))
+                store.write_summary(
+                    {
+                        "run_id": run_id,
+                        "name": config.name,
+                        "kind": kind,
+                        "parent": parent,
+                        "round": round_,
+                        "rounds_left": rounds_left,
+                        "continues": continues,
+                        "status": "running",
+                        "started": _now(),
+                        "trials_planned": config.search.trials,
+                        "metric": config.search.metric,
+                        "direction": config.search.direction,
+                        "config": resolved,
+                        "versions": versions(),
+                    }
+                )
+                os.rename(staging, path)  # fails if a run of that id appeared meanwhile
+            except OSError as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                if path.exists():
+                    continue
+                raise RunError(
+                    f"{runs_dir}: cannot create a run directory: {exc.strerror or exc}"
+                ) from None
+            return cls(path)
+        raise RunError(f"{runs_dir}: could not find a free run id")  # pragma: no cover
 
     @classmethod
     def open(cls, path: Path | str) -> RunStore:
-        path = Path(path)
-        if not (path / "config.yaml").is_file():
-            raise RunError(f"{path}: not a run directory (no config.yaml)")
+        """A run directory made by hpsearch; anything else is a RunError (so a command never
+        writes its files into a directory that is not a run)."""
+        path = Path(os.path.abspath(path))
+        if not is_run_dir(path):
+            raise RunError(
+                f"{path}: not a run directory (hpsearch marks each run with a {MARKER} file)"
+            )
         return cls(path)
 
     @property
@@ -159,16 +200,23 @@ class RunStore:
         return load_config(self.path / "config.yaml")
 
     def summary(self) -> dict[str, Any]:
+        """summary.json, checked field by field (it may have been edited by hand)."""
         file = self.path / "summary.json"
         try:
-            summary = json.loads(file.read_text())
+            summary = json.loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
             raise RunError(f"{file}: cannot read it: {exc}") from None
-        if not isinstance(summary, dict) or not isinstance(summary.get("counts", {}), dict):
-            raise RunError(f"{file}: not a run summary (expected a JSON object with counts)")
+        problem = summary_problem(summary)
+        if problem:
+            raise RunError(f"{file}: {problem}; fix or restore that field")
         return summary
+
+    @property
+    def kind(self) -> str:
+        """search, panda (one model) or retest."""
+        return run_kind(self.summary())
 
     def write_summary(self, summary: Mapping[str, Any]) -> None:
         atomic_write(self.path / "summary.json", json.dumps(clean_json(summary), indent=2) + "\n")
@@ -219,10 +267,12 @@ class RunStore:
 
     # -- reading trials ---------------------------------------------------------------------
 
-    def load_trials(self, repair: bool = False) -> LoadedTrials:
+    def load_trials(self, repair: bool = False, space: Space | None = None) -> LoadedTrials:
         """The recorded trials, last record per index. A torn last line (the process was
         killed mid-write) is set aside; with ``repair`` it is cut from the file and kept in
-        ``trials.jsonl.torn``. A bad line elsewhere is a RunError naming file and line."""
+        ``trials.jsonl.torn``. A bad line elsewhere, or a record with a field of the wrong
+        type (or, given ``space``, a value outside it), is a RunError naming file, line and
+        field."""
         file = self.path / "trials.jsonl"
         try:
             text = file.read_text(encoding="utf-8")
@@ -249,15 +299,27 @@ class RunStore:
                     f"{file}:{number}: corrupt trial record ({exc}); fix or delete "
                     "that line and resume"
                 ) from None
+            problem = record_problem(record, space)
+            if problem:
+                raise RunError(
+                    f"{file}:{number}: {problem}; fix or delete that line (and resume to "
+                    "run that trial again)"
+                )
             records[record["trial"]] = record
         if repair:
-            if torn is not None:
-                with open(file.with_name("trials.jsonl.torn"), "a", encoding="utf-8") as f:
-                    f.write(torn + "\n")
-                atomic_write(file, text[: len(text) - len(torn)])
-            elif text and not text.endswith("\n"):  # whole, but unterminated: end the line
-                atomic_write(file, text + "\n")
-            self._repair_curves()
+            try:
+                if torn is not None:
+                    with open(file.with_name("trials.jsonl.torn"), "a", encoding="utf-8") as f:
+                        f.write(torn + "\n")
+                    atomic_write(file, text[: len(text) - len(torn)])
+                elif text and not text.endswith("\n"):  # whole, but unterminated: end it
+                    atomic_write(file, text + "\n")
+                self._repair_curves()
+            except OSError as exc:
+                raise StorageError(
+                    f"{file}: cannot repair its cut-off last line: {exc.strerror or exc}; "
+                    "nothing was changed"
+                ) from None
         return LoadedTrials(sorted(records.values(), key=lambda r: r["trial"]), torn)
 
     def _repair_curves(self) -> None:
@@ -327,6 +389,157 @@ class RunStore:
         }
         self.write_summary(summary)
         return summary
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if _is_number(value) else type(value).__name__
+    )
+
+
+def record_problem(record: Mapping[str, Any], space: Space | None = None) -> str | None:
+    """What is wrong with a trial record read from disk, or None."""
+
+    def bad(field: str, expected: str) -> str:
+        return f"field '{field}': expected {expected}, got {_kind_of(record.get(field))}"
+
+    if not _is_int(record.get("trial")) or record["trial"] < 0:
+        return bad("trial", "a trial number")
+    if not isinstance(record.get("params"), dict):
+        return bad("params", "an object of parameter values")
+    if record.get("status") not in STATUSES:
+        got = repr(record.get("status"))[:40]
+        return f"field 'status': expected one of {', '.join(STATUSES)}, got {got}"
+    metrics = record.get("metrics")
+    if not isinstance(metrics, dict) or not all(
+        v is None or _is_number(v) for v in metrics.values()
+    ):
+        return bad("metrics", "an object of numbers")
+    for name, check, expected in (
+        ("seed", _is_int, "an integer"),
+        ("epochs", _is_int, "an integer"),
+        ("seconds", _is_number, "a number"),
+        ("error", lambda v: isinstance(v, str), "a string"),
+    ):
+        if record.get(name) is not None and not check(record[name]):
+            return bad(name, f"{expected} or null")
+    if space is not None:
+        for p in space:
+            if p.name not in record["params"]:
+                return f"field 'params': no value for '{p.name}'"
+            if not p.contains(record["params"][p.name]):
+                return (
+                    f"field 'params.{p.name}': {record['params'][p.name]!r:.40} is not in "
+                    f"the run's space ({p.describe()})"
+                )
+    return None
+
+
+def _check_best(best: Any, field: str) -> str | None:
+    if best is None:
+        return None
+    if not isinstance(best, dict):
+        return f"field '{field}': expected an object or null, got {_kind_of(best)}"
+    if not _is_int(best.get("trial")):
+        return f"field '{field}.trial': expected a trial number, got {_kind_of(best.get('trial'))}"
+    if best.get("value") is not None and not _is_number(best["value"]):
+        return f"field '{field}.value': expected a number, got {_kind_of(best.get('value'))}"
+    if not isinstance(best.get("params", {}), dict):
+        return f"field '{field}.params': expected an object, got {_kind_of(best.get('params'))}"
+    if "run_id" in best and not (isinstance(best["run_id"], str) and _RUN_ID.match(best["run_id"])):
+        return f"field '{field}.run_id': expected a run id, got {best['run_id']!r:.40}"
+    return None
+
+
+_SUMMARY_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "run_id": (lambda v: isinstance(v, str), "a string"),
+    "name": (lambda v: isinstance(v, str), "a string"),
+    "kind": (lambda v: v in KINDS, "search, panda or retest"),
+    "parent": (
+        lambda v: v is None or (isinstance(v, str) and bool(_RUN_ID.match(v))),
+        "a run id or null",
+    ),
+    "round": (lambda v: _is_int(v) and v >= 0, "a round number"),
+    "rounds_left": (lambda v: _is_int(v) and v >= 0, "a number of rounds"),
+    "continues": (lambda v: isinstance(v, bool), "true or false"),
+    "status": (lambda v: isinstance(v, str), "a string"),
+    "started": (lambda v: isinstance(v, str), "a time stamp"),
+    "finished": (lambda v: isinstance(v, str), "a time stamp"),
+    "trials_planned": (lambda v: _is_int(v), "an integer"),
+    "trials_done": (lambda v: _is_int(v), "an integer"),
+    "metric": (lambda v: isinstance(v, str), "a metric name"),
+    "direction": (lambda v: v in ("maximize", "minimize"), "maximize or minimize"),
+    "wall_time": (lambda v: v is None or _is_number(v), "a number of seconds"),
+    "counts": (
+        lambda v: isinstance(v, dict) and all(_is_int(n) for n in v.values()),
+        "an object of counts",
+    ),
+    "lineage": (lambda v: isinstance(v, list), "a list"),
+    "retest": (lambda v: v is None or isinstance(v, dict), "an object or null"),
+    "panda": (
+        lambda v: (
+            v is None
+            or (
+                isinstance(v, dict)
+                and isinstance(v.get("values"), dict)
+                and isinstance(v.get("chosen", {}), dict)
+            )
+        ),
+        "an object with values",
+    ),
+    "config": (lambda v: isinstance(v, dict), "an object"),
+    "versions": (lambda v: isinstance(v, dict), "an object"),
+}
+
+
+def summary_problem(summary: Any) -> str | None:
+    """What is wrong with a summary.json's content, or None."""
+    if not isinstance(summary, dict):
+        return f"not a run summary (expected a JSON object, got {_kind_of(summary)})"
+    for key, (check, expected) in _SUMMARY_TYPES.items():
+        if key in summary and not check(summary[key]):
+            return f"field '{key}': expected {expected}, got {_kind_of(summary[key])}"
+    return _check_best(summary.get("best"), "best") or _check_best(
+        summary.get("lineage_best"), "lineage_best"
+    )
+
+
+def run_kind(summary: Mapping[str, Any]) -> str:
+    """A run's kind; runs made before summaries named it are told by their keys."""
+    if summary.get("kind") in KINDS:
+        return summary["kind"]
+    if summary.get("retest"):
+        return "retest"
+    return "panda" if summary.get("panda") else "search"
+
+
+def is_run_dir(path: Path) -> bool:
+    """A directory hpsearch made: it holds the run marker, or (runs made before the marker)
+    a config.yaml and a summary.json that names its hpsearch version. Unreadable: False."""
+    try:
+        if (path / MARKER).is_file():
+            return True
+        if not (path / "config.yaml").is_file():
+            return False
+        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(summary, dict)
+        and isinstance(summary.get("versions"), dict)
+        and "hpsearch" in summary["versions"]
+        and isinstance(summary.get("run_id"), str)
+    )
 
 
 def rank(records: Iterable[Mapping[str, Any]], metric: str, direction: str) -> list[dict]:
@@ -423,20 +636,29 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def resolve_run(ref: str, runs_dir: Path | str = "runs") -> RunStore:
-    """A run named by path, by id under ``runs_dir``, or ``latest`` (newest started)."""
+def resolve_run(ref: str, runs_dir: Path | str = "runs", *, search_only: bool = False) -> RunStore:
+    """A run named by path, by id (or a unique prefix of one) under ``runs_dir``, or
+    ``latest``: the newest run, or with ``search_only`` the newest search (panda runs and
+    re-tests skipped)."""
     candidate = Path(ref)
-    if (candidate / "config.yaml").is_file():
+    if ref != "latest" and is_run_dir(candidate):
         return RunStore.open(candidate)
     runs_dir = Path(runs_dir)
     if ref == "latest":
         runs = list_runs(runs_dir)
+        if search_only:
+            runs = [r for r in runs if _kind_or_search(r) == "search"]
         if not runs:
-            raise RunError(f"{runs_dir}: no runs yet")
+            what = "searches" if search_only else "runs"
+            raise RunError(f"{runs_dir}: no {what} yet")
         return runs[0]
-    if (runs_dir / ref / "config.yaml").is_file():
+    if "/" not in ref and ref not in (".", "..") and is_run_dir(runs_dir / ref):
         return RunStore.open(runs_dir / ref)
-    matches = [r for r in list_runs(runs_dir) if r.run_id.startswith(ref)]
+    matches = (
+        [r for r in list_runs(runs_dir) if r.run_id.startswith(ref)]
+        if ref and "/" not in ref and not ref.startswith(".")
+        else []
+    )
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
@@ -444,18 +666,47 @@ def resolve_run(ref: str, runs_dir: Path | str = "runs") -> RunStore:
             f"'{ref}' matches {len(matches)} runs in {runs_dir}: "
             + ", ".join(m.run_id for m in matches[:5])
         )
+    if candidate.is_dir():
+        raise RunError(
+            f"{ref}: not a run directory (hpsearch marks each run with a {MARKER} file); "
+            "name a run directory, a run id or 'latest'"
+        )
     raise RunError(
         f"no run '{ref}': not a run directory, nor a run id in {runs_dir} (another "
         "runs directory: --runs-dir DIR)"
     )
 
 
-def list_runs(runs_dir: Path | str) -> list[RunStore]:
-    """Runs under ``runs_dir``, newest first (by start time, then name)."""
-    runs_dir = Path(runs_dir)
+def _kind_or_search(store: RunStore) -> str:
+    try:
+        return store.kind
+    except RunError:
+        return "search"
+
+
+def list_runs(runs_dir: Path | str, problems: list[str] | None = None) -> list[RunStore]:
+    """Runs under ``runs_dir``, newest first (by start time, then name). A directory that
+    cannot be read is skipped (and named in ``problems``)."""
+    runs_dir = Path(os.path.abspath(runs_dir))
     if not runs_dir.is_dir():
         return []
-    stores = [RunStore(p) for p in runs_dir.iterdir() if (p / "config.yaml").is_file()]
+    try:
+        entries = sorted(runs_dir.iterdir())
+    except OSError as exc:
+        raise RunError(
+            f"{runs_dir}: cannot read the runs directory: {exc.strerror or exc}"
+        ) from None
+    stores = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue  # a run being created, or not a run
+        if is_run_dir(entry):
+            stores.append(RunStore(entry))
+        elif problems is not None:
+            try:
+                entry.is_dir() and list(entry.iterdir())
+            except OSError as exc:
+                problems.append(f"{entry}: cannot read it: {exc.strerror or exc}")
 
     def started(store: RunStore) -> str:
         try:
@@ -476,8 +727,22 @@ def lineage(store: RunStore) -> list[RunStore]:
         if not parent or parent in seen:
             break
         path = chain[-1].path.parent / parent
-        if not (path / "config.yaml").is_file():
+        if not is_run_dir(path):
             break
         chain.append(RunStore(path))
         seen.add(parent)
     return chain[::-1]
+
+
+def continuation(store: RunStore) -> RunStore | None:
+    """The next round of ``store``'s ``--rounds`` search, if it was started (the newest, if
+    an earlier resume started more than one)."""
+    children = []
+    for other in list_runs(store.path.parent):
+        try:
+            summary = other.summary()
+        except RunError:
+            continue
+        if summary.get("parent") == store.run_id and summary.get("continues"):
+            children.append(other)
+    return children[0] if children else None

@@ -1,0 +1,310 @@
+"""The run directory as untrusted input: what makes a directory a run, hand-edited and
+truncated files, unreadable neighbours, a full disk, and `--rounds` searches cut short."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hpsearch import store as store_module
+
+from .helpers import invoke
+from .test_zoom import config_file
+
+
+def run_json(*args: str) -> dict:
+    result = invoke(*args, "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def one_line_error(result, *fragments: str) -> str:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+# -- 1. a --rounds search cut short ------------------------------------------------------------
+
+
+def lineage_of(doc: dict) -> list[tuple]:
+    return [(e["round"], e["trials"], e["best"]) for e in doc["lineage"]]
+
+
+def test_killed_between_rounds_resume_runs_the_rounds_left(tmp_path):
+    """Killed after the coarse run was written but before round 1 existed: resuming the
+    coarse run runs both rounds, and ends where an uninterrupted search ends."""
+    reference = run_json("run", str(config_file(tmp_path)), "--rounds", "2")
+    runs = tmp_path / "runs"
+    coarse = next(r for r in runs.iterdir() if r.name == reference["lineage"][0]["run_id"])
+    for entry in reference["lineage"][1:]:
+        shutil.rmtree(runs / entry["run_id"])
+    assert json.loads((coarse / "summary.json").read_text())["rounds_left"] == 2
+
+    doc = run_json("resume", str(coarse))
+    assert lineage_of(doc) == lineage_of(reference)
+    assert doc["lineage_best"]["value"] == reference["lineage_best"]["value"]
+    assert doc["lineage_best"]["params"] == reference["lineage_best"]["params"]
+
+
+def test_kill_9_during_a_round_then_resume_of_the_first_run_finishes_every_round(tmp_path):
+    path = config_file(tmp_path)
+    path.write_text(path.read_text().replace("epochs: 3", "epochs: 60"))
+    reference_dir = tmp_path / "reference"
+    reference = run_json("run", str(path), "--rounds", "2", "--runs-dir", str(reference_dir))
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hpsearch", "run", str(path), "--rounds", "2", "--jobs", "2"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    runs = tmp_path / "runs"
+    deadline = time.monotonic() + 60
+    round_one = None
+    while time.monotonic() < deadline and round_one is None:
+        for run in runs.glob("*"):
+            summary = run / "summary.json"
+            if (
+                summary.exists()
+                and json.loads(summary.read_text()).get("round") == 1
+                and (run / "trials.jsonl").exists()
+            ):
+                round_one = run
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert round_one is not None
+    statuses = [json.loads((r / "summary.json").read_text())["status"] for r in runs.iterdir()]
+    assert len(statuses) < 3 or "running" in statuses  # killed before the search ended
+
+    first = next(
+        r for r in runs.iterdir() if json.loads((r / "summary.json").read_text())["round"] == 0
+    )
+    result = invoke("resume", str(first), "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "resuming" in result.stderr
+    doc = json.loads(result.stdout)
+    assert [e["round"] for e in doc["lineage"]] == [0, 1, 2]
+    assert lineage_of(doc) == lineage_of(reference)
+    assert doc["status"] == "complete"
+    assert len([r for r in runs.iterdir()]) == 3
+
+
+# -- 3. only a run directory is a run ----------------------------------------------------------
+
+
+def test_resume_and_zoom_refuse_a_directory_that_is_not_a_run(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(config_file(tmp_path), project / "config.yaml")
+    own = {"leaderboard.csv": "mine\n", "summary.json": '{"mine": 1}\n', "best.yaml": "mine\n"}
+    for name, text in own.items():
+        (project / name).write_text(text)
+    monkeypatch.chdir(project)
+    for command in ("resume", "zoom", "show", "plot", "retest", "importance"):
+        result = invoke(command, ".")
+        one_line_error(result, "not a run directory")
+    result = invoke("resume", str(project))
+    one_line_error(result, "not a run directory")
+    for name, text in own.items():
+        assert (project / name).read_text() == text
+    assert sorted(p.name for p in project.iterdir()) == sorted([*own, "config.yaml"])
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_every_run_is_marked_and_runs_made_before_the_marker_still_open(tmp_path):
+    doc = run_json("run", str(config_file(tmp_path)))
+    run_dir = Path(doc["run_dir"])
+    assert run_dir.is_absolute()
+    marker = json.loads((run_dir / store_module.MARKER).read_text())
+    assert marker["run_id"] == run_dir.name and marker["kind"] == "search"
+    (run_dir / store_module.MARKER).unlink()  # as a run made by hpsearch 0.1.0
+    assert invoke("show", str(run_dir)).exit_code == 0
+    assert run_json("resume", str(run_dir))["status"] == "complete"
+
+
+# -- 17. a full disk, unreadable neighbours ------------------------------------------------------
+
+
+def test_a_full_disk_before_the_first_trial_leaves_no_run_behind(tmp_path, monkeypatch):
+    real = store_module.atomic_write
+
+    def full(path, text):
+        if Path(path).name == "summary.json":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, text)
+
+    monkeypatch.setattr(store_module, "atomic_write", full)
+    result = invoke("run", str(config_file(tmp_path)))
+    one_line_error(result, "No space left on device")
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
+def test_a_full_disk_while_resume_repairs_a_torn_line_is_one_line(tmp_path, monkeypatch):
+    doc = run_json("run", str(config_file(tmp_path)))
+    trials = Path(doc["run_dir"]) / "trials.jsonl"
+    with trials.open("a") as f:
+        f.write('{"trial": 9, "par')
+    before = trials.read_text()
+    monkeypatch.setattr(
+        store_module,
+        "atomic_write",
+        lambda path, text: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")),
+    )
+    result = invoke("resume", doc["run_dir"])
+    one_line_error(result, "No space left on device", "trials.jsonl")
+    assert trials.read_text() == before
+
+
+def test_an_unreadable_directory_among_the_runs_is_skipped(tmp_path, monkeypatch):
+    doc = run_json("run", str(config_file(tmp_path)))
+    runs = tmp_path / "runs"
+    locked = runs / "someone-elses"
+    locked.mkdir()
+    real_is_file = pathlib.Path.is_file
+
+    def is_file(self):
+        if locked in self.parents or self == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_is_file(self)
+
+    monkeypatch.setattr(pathlib.Path, "is_file", is_file)
+    real_iterdir = pathlib.Path.iterdir
+
+    def iterdir(self):
+        if self == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(pathlib.Path, "iterdir", iterdir)
+    result = invoke("list", "--runs-dir", str(runs))
+    assert result.exit_code == 0, result.output
+    assert Path(doc["run_dir"]).name in result.stdout
+    assert "someone-elses: cannot read it: Permission denied" in result.stderr
+    assert invoke("show", "latest", "--runs-dir", str(runs)).exit_code == 0
+    prefix = Path(doc["run_dir"]).name[:8]
+    assert invoke("show", prefix, "--runs-dir", str(runs)).exit_code == 0
+
+
+# -- 19. hand-edited files of the wrong shape ----------------------------------------------------
+
+
+SUMMARY_EDITS = [
+    ("best", "x", "field 'best': expected an object or null, got a string"),
+    ("round", "two", "field 'round': expected a round number, got a string"),
+    ("counts", {"ok": "many"}, "field 'counts'"),
+    ("parent", "../../etc", "field 'parent': expected a run id or null"),
+    ("best", {"trial": "one", "value": 1}, "field 'best.trial'"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), SUMMARY_EDITS)
+def test_a_hand_edited_summary_is_one_line_naming_the_field(tmp_path, field, value, message):
+    good = run_json("run", str(config_file(tmp_path)))
+    doc = run_json("run", str(config_file(tmp_path)))
+    summary_file = Path(doc["run_dir"]) / "summary.json"
+    summary = json.loads(summary_file.read_text())
+    summary[field] = value
+    summary_file.write_text(json.dumps(summary))
+    for args in (("show",), ("zoom",), ("resume",), ("importance",), ("retest",)):
+        result = invoke(*args, doc["run_dir"])
+        one_line_error(result, "summary.json", message)
+    listing = invoke("list", "--runs-dir", str(tmp_path / "runs"))
+    assert listing.exit_code == 0
+    assert Path(good["run_dir"]).name in listing.stdout
+    assert message in listing.stderr
+
+
+RECORD_EDITS = [
+    (lambda r: r.update(metrics=None), "field 'metrics': expected an object of numbers, got null"),
+    (lambda r: r.pop("params"), "field 'params': expected an object of parameter values"),
+    (lambda r: r.update(status="great"), "field 'status'"),
+    (lambda r: r.update(seed="x"), "field 'seed': expected an integer or null, got a string"),
+    (
+        lambda r: r["params"].update(batch_size="32"),
+        "field 'params.batch_size': '32' is not in the run's space",
+    ),
+    (lambda r: r["params"].update(learning_rate=5.0), "field 'params.learning_rate'"),
+    (lambda r: r["params"].pop("beta1"), "no value for 'beta1'"),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), RECORD_EDITS)
+def test_a_hand_edited_trial_record_is_one_line_naming_line_and_field(tmp_path, edit, message):
+    doc = run_json("run", str(config_file(tmp_path)))
+    trials = Path(doc["run_dir"]) / "trials.jsonl"
+    lines = trials.read_text().splitlines()
+    record = json.loads(lines[1])
+    edit(record)
+    lines[1] = json.dumps(record)
+    trials.write_text("\n".join(lines) + "\n")
+    for command in ("show", "zoom", "resume", "importance", "plot", "retest", "compare"):
+        result = invoke(command, doc["run_dir"])
+        one_line_error(result, "trials.jsonl:2:", message)
+    result = invoke("train", str(config_file(tmp_path)), "--from", doc["run_dir"])
+    one_line_error(result, "trials.jsonl:2:")
+
+
+def test_report_with_an_epoch_that_is_not_a_number_fails_that_trial_only(tmp_path):
+    (tmp_path / "objective.py").write_text(
+        "def f(params, seed, report):\n"
+        "    report(object(), loss=1.0)\n"
+        "    return params['x']\n"
+        "def g(params, seed, report):\n"
+        "    report('one', loss=1.0)\n"
+        "    return params['x']\n"
+    )
+    for function in ("f", "g"):
+        config = tmp_path / f"{function}.yaml"
+        config.write_text(
+            f'objective: {{python: "objective:{function}"}}\n'
+            "space: {x: {scale: linear, min: 0, max: 1}}\n"
+            "search: {trials: 3, metric: loss, direction: minimize}\n"
+            f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 1}}\n"
+        )
+        result = invoke("run", str(config), "--json", "--quiet")
+        assert result.exit_code == 1, result.output
+        doc = json.loads(result.stdout)
+        assert doc["counts"]["failed"] == 3
+        lines = (Path(doc["run_dir"]) / "trials.jsonl").read_text().splitlines()
+        records = [json.loads(line) for line in lines]
+        assert all("epoch must be a number" in r["error"] for r in records)
+        assert invoke("show", doc["run_dir"]).exit_code == 0
+        assert invoke("plot", doc["run_dir"], "--out", str(tmp_path / "p.png")).exit_code in (0, 2)
+
+
+def test_the_run_directory_is_absolute_so_a_chdir_in_an_objective_cannot_move_it(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "objective.py").write_text(
+        "import os\ndef f(params, seed):\n    os.chdir('/')\n    return params['x']\n"
+    )
+    config = tmp_path / "wander.yaml"
+    config.write_text(
+        'objective: {python: "objective:f"}\n'
+        "space: {x: {scale: linear, min: 0, max: 1}}\n"
+        "search: {trials: 4, metric: x, direction: minimize}\n"
+        "run: {runs_dir: runs, backend: sequential}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", "wander.yaml", "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert os.getcwd() == str(tmp_path)
+    doc = json.loads(result.stdout)
+    assert Path(doc["run_dir"]).parent == tmp_path / "runs"
+    assert len((Path(doc["run_dir"]) / "trials.jsonl").read_text().splitlines()) == 4
