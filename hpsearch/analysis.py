@@ -52,6 +52,9 @@ def importance(
         and isinstance(r.get("metrics", {}).get(metric), (int, float))
         and math.isfinite(r["metrics"][metric])
     ]
+    # A fixed order (by run, then trial), so the shuffles and ties do not depend on the order
+    # the trials finished in.
+    rows.sort(key=lambda r: (str(r.get("run_id", "")), r["trial"]))
     y = np.array([r["metrics"][metric] for r in rows], dtype=float)
     n = len(rows)
     rng = np.random.default_rng(seed)
@@ -88,8 +91,8 @@ def _bins(units: np.ndarray, n: int, categorical: bool) -> np.ndarray:
     if categorical:
         return np.unique(units, return_inverse=True)[1]
     count = int(min(10, max(2, round(math.sqrt(n / 2)))))
-    ranks = np.argsort(np.argsort(units, kind="stable"), kind="stable")
-    return (ranks * count) // n
+    # Equal values share a rank (the average), hence a bin.
+    return np.minimum((average_ranks(units) * count / n).astype(int), count - 1)
 
 
 def _eta_squared(y: np.ndarray, bins: np.ndarray) -> float:
@@ -102,9 +105,21 @@ def _eta_squared(y: np.ndarray, bins: np.ndarray) -> float:
     return between / total
 
 
+def average_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks from 0, ties given the average of the ranks they span (scipy's ``rankdata``
+    minus one), so the result does not depend on the order of equal values."""
+    order = np.argsort(x, kind="stable")
+    sorted_x = x[order]
+    starts = np.flatnonzero(np.r_[True, sorted_x[1:] != sorted_x[:-1]])
+    ends = np.r_[starts[1:], len(x)]
+    ranks = np.empty(len(x), dtype=float)
+    ranks[order] = np.repeat((starts + ends - 1) / 2, ends - starts)
+    return ranks
+
+
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
-    rx = np.argsort(np.argsort(x)).astype(float)
-    ry = np.argsort(np.argsort(y)).astype(float)
+    rx = average_ranks(x)
+    ry = average_ranks(y)
     if rx.std() == 0 or ry.std() == 0:
         return 0.0
     return float(np.corrcoef(rx, ry)[0, 1])

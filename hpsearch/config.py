@@ -27,6 +27,7 @@ from hpsearch.space import SCALES, ChoiceParam, NumericParam, Param, Space
 SECTIONS = ("name", "seed", "objective", "data", "model", "space", "search", "zoom", "run")
 OBJECTIVE_KINDS = ("python", "command")
 COMMAND_FIELDS = ("seed", "trial")  # placeholders a command may use besides the parameters
+MAX_EXACT_INT = 2**53  # beyond it a float cannot hold every integer: sampling would skip some
 
 # Metrics a trial reports, with the direction in which they improve.
 METRICS = {
@@ -422,13 +423,10 @@ class _Parser:
         where = ("objective", "command")
         known = [*space.names, *model, *COMMAND_FIELDS]
         try:
-            parts = [
-                (f, spec, conv)
-                for _, f, spec, conv in string.Formatter().parse(command)
-                if f is not None
-            ]
+            parsed = list(string.Formatter().parse(command))
         except ValueError as exc:
             raise self.fail(where, f"{exc}; write {{{{ and }}}} for literal braces") from None
+        parts = [(f, spec, conv) for _, f, spec, conv in parsed if f is not None]
         for name, spec, conversion in parts:
             if name and not _PARAM_NAME.match(name):
                 raise self.fail(
@@ -446,6 +444,14 @@ class _Parser:
             if name not in known:
                 hint = suggest(name, known) if name else "; {} needs a name"
                 raise self.fail(where, f"unknown placeholder {{{name}}}{hint}")
+        from hpsearch.shell import misplaced
+
+        for name, place in misplaced((text, f) for text, f, _, _ in parsed):
+            raise self.fail(
+                where,
+                f"placeholder {{{name}}} stands {place}: hpsearch quotes every value itself, "
+                f"and quoted again a value could run as code; write it bare, e.g. --x {{{name}}}",
+            )
 
     def name(self, value: Any) -> str:
         if not isinstance(value, str) or not _NAME.match(value):
@@ -673,6 +679,7 @@ class _Parser:
                         "a parameter name must be letters, digits and '_', "
                         f"not starting with a digit, got '{key}'",
                     )
+                self.not_reserved(key, where)
                 if key in space:
                     raise self.fail(
                         where,
@@ -734,6 +741,8 @@ class _Parser:
                 "a hyperparameter name must be letters, digits and '_', "
                 f"not starting with a digit, got '{name}'",
             )
+        if self.custom:
+            self.not_reserved(name, path)
         h = _free(name) if self.custom else REGISTRY.get(name)
         if h is None:
             raise self.fail(
@@ -759,6 +768,15 @@ class _Parser:
         self.known_keys(entry, path, ["scale", "min", "max", "type"])
         return self.numeric(h, entry, path)
 
+    def not_reserved(self, name: str, path: tuple) -> None:
+        if name in COMMAND_FIELDS:
+            raise self.fail(
+                path,
+                f"'{name}' is reserved: hpsearch passes each trial's own {name} (as {{{name}}} "
+                f"and HPSEARCH_{name.upper()}); give the parameter another name, "
+                f"e.g. '{name}_value'",
+            )
+
     def choice(self, h: Hyperparam, values: Any, path: tuple) -> ChoiceParam:
         if not isinstance(values, list):
             raise self.fail(
@@ -767,13 +785,15 @@ class _Parser:
         if not values:
             raise self.fail(path, "must list at least one value, got an empty list")
         checked: list[Any] = []
+        seen: set[tuple[type, Any]] = set()  # (type, value): true and 1 are different choices
         for index, item in enumerate(values):
             where = (*path, index)
             if isinstance(item, (dict, list)) or item is None:
                 raise self.fail(where, f"must be a single value, got {show(item)}")
             item = self.hyperparam_value(h, item, where)
-            if any(type(c) is type(item) and c == item for c in checked):
+            if (type(item), item) in seen:
                 raise self.fail(where, f"{show(item)} is listed twice")
+            seen.add((type(item), item))
             checked.append(item)
         return ChoiceParam(h.name, tuple(checked))
 
@@ -825,6 +845,20 @@ class _Parser:
             raise self.fail(
                 (*path, "min"),
                 f"must be < max ({high}), got {low}; to fix a value instead, put it under model",
+            )
+        if integer:
+            for bound, value in (("min", low), ("max", high)):
+                if abs(value) > MAX_EXACT_INT:
+                    raise self.fail(
+                        (*path, bound),
+                        f"an integer range must lie within ±{MAX_EXACT_INT} (2^53, where floats "
+                        f"stop counting every integer), got {float(value):.3g}",
+                    )
+        elif not math.isfinite(high - low):
+            raise self.fail(
+                (*path, "max"),
+                f"the range max − min must be a finite number, got {high} − ({low}) = inf; "
+                "narrow the range",
             )
         dom_low, dom_high = scale.domain
         if low <= dom_low:

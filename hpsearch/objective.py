@@ -9,7 +9,8 @@ workers; a Python function is imported in the worker, from the config's director
 from __future__ import annotations
 
 import contextlib
-import importlib
+import hashlib
+import importlib.util
 import inspect
 import json
 import math
@@ -157,27 +158,18 @@ _LOADED: dict[tuple[str, str], Callable[..., Any]] = {}
 
 
 def load_function(spec: str, workdir: str) -> Callable[..., Any]:
-    """Import ``package.module:function`` with ``workdir`` importable (cached per process)."""
+    """Import ``package.module:function`` from ``workdir`` (cached per process).
+
+    A module or package found in ``workdir`` is loaded from its file under a private name, so
+    one named like a module already imported (``queue.py``, ``random.py``) neither replaces
+    nor is replaced by it; anything else is imported as usual. ``workdir`` goes at the end of
+    ``sys.path``, so the module's own imports of files beside it work without shadowing the
+    standard library.
+    """
     key = (spec, workdir)
     if key not in _LOADED:
         module_name, _, name = spec.partition(":")
-        if workdir not in sys.path:
-            sys.path.insert(0, workdir)
-        loaded = sys.modules.get(module_name)
-        where = getattr(loaded, "__file__", None) or ""
-        if loaded is not None and not os.path.abspath(where).startswith(
-            os.path.join(os.path.abspath(workdir), "")
-        ):
-            # A module of that name from another directory (another config): not this one.
-            local = os.path.join(workdir, *module_name.split("."))
-            if os.path.exists(local + ".py") or os.path.isdir(local):
-                for key in [
-                    k for k in sys.modules if k == module_name or k.startswith(module_name + ".")
-                ]:
-                    del sys.modules[key]
-                sys.path.remove(workdir)
-                sys.path.insert(0, workdir)
-        module = importlib.import_module(module_name)
+        module = _import_user_module(module_name, workdir)
         function = getattr(module, name, None)
         if function is None:
             raise AttributeError(f"module '{module_name}' has no '{name}'")
@@ -185,6 +177,42 @@ def load_function(spec: str, workdir: str) -> Callable[..., Any]:
             raise TypeError(f"'{spec}' is a {type(function).__name__}, not a function")
         _LOADED[key] = function
     return _LOADED[key]
+
+
+def _import_user_module(module_name: str, workdir: str) -> Any:
+    import types
+
+    if workdir not in sys.path:
+        sys.path.append(workdir)
+    parts = module_name.split(".")
+    top = os.path.join(workdir, parts[0])
+    is_file = len(parts) == 1 and os.path.isfile(top + ".py")
+    if not is_file and not os.path.isdir(top):
+        return importlib.import_module(module_name)  # installed, not beside the config
+    digest = hashlib.sha1(os.path.abspath(workdir).encode()).hexdigest()[:10]
+    private = f"_hpsearch_objective_{digest}_{parts[0]}"
+    if private not in sys.modules:
+        if is_file:
+            module_spec = importlib.util.spec_from_file_location(private, top + ".py")
+        elif os.path.isfile(os.path.join(top, "__init__.py")):
+            module_spec = importlib.util.spec_from_file_location(
+                private, os.path.join(top, "__init__.py"), submodule_search_locations=[top]
+            )
+        else:  # a namespace package: a directory without __init__.py
+            namespace = types.ModuleType(private)
+            namespace.__path__ = [top]
+            sys.modules[private] = namespace
+            module_spec = None
+        if module_spec is not None:
+            assert module_spec.loader is not None
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[private] = module
+            try:
+                module_spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[private]
+                raise
+    return importlib.import_module(".".join([private, *parts[1:]]))
 
 
 def takes_report(function: Callable[..., Any]) -> bool:
@@ -328,6 +356,8 @@ class CommandObjective:
             cwd=self.workdir,
             env=env,
             text=True,
+            encoding="utf-8",
+            errors="replace",  # one stray byte in a log line must not fail the trial
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,

@@ -572,7 +572,14 @@ def leaderboard_csv(ranked: list[Mapping[str, Any]], config: Config) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     # No wall-clock column: a resumed run's leaderboard is identical to an uninterrupted one's.
-    writer.writerow(["rank", "trial", "status", *metric_columns, *names, "seed", "epochs", "error"])
+    writer.writerow(
+        unique_headers(
+            [("rank", ""), ("trial", ""), ("status", "")]
+            + [(m, "metric") for m in metric_columns]
+            + [(n, "param") for n in names]
+            + [("seed", ""), ("epochs", ""), ("error", "")]
+        )
+    )
     for position, r in enumerate(ranked, start=1):
         metrics = r.get("metrics") or {}
         writer.writerow(
@@ -588,6 +595,20 @@ def leaderboard_csv(ranked: list[Mapping[str, Any]], config: Config) -> str:
             ]
         )
     return out.getvalue()
+
+
+def unique_headers(columns: Sequence[tuple[str, str]]) -> list[str]:
+    """Column names, each once: a name already taken (a parameter called ``epochs``, a
+    metric called like a parameter) gets its role added, ``epochs (param)``."""
+    out: list[str] = []
+    for name, role in columns:
+        header = name
+        if header in out:
+            header = f"{name} ({role or 'hpsearch'})"
+        while header in out:
+            header += "'"
+        out.append(header)
+    return out
 
 
 def _cell(value: Any) -> Any:

@@ -129,7 +129,7 @@ def test_retest_warns_about_a_short_top_and_zoom_refuses_a_retest(tmp_path):
 def test_literal_braces_in_a_command_say_how_to_write_them(tmp_path):
     path = own(tmp_path, "chatty")
     path.write_text(
-        path.read_text().replace('python: "mod:chatty"', 'command: \'echo "{\\"loss\\": {x}}"\'')
+        path.read_text().replace('python: "mod:chatty"', "command: 'echo {\\\"loss\\\": 1} {x}'")
     )
     result = invoke("validate", str(path))
     assert result.exit_code == 2 and "literal braces" in result.stderr

@@ -314,3 +314,41 @@ def test_retest_on_fresh_data(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["retest"]["data"]["seed"] == 9
+
+
+def test_importance_does_not_depend_on_the_order_trials_finished_in():
+    """Ties (integer and choice values, equal metrics) get average ranks, and the records are
+    put in a fixed order first: any permutation gives the same report, and Spearman's ρ is
+    scipy's."""
+    import random
+
+    from hpsearch.analysis import importance
+    from hpsearch.space import SCALES, ChoiceParam, NumericParam, Space
+
+    space = Space(
+        (
+            NumericParam("units", SCALES["linear"], 1, 6, integer=True),
+            ChoiceParam("opt", ("a", "b", "c")),
+        )
+    )
+    rng = random.Random(4)
+    records = [
+        {
+            "trial": i,
+            "status": "ok",
+            "params": {"units": rng.randint(1, 6), "opt": rng.choice("abc")},
+            "metrics": {"acc": round(rng.random(), 1)},
+        }
+        for i in range(40)
+    ]
+    for r in records:
+        r["metrics"]["acc"] = round(r["params"]["units"] / 6 + rng.random() / 5, 1)
+    reference = importance(space, records, "acc")
+    for seed in range(5):
+        shuffled = records[:]
+        random.Random(seed).shuffle(shuffled)
+        assert importance(space, shuffled, "acc") == reference
+    scipy = pytest.importorskip("scipy.stats")
+    units = [space["units"].to_unit(r["params"]["units"]) for r in records]
+    rho = scipy.spearmanr(units, [r["metrics"]["acc"] for r in records]).statistic
+    assert next(p for p in reference.params if p.name == "units").spearman == pytest.approx(rho)

@@ -1,4 +1,5 @@
 import math
+import re
 
 import numpy as np
 import pytest
@@ -146,3 +147,50 @@ def test_space_sample_is_one_uniform_draw_per_parameter_in_order():
     rng = np.random.default_rng(3)
     u = np.random.default_rng(3).random(2)
     assert space.sample(rng) == {"a": u[0], "b": "x" if u[1] < 0.5 else "y"}
+
+
+# -- ranges at the edge of floating point (issue 11, item 7) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entry", "fragment"),
+    [
+        ("{scale: linear, min: -1.0e308, max: 1.0e308}", "max − min must be a finite number"),
+        ("{scale: linear, min: -1.7e308, max: 1.0e308}", "max − min must be a finite number"),
+        (
+            "{scale: linear, min: 0, max: 1.0e300, type: int}",
+            "within ±9007199254740992 (2^53, where floats stop counting every integer), got 1e+300",
+        ),
+    ],
+)
+def test_a_range_floats_cannot_span_is_refused(tmp_path, entry, fragment):
+    from hpsearch.config import load_config
+    from hpsearch.errors import ConfigError
+
+    path = tmp_path / "wide.yaml"
+    path.write_text(
+        'objective: {python: "m:f"}\n'
+        f"space:\n  x: {entry}\n"
+        "search: {metric: loss, direction: minimize}\n"
+    )
+    with pytest.raises(ConfigError, match=re.escape(fragment)) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}:3: space.x.")
+
+
+@given(
+    st.floats(-1e308, 1e308, allow_nan=False),
+    st.floats(-1e308, 1e308, allow_nan=False),
+    st.lists(st.floats(0.0, 1.0), min_size=1, max_size=20),
+)
+def test_every_accepted_linear_range_samples_inside_and_spreads(a, b, us):
+    import math
+
+    low, high = sorted((a, b))
+    if not low < high or not math.isfinite(high - low):
+        return  # refused by the config (above)
+    p = NumericParam("x", SCALES["linear"], low, high)
+    values = [p.from_unit(u) for u in us]
+    assert all(low <= v <= high for v in values)
+    if high - low > 1e-300 * max(1.0, abs(low)):
+        assert p.from_unit(0.25) < p.from_unit(0.75)

@@ -1,0 +1,227 @@
+"""Objectives that misbehave or are hostile: quoting tricks, reserved names, stray bytes,
+exceptions that are not Exceptions, module names that shadow the standard library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hpsearch.objective import CommandObjective
+
+from .helpers import invoke
+
+
+def own_config(tmp_path: Path, objective: str, extra: str = "", trials: int = 3) -> Path:
+    path = tmp_path / "own.yaml"
+    path.write_text(
+        f"objective: {objective}\n"
+        "space:\n"
+        "  x: {scale: linear, min: 0.0, max: 1.0}\n"
+        f"{extra}"
+        f"search: {{trials: {trials}, metric: loss, direction: minimize}}\n"
+        f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 1}}\n"
+    )
+    return path
+
+
+def exit_2(result, *fragments: str) -> str:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def records(doc: dict) -> list[dict]:
+    text = (Path(doc["run_dir"]) / "trials.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines()]
+
+
+# -- 10. placeholders inside quotes -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("template", "where"),
+    [
+        ('echo "{x}"', 'inside "..."'),
+        ("echo '{x}'", "inside '...'"),
+        ("echo $'{x}'", "inside $'...'"),
+        ("echo \\{x}", "after a backslash"),
+        ("echo $(( {x} + 1 ))", "inside $((...))"),
+        ("echo ${{A:-{x}}}", "inside ${...}"),
+        ("cat <<EOF\n{x}\nEOF", "in a here-document"),
+        ('python t.py --tag "run {x}" {x}', 'inside "..."'),
+    ],
+)
+def test_a_quoted_placeholder_is_refused_before_any_trial(tmp_path, template, where):
+    path = own_config(tmp_path, json.dumps({"command": template}))
+    for command in ("validate", "run"):
+        exit_2(invoke(command, str(path)), "objective.command", f"{{x}} stands {where}")
+    assert not (tmp_path / "runs").exists()
+
+
+HOSTILE = [
+    "$(touch pwned)",
+    "`touch pwned`",
+    "'; touch pwned; '",
+    '"; touch pwned; "',
+    "a b\\ c",
+    "--flag=1 && touch pwned",
+    "\n touch pwned",
+    "",
+    "$HOME ~ * ?",
+]
+
+
+@settings(max_examples=60)
+@given(
+    st.one_of(
+        st.sampled_from(HOSTILE),
+        st.text(
+            alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+            max_size=20,
+        ),
+    )
+)
+def test_bare_placeholders_pass_any_value_verbatim(tmp_path_factory, value):
+    """Through the real shell: whatever the value, the program receives it as one argument
+    and nothing else runs."""
+    tmp = tmp_path_factory.mktemp("shell")
+    for template in (
+        "printf '%s' {x} > out",
+        "printf '%s' $(printf '%s' ok) {x} > out",
+        "(printf '%s' {x}) > out",
+        "printf '%s' `printf ''`{x} > out",
+    ):
+        objective = CommandObjective(template, str(tmp), {}, "loss")
+        objective({"x": value}, 0, 5.0)
+        out = (tmp / "out").read_text()
+        assert out.endswith(value) and out in (value, "ok" + value)
+        assert not (tmp / "pwned").exists()
+
+
+# -- 5. reserved names ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["seed", "trial"])
+@pytest.mark.parametrize("section", ["space", "model"])
+def test_a_parameter_named_like_a_builtin_placeholder_is_refused(tmp_path, name, section):
+    entry = "{scale: linear, min: 0, max: 9}" if section == "space" else "3"
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        'objective: {command: "echo loss=1"}\n'
+        f"{section}:\n  {name}: {entry}\n"
+        + ("" if section == "space" else "space: {x: {scale: linear, min: 0, max: 1}}\n")
+        + "search: {metric: loss, direction: minimize}\n"
+    )
+    exit_2(invoke("validate", str(path)), f"{section}.{name}", f"'{name}' is reserved")
+
+
+def test_leaderboard_headers_are_unique_whatever_the_names(tmp_path):
+    (tmp_path / "mod.py").write_text(
+        "def f(params, seed):\n"
+        "    return {'loss': params['x'], 'x': 1.0, 'rank': 2.0, 'status': 3.0}\n"
+    )
+    path = own_config(
+        tmp_path,
+        '{python: "mod:f"}',
+        extra="  epochs: {scale: linear, min: 1, max: 5}\n  error: {choice: [a, b]}\n",
+    )
+    result = invoke("run", str(path), "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    header = (Path(doc["run_dir"]) / "leaderboard.csv").read_text().splitlines()[0].split(",")
+    assert len(header) == len(set(header)), header
+    assert {"x", "epochs", "error", "x (param)", "epochs (hpsearch)", "error (hpsearch)"} <= set(
+        header
+    )
+
+
+# -- 6. bytes that are not UTF-8 ------------------------------------------------------------------
+
+
+def test_a_stray_byte_in_a_commands_output_does_not_fail_the_trial(tmp_path):
+    (tmp_path / "noisy.py").write_text(
+        "import sys\n"
+        "sys.stdout.buffer.write(b'caf\\xe9 \\xff\\n')\n"
+        "sys.stderr.buffer.write(b'warn \\xfe\\n')\n"
+        "print('loss=0.25')\n"
+    )
+    path = own_config(tmp_path, json.dumps({"command": f"{sys.executable} noisy.py {{x}}"}))
+    result = invoke("run", str(path), "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["counts"]["ok"] == 3
+    assert all(r["metrics"]["loss"] == 0.25 for r in records(doc))
+
+
+# -- 15. BaseExceptions that are not Exceptions ------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sequential", "loky"])
+def test_a_base_exception_fails_its_trial_only(tmp_path, backend):
+    (tmp_path / "mod.py").write_text(
+        "import asyncio\n"
+        "class Odd(BaseException):\n"
+        "    pass\n"
+        "def f(params, seed):\n"
+        "    if params['x'] < 0.5:\n"
+        "        raise asyncio.CancelledError('cancelled')\n"
+        "    if params['x'] < 0.7:\n"
+        "        raise Odd('odd')\n"
+        "    if params['x'] < 0.8:\n"
+        "        raise GeneratorExit('exit')\n"
+        "    return params['x']\n"
+    )
+    path = own_config(tmp_path, '{python: "mod:f"}', trials=12)
+    result = invoke("run", str(path), "--json", "--quiet", "--backend", backend)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    recs = records(doc)
+    assert len(recs) == 12
+    failed = [r for r in recs if r["status"] == "failed"]
+    assert failed and all(r["params"]["x"] < 0.8 for r in failed)
+    assert {r["error"].split(":")[0] for r in failed} <= {"CancelledError", "Odd", "GeneratorExit"}
+    assert invoke("resume", doc["run_dir"]).exit_code == 0
+
+
+# -- 16. a module named like the standard library ----------------------------------------------
+
+
+@pytest.mark.parametrize("module", ["queue", "random", "json", "signal"])
+def test_an_objective_module_named_like_a_standard_module(tmp_path, module):
+    (tmp_path / f"{module}.py").write_text(
+        "import math\ndef f(params, seed):\n    return math.sqrt(params['x'])\n"
+    )
+    path = own_config(tmp_path, json.dumps({"python": f"{module}:f"}))
+    assert invoke("validate", str(path)).exit_code == 0
+    for backend in ("sequential", "loky", "threading"):
+        result = invoke("run", str(path), "--json", "--quiet", "--backend", backend)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["counts"]["ok"] == 3
+    import importlib
+
+    standard = importlib.import_module(module)
+    assert getattr(standard, "__file__", "") is None or str(tmp_path) not in str(
+        getattr(standard, "__file__", "")
+    )
+
+
+def test_an_objective_package_with_relative_imports(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helpers.py").write_text("def square(x):\n    return x * x\n")
+    (package / "obj.py").write_text(
+        "from .helpers import square\ndef f(params, seed):\n    return square(params['x'])\n"
+    )
+    path = own_config(tmp_path, '{python: "pkg.obj:f"}')
+    result = invoke("run", str(path), "--json", "--quiet")
+    assert result.exit_code == 0, result.output
