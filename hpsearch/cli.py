@@ -216,7 +216,10 @@ JobsOpt = Annotated[
 ]
 BackendOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--backend", help="loky (processes), threading or sequential (in-process)."),
+    typer.Option(
+        "--backend",
+        help="processes (default), threading, sequential (in the driver, for debugging) or dask.",
+    ),
 ]
 SchedulerOpt = Annotated[
     Optional[str],  # noqa: UP045

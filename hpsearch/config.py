@@ -37,7 +37,7 @@ METRICS = {
     "train_loss": "minimize",
 }
 DIRECTIONS = ("maximize", "minimize")
-BACKENDS = ("loky", "threading", "sequential", "dask")
+BACKENDS = ("processes", "threading", "sequential", "dask", "loky")  # loky: processes' old name
 DATA_SOURCES = ("spirals", "blobs", "digits", "csv", "npz")
 # The data keys each source takes besides ``source``; any other is an error.
 DATA_KEYS = {
@@ -109,7 +109,7 @@ class ZoomConfig:
 @dataclass(frozen=True)
 class RunConfig:
     jobs: int = -1  # -1: every core
-    backend: str = "loky"
+    backend: str = "processes"
     runs_dir: str = "runs"  # relative paths are relative to the working directory
     trial_timeout: float | None = None  # seconds one trial may take before it is `timeout`
     scheduler: str | None = None  # dask: "tcp://host:8786"; none: a local cluster

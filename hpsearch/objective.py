@@ -2,8 +2,9 @@
 
 An objective is a picklable callable ``objective(params, seed, timeout, index) -> Outcome``:
 the built-in trainer, a user's Python function (``objective.python``) or a shell command
-(``objective.command``). Objects here hold only plain data, so they travel to loky and Dask
-workers; a Python function is imported in the worker, from the config's directory.
+(``objective.command``). Objects here hold only plain data, so they travel to worker
+processes and Dask workers; a Python function is imported in the worker, from the config's
+directory.
 """
 
 from __future__ import annotations
@@ -137,12 +138,15 @@ class Curves:
                 f"report(): epoch must be a number, got {type(epoch).__name__} {epoch!r:.40}"
             )
         self.curves["epoch"].append(epoch)
+        length = len(self.curves["epoch"])
         for key, value in metrics.items():
-            column = self.curves.setdefault(key, [None] * (len(self.curves["epoch"]) - 1))
-            column.append(float(value) if _is_real(value) else None)
-        for column in self.curves.values():
-            if len(column) < len(self.curves["epoch"]):
-                column.append(None)
+            if key not in self.curves:  # a metric reported for the first time: pad its past
+                self.curves[key] = [None] * (length - 1)
+            self.curves[key].append(float(value) if _is_real(value) else None)
+        if len(metrics) + 1 < len(self.curves):  # a metric reported before, not this time
+            for column in self.curves.values():
+                if len(column) < length:
+                    column.append(None)
         bad = [k for k, v in metrics.items() if _is_real(v) and not math.isfinite(float(v))]
         if bad:
             raise _Diverged(f"{bad[0]} became {metrics[bad[0]]} at epoch {epoch}")
@@ -239,8 +243,9 @@ def check_signature(function: Callable[..., Any]) -> str | None:
 
 @contextmanager
 def _alarm(timeout: float | None) -> Iterator[None]:
-    """Interrupt the trial with _TimedOut after ``timeout`` seconds (main thread only: loky
-    and Dask worker processes and the sequential backend; threads rely on ``report``)."""
+    """Interrupt the trial with _TimedOut after ``timeout`` seconds (main thread only: worker
+    processes, Dask worker processes and the sequential backend; threads rely on ``report``).
+    An objective that swallows it is killed with its worker process (``hpsearch.pool``)."""
     if timeout is None or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -327,10 +332,13 @@ class PythonObjective:
 class CommandObjective:
     """A shell command from ``objective.command``, ``{name}`` filled with shell-quoted values.
 
-    The process runs in the config's directory with ``HPSEARCH_PARAMS`` (JSON),
-    ``HPSEARCH_SEED`` and ``HPSEARCH_TRIAL`` in its environment, in a process group of its own
-    (killed whole on timeout). The metric is read from the last stdout line that is a JSON
-    object holding it, or a ``metric=value`` line; JSON lines with an ``epoch`` make a curve.
+    The process runs in the config's directory with ``HPSEARCH_PARAMS_FILE`` (a JSON file of
+    the values; also ``HPSEARCH_PARAMS``, the JSON itself, when it is under 32 KiB),
+    ``HPSEARCH_SEED`` and ``HPSEARCH_TRIAL`` in its environment, in a session of its own. The
+    trial ends when that process exits (or at the timeout): whatever it left running, in its
+    group or in a session it started, is killed then. The metric is read from the last stdout
+    line that is a JSON object holding it, or a ``metric=value`` line; JSON lines with an
+    ``epoch`` make a curve.
     """
 
     template: str
@@ -341,50 +349,45 @@ class CommandObjective:
     def __call__(
         self, params: Mapping[str, Any], seed: int, timeout: float | None, index: int = 0
     ) -> Outcome:
+        import tempfile
+
+        from hpsearch import procs
+
         values = {**self.fixed, **params}
         fields = {**values, "seed": seed, "trial": index}
         command = self.template.format(**{k: shlex.quote(_as_text(v)) for k, v in fields.items()})
-        env = {
-            **os.environ,
-            "HPSEARCH_PARAMS": json.dumps(values),
-            "HPSEARCH_SEED": str(seed),
-            "HPSEARCH_TRIAL": str(index),
-        }
-        process = subprocess.Popen(
-            command,
-            shell=True,
-            cwd=self.workdir,
-            env=env,
-            text=True,
-            encoding="utf-8",
-            errors="replace",  # one stray byte in a log line must not fail the trial
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            out, err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            out, err = process.communicate()
-            curves = _curves(out)
+        text = json.dumps(values)
+        token = procs.child_token()
+        with tempfile.TemporaryDirectory(prefix="hpsearch-trial-") as scratch:
+            params_file = os.path.join(scratch, "params.json")
+            with open(params_file, "w", encoding="utf-8") as f:
+                f.write(text)
+            env = {
+                **os.environ,
+                "HPSEARCH_PARAMS_FILE": params_file,
+                "HPSEARCH_SEED": str(seed),
+                "HPSEARCH_TRIAL": str(index),
+                procs.TOKEN: token,
+            }
+            env.pop("HPSEARCH_PARAMS", None)
+            if len(text) < PARAMS_IN_ENV_LIMIT:  # the environment has a size limit
+                env["HPSEARCH_PARAMS"] = text
+            finished = _run_command(command, self.workdir, env, timeout, token)
+        out, err, returncode, timed_out = finished
+        curves = _curves(out)
+        if timed_out:
             return Outcome(
                 "timeout",
                 epochs=_epochs(curves),
                 curves=curves,
-                error=f"took longer than {timeout:g} s; its process group was killed",
+                error=f"took longer than {timeout:g} s; its processes were killed",
             )
-        except BaseException:
-            _kill_group(process)  # Ctrl-C in a sequential run: leave nothing behind
-            raise
-        curves = _curves(out)
-        if process.returncode != 0:
+        if returncode != 0:
             return Outcome(
                 "failed",
                 epochs=_epochs(curves),
                 curves=curves,
-                error=f"exit code {process.returncode}: {_tail(err)}",
+                error=f"exit code {returncode}: {_tail(err)}",
             )
         value = _metric_from(out, self.metric)
         if value is None:
@@ -399,15 +402,61 @@ class CommandObjective:
         return Outcome(status, metrics, _epochs(curves), curves, error)
 
 
+PARAMS_IN_ENV_LIMIT = 32 * 1024  # bytes of JSON; Linux refuses one variable over 128 KiB
+
+
+def _run_command(
+    command: str, workdir: str, env: dict[str, str], timeout: float | None, token: str
+) -> tuple[str, str, int | None, bool]:
+    """Run ``command``; return (stdout, stderr, exit code, timed out). Its output is read
+    until it exits, not until every pipe closes: a background child that keeps stdout open
+    neither holds the trial nor outlives it."""
+    from hpsearch import procs
+
+    process = subprocess.Popen(
+        command,
+        shell=True,
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    chunks: dict[str, list[bytes]] = {"out": [], "err": []}
+    readers = [
+        threading.Thread(target=_drain, args=(stream, chunks[key]), daemon=True)
+        for key, stream in (("out", process.stdout), ("err", process.stderr))
+    ]
+    for reader in readers:
+        reader.start()
+    timed_out = False
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        # Whatever the command left behind ends with the trial (Ctrl-C included).
+        procs.kill_group(process.pid)
+        procs.kill_tagged([token])
+        if process.returncode is None:
+            process.wait()
+        for reader in readers:
+            reader.join(timeout=1.0)  # a child that hid its token may still hold a pipe
+    decode = lambda key: b"".join(chunks[key]).decode("utf-8", errors="replace")  # noqa: E731
+    return decode("out"), decode("err"), process.returncode, timed_out
+
+
+def _drain(stream: Any, into: list[bytes]) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            into.append(chunk)
+
+
 def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def _tail(text: str, lines: int = 5, chars: int = 500) -> str:

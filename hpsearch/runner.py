@@ -1,144 +1,143 @@
-"""Running trials in parallel through joblib, streaming each record back as it finishes.
+"""Running trials in parallel, streaming each record back as it finishes.
 
-Backends: ``loky`` (processes; the default), ``threading`` and ``sequential`` (in-process, for
-debugging). Results do not depend on the backend or the number of workers: each trial's
-randomness comes from its own seed, and every trial runs with one BLAS thread.
+Backends:
 
-A worker process that dies (segfault, kill -9, out of memory) breaks joblib's whole call. The
-trials that were in flight are then re-run one at a time, each in a fresh process: the one that
-kills its process again is recorded ``failed`` with the reason; the others finish normally, and
-the search goes on with a rebuilt pool.
+- ``processes`` (the default; ``loky`` is its former name): worker processes of hpsearch's
+  own (``hpsearch.pool``), one per job, even for one job, so that a trial that crashes, hangs
+  or is killed takes only its own worker down.
+- ``threading``: threads of the driver (joblib). No crash isolation; a timeout is honoured at
+  the objective's next ``report`` call.
+- ``sequential``: in the driver, one trial after the other: for debugging with a debugger or
+  ``breakpoint()``. A trial that crashes the interpreter ends the run.
+- ``dask``: a Dask cluster (``hpsearch[dask]``).
+
+Results do not depend on the backend or the number of workers: each trial's randomness comes
+from its own seed, and every trial runs with one BLAS thread.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from hpsearch.errors import UserError
 from hpsearch.objective import Objective, run_trial
+from hpsearch.pool import died_record
 from hpsearch.sampling import Trial
+
+
+def cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not Linux
+        return max(os.cpu_count() or 1, 1)
 
 
 def effective_jobs(jobs: int) -> int:
     """``-1`` means every core."""
-    return max(os.cpu_count() or 1, 1) if jobs == -1 else jobs
+    return cores() if jobs == -1 else jobs
 
 
 def run_trials(
     objective: Objective,
-    trials: Sequence[Trial],
+    trials: Iterable[Trial],
     *,
-    backend: str = "loky",
+    backend: str = "processes",
     jobs: int = -1,
     timeout: float | None = None,
     scheduler: str | None = None,
+    count: int | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Yield one record per trial, in the order they finish.
+    """Yield one record per trial, in the order they finish. ``trials`` is read lazily, as
+    workers need them (``count``: how many it holds, when known).
 
     ``dask`` runs on the scheduler at ``scheduler`` (or ``HPSEARCH_DASK_SCHEDULER``), else on
     a local cluster of ``jobs`` single-threaded worker processes on 127.0.0.1.
     """
-    if not trials:
+    if count is None and hasattr(trials, "__len__"):
+        count = len(trials)  # type: ignore[arg-type]
+    if count == 0:
         return
-    n_jobs = min(effective_jobs(jobs), len(trials))
+    n_jobs = effective_jobs(jobs) if count is None else min(effective_jobs(jobs), count)
+    if backend in ("processes", "loky"):
+        from hpsearch.pool import pool
+
+        yield from pool(n_jobs).run(objective, trials, timeout, count)
+        return
     if backend == "dask":
         with _dask_client(scheduler, n_jobs) as client:
-            yield from _dask(client, objective, list(trials), timeout)
+            yield from _dask(client, objective, iter(trials), timeout, n_jobs)
         return
-    if backend == "sequential" or (n_jobs == 1 and backend == "threading"):
-        with _one_blas_thread():
+    if backend == "sequential" or n_jobs == 1:
+        with one_blas_thread():
             for trial in trials:
                 yield run_trial(objective, trial, timeout)
         return
-    # Threads share this process's BLAS; loky workers get one thread each from joblib; with
-    # one job joblib runs in this process. One BLAS thread everywhere keeps results identical.
-    with _one_blas_thread():
-        yield from _joblib(objective, list(trials), backend, n_jobs, timeout)
+    with one_blas_thread():  # threads share this process's BLAS
+        yield from _threads(objective, iter(trials), n_jobs, timeout)
 
 
-def _joblib(objective, trials, backend, n_jobs, timeout) -> Iterator[dict]:
-    """joblib with a worker-death policy: when the pool breaks, every trial handed out and not
-    returned gets a strike and goes back in the queue; a trial with two strikes (in flight at
-    two breaks) is re-run alone in a fresh process, which tells the culprit from bystanders."""
-    from joblib import Parallel, delayed, parallel_config
+def _threads(objective, trials: Iterator[Trial], n_jobs: int, timeout) -> Iterator[dict]:
+    from joblib import Parallel, delayed
 
-    pending = list(reversed(trials))  # pop() from the end keeps the trials' order
-    strikes: dict[int, int] = {}
-    while pending:
-        handed_out: dict[int, Trial] = {}
-
-        def tasks(handed_out=handed_out):
-            while pending:
-                trial = pending.pop()
-                handed_out[trial.index] = trial
-                yield delayed(run_trial)(objective, trial, timeout)
-
-        threads = {"inner_max_num_threads": 1} if backend == "loky" else {}
-        try:
-            with parallel_config(backend=backend, n_jobs=n_jobs, **threads):
-                # Auto batching groups quick trials (thousands per second); slow ones go
-                # one by one.
-                parallel = Parallel(
-                    return_as="generator_unordered", pre_dispatch="8*n_jobs", batch_size="auto"
-                )
-                stream = parallel(tasks())
-                try:
-                    for record in stream:
-                        handed_out.pop(record["trial"], None)
-                        yield record
-                finally:
-                    stream.close()  # stop joblib's dispatching before anyone kills the pool
-        except Exception as exc:
-            if not _worker_died(exc):
-                raise
-            for trial in sorted(handed_out.values(), key=lambda t: t.index, reverse=True):
-                strikes[trial.index] = strikes.get(trial.index, 0) + 1
-                if strikes[trial.index] >= 2:
-                    yield _isolated(objective, trial, timeout, exc)
-                else:
-                    pending.append(trial)
+    parallel = Parallel(
+        n_jobs=n_jobs, backend="threading", return_as="generator_unordered", pre_dispatch="2*n_jobs"
+    )
+    stream = parallel(delayed(run_trial)(objective, trial, timeout) for trial in trials)
+    try:
+        yield from stream
+    finally:
+        stream.close()
 
 
-def _dask(client, objective, trials, timeout) -> Iterator[dict]:
-    """One Dask future per trial, results as they complete. A trial whose worker dies again
-    and again ends in KilledWorker: it is recorded ``failed``; the others go on."""
+def _dask(client, objective, trials: Iterator[Trial], timeout, n_jobs: int) -> Iterator[dict]:
+    """One Dask future per trial, a few per worker in flight, results as they complete. A
+    trial whose worker dies again and again ends in KilledWorker: it is recorded ``failed``;
+    the others go on."""
     from dask.distributed import as_completed
 
-    futures = {
-        client.submit(run_trial, objective, trial, timeout, pure=False): trial for trial in trials
-    }
+    in_flight = max(4 * n_jobs, 8)
+    futures: dict[Any, Trial] = {}
     again: set[int] = set()
+
+    def submit(trial: Trial):
+        future = client.submit(run_trial, objective, trial, timeout, pure=False)
+        futures[future] = trial
+        return future
+
+    completed = as_completed([submit(t) for t in _take(trials, in_flight)])
     try:
-        completed = as_completed(list(futures))
         for future in completed:
-            trial = futures[future]
+            trial = futures.pop(future)
             if future.status == "error":
                 exc = future.exception()
-                if not _worker_died(exc):
+                if type(exc).__name__ != "KilledWorker":
                     raise exc
                 if trial.index not in again:
                     # Dask blames every task a dying worker held, bystanders included: one
                     # more try each; the culprit dies again and is recorded.
                     again.add(trial.index)
-                    retry = client.submit(run_trial, objective, trial, timeout, pure=False)
-                    futures[retry] = trial
-                    completed.add(retry)
+                    completed.add(submit(trial))
                     continue
-                yield _died(trial, f"{type(exc).__name__}: {exc}")
+                yield died_record(trial, f"{type(exc).__name__}: {exc}")
             else:
                 yield future.result()
+            for following in _take(trials, 1):
+                completed.add(submit(following))
     finally:
         client.cancel([f for f in futures if not f.done()])
 
 
-def _worker_died(exc: BaseException) -> bool:
-    """loky's BrokenProcessPool / TerminatedWorkerError, or Dask's KilledWorker."""
-    from joblib.externals.loky.process_executor import BrokenProcessPool
-
-    return isinstance(exc, BrokenProcessPool) or type(exc).__name__ == "KilledWorker"
+def _take(trials: Iterator[Trial], n: int) -> list[Trial]:
+    out = []
+    for trial in trials:
+        out.append(trial)
+        if len(out) == n:
+            break
+    return out
 
 
 @contextmanager
@@ -182,67 +181,18 @@ def require_backend(backend: str) -> None:
             raise UserError(DASK_MISSING) from None
 
 
-def _isolated(objective, trial: Trial, timeout, first_error) -> dict[str, Any]:
-    """Re-run one trial alone in a fresh process, to tell the culprit from the bystanders."""
-    from joblib.externals.loky.process_executor import BrokenProcessPool, ProcessPoolExecutor
-
-    # Its own one-process pool, apart from joblib's reusable one.
-    executor = ProcessPoolExecutor(max_workers=1, env=_ONE_THREAD_ENV)
-    try:
-        return executor.submit(run_trial, objective, trial, timeout).result()
-    except BrokenProcessPool as exc:
-        return _died(trial, _death(exc, first_error))
-    finally:
-        executor.shutdown(wait=True, kill_workers=True)
-
-
-def _died(trial: Trial, reason: str) -> dict[str, Any]:
-    return {
-        "trial": trial.index,
-        "params": dict(trial.params),
-        "seed": trial.seed,
-        "status": "failed",
-        "metrics": {},
-        "epochs": None,
-        "seconds": None,
-        "error": f"worker process died while running this trial: {reason}",
-        "curves": None,
-    }
-
-
-_ONE_THREAD_ENV = {
-    name: "1"
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
-}
-
-
-def _death(exc: BaseException, first: BaseException) -> str:
-    text = str(exc) or str(first)
-    marker = "The exit codes of the workers are"
-    if marker in text:
-        return "exit code " + text.split(marker, 1)[1].strip().rstrip(".").strip("{}")
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 @contextmanager
-def _one_blas_thread():
-    """Limit BLAS to one thread for in-process trials (threadpoolctl, when installed)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - results may then depend on BLAS threading
-        yield
-        return
+def one_blas_thread():
+    """One BLAS thread for trials run in this process (worker processes get theirs from the
+    environment they start with): results must not depend on BLAS's threading."""
+    from threadpoolctl import threadpool_limits
+
     with threadpool_limits(limits=1, user_api="blas"):
         yield
 
 
 def shutdown_workers() -> None:
-    """Stop joblib's reusable worker processes, so none is left behind."""
-    try:
-        from joblib.externals.loky import reusable_executor
+    """Stop the worker processes kept for the next round, so none is left behind."""
+    from hpsearch.pool import shutdown
 
-        executor = reusable_executor._executor  # None when no pool was ever started
-        if executor is not None:
-            executor.shutdown(wait=True, kill_workers=True)
-    except Exception:
-        pass
+    shutdown()

@@ -78,23 +78,29 @@ class Search:
     def run(
         self, jobs: int | None = None, backend: str | None = None, scheduler: str | None = None
     ) -> Iterator[dict]:
-        """Run the missing trials; yield each record once it is written."""
-        trials: list[Trial] = [
-            sample_trial(self.config.space, self.config.seed, i) for i in self.missing
-        ]
+        """Run the missing trials; yield each record once it is written. Trials are
+        sampled as workers ask for them, so a million trials start at once."""
+        missing = self.missing
+        trials: Iterator[Trial] = (
+            sample_trial(self.config.space, self.config.seed, i) for i in missing
+        )
         stream = run_trials(
             self.objective,
             trials,
+            count=len(missing),
             backend=backend or self.config.run.backend,
             jobs=jobs if jobs is not None else self.config.run.jobs,
             timeout=self.config.trial_timeout,
             scheduler=scheduler or self.config.run.scheduler,
         )
-        for record in stream:
-            curves = record.pop("curves", None)
-            self.store.append(record, curves)
-            self.records.append(record)
-            yield record
+        try:
+            for record in stream:
+                curves = record.pop("curves", None)
+                self.store.append(record, curves)
+                self.records.append(record)
+                yield record
+        finally:
+            stream.close()  # stops the workers at once if the search stops early
 
     def ranked(self) -> list[dict[str, Any]]:
         return rank(self.records, self.config.search.metric, self.config.search.direction)

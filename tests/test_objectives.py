@@ -129,7 +129,7 @@ def test_an_own_objective_runs_end_to_end_and_zooms(tmp_path, objective):
             COMMAND,
             {
                 "raise": ("failed", "exit code 3: something broke"),
-                "sleep": ("timeout", "process group was killed"),
+                "sleep": ("timeout", "its processes were killed"),
                 "nodict": ("failed", "no 'loss' in its output"),
                 "equals": ("ok", None),
                 "ok": ("ok", None),

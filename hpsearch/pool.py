@@ -1,0 +1,372 @@
+"""Worker processes that run trials, each on its own, streaming every record back.
+
+Each slot is one worker process (``hpsearch.worker``) on a socket pair. A worker runs the
+trials it is sent in order, so the driver always knows which trial each worker is running:
+
+- a worker that dies (segfault, kill -9, out of memory) is blamed for the one trial it was
+  running, which runs once more in a fresh worker and is recorded ``failed`` if it kills that
+  one too; the trials queued behind it never started and simply run elsewhere. Nobody else is
+  touched: the cost is one worker start per death.
+- a trial still running ``grace`` seconds after its timeout (it caught the alarm, or is stuck
+  in C code) has its worker killed, with every process it started, and is recorded
+  ``timeout``; the worker is replaced.
+- when the driver stops (Ctrl-C, an error), every worker is killed at once; when the driver is
+  killed, the workers notice within a tenth of a second and end themselves.
+
+Quick trials are sent in batches sized from how long trials take (about 20 ms of work per
+message), so thousands of trials a second cost little; slow trials go one at a time, to
+whichever worker is free. The pool is kept between calls (zoom rounds), until ``shutdown``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from hpsearch import procs
+from hpsearch.errors import UserError
+from hpsearch.sampling import Trial
+
+BATCH_SECONDS = 0.02  # work per message for quick trials
+SLOW_TRIAL = 0.05  # seconds: slower trials are sent one by one, only to an idle worker
+MAX_BATCH = 512
+ONE_THREAD = {
+    name: "1"
+    for name in (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "BLIS_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+    )
+}
+
+
+class WorkerError(UserError):
+    """Worker processes cannot run this search (they cannot start, or cannot load it)."""
+
+
+def grace(timeout: float) -> float:
+    """How long past its timeout a trial may take to stop by itself before it is killed."""
+    return min(max(1.0, 0.1 * timeout), 30.0)
+
+
+@dataclass
+class _Slot:
+    number: int
+    process: subprocess.Popen | None = None
+    connection: Connection | None = None
+    token: str = ""
+    ready: bool = False
+    assigned: deque = field(default_factory=deque)  # trials sent, in the order they run
+    running_since: float | None = None  # when the head of ``assigned`` started
+    objectives: set = field(default_factory=set)  # objective keys the worker holds
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+class WorkerPool:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.slots = [_Slot(n) for n in range(size)]
+        self.starts = 0
+        self.failed_starts = 0
+
+    # -- workers ----------------------------------------------------------------------------
+
+    def _start(self, slot: _Slot) -> None:
+        ours, theirs = socket.socketpair()
+        slot.token = f"{procs.driver_token()}.w{slot.number}-{self.starts}"
+        self.starts += 1
+        env = {
+            **os.environ,
+            **ONE_THREAD,
+            procs.TOKEN: slot.token,
+            "HPSEARCH_SYS_PATH": os.pathsep.join(sys.path),
+        }
+        from hpsearch.worker import BOOTSTRAP
+
+        try:
+            slot.process = subprocess.Popen(
+                [sys.executable, "-c", BOOTSTRAP, str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                env=env,
+                stdin=subprocess.DEVNULL,
+            )
+        except OSError as exc:
+            raise WorkerError(f"cannot start a worker process: {exc.strerror or exc}") from None
+        finally:
+            theirs.close()
+        slot.connection = Connection(ours.detach())
+        slot.ready = False
+        slot.assigned.clear()
+        slot.running_since = None
+        slot.objectives = set()
+
+    def _kill(self, slot: _Slot) -> int | None:
+        """End a worker and everything it started; returns its exit code."""
+        code = None
+        if slot.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                slot.process.kill()
+            procs.kill_tagged([slot.token])
+            code = slot.process.wait()
+        if slot.connection is not None:
+            slot.connection.close()
+        slot.process = slot.connection = None
+        slot.ready = False
+        return code
+
+    def kill(self) -> None:
+        """End every worker now (an interrupted search: they may be mid-trial)."""
+        for slot in self.slots:
+            self._kill(slot)
+
+    def close(self) -> None:
+        """Let idle workers exit; kill any that do not within a second."""
+        for slot in self.slots:
+            if slot.connection is not None:
+                with contextlib.suppress(OSError):
+                    slot.connection.send(("stop",))
+        deadline = time.monotonic() + 1.0
+        for slot in self.slots:
+            if slot.process is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    slot.process.wait(timeout=max(deadline - time.monotonic(), 0.01))
+            self._kill(slot)
+
+    def healthy(self) -> bool:
+        return all(not s.assigned and (s.process is None or s.alive()) for s in self.slots)
+
+    # -- running trials ---------------------------------------------------------------------
+
+    def run(
+        self,
+        objective: Any,
+        trials: Iterable[Trial],
+        timeout: float | None,
+        count: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield one record per trial, in the order they finish. Trials are drawn from
+        ``trials`` only as workers need them."""
+        try:
+            payload = pickle.dumps(objective)
+        except Exception as exc:
+            raise WorkerError(
+                f"the objective cannot be sent to worker processes ({exc}); define it at the "
+                "top level of an importable module, or use --backend threading"
+            ) from None
+        key = hashlib.sha1(payload).hexdigest()
+        fresh = iter(trials)
+        exhausted = False
+        queue: deque[Trial] = deque()  # trials to run again before fresh ones
+        strikes: dict[int, int] = {}
+        estimate: float | None = None  # seconds per trial, smoothed
+        dispatched = 0
+        wanted = self.size if count is None else max(1, min(self.size, count))
+        for slot in self.slots[:wanted]:
+            if not slot.alive():
+                self._kill(slot)
+                self._start(slot)
+        active = self.slots[:wanted]
+        finished = False
+        try:
+            while True:
+                # Hand out work.
+                for slot in active:
+                    if not slot.ready:
+                        continue
+                    quick = estimate is not None and estimate < SLOW_TRIAL
+                    size = 1
+                    if quick:
+                        size = int(min(MAX_BATCH, max(1, BATCH_SECONDS / max(estimate, 1e-6))))
+                        if count is not None:
+                            left = count - dispatched + len(queue)
+                            size = max(1, min(size, left // (2 * len(active)) or 1))
+                    if len(slot.assigned) > (size if quick else 0):
+                        continue
+                    batch = []
+                    while len(batch) < size and (queue or not exhausted):
+                        if queue:
+                            batch.append(queue.popleft())
+                            continue
+                        trial = next(fresh, None)
+                        if trial is None:
+                            exhausted = True
+                            break
+                        dispatched += 1
+                        batch.append(trial)
+                    if batch:
+                        self._send(slot, key, payload, batch, timeout)
+                if exhausted and not queue and not any(s.assigned for s in active):
+                    finished = True
+                    return
+                # Wait for a record, a death, or the next deadline.
+                now = time.monotonic()
+                wait_for = 1.0
+                if timeout is not None:
+                    for slot in active:
+                        if slot.running_since is not None:
+                            due = slot.running_since + timeout + grace(timeout)
+                            wait_for = min(wait_for, max(due - now, 0.0))
+                connections = [s.connection for s in active if s.connection is not None]
+                for connection in wait(connections, timeout=wait_for):
+                    slot = next(s for s in active if s.connection is connection)
+                    for record in self._receive(slot, queue, strikes, timeout):
+                        seconds = record.get("seconds")
+                        if isinstance(seconds, (int, float)):
+                            estimate = (
+                                seconds if estimate is None else 0.8 * estimate + 0.2 * seconds
+                            )
+                        yield record
+                if timeout is not None:
+                    for slot in active:
+                        yield from self._overdue(slot, queue, strikes, timeout)
+        finally:
+            if not finished:  # interrupted, or the caller stopped reading: trials in flight
+                self.kill()
+
+    def _send(self, slot: _Slot, key: str, payload: bytes, batch: list, timeout) -> None:
+        assert slot.connection is not None
+        try:
+            if key not in slot.objectives:
+                slot.connection.send(("objective", key, payload))
+                slot.objectives.add(key)
+            slot.connection.send(("run", key, batch, timeout))
+        except OSError:
+            pass  # the worker died: _receive finds out and puts the batch back
+        if not slot.assigned:
+            slot.running_since = time.monotonic()
+        slot.assigned.extend(batch)
+
+    def _receive(self, slot: _Slot, queue: deque, strikes: dict, timeout) -> Iterator[dict]:
+        """Every message waiting on ``slot``'s connection; a closed one is a death."""
+        assert slot.connection is not None
+        while True:
+            try:
+                if not slot.connection.poll():
+                    return
+                message = slot.connection.recv()
+            except (EOFError, OSError):
+                yield from self._died(slot, queue, strikes)
+                return
+            if message[0] == "ready":
+                slot.ready = True
+                self.failed_starts = 0
+            elif message[0] == "error":
+                self.kill()
+                raise WorkerError(f"a worker process {message[1]}")
+            elif message[0] == "done":
+                record = message[1]
+                if slot.assigned and slot.assigned[0].index == record.get("trial"):
+                    slot.assigned.popleft()
+                slot.running_since = time.monotonic() if slot.assigned else None
+                yield record
+
+    def _died(self, slot: _Slot, queue: deque, strikes: dict) -> Iterator[dict]:
+        """A worker is gone: its running trial gets a strike (two, and it is ``failed``);
+        the trials queued behind it go back to the front of the queue, in order."""
+        was_ready = slot.ready
+        pending = list(slot.assigned)
+        code = self._kill(slot)
+        culprit, behind = (pending[0], pending[1:]) if pending else (None, [])
+        queue.extendleft(reversed(behind))
+        if culprit is not None:
+            strikes[culprit.index] = strikes.get(culprit.index, 0) + 1
+            if strikes[culprit.index] >= 2:
+                yield died_record(culprit, f"exit code {describe_exit(code)}")
+            else:
+                queue.appendleft(culprit)
+        if not was_ready:
+            self.failed_starts += 1
+            if self.failed_starts >= 3:
+                self.kill()
+                raise WorkerError(
+                    f"worker processes exit as soon as they start (exit code "
+                    f"{describe_exit(code)}); see the messages above"
+                )
+        self._start(slot)
+
+    def _overdue(self, slot: _Slot, queue: deque, strikes: dict, timeout: float) -> Iterator[dict]:
+        def due() -> bool:
+            return (
+                slot.running_since is not None
+                and bool(slot.assigned)
+                and time.monotonic() >= slot.running_since + timeout + grace(timeout)
+            )
+
+        if not due() or slot.connection is None:
+            return
+        yield from self._receive(slot, queue, strikes, timeout)  # a record that just came
+        if not due():
+            return
+        trial, behind = slot.assigned[0], list(slot.assigned)[1:]
+        self._kill(slot)
+        queue.extendleft(reversed(behind))
+        record = died_record(trial, "")
+        record["status"] = "timeout"
+        record["error"] = (
+            f"took longer than {timeout:g} s and did not stop at its timeout; its worker "
+            "process was killed"
+        )
+        record["seconds"] = round(timeout + grace(timeout), 4)
+        self._start(slot)
+        yield record
+
+
+def died_record(trial: Trial, reason: str) -> dict[str, Any]:
+    return {
+        "trial": trial.index,
+        "params": dict(trial.params),
+        "seed": trial.seed,
+        "status": "failed",
+        "metrics": {},
+        "epochs": None,
+        "seconds": None,
+        "error": f"worker process died while running this trial: {reason}",
+        "curves": None,
+    }
+
+
+def describe_exit(code: int | None) -> str:
+    import signal
+
+    if code is not None and code < 0:
+        with contextlib.suppress(ValueError):
+            return f"{signal.Signals(-code).name}({code})"
+    return str(code)
+
+
+_POOL: WorkerPool | None = None
+
+
+def pool(size: int) -> WorkerPool:
+    """The reusable pool of ``size`` workers (a new one when the size changes)."""
+    global _POOL
+    if _POOL is not None and (_POOL.size != size or not _POOL.healthy()):
+        _POOL.kill()
+        _POOL = None
+    if _POOL is None:
+        _POOL = WorkerPool(size)
+    return _POOL
+
+
+def shutdown() -> None:
+    """Stop the reusable pool's workers, so none is left behind."""
+    global _POOL
+    if _POOL is not None:
+        _POOL.close()
+        _POOL = None
