@@ -43,21 +43,6 @@ def _console(stderr: bool = False):  # rich is imported only by commands that pr
 
 
 @contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM stops a command like Ctrl-C does (KeyboardInterrupt), then the old handler."""
-    import signal
-
-    def on_sigterm(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn a user's mistake into one line on stderr and exit code 2."""
     from hpsearch.errors import UserError, one_line
@@ -173,10 +158,14 @@ def main() -> None:
     from hpsearch.errors import UserError, one_line
 
     command = typer.main.get_command(app)
+    from hpsearch import interrupts
+
     try:
         code = command.main(args=sys.argv[1:], prog_name="hpsearch", standalone_mode=False)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        sys.exit(interrupts.exit_code(exc))
+    except BrokenPipeError:  # `hpsearch list | head -1`: the reader has what it wanted
+        sys.exit(interrupts.output_closed().exit_code)
     except UserError as exc:  # a safety net: commands catch these themselves
         typer.echo(f"error: {one_line(str(exc))}", err=True)
         sys.exit(exc.exit_code)
@@ -376,18 +365,16 @@ def _drive(
     """Run a search (and ``rounds`` zoom rounds after it) under one display; write the
     results; exit with the documented code."""
     import contextlib
-    import signal
 
+    from hpsearch import interrupts
     from hpsearch.display import (
         SearchDisplay,
         choose_mode,
-        final_report,
-        lineage_table,
         ranges_text,
     )
-    from hpsearch.errors import UserError, one_line
+    from hpsearch.errors import UserError
     from hpsearch.runner import shutdown_workers
-    from hpsearch.search import finish_lineage, start_next_round
+    from hpsearch.search import start_next_round
 
     console = _console(stderr=as_json)
     mode = choose_mode(console, quiet)
@@ -395,60 +382,80 @@ def _drive(
     total = config.search.trials + rounds * config.zoom.trials
     searches = [*history, search]  # history: earlier rounds of a resumed lineage
     summaries: dict[int, dict] = {}
-
-    def on_sigterm(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
     status = "complete"
+    stopped: KeyboardInterrupt | None = None
     storage_error: Exception | None = None
-    try:
-        with SearchDisplay(console, config, mode, total, done=len(search.records)) as display:
-            for round_index in range(rounds + 1):
-                current = searches[-1]
-                display.start_round(current.config, current.records)
-                if mode != "quiet":
-                    display.note(
-                        f"run {current.store.run_id}: {len(current.missing)} of "
-                        f"{current.config.search.trials} trials to go, "
-                        f"{config.search.direction} {config.search.metric}"
-                    )
-                try:
-                    for record in current.run(jobs=jobs, backend=backend, scheduler=scheduler):
-                        display.update(record)
-                except KeyboardInterrupt:
-                    status = "interrupted"
-                except UserError as exc:  # a full disk, an unreachable scheduler: stop,
-                    status, storage_error = "interrupted", exc  # keep what is on disk
-                signal.signal(signal.SIGTERM, signal.SIG_IGN)
-                try:
-                    summaries[id(current)] = current.finish(
-                        status, extra={"rounds_left": rounds - round_index}
-                    )
-                except (OSError, UserError) as exc:
-                    storage_error = storage_error or exc
-                    summaries[id(current)] = {"status": status}
-                signal.signal(signal.SIGTERM, on_sigterm)
-                if status != "complete" or round_index == rounds:
-                    break
-                following = start_next_round(searches)
-                if following is None:
-                    with contextlib.suppress(OSError, UserError):
-                        current.store.write_summary({**current.store.summary(), "rounds_left": 0})
-                    display.note(
-                        "nothing to zoom on (no ok trial, or every parameter is "
-                        "fixed): no more rounds"
-                    )
-                    break
-                if mode != "quiet":
-                    display.note(ranges_text(current.config, following.config))
-                searches.append(following)
-    except KeyboardInterrupt:
-        status = "interrupted"
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        shutdown_workers()
-        signal.signal(signal.SIGTERM, previous)
+    _warn_about_jobs(jobs if jobs is not None else config.run.jobs, backend or config.run.backend)
+    with interrupts.stop_on_signals():
+        try:
+            with SearchDisplay(console, config, mode, total, done=len(search.records)) as display:
+                for round_index in range(rounds + 1):
+                    current = searches[-1]
+                    display.start_round(current.config, current.records)
+                    if mode != "quiet":
+                        display.note(
+                            f"run {current.store.run_id}: {len(current.missing)} of "
+                            f"{current.config.search.trials} trials to go, "
+                            f"{config.search.direction} {config.search.metric}"
+                        )
+                    try:
+                        for record in current.run(jobs=jobs, backend=backend, scheduler=scheduler):
+                            display.update(record)
+                    except KeyboardInterrupt as exc:
+                        status, stopped = "interrupted", exc
+                    except BrokenPipeError:  # `hpsearch run ... | head`: like Ctrl-C
+                        status, stopped = "interrupted", interrupts.output_closed()
+                    except UserError as exc:  # a full disk, an unreachable scheduler: stop,
+                        status, storage_error = "interrupted", exc  # keep what is on disk
+                    with interrupts.protected():
+                        try:
+                            summaries[id(current)] = current.finish(
+                                status, extra={"rounds_left": rounds - round_index}
+                            )
+                        except (OSError, UserError) as exc:
+                            storage_error = storage_error or exc
+                            summaries[id(current)] = {"status": status}
+                    if status != "complete" or round_index == rounds:
+                        break
+                    with interrupts.protected():
+                        following = start_next_round(searches)
+                        if following is None:
+                            with contextlib.suppress(OSError, UserError):
+                                current.store.write_summary(
+                                    {**current.store.summary(), "rounds_left": 0}
+                                )
+                    if following is None:
+                        display.note(
+                            "nothing to zoom on (no ok trial, or every parameter is "
+                            "fixed): no more rounds"
+                        )
+                        break
+                    if mode != "quiet":
+                        display.note(ranges_text(current.config, following.config))
+                    searches.append(following)
+        except KeyboardInterrupt as exc:  # between two rounds
+            status, stopped = "interrupted", stopped or exc
+        except BrokenPipeError:
+            status, stopped = "interrupted", stopped or interrupts.output_closed()
+        finally:
+            with interrupts.protected(raise_after=False):
+                shutdown_workers()
+        with interrupts.protected(raise_after=False):  # the search is over: write it all
+            _report_search(
+                searches, summaries, status, stopped, storage_error, as_json, console, fail_under
+            )
+
+
+def _report_search(
+    searches, summaries, status, stopped, storage_error, as_json, console, fail_under
+):
+    """The end of ``_drive``: the lineage, the final report, the exit code."""
+    from hpsearch import interrupts
+    from hpsearch.display import final_report, lineage_table
+    from hpsearch.errors import one_line
+    from hpsearch.search import finish_lineage
+
+    config = searches[0].config
     last = searches[-1]
     if storage_error is not None:
         typer.echo(
@@ -466,18 +473,31 @@ def _drive(
             **{k: v for k, v in summary.items() if k != "config"},
         }
         sys.stdout.write(json.dumps(doc) + "\n")
+        sys.stdout.flush()
     final_report(console, last.config, summary, last.ranked(), last.store.path)
     if len(searches) > 1:
         console.print(lineage_table(searches))
     if status == "interrupted":
-        console.print(
+        typer.echo(
             f"interrupted after {len(last.records)} of {last.config.search.trials} "
             f"trials; resume with: hpsearch resume {last.store.path}",
-            soft_wrap=True,
-            highlight=False,
+            err=as_json or getattr(stopped, "signum", None) == interrupts.SIGPIPE,
         )
-        raise typer.Exit(130)
+        raise typer.Exit(interrupts.exit_code(stopped) if stopped else 130)
     raise typer.Exit(_exit_code(summary, config, fail_under, console))
+
+
+def _warn_about_jobs(jobs: int, backend: str) -> None:
+    """More worker processes than cores only helps trials that wait: say so."""
+    from hpsearch.runner import cores
+
+    if backend in ("processes", "loky", "threading") and jobs > cores():
+        typer.echo(
+            f"warning: --jobs {jobs} is more than the {cores()} CPU cores here: trials "
+            "will share them (worth it only for trials that wait on a GPU, a remote "
+            "service or files)",
+            err=True,
+        )
 
 
 def _exit_code(summary, config, fail_under, console) -> int:
@@ -926,6 +946,7 @@ def train_command(
     """Panda mode: train one model in the foreground with a live learning curve."""
     import dataclasses
 
+    from hpsearch import interrupts
     from hpsearch.config import load_config
     from hpsearch.display import CurveDisplay, choose_mode, format_value
     from hpsearch.panda import parse_setting, plan, train_in_foreground
@@ -950,11 +971,15 @@ def train_command(
                 markup=False,
             )
     epochs = int(panda.config.resolved_model().get("epochs", 0) or 0)
-    with _user_errors(), _sigterm_interrupts(), CurveDisplay(console, mode, epochs) as display:
+    with (
+        _user_errors(),
+        interrupts.stop_on_signals(),
+        CurveDisplay(console, mode, epochs) as display,
+    ):
         try:
             store, record = train_in_foreground(panda, display)
-        except KeyboardInterrupt:  # before training started (loading data)
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as exc:  # before training started (loading data)
+            raise typer.Exit(interrupts.exit_code(exc)) from None
     summary = store.summary()
     metric = panda.config.search.metric
     if as_json:
@@ -969,7 +994,7 @@ def train_command(
     if record.get("error"):
         console.print(record["error"], soft_wrap=True, highlight=False, markup=False)
     if summary.get("status") == "interrupted":
-        raise typer.Exit(130)
+        raise typer.Exit(interrupts.last_exit_code())
     raise typer.Exit(0 if record["status"] == "ok" else 1)
 
 
@@ -1016,6 +1041,7 @@ def retest(
     import contextlib
     import dataclasses
 
+    from hpsearch import interrupts
     from hpsearch.analysis import retest_summary
     from hpsearch.config import DataConfig
     from hpsearch.errors import UserError, one_line
@@ -1098,8 +1124,9 @@ def retest(
             highlight=False,
         )
     failure = None
+    stopped = None
     try:
-        with _sigterm_interrupts():
+        with interrupts.stop_on_signals():
             for record in run_trials(
                 objective,
                 trials,
@@ -1111,8 +1138,8 @@ def retest(
                 curves = record.pop("curves", None)
                 retest_store.append(record, curves)
                 results.setdefault(owner[record["trial"]], []).append(record)
-    except KeyboardInterrupt:
-        status = "interrupted"
+    except KeyboardInterrupt as exc:
+        status, stopped = "interrupted", exc
     except UserError as exc:  # a full disk: stop, keep what is on disk
         status, failure = "interrupted", exc
     finally:
@@ -1161,7 +1188,7 @@ def retest(
             )
     console.print(f"run: {retest_store.path}", soft_wrap=True, highlight=False)
     if status == "interrupted":
-        raise typer.Exit(130)
+        raise typer.Exit(interrupts.exit_code(stopped) if stopped else 130)
 
 
 def _fresh_seed(original: int, j: int) -> int:

@@ -24,7 +24,7 @@ from hpsearch.objective import (
 )
 from hpsearch.runner import run_trials
 from hpsearch.sampling import Trial, sample_trial
-from hpsearch.store import RunError, RunStore, best_ok, rank
+from hpsearch.store import RunError, RunLock, RunStore, best_ok, rank
 
 
 def build_objective(config: Config) -> Objective:
@@ -69,6 +69,7 @@ class Search:
     round: int = 0  # 0 for a coarse run, n for the n-th zoom round
     previous_wall_time: float = 0.0
     started: float = field(default_factory=time.perf_counter)
+    lock: RunLock | None = None  # held from start (or resume) to finish
 
     @property
     def missing(self) -> list[int]:
@@ -106,12 +107,17 @@ class Search:
         return rank(self.records, self.config.search.metric, self.config.search.direction)
 
     def finish(self, status: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Flush the trials and write leaderboard, best.yaml and the summary."""
-        self.store.close()
-        wall = self.previous_wall_time + time.perf_counter() - self.started
-        return self.store.write_results(
-            self.config, self.records, status=status, wall_time=wall, extra=extra
-        )
+        """Flush the trials and write leaderboard, best.yaml and the summary; release the
+        run directory."""
+        try:
+            self.store.close()
+            wall = self.previous_wall_time + time.perf_counter() - self.started
+            return self.store.write_results(
+                self.config, self.records, status=status, wall_time=wall, extra=extra
+            )
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
 
 def start_search(
@@ -135,7 +141,7 @@ def start_search(
         rounds_left=rounds_left,
         continues=continues,
     )
-    return Search(config, store, objective, round=round_)
+    return Search(config, store, objective, round=round_, lock=RunLock(store.path).acquire())
 
 
 @dataclass
@@ -160,8 +166,13 @@ def resume_search(store: RunStore, objective: Objective | None = None) -> Resume
             f"{store.path / 'config.yaml'}: changed since the run started ({changes}); "
             "resuming would mix two searches. Start a new run with the new config."
         )
-    loaded = store.load_trials(repair=True, space=config.space)
-    objective = objective or build_objective(config)
+    lock = RunLock(store.path).acquire()  # before repairing: no other driver writes here
+    try:
+        loaded = store.load_trials(repair=True, space=config.space)
+        objective = objective or build_objective(config)
+    except BaseException:
+        lock.release()
+        raise
     search = Search(
         config,
         store,
@@ -169,6 +180,7 @@ def resume_search(store: RunStore, objective: Objective | None = None) -> Resume
         records=loaded.records,
         round=int(summary.get("round") or 0),
         previous_wall_time=float(summary.get("wall_time") or 0.0),
+        lock=lock,
     )
     return Resumed(search, loaded.torn)
 

@@ -21,6 +21,7 @@ import platform
 import re
 import secrets
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -389,6 +390,80 @@ class RunStore:
         }
         self.write_summary(summary)
         return summary
+
+
+class RunLock:
+    """One driver per run directory: an exclusive ``flock`` on ``.lock`` while a command
+    runs trials into it. The file names the holder, for the message a second driver gets; a
+    lock left by a driver that was killed is taken over, and anything that driver's workers
+    still run is ended first (its token, ``hpsearch.procs``)."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir / ".lock"
+        self.fd: int | None = None
+
+    def acquire(self) -> RunLock:
+        import fcntl
+        import socket
+
+        from hpsearch import procs
+
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise RunError(f"{self.path.parent}: cannot lock it: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise RunError(
+                f"{self.path.parent}: in use by another hpsearch ({_describe(holder)}); wait for "
+                "it to finish, or stop it, then try again"
+            ) from None
+        except OSError:  # a file system without locks (some network mounts): go on unlocked
+            pass
+        old = _read_holder(fd)
+        host = socket.gethostname()
+        pid = old.get("pid")
+        killed = isinstance(pid, int) and pid != os.getpid() and not procs.alive(pid)
+        if killed and old.get("host") == host:  # end what that driver's workers still run
+            procs.kill_tagged([str(old.get("token") or "")])
+        holder = {
+            "pid": os.getpid(),
+            "host": host,
+            "token": procs.driver_token(),
+            "since": _now(),
+            "command": " ".join(sys.argv)[:300],
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the file releases the lock
+            self.fd = None
+
+
+def _read_holder(fd: int) -> dict[str, Any]:
+    try:
+        holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8", errors="replace") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+def _describe(holder: Mapping[str, Any]) -> str:
+    if not holder:
+        return "holder unknown"
+    parts = [f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}"]
+    if holder.get("command"):
+        parts.append(f"'{str(holder['command'])[:120]}'")
+    if holder.get("since"):
+        parts.append(f"since {str(holder['since'])[:19].replace('T', ' ')} UTC")
+    return ", ".join(parts)
 
 
 def _is_int(value: Any) -> bool:

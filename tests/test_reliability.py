@@ -346,6 +346,7 @@ def test_resume_of_a_killed_run_with_a_running_summary(tmp_path):
         if done == 2:
             break
     search.store.close()  # no finish(): the driver "died"; summary.json still says running
+    search.lock.release()  # as the kernel does for a killed process
     assert json.loads((search.store.path / "summary.json").read_text())["status"] == "running"
     assert invoke("resume", str(search.store.path), "--quiet").exit_code == 0
     assert _leaderboard(search.store.path) == reference
