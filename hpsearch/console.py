@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import os
 import sys
 from collections.abc import Iterable, Sequence
 
@@ -29,21 +28,17 @@ HINT = "widen the terminal, or pipe the output to less -S"
 def make_console(stderr: bool = False) -> Console:
     """A console on stdout (or stderr, under ``--json``) as wide as it should be.
 
-    - ``COLUMNS`` set to a number: that width, terminal or not (rich reads it too). An
-      explicit request, e.g. ``COLUMNS=100 hpsearch params > params.txt``; a table wider than
-      that hides columns and says so, as on a narrow terminal.
-    - the stream is a terminal: the terminal's width.
-    - otherwise (a pipe, a file, a CI log): no limit. rich would use 80 columns, or the width
-      of whatever terminal stdin is on, and squeeze, drop or cut columns to fit.
+    - The stream is a terminal: rich's width, that is ``COLUMNS`` if set, else the terminal's.
+    - Otherwise (a pipe, a file, a CI log): no limit, whatever ``COLUMNS`` says. rich would use
+      ``COLUMNS``, the width of a terminal on stdin, or 80. ``COLUMNS`` describes a terminal
+      and is more often inherited than chosen: GNU readline exports it (80 when there is no
+      terminal) to every child of a Python process that loaded it, pytest or a REPL among them.
 
     "A terminal" means the stream itself is a tty: ``FORCE_COLOR`` or ``TTY_COMPATIBLE`` make
     rich write colours to a CI log, but do not give it a width to fit.
     """
     stream = sys.stderr if stderr else sys.stdout
-    columns = os.environ.get("COLUMNS", "")
-    width = None
-    if not (columns.isdigit() and int(columns) > 0) and not _isatty(stream):
-        width = NATURAL
+    width = None if _isatty(stream) else NATURAL
     return Console(stderr=stderr, highlight=False, width=width)
 
 
