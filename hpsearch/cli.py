@@ -37,9 +37,9 @@ SeedOpt = Annotated[
 
 
 def _console(stderr: bool = False):  # rich is imported only by commands that print tables
-    from rich.console import Console
+    from hpsearch.console import make_console
 
-    return Console(stderr=stderr, highlight=False)
+    return make_console(stderr)
 
 
 @contextmanager

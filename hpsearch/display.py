@@ -26,6 +26,7 @@ from rich.progress import (
 from rich.table import Table
 
 from hpsearch.config import Config
+from hpsearch.console import HINT, Fitted, rightmost
 
 
 def choose_mode(console: Console, quiet: bool) -> str:
@@ -49,14 +50,23 @@ def format_value(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-def top_table(config: Config, ranked: Sequence[Mapping[str, Any]], limit: int, title: str) -> Table:
+def top_table(
+    config: Config,
+    ranked: Sequence[Mapping[str, Any]],
+    limit: int,
+    title: str,
+    hint: str = HINT,
+) -> Fitted:
+    """The best ``limit`` trials, a column per parameter; on a narrow terminal the parameters
+    on the right (and ``status``) are hidden, and a line under the table, ending in ``hint``,
+    names them."""
     metric = config.search.metric
     table = Table(title=title, title_justify="left", box=None, header_style="bold", pad_edge=False)
     table.add_column("rank", justify="right", no_wrap=True, min_width=4)
     table.add_column("trial", justify="right", no_wrap=True, min_width=5)
     table.add_column(metric, justify="right", no_wrap=True, min_width=len(metric))
     for p in config.space:
-        table.add_column(p.name, justify="right", no_wrap=True, min_width=min(len(p.name), 14))
+        table.add_column(p.name, justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True, min_width=6)
     for position, r in enumerate(ranked[:limit], start=1):
         cells = [p.format(r["params"][p.name]) for p in config.space]
@@ -67,7 +77,7 @@ def top_table(config: Config, ranked: Sequence[Mapping[str, Any]], limit: int, t
             *cells,
             r["status"],
         )
-    return table
+    return Fitted(table, rightmost(table, keep=3), hint)
 
 
 class SearchDisplay:
@@ -170,7 +180,11 @@ def final_report(
     done = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     console.print(
         top_table(
-            config, ranked, top, f"top {min(top, len(ranked))} of {len(ranked)} trials ({done})"
+            config,
+            ranked,
+            top,
+            f"top {min(top, len(ranked))} of {len(ranked)} trials ({done})",
+            f"widen the terminal, or see {run_dir / 'leaderboard.csv'}",
         )
     )
     best = summary.get("lineage_best") or summary.get("best")
@@ -200,7 +214,7 @@ def final_report(
     )
 
 
-def lineage_table(searches: Sequence[Any]) -> Table:
+def lineage_table(searches: Sequence[Any]) -> Fitted:
     """One row per round: its run, trials, how much of each range is left, its best."""
     from hpsearch.store import best_ok
     from hpsearch.zoom import width
@@ -212,7 +226,7 @@ def lineage_table(searches: Sequence[Any]) -> Table:
         title="coarse to fine", title_justify="left", box=None, header_style="bold", pad_edge=False
     )
     for column in ("round", "run", "trials", "range left", f"best {metric}", "best so far"):
-        table.add_column(column, justify="left" if column == "run" else "right")
+        table.add_column(column, justify="left" if column == "run" else "right", no_wrap=True)
     so_far = None
     for s in searches:
         widths = []
@@ -235,7 +249,7 @@ def lineage_table(searches: Sequence[Any]) -> Table:
             format_value(best),
             format_value(so_far),
         )
-    return table
+    return Fitted(table, rightmost(table, keep=2))
 
 
 def ranges_text(before: Config, after: Config) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from rich.table import Table
 
 from hpsearch.config import Config
+from hpsearch.console import Fitted, rightmost
 from hpsearch.hyperparams import REGISTRY
 from hpsearch.sampling import Trial
 from hpsearch.space import ChoiceParam, NumericParam, Param
@@ -19,7 +20,12 @@ def _table(title: str) -> Table:
     return Table(title=title, title_justify="left", box=None, pad_edge=False, header_style="bold")
 
 
-def space_table(config: Config) -> Table:
+def _fitted(table: Table, keep: int) -> Fitted:
+    """``table``; on a narrow terminal its columns after the first ``keep`` may be hidden."""
+    return Fitted(table, rightmost(table, keep))
+
+
+def space_table(config: Config) -> Fitted:
     """One row per searched parameter: scale, range and the 10/50/90 % quantiles of a draw."""
     table = _table(f"search space of {config.name}")
     table.add_column("name", style="bold", no_wrap=True)
@@ -35,26 +41,27 @@ def space_table(config: Config) -> Table:
             quantiles = [p.format(p.from_unit(q)) for q in QUANTILES]
             kind = p.kind + (" (int)" if p.integer else "")
             table.add_row(p.name, kind, p.describe(), *quantiles)
-    return table
+    return _fitted(table, keep=3)
 
 
-def trials_table(params: Sequence[Param], trials: Sequence[Trial]) -> Table:
+def trials_table(params: Sequence[Param], trials: Sequence[Trial]) -> Fitted:
     table = _table(f"{len(trials)} sampled trials")
-    table.add_column("trial", justify="right")
+    table.add_column("trial", justify="right", no_wrap=True)
     for p in params:
-        table.add_column(p.name, justify="right")
-    table.add_column("seed", justify="right", style="dim")
+        table.add_column(p.name, justify="right", no_wrap=True)
+    table.add_column("seed", justify="right", style="dim", no_wrap=True)
     for trial in trials:
         cells = [p.format(trial.params[p.name]) for p in params]
         table.add_row(str(trial.index), *cells, str(trial.seed))
-    return table
+    return _fitted(table, keep=1)
 
 
 def spread_table(params: Sequence[Param], trials: Sequence[Trial]) -> Table:
     """Share of the trials in each stretch of every parameter's range, on its own scale."""
     table = _table("spread of the sampled values")
-    table.add_column("name", style="bold")
-    table.add_column("share of trials per interval")
+    table.add_column("name", style="bold", no_wrap=True)
+    # Free text: wraps between intervals on a narrow terminal.
+    table.add_column("share of trials per interval", min_width=30)
     for p in params:
         values = [trial.params[p.name] for trial in trials]
         table.add_row(
@@ -81,16 +88,20 @@ def _shares(p: Param, values: list) -> list[tuple[str, float]]:
     return shares
 
 
-def registry_table() -> Table:
+def registry_table() -> Fitted:
     table = _table("hyperparameters of the built-in trainer")
-    for column in ("name", "type", "default", "valid range", "scale"):
+    for column in ("name", "type", "default"):
         table.add_column(column, no_wrap=True)
-    table.add_column("description")
+    # On a narrow terminal the range and the description wrap (between words); the scale,
+    # then the type and the default, are hidden.
+    table.add_column("valid range", min_width=12)
+    table.add_column("scale", no_wrap=True)
+    table.add_column("description", min_width=30)
     for h in REGISTRY.values():
         default = str(h.default).lower() if isinstance(h.default, bool) else str(h.default)
         scale = h.suggested_scale if h.type in ("int", "float") else "choice"
         table.add_row(h.name, h.type, default, h.describe_range(), scale, h.description)
-    return table
+    return Fitted(table, ["scale", "type", "default"])
 
 
 # -- reporting on runs -------------------------------------------------------------------------
@@ -128,7 +139,7 @@ def summary_lines(summary: dict, run_dir) -> list[str]:
     return lines
 
 
-def runs_table(rows: list[dict]) -> Table:
+def runs_table(rows: list[dict]) -> Fitted:
     table = _table(f"{len(rows)} runs, newest first")
     table.add_column("run", no_wrap=True)
     table.add_column("status", no_wrap=True, min_width=8)
@@ -146,15 +157,16 @@ def runs_table(rows: list[dict]) -> Table:
             str(r["round"]) if r["parent"] and not r.get("retest") else "",
             (r["started"] or "")[5:16].replace("T", " "),
         )
-    return table
+    return _fitted(table, keep=2)
 
 
-def compare_table(columns: list[dict]) -> Table:
-    """Best metric and params of several runs side by side."""
+def compare_table(columns: list[dict]) -> Fitted:
+    """Best metric and params of several runs side by side; on a narrow terminal the runs on
+    the right are hidden (and named)."""
     table = _table("best trial of each run")
-    table.add_column("")
+    table.add_column("", no_wrap=True)
     for c in columns:
-        table.add_column(c["run_id"], justify="right", overflow="fold")
+        table.add_column(c["run_id"], justify="right", no_wrap=True)
     names: list[str] = []
     for c in columns:
         names += [n for n in c["params"] if n not in names]
@@ -171,13 +183,14 @@ def compare_table(columns: list[dict]) -> Table:
     table.add_row("trials ok", *[f"{c['ok']}/{c['trials']}" for c in columns])
     for name in names:
         table.add_row(name, *[c["formatted"].get(name, "-") for c in columns])
-    return table
+    return _fitted(table, keep=2)
 
 
-def importance_table(report) -> Table:
+def importance_table(report) -> Fitted:
     table = _table(f"parameter importance over {report.trials} ok trials")
     for column in ("parameter", "share", "", "η² (raw)", "chance", "Spearman ρ"):
-        table.add_column(column, justify="left" if column in ("parameter", "") else "right")
+        justify = "left" if column in ("parameter", "") else "right"
+        table.add_column(column, justify=justify, no_wrap=True)
     for item in report.params:
         bar = "█" * round(item.share * 30)
         table.add_row(
@@ -188,13 +201,14 @@ def importance_table(report) -> Table:
             f"{item.chance:.2f}",
             f"{item.spearman:+.2f}",
         )
-    return table
+    return _fitted(table, keep=3)
 
 
-def retest_table(rows, metric: str) -> Table:
+def retest_table(rows, metric: str) -> Fitted:
     table = _table(f"re-test: {metric} over fresh seeds")
     for column in ("rank", "trial", "original", "mean ± std", "seeds", "new rank", "verdict"):
-        table.add_column(column, justify="right" if column != "verdict" else "left")
+        justify = "right" if column != "verdict" else "left"
+        table.add_column(column, justify=justify, no_wrap=True)
     for r in rows:
         spread = "-" if r.mean is None else f"{r.mean:.4f} ± {r.std:.4f}"
         verdict = "no data" if r.mean is None else ("luck" if r.lucky else "holds")
@@ -207,4 +221,4 @@ def retest_table(rows, metric: str) -> Table:
             "-" if r.new_rank is None else str(r.new_rank),
             verdict,
         )
-    return table
+    return Fitted(table, ["seeds", "new rank", "original"])
