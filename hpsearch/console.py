@@ -39,7 +39,17 @@ def make_console(stderr: bool = False) -> Console:
     """
     stream = sys.stderr if stderr else sys.stdout
     width = None if _isatty(stream) else NATURAL
-    return Console(stderr=stderr, highlight=False, width=width)
+    console = Console(stderr=stderr, highlight=False, width=width)
+    console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
+    return console
+
+
+def _broken_pipe() -> None:
+    """rich would exit 1 when the reader of the output goes away (``| head``); a command
+    treats it as an interruption instead (``hpsearch.interrupts``)."""
+    import errno
+
+    raise BrokenPipeError(errno.EPIPE, "the reader of the output went away")
 
 
 def _isatty(stream: object) -> bool:
@@ -69,12 +79,16 @@ class Fitted:
     ) -> Iterable[RenderableType]:
         hidden: list[str] = []
         table = self.table
-        for name in self.optional:
-            if _fits(console, options, table):
-                break
-            hidden.append(name)
-            table = _without(self.table, hidden)
-        yield _narrowed(console, options, table)
+        try:
+            for name in self.optional:
+                if _fits(console, options, table):
+                    break
+                hidden.append(name)
+                table = _without(self.table, hidden)
+            table = _narrowed(console, options, table)
+        except (AttributeError, TypeError):  # a rich whose private layout API changed
+            hidden, table = [], self.table
+        yield table
         if hidden:
             yield Text(f"hidden: {', '.join(hidden)} — {self.hint}")
 

@@ -25,15 +25,16 @@ def driver_token() -> str:
     """This process's token, set in its own environment on first use, so that everything it
     starts carries it (a token inherited from an hpsearch that started this one is extended:
     tokens nest, ``parent.child``, and ending a token ends the tokens below it)."""
-    current = os.environ.get(_OWN)
-    if current is None:
+    global _own
+    if _own is None or _own[0] != os.getpid():
         inherited = os.environ.get(TOKEN)
-        current = f"{inherited}.{new_token()}" if inherited else new_token()
-        os.environ[TOKEN] = os.environ[_OWN] = current
-    return current
+        token = f"{inherited}.{new_token()}" if inherited else new_token()
+        os.environ[TOKEN] = token
+        _own = (os.getpid(), token)
+    return _own[1]
 
 
-_OWN = "HPSEARCH_DRIVER_TOKEN"
+_own: tuple[int, str] | None = None  # (pid, token): a forked child makes its own
 
 
 def child_token() -> str:

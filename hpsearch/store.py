@@ -434,7 +434,7 @@ class RunLock:
             "host": host,
             "token": procs.driver_token(),
             "since": _now(),
-            "command": " ".join(sys.argv)[:300],
+            "command": " ".join(["hpsearch", *sys.argv[1:]])[:300],
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)

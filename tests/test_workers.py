@@ -1,0 +1,436 @@
+"""Worker processes under stress: crashes with one worker, timeouts an objective defeats,
+orphans after kill -9, two drivers on one run, interrupts and closed pipes, deaths at scale."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from .helpers import invoke
+
+NOOP = "def noop(params, seed):\n    return params['x']\n"
+
+
+def config(tmp_path: Path, objective: str, trials: int, extra: str = "", run: str = "") -> Path:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        f"objective: {objective}\n"
+        "space: {x: {scale: linear, min: 0.0, max: 1.0}}\n"
+        f"search: {{trials: {trials}, metric: loss, direction: minimize}}\n"
+        f"run: {{runs_dir: {tmp_path / 'runs'}{run}}}\n" + extra
+    )
+    return path
+
+
+def records(run_dir: Path | str) -> list[dict]:
+    text = (Path(run_dir) / "trials.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def spawn(*args: str, cwd: Path, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "hpsearch", *args],
+        cwd=cwd,
+        stdout=kwargs.pop("stdout", subprocess.PIPE),
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def wait_for_lines(file: Path, count: int, process: subprocess.Popen, limit: float = 60) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if file.exists() and len(file.read_text().splitlines()) >= count:
+            return
+        if process.poll() is not None:
+            raise AssertionError(process.communicate())
+        time.sleep(0.02)
+    raise AssertionError(f"{file} did not reach {count} lines")
+
+
+def children(pid: int) -> set[int]:
+    """Every descendant of ``pid`` (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+# -- 4. one worker, in a process of its own --------------------------------------------------------
+
+CRASHY = """\
+import ctypes, os, signal
+def f(params, seed):
+    if params['x'] < 0.2:
+        ctypes.string_at(0)  # segfault
+    if params['x'] > 0.8:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return params['x']
+"""
+
+
+@pytest.mark.parametrize("how", [["--jobs", "1"], ["--jobs", "-1", "--one-core"]])
+def test_with_one_worker_a_crashing_trial_fails_alone(tmp_path, how):
+    (tmp_path / "crashy.py").write_text(CRASHY)
+    path = config(tmp_path, '{python: "crashy:f"}', trials=10)
+    args = [a for a in how if a != "--one-core"]
+    one_core = (lambda: os.sched_setaffinity(0, {0})) if "--one-core" in how else None
+    process = spawn("run", str(path), *args, "--json", "--quiet", cwd=tmp_path, preexec_fn=one_core)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    doc = json.loads(out)
+    recs = records(doc["run_dir"])
+    assert len(recs) == 10 and doc["status"] == "complete"
+    for r in recs:
+        crash = r["params"]["x"] < 0.2 or r["params"]["x"] > 0.8
+        assert r["status"] == ("failed" if crash else "ok"), r
+        if crash:
+            assert "worker process died" in r["error"]
+            assert "SIGSEGV" in r["error"] or "SIGKILL" in r["error"]
+    assert "Traceback" not in err
+
+
+def test_sequential_is_the_in_process_debugging_backend(tmp_path):
+    (tmp_path / "where.py").write_text("import os\ndef f(params, seed):\n    return os.getpid()\n")
+    path = config(tmp_path, '{python: "where:f"}', trials=3)
+    for backend, same in (("sequential", True), ("processes", False)):
+        doc = json.loads(invoke("run", str(path), "--json", "--quiet", "--backend", backend).stdout)
+        pids = {r["metrics"]["loss"] for r in records(doc["run_dir"])}
+        assert (pids == {os.getpid()}) is same
+
+
+# -- 12. timeouts that objectives try to defeat ----------------------------------------------------
+
+STUBBORN = """\
+import time
+def f(params, seed):
+    if params['x'] < 0.5:
+        while True:  # swallows the alarm, again and again
+            try:
+                time.sleep(10)
+            except BaseException:
+                pass
+    return params['x']
+"""
+
+
+def test_a_trial_that_swallows_its_timeout_is_killed_and_recorded_timeout(tmp_path):
+    (tmp_path / "stubborn.py").write_text(STUBBORN)
+    path = config(tmp_path, '{python: "stubborn:f", timeout: 0.5}', trials=6, run=", jobs: 2")
+    started = time.monotonic()
+    result = invoke("run", str(path), "--json", "--quiet")
+    took = time.monotonic() - started
+    assert result.exit_code == 0, result.output
+    recs = records(json.loads(result.stdout)["run_dir"])
+    assert len(recs) == 6
+    for r in recs:
+        if r["params"]["x"] < 0.5:
+            assert r["status"] == "timeout" and "did not stop at its timeout" in r["error"]
+        else:
+            assert r["status"] == "ok"
+    assert took < 30
+
+
+LEAVER = """\
+import os, subprocess, sys
+mode = sys.argv[1]
+if mode == "background":
+    child = subprocess.Popen(["sleep", "30"])  # keeps stdout open
+elif mode == "session":
+    child = subprocess.Popen(["setsid", "sleep", "30"])
+else:  # blocks in a session of its own until the timeout
+    child = subprocess.Popen(["setsid", "sleep", "30"])
+    open("pids", "a").write(f"{child.pid}\\n")
+    child.wait()
+open("pids", "a").write(f"{child.pid}\\n")
+print("loss=1")
+"""
+
+
+@pytest.mark.parametrize("mode", ["background", "session", "blocking"])
+def test_a_commands_leftover_processes_neither_hold_nor_outlive_the_trial(tmp_path, mode):
+    (tmp_path / "leaver.py").write_text(LEAVER)
+    command = json.dumps({"command": f"{sys.executable} leaver.py {mode} {{x}}", "timeout": 2})
+    path = config(tmp_path, command, trials=2, run=", jobs: 2")
+    started = time.monotonic()
+    result = invoke("run", str(path), "--json", "--quiet")
+    took = time.monotonic() - started
+    recs = records(json.loads(result.stdout)["run_dir"])
+    expected = "timeout" if mode == "blocking" else "ok"
+    assert [r["status"] for r in recs] == [expected, expected], recs
+    assert took < 15  # not the 30 s the leftovers would hold it
+    pids = [int(p) for p in (tmp_path / "pids").read_text().split()]
+    time.sleep(0.2)
+    assert pids and not any(alive(p) for p in pids)
+
+
+# -- 13. orphans after kill -9, and one driver per run ---------------------------------------------
+
+SLOW = """\
+import os, sys, time
+trial = sys.argv[1]
+with open("log", "a") as f:
+    f.write(f"start {trial} {os.getpid()} {time.time()}\\n")
+time.sleep(0.5)
+with open("log", "a") as f:
+    f.write(f"end {trial} {os.getpid()} {time.time()}\\n")
+print("loss=1")
+"""
+
+
+def slow_config(tmp_path: Path, trials: int = 16) -> Path:
+    (tmp_path / "slow.py").write_text(SLOW)
+    command = json.dumps({"command": f"{sys.executable} slow.py {{trial}} {{x}}"})
+    return config(tmp_path, command, trials=trials, run=", jobs: 2")
+
+
+def test_after_kill_9_nothing_runs_on_and_resume_runs_no_trial_twice_at_once(tmp_path):
+    path = slow_config(tmp_path)
+    process = spawn("run", str(path), cwd=tmp_path)
+    wait_for_lines(tmp_path / "log", 3, process)
+    descendants = children(process.pid)
+    assert len(descendants) >= 2  # workers and their commands
+    process.kill()
+    process.wait()
+    killed = time.time()
+    time.sleep(1.0)
+    assert not [p for p in descendants if alive(p)]
+    run_dir = next((tmp_path / "runs").iterdir())
+    result = invoke("resume", str(run_dir), "--quiet")
+    assert result.exit_code == 0, result.output
+    spans: dict[str, list[list[float]]] = {}
+    for line in (tmp_path / "log").read_text().splitlines():
+        what, trial, _, at = line.split()
+        if what == "start":
+            spans.setdefault(trial, []).append([float(at), float("inf")])
+        else:
+            spans[trial][-1][1] = float(at)
+    for runs in spans.values():
+        runs = sorted([start, min(end, killed + 1.0)] for start, end in runs)  # cut short
+        for (_, end), (start, _) in itertools.pairwise(runs):
+            assert start >= end  # a trial never ran twice at the same time
+
+
+def test_a_second_driver_on_a_running_run_is_refused_naming_the_holder(tmp_path):
+    path = slow_config(tmp_path, trials=40)
+    process = spawn("run", str(path), cwd=tmp_path)
+    wait_for_lines(tmp_path / "log", 2, process)
+    run_dir = next((tmp_path / "runs").iterdir())
+    result = invoke("resume", str(run_dir))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1
+    assert f"in use by another hpsearch (pid {process.pid} on " in result.stderr
+    assert "hpsearch run" in result.stderr or "-m hpsearch run" in result.stderr
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 143
+
+    first, second = (spawn("resume", str(run_dir), "--quiet", cwd=tmp_path) for _ in range(2))
+    outcomes = sorted([first.wait(timeout=120), second.wait(timeout=120)])
+    errors = first.stderr.read() + second.stderr.read()
+    assert outcomes == [0, 2], errors
+    assert "in use by another hpsearch" in errors
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "complete"
+    assert len(records(run_dir)) == 40
+
+
+# -- 14. interrupts and closed pipes leave no traceback --------------------------------------------
+
+
+def test_a_closed_stdout_pipe_is_an_interruption(tmp_path):
+    path = slow_config(tmp_path, trials=20)
+    process = spawn("run", str(path), cwd=tmp_path)
+    first = process.stdout.readline()  # like `| head -1`
+    assert first.startswith("run ")
+    process.stdout.close()
+    assert process.wait(timeout=60) == 141
+    err = process.stderr.read()
+    assert "Traceback" not in err and "Exception" not in err, err
+    run_dir = next((tmp_path / "runs").iterdir())
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    assert "hpsearch resume" in err
+    assert invoke("resume", str(run_dir), "--quiet").exit_code == 0
+    assert len(records(run_dir)) == 20
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_leaves_no_traceback_and_exits_128_plus_the_signal(tmp_path, signum):
+    path = slow_config(tmp_path, trials=20)
+    process = spawn("run", str(path), cwd=tmp_path)
+    wait_for_lines(tmp_path / "log", 2, process)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum
+    assert "Traceback" not in err and "Exception in thread" not in err, err
+    assert "hpsearch resume" in out
+
+
+# -- 20. worker deaths at scale cost only the deaths -----------------------------------------------
+
+COUNTING = """\
+import os, signal
+def f(params, seed):
+    return params['x']
+def g(params, seed):
+    with open(os.environ['COUNT_FILE'], 'a') as f:
+        f.write(f"{params['i']}\\n")
+    if params['i'] in (150, 450):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return params['i']
+"""
+
+
+def test_a_worker_death_reruns_only_the_trial_it_was_running(tmp_path, monkeypatch):
+    (tmp_path / "counting.py").write_text(COUNTING)
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        'objective: {python: "counting:g"}\n'
+        "space: {i: {choice: [" + ", ".join(map(str, range(600))) + "]}}\n"
+        "search: {trials: 3000, metric: loss, direction: minimize}\n"
+        f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 2}}\n"
+    )
+    count_file = tmp_path / "count"
+    monkeypatch.setenv("COUNT_FILE", str(count_file))
+    result = invoke("run", str(path), "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    recs = records(json.loads(result.stdout)["run_dir"])
+    killers = [r for r in recs if r["params"]["i"] in (150, 450)]
+    assert all(r["status"] == "failed" for r in killers)
+    assert all(r["status"] == "ok" for r in recs if r not in killers)
+    calls = len(count_file.read_text().splitlines())
+    assert calls == len(recs) + len(killers)  # each killer once more, nobody else again
+
+
+def test_external_worker_kills_never_fail_a_bystander(tmp_path):
+    (tmp_path / "sleepy.py").write_text(
+        "import time\ndef f(params, seed):\n    time.sleep(0.02)\n    return params['x']\n"
+    )
+    path = config(tmp_path, '{python: "sleepy:f"}', trials=400, run=", jobs: 2")
+    process = spawn("run", str(path), "--json", "--quiet", cwd=tmp_path)
+    kills = 0
+    stop = threading.Event()
+
+    def killer():
+        nonlocal kills
+        time.sleep(1.0)
+        while not stop.is_set() and kills < 20:
+            for pid in children(process.pid):
+                try:
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                except OSError:
+                    continue
+                if b"hpsearch.worker" in cmdline:
+                    os.kill(pid, signal.SIGKILL)
+                    kills += 1
+                    break
+            time.sleep(0.15)
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    out, err = process.communicate(timeout=300)
+    stop.set()
+    thread.join()
+    assert process.returncode == 0, err
+    recs = records(json.loads(out)["run_dir"])
+    assert len(recs) == 400 and kills >= 5
+    failed = [r for r in recs if r["status"] != "ok"]
+    assert len(failed) <= kills // 2  # a trial fails only when killed twice
+    assert all("worker process died" in r["error"] for r in failed)
+
+
+# -- 21. scale: lazy sampling, quick reports, too many jobs, big params ----------------------------
+
+
+def test_two_million_trials_start_at_once(tmp_path):
+    (tmp_path / "noop.py").write_text(NOOP)
+    path = config(tmp_path, '{python: "noop:noop"}', trials=2_000_000, run=", jobs: 2")
+    process = spawn("run", str(path), cwd=tmp_path)
+    runs = tmp_path / "runs"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        files = list(runs.glob("*/trials.jsonl"))
+        if files and len(files[0].read_text().splitlines()) >= 100:
+            break
+        time.sleep(0.05)
+    else:
+        process.kill()
+        raise AssertionError(process.communicate())
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 130
+
+
+def test_reporting_many_epochs_is_linear():
+    from hpsearch.objective import Curves
+
+    curves = Curves(None)
+    started = time.perf_counter()
+    for epoch in range(200_000):
+        curves(epoch, loss=1.0 / (epoch + 1), acc=0.5)
+    assert time.perf_counter() - started < 20  # quadratic: hours
+    assert len(curves.curves["loss"]) == 200_000
+
+
+def test_more_jobs_than_cores_warns(tmp_path):
+    (tmp_path / "noop.py").write_text(NOOP)
+    path = config(tmp_path, '{python: "noop:noop"}', trials=4)
+    result = invoke("run", str(path), "--jobs", str(os.cpu_count() * 4 + 1), "--quiet")
+    assert result.exit_code == 0
+    assert "is more than the" in result.stderr and "CPU cores" in result.stderr
+
+
+def test_thousands_of_params_reach_a_command_through_a_file(tmp_path):
+    (tmp_path / "many.py").write_text(
+        "import json, os\n"
+        "params = json.load(open(os.environ['HPSEARCH_PARAMS_FILE']))\n"
+        "print('loss=' + str(len(params)))\n"
+    )
+    fixed = "model:\n" + "".join(f"  p{i}: {'x' * 20}\n" for i in range(6000))
+    path = config(tmp_path, json.dumps({"command": f"{sys.executable} many.py {{x}}"}), 2, fixed)
+    result = invoke("run", str(path), "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert {r["metrics"]["loss"] for r in records(json.loads(result.stdout)["run_dir"])} == {6001}
+
+
+def test_a_long_choice_list_loads_in_linear_time(tmp_path):
+    from hpsearch.config import parse_config
+
+    values = list(range(100_000))
+    started = time.perf_counter()
+    config_ = parse_config(
+        {
+            "objective": {"python": "m:f"},
+            "space": {"x": {"choice": values}},
+            "search": {"metric": "loss", "direction": "minimize"},
+        }
+    )
+    assert time.perf_counter() - started < 10  # quadratic: minutes
+    assert len(config_.space["x"].choices) == 100_000
+    assert config_.space["x"].index(99_999) == 99_999
