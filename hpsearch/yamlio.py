@@ -26,6 +26,16 @@ _FLOAT = re.compile(
 )
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_MERGE = re.compile(r"^<<$")
+
+_CORE = "tag:yaml.org,2002:"
+_RESOLVERS = [
+    (_CORE + "null", _NULL, ["~", "n", "N", ""]),
+    (_CORE + "bool", _BOOL, list("tTfF")),
+    (_CORE + "int", _INT, list("-+0123456789")),
+    (_CORE + "float", _FLOAT, list("-+.0123456789")),
+    (_CORE + "merge", _MERGE, ["<"]),
+]
 
 
 class _Loader(yaml.SafeLoader):
@@ -33,13 +43,7 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.yaml_implicit_resolvers = {}
-for _tag, _regexp, _first in [
-    ("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""]),
-    ("tag:yaml.org,2002:bool", _BOOL, list("tTfF")),
-    ("tag:yaml.org,2002:int", _INT, list("-+0123456789")),
-    ("tag:yaml.org,2002:float", _FLOAT, list("-+.0123456789")),
-    ("tag:yaml.org,2002:merge", re.compile(r"^<<$"), ["<"]),
-]:
+for _tag, _regexp, _first in _RESOLVERS:
     _Loader.add_implicit_resolver(_tag, _regexp, _first)
 
 
@@ -164,7 +168,19 @@ def dotted(path: Path_) -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block-style dumper that keeps key order and writes floats so they read back as floats."""
+    """Block-style dumper that keeps key order, writes no anchors, and quotes every string
+    that YAML 1.1 (plain PyYAML) or YAML 1.2 (this loader) would read as something else:
+    ``'yes'``, ``'1:30'`` and ``'010'`` for the first, ``'1e-4'``, ``'0o17'`` and ``'-.5'``
+    for the second. Floats are written so that both read them back as floats."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # a value written twice is written out twice: no `&id001` in a config
+
+
+# The emitter writes a string plain only when its resolver reads the plain text back as a
+# string; with both schemas' rules, it checks both readers.
+for _tag, _regexp, _first in _RESOLVERS:
+    _Dumper.add_implicit_resolver(_tag, _regexp, _first)
 
 
 def _represent_float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:
@@ -177,15 +193,23 @@ def _represent_float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:
         if "e" in text and "." not in text.split("e")[0]:
             mantissa, exponent = text.split("e")
             text = f"{mantissa}.0e{exponent}"
-    return dumper.represent_scalar("tag:yaml.org,2002:float", text)
+    return dumper.represent_scalar(_CORE + "float", text)
 
 
 def _represent_list(dumper: yaml.SafeDumper, value: list) -> yaml.SequenceNode:
     # Short lists of scalars (choices) read best inline: [32, 64, 128].
     flow = all(isinstance(item, (str, int, float, bool)) for item in value)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
+    return dumper.represent_sequence(_CORE + "seq", value, flow_style=flow)
 
 
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # A line break or another character that is not printable is written escaped, in double
+    # quotes: single-quoted and plain styles fold line breaks (NEL, LS, PS too) when read.
+    style = None if value.isprintable() else '"'
+    return dumper.represent_scalar(_CORE + "str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(float, _represent_float)
 _Dumper.add_representer(list, _represent_list)
 
