@@ -767,13 +767,15 @@ class _Parser:
         if not values:
             raise self.fail(path, "must list at least one value, got an empty list")
         checked: list[Any] = []
+        seen: set[tuple[type, Any]] = set()  # 1 and 1.0 and true are three values
         for index, item in enumerate(values):
             where = (*path, index)
             if isinstance(item, (dict, list)) or item is None:
                 raise self.fail(where, f"must be a single value, got {show(item)}")
             item = self.hyperparam_value(h, item, where)
-            if any(type(c) is type(item) and c == item for c in checked):
+            if (type(item), item) in seen:
                 raise self.fail(where, f"{show(item)} is listed twice")
+            seen.add((type(item), item))
             checked.append(item)
         return ChoiceParam(h.name, tuple(checked))
 

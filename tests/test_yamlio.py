@@ -1,9 +1,12 @@
-"""The YAML dumper and loader: every value round-trips."""
+"""The YAML loader and dumper: every value round-trips, and no document can make the loader
+run long, recurse without bound or hand on a value that is not plain data."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from hypothesis import strategies as st
 
 from hpsearch import yamlio
 from hpsearch.config import load_config
+from hpsearch.errors import ConfigError
 
 from .helpers import invoke
 
@@ -139,3 +143,238 @@ def test_string_choices_survive_a_run_resume_and_zoom(tmp_path):
     assert zoomed.exit_code == 0, zoomed.output
     assert "Traceback" not in zoomed.output
     assert json.loads(zoomed.stdout)["counts"]["ok"] == 3
+
+
+# -- documents the loader refuses -------------------------------------------------------------
+
+
+def alias_bomb(levels: int = 7, width: int = 9) -> str:
+    """a: &a [x, x, ...], b: &b [*a, *a, ...], ...: a few hundred bytes, width**levels values."""
+    names = "abcdefghijklmnopqrstuvwxyz"[:levels]
+    text = f"{names[0]}: &{names[0]} [{', '.join(['x'] * width)}]\n"
+    for previous, name in itertools.pairwise(names):
+        text += f"{name}: &{name} [{', '.join(['*' + previous] * width)}]\n"
+    return text
+
+
+LR = "  learning_rate: {scale: log, min: 1.0e-4, max: 1.0}\n"
+DEEP_BLOCK = "space:\n" + "".join(f"{'  ' * i}k{i}:\n" for i in range(1, 100))
+
+# (name, yaml text, expected line, key path, message fragment)
+REFUSED = [
+    ("alias-bomb", alias_bomb(), 5, None, "aliases expand the document by more than 10,000"),
+    ("recursive-alias", "space: &s {x: *s}\n", 1, None, "a recursive alias"),
+    ("recursive-list", "space:\n  x: &a [1, *a]\n", 2, None, "a recursive alias"),
+    ("recursive-merge", "space: &s {<<: *s}\n", 1, None, "a recursive alias"),
+    ("deep-flow", "space: " + "[" * 10_000 + "]" * 10_000 + "\n", 1, None, "deeper than 64"),
+    ("deep-block", DEEP_BLOCK, 64, None, "nested deeper than 64 levels"),
+    (
+        "deep-through-aliases",
+        "space:\n  a: &a " + "[" * 40 + "]" * 40 + "\n  b: " + "[" * 30 + "*a" + "]" * 30 + "\n",
+        3,
+        None,
+        "alias *a nests the document deeper than 64 levels",
+    ),
+    (
+        "merge-a-scalar",
+        "space:\n  learning_rate: {<<: 1, scale: log}\n",
+        2,
+        "space.learning_rate",
+        "'<<' merges a mapping or a list of mappings",
+    ),
+    ("huge-integer", "seed: " + "1" * 5000 + "\nspace:\n" + LR, 1, "seed", "5,000 digits"),
+    (
+        "duplicate-anchor",
+        "space:\n  learning_rate: &a {scale: log, min: 1.0e-4, max: 1.0}\n  l2: &a {}\n",
+        3,
+        None,
+        "duplicate anchor 'a' (first given at line 2)",
+    ),
+    # Explicit tags: the core schema's are checked like plain values, others are refused.
+    ("int-tag", "model: {epochs: !!int 1e-4}\nspace:\n" + LR, 1, "model.epochs", "!!int needs"),
+    ("float-tag", "model: {l2: !!float abc}\nspace:\n" + LR, 1, "model.l2", "!!float needs"),
+    ("bool-tag", "model: {batch_norm: !!bool x}\nspace:\n" + LR, 1, "model.batch_norm", "!!bool"),
+    ("null-tag", "seed: !!null 0\nspace:\n" + LR, 1, "seed", "!!null needs null"),
+    ("timestamp", "model: {l2: !!timestamp 2024-01-01}\nspace:\n" + LR, 1, "model.l2", "!!time"),
+    ("binary", "name: !!binary aGk=\nspace:\n" + LR, 1, "name", "explicit tag !!binary is not"),
+    ("set", "space: !!set {learning_rate}\n", 1, "space", "explicit tag !!set is not supported"),
+    ("omap", "space: !!omap [{learning_rate: 1}]\n", 1, "space", "explicit tag !!omap"),
+    ("pairs", "space: !!pairs [{learning_rate: 1}]\n", 1, "space", "explicit tag !!pairs"),
+    ("python-tag", "name: !!python/name:os.system\nspace:\n" + LR, 1, "name", "!!python/name"),
+    ("local-tag", "name: !mine x\nspace:\n" + LR, 1, "name", "explicit tag !mine is not"),
+    ("tagged-key", "!!binary aGk=: 1\nspace:\n" + LR, 1, None, "explicit tag !!binary"),
+    ("str-on-a-list", "name: !!str [a]\nspace:\n" + LR, 1, "name", "!!str cannot tag a list"),
+    ("map-on-a-list", "space: !!map [a]\n", 1, "space", "!!map cannot tag a list"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "text", "line", "key", "fragment"), REFUSED, ids=[c[0] for c in REFUSED]
+)
+def test_refused_document_is_one_located_error(tmp_path, case, text, line, key, fragment):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert fragment in message
+    prefix = f"{path}:{line}: "
+    assert message.startswith(prefix + (f"{key}: " if key else "")), message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("case", "text", "line", "key", "fragment"), REFUSED, ids=[c[0] for c in REFUSED]
+)
+def test_cli_refuses_the_document_with_exit_2_and_one_line(
+    tmp_path, case, text, line, key, fragment
+):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    result = invoke("validate", str(path))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: {path}:{line}: ")
+    assert fragment in result.stderr and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def test_an_alias_bomb_is_refused_at_once():
+    text = alias_bomb(levels=7, width=9)  # 9**7: almost five million values
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match="aliases expand the document"):
+        yamlio.load(text, "bomb.yaml")
+    assert time.perf_counter() - started < 0.5
+    wider = alias_bomb(levels=26, width=40)  # 40**26 values, 25 kB
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match="aliases expand the document"):
+        yamlio.load(wider, "bomb.yaml")
+    assert time.perf_counter() - started < 0.5
+
+
+def test_anchors_aliases_and_merge_keys_still_work(tmp_path):
+    path = tmp_path / "anchors.yaml"
+    path.write_text(
+        "model: &fixed {epochs: 3, layers: 1}\n"
+        "space:\n"
+        "  learning_rate: &lr {scale: log, min: 1.0e-4, max: 1.0}\n"
+        "  l2: {<<: *lr, min: 1.0e-6}\n"
+        "  batch_size: {choice: &sizes [32, 64]}\n"
+    )
+    config = load_config(path)
+    assert (config.space["l2"].low, config.space["l2"].high) == (1e-6, 1.0)
+    assert config.space["batch_size"].choices == (32, 64)
+    assert dict(config.model) == {"epochs": 3, "layers": 1}
+    # A mapping with a merge key, reached again through an alias, is still the same mapping.
+    data, _ = yamlio.load("a: &a {x: 1}\nb: &b {<<: *a, x: 2}\nc: *b\nd: [*b, *b]\n", "m.yaml")
+    assert data == {"a": {"x": 1}, "b": {"x": 2}, "c": {"x": 2}, "d": [{"x": 2}, {"x": 2}]}
+    # Aliases that add up to the limit are fine: nine copies of a thousand values.
+    text = "a: &a [" + ", ".join(["1"] * 1000) + "]\nb: [" + ", ".join(["*a"] * 9) + "]\n"
+    data, _ = yamlio.load(text, "many.yaml")
+    assert len(data["b"]) == 9 and all(len(item) == 1000 for item in data["b"])
+    # 63 levels of nesting (the limit is 64) load.
+    data, _ = yamlio.load("a: " + "[" * 63 + "]" * 63, "deep.yaml")
+    assert data["a"] is not None
+
+
+def test_a_long_written_out_choice_still_loads(tmp_path):
+    path = tmp_path / "long.yaml"
+    path.write_text(
+        'objective: {python: "m:f"}\n'
+        "space:\n"
+        f"  x: {{choice: [{', '.join(str(i) for i in range(100_000))}]}}\n"
+        "search: {metric: loss, direction: minimize}\n"
+    )
+    (tmp_path / "m.py").write_text("def f(params, seed):\n    return 0.0\n")
+    started = time.perf_counter()
+    config = load_config(path)
+    assert len(config.space["x"].choices) == 100_000
+    assert time.perf_counter() - started < 30  # about 2 s: linear, not quadratic
+
+
+# -- explicit tags ------------------------------------------------------------------------------
+
+
+def test_core_schema_tags_are_read_like_plain_values():
+    text = (
+        "a: !!str 1e-4\nb: !!float 1\nc: !!int 0x1F\nd: !!bool TRUE\ne: !!null ~\n"
+        "f: !!seq [1]\ng: !!map {x: !!str yes}\nh: <<\n"
+    )
+    data, _ = yamlio.load(text, "tags.yaml")
+    assert same(
+        data,
+        {"a": "1e-4", "b": 1.0, "c": 31, "d": True, "e": None, "f": [1], "g": {"x": "yes"},
+         "h": "<<"},
+    )  # fmt: skip
+
+
+OWN_OBJECTIVE = "def objective(params, seed):\n    return {'loss': params['x']}\n"
+
+# (tagged value under model, message fragment): each passed `validate`, then failed the run
+# after making its directory, or gave a traceback.
+TAGGED = [
+    ("!!timestamp 2024-01-01", "explicit tag !!timestamp is not supported"),
+    ("!!binary aGk=", "explicit tag !!binary is not supported"),
+    ("!!set {a, b}", "explicit tag !!set is not supported"),
+    ("!!omap [{a: 1}]", "explicit tag !!omap is not supported"),
+    ("!!int 1e-4", "!!int needs an integer such as 42, got '1e-4'"),
+    ("!!float abc", "!!float needs a number such as 0.5 or 1.0e-3, got 'abc'"),
+    ("!!bool maybe", "!!bool needs true or false, got 'maybe'"),
+]
+
+
+@pytest.mark.parametrize(("value", "fragment"), TAGGED, ids=[t[0] for t in TAGGED])
+def test_a_tagged_value_is_refused_before_any_run(tmp_path, value, fragment):
+    (tmp_path / "own.py").write_text(OWN_OBJECTIVE)
+    path = tmp_path / "tagged.yaml"
+    path.write_text(
+        'objective: {python: "own:objective"}\n'
+        "model:\n"
+        f"  when: {value}\n"
+        "space:\n"
+        "  x: {scale: linear, min: 0.0, max: 1.0}\n"
+        "search: {trials: 2, metric: loss, direction: minimize}\n"
+        f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 1}}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}:3: model.when: ")
+    assert fragment in str(info.value)
+    for command in ("validate", "run"):
+        result = invoke(command, str(path))
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"error: {path}:3: model.when: ")
+        assert fragment in result.stderr and result.stderr.count("\n") == 1
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "learning_rate=!!float nope",
+            "--set learning_rate: !!float needs a number such as 0.5 or 1.0e-3, got 'nope'",
+        ),
+        ("learning_rate=!!timestamp 2024-01-01", "--set learning_rate: explicit tag !!timestamp"),
+        ("epochs=!!binary aGk=", "--set epochs: explicit tag !!binary is not supported"),
+        ("learning_rate=&a [*a]", "--set learning_rate: alias *a is inside the value it names"),
+        ("learning_rate={a: !!int x}", "--set learning_rate.a: !!int needs an integer"),
+    ],
+)
+def test_train_set_with_a_bad_tag_is_one_line(tmp_path, setting, message):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(
+        "data: {source: spirals, classes: 3, samples: 300}\n"
+        "model: {layers: 1, epochs: 1}\n"
+        "space:\n  learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}\n"
+        f"run: {{runs_dir: {tmp_path / 'runs'}}}\n"
+    )
+    result = invoke("train", str(path), "--set", setting)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {message}"), result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    assert not (tmp_path / "runs").exists()
+    forced = invoke("train", str(path), "--set", "learning_rate=!!str 0.1")
+    assert forced.exit_code == 2
+    assert "--set learning_rate: must be a number, got '0.1'" in forced.stderr
