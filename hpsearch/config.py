@@ -785,7 +785,7 @@ class _Parser:
         if not values:
             raise self.fail(path, "must list at least one value, got an empty list")
         checked: list[Any] = []
-        seen: set[tuple[type, Any]] = set()  # (type, value): true and 1 are different choices
+        seen: set[tuple[type, Any]] = set()  # 1 and 1.0 and true are three values
         for index, item in enumerate(values):
             where = (*path, index)
             if isinstance(item, (dict, list)) or item is None:

@@ -28,7 +28,12 @@ def parse_setting(text: str) -> tuple[str, Any]:
     name = name.strip()
     if not sep or not name:
         raise ConfigError(f"expected name=value, got '{text}'", key="--set")
-    value, _ = yamlio.load(raw.strip() or "''", "--set")
+    try:
+        value, _ = yamlio.load(raw.strip() or "''", "--set")
+    except ConfigError as exc:  # named like the other --set errors: `--set lr: ...`
+        inner = exc.key or ""
+        where = f"--set {name}" + ("." if inner and not inner.startswith("[") else "") + inner
+        raise ConfigError(exc.message, key=where) from None
     return name, value
 
 
