@@ -238,7 +238,7 @@ def _reference(tmp_path: Path, config: Path) -> str:
 @pytest.mark.parametrize("how", ["sigint", "sigterm", "sigkill"])
 def test_interrupted_run_resumes_to_the_same_leaderboard(tmp_path, how):
     path = small_config(tmp_path, trials=24)
-    path.write_text(path.read_text().replace("epochs: 4", "epochs: 12"))
+    path.write_text(path.read_text().replace("epochs: 4", "epochs: 60"))
     reference = _reference(tmp_path, path)
 
     process = _spawn(["run", str(path), "--jobs", "2"], tmp_path)
