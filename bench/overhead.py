@@ -3,12 +3,16 @@
     python bench/overhead.py [--trials 2000]
 
 2,000 trials of a no-op Python objective (``objective.python``) through everything a real
-search does — sample, dispatch to 2 loky workers, record appended to trials.jsonl and flushed
+search does — sample, dispatch to 2 worker processes, record appended to trials.jsonl and flushed
 (fsync at least every second and at the end), leaderboard, best.yaml and summary — timed through
 the Python API — with a cold worker pool, and with a warm one as in every zoom round after the
 first — and as a whole ``hpsearch run --quiet`` command (interpreter start-up included). In the
 same run, if Optuna is installed: its RandomSampler with in-memory storage and with its durable
 JournalStorage (a file). Target: ≥ 4,000 durable trials/s.
+
+Then worker deaths at scale: the same no-op trials where a few kill their own worker process
+(SIGKILL), against the same run without them. A death should cost about one worker start
+(a fresh interpreter, ~0.1–0.2 s) and one more run of the trial that died, nothing more.
 """
 
 from __future__ import annotations
@@ -20,7 +24,26 @@ import tempfile
 import time
 from pathlib import Path
 
-NOOP = "def noop(params, seed):\n    return 0.0\n"
+NOOP = """\
+import os, signal
+
+def noop(params, seed):
+    return 0.0
+
+KILLERS = {int(k) for k in os.environ.get("KILLERS", "").split(",") if k}
+def killer(params, seed, report=None):
+    if params["i"] in KILLERS:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return 0.0
+"""
+DEATHS = """\
+name: deaths
+objective: {{python: "noop:killer"}}
+space:
+  i: {{choice: [{choices}]}}
+search: {{trials: {trials}, metric: score, direction: maximize}}
+run: {{jobs: 2, runs_dir: {runs}}}
+"""
 CONFIG = """\
 name: overhead
 objective: {{python: "noop:noop"}}
@@ -28,7 +51,7 @@ space:
   x: {{scale: linear, min: 0.0, max: 1.0}}
   y: {{scale: log, min: 1.0e-4, max: 1.0}}
 search: {{trials: {trials}, metric: score, direction: maximize}}
-run: {{jobs: 2, backend: loky, runs_dir: {runs}}}
+run: {{jobs: 2, backend: processes, runs_dir: {runs}}}
 """
 
 
@@ -58,6 +81,37 @@ def hpsearch_cli(config_path: Path) -> float:
         stdout=subprocess.DEVNULL,
     )
     return time.perf_counter() - start
+
+
+def deaths_run(tmp: Path, trials: int, killers: int) -> tuple[int, float, int]:
+    """``killers`` values of a choice kill the worker that draws them: how many trials drew
+    one, the seconds the whole command took, and how many trials were recorded failed."""
+    import json
+    import os
+
+    config = tmp / f"deaths-{trials}-{killers}.yaml"
+    config.write_text(
+        DEATHS.format(choices=", ".join(map(str, range(trials))), trials=trials, runs=tmp / "runs")
+    )
+    from hpsearch.config import load_config
+    from hpsearch.sampling import sample_trial
+
+    cfg = load_config(config)
+    values = [sample_trial(cfg.space, cfg.seed, i).params["i"] for i in range(trials)]
+    step = max(trials // (killers + 1), 1)
+    chosen = [values[k * step] for k in range(1, killers + 1)]
+    env = {**os.environ, "KILLERS": ",".join(map(str, chosen))}
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "hpsearch", "run", str(config), "--quiet", "--json"],
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+        cwd=tmp,
+    )
+    seconds = time.perf_counter() - start
+    dying = sum(v in chosen for v in values)
+    return dying, seconds, json.loads(done.stdout)["counts"]["failed"]
 
 
 def optuna_run(trials: int, storage) -> float:
@@ -121,6 +175,14 @@ def main() -> None:
     for name, seconds in rows:
         print(f"{name:52} {seconds:>8.2f} {n / seconds:>9,.0f}")
     print("\ntarget: >= 4,000 durable trials/s")
+    print("\nworker deaths (whole command, 2 workers)\n")
+    print(f"{'trials':>8} {'dying':>6} {'seconds':>8} {'failed':>7}  (dying: trials that kill")
+    print(f"{'':33}their worker)")
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "noop.py").write_text(NOOP)
+        for trials, killers in ((2000, 0), (2000, 2), (20000, 0), (20000, 10)):
+            dying, seconds, failed = deaths_run(Path(tmp), trials, killers)
+            print(f"{trials:>8} {dying:>6} {seconds:>8.2f} {failed:>7}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ app = typer.Typer(
     name="hpsearch",
     help="Random hyperparameter search on the right scales, coarse-to-fine.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion: bash, zsh, fish, PowerShell
+    rich_markup_mode=None,  # plain help: flags without a "<bool>" type, readable when piped
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -74,7 +75,9 @@ def _root(
 
 @app.command()
 def validate(config: ConfigArg) -> None:
-    """Check a config file and what it runs; show the search space: scale, range, quantiles."""
+    """Check a config and what it runs; show the search space.
+
+    Each parameter's scale, range and the 10 / 50 / 90 % quantiles of a draw; the data."""
     from hpsearch.config import load_config
     from hpsearch.report import space_table
     from hpsearch.search import build_objective
@@ -118,7 +121,7 @@ def sample(
     seed: SeedOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Draw trials from the search space without training, to see how values spread."""
+    """Draw trials without training, to see how values spread."""
     from hpsearch.config import load_config
     from hpsearch.sampling import sample_trials
 
@@ -147,7 +150,9 @@ def sample(
 
 @app.command()
 def params() -> None:
-    """List the built-in trainer's hyperparameters: type, default, valid range, meaning."""
+    """The built-in trainer's hyperparameters and their ranges.
+
+    Type, default, valid range, suggested scale and meaning of each."""
     from hpsearch.report import registry_table
 
     _console().print(registry_table())
@@ -267,7 +272,9 @@ def run(
         typer.Option("--rounds", min=0, help="Zoom rounds after the coarse run (zoom.rounds)."),
     ] = None,
 ) -> None:
-    """Sample random trials and train them in parallel; write ranked results to runs/."""
+    """Sample random trials, train them in parallel, rank them.
+
+    Results go to a run directory under the runs directory (runs/)."""
     import dataclasses
 
     from hpsearch.config import load_config, parse_override_name
@@ -311,7 +318,10 @@ def resume(
     quiet: QuietOpt = False,
     fail_under: FailUnderOpt = None,
 ) -> None:
-    """Finish an interrupted run (its missing trials, same seeds), then its remaining rounds."""
+    """Finish an interrupted run, then the rounds it had left.
+
+    Only the missing trials run, with the same seeds; a --rounds search goes on from the
+    newest round it had started."""
     from hpsearch.runner import require_backend
     from hpsearch.search import ancestors, latest_round, resume_search
     from hpsearch.store import resolve_run
@@ -442,14 +452,23 @@ def _drive(
                 shutdown_workers()
         with interrupts.protected(raise_after=False):  # the search is over: write it all
             _report_search(
-                searches, summaries, status, stopped, storage_error, as_json, console, fail_under
+                searches,
+                summaries,
+                status,
+                stopped,
+                storage_error,
+                as_json,
+                quiet,
+                console,
+                fail_under,
             )
 
 
 def _report_search(
-    searches, summaries, status, stopped, storage_error, as_json, console, fail_under
+    searches, summaries, status, stopped, storage_error, as_json, quiet, console, fail_under
 ):
-    """The end of ``_drive``: the lineage, the final report, the exit code."""
+    """The end of ``_drive``: the lineage, the final report, the exit code. ``--quiet``: the
+    best trial and the run only; with ``--json`` too, nothing but the JSON."""
     from hpsearch import interrupts
     from hpsearch.display import final_report, lineage_table
     from hpsearch.errors import one_line
@@ -474,8 +493,9 @@ def _report_search(
         }
         sys.stdout.write(json.dumps(doc) + "\n")
         sys.stdout.flush()
-    final_report(console, last.config, summary, last.ranked(), last.store.path)
-    if len(searches) > 1:
+    if not (quiet and as_json):
+        final_report(console, last.config, summary, last.ranked(), last.store.path, quiet=quiet)
+    if len(searches) > 1 and not quiet:
         console.print(lineage_table(searches))
     if status == "interrupted":
         typer.echo(
@@ -484,7 +504,7 @@ def _report_search(
             err=as_json or getattr(stopped, "signum", None) == interrupts.SIGPIPE,
         )
         raise typer.Exit(interrupts.exit_code(stopped) if stopped else 130)
-    raise typer.Exit(_exit_code(summary, config, fail_under, console))
+    raise typer.Exit(_exit_code(summary, config, fail_under))
 
 
 def _warn_about_jobs(jobs: int, backend: str) -> None:
@@ -500,18 +520,20 @@ def _warn_about_jobs(jobs: int, backend: str) -> None:
         )
 
 
-def _exit_code(summary, config, fail_under, console) -> int:
+def _exit_code(summary, config, fail_under) -> int:
+    """0: a best trial (meeting --fail-under); 1: none, or it misses --fail-under (said on
+    stderr, so a CI log shows why)."""
     best = summary.get("lineage_best") or summary.get("best")
     if best is None:
-        console.print("every trial failed", highlight=False)
+        typer.echo("error: every trial failed", err=True)
         return 1
     if fail_under is not None:
         value = best["value"]
         worse = value < fail_under if config.search.direction == "maximize" else value > fail_under
         if worse:
-            console.print(
-                f"best {config.search.metric} {value:.4f} misses --fail-under {fail_under}",
-                highlight=False,
+            typer.echo(
+                f"error: best {config.search.metric} {value:.4f} misses --fail-under {fail_under}",
+                err=True,
             )
             return 1
     return 0
@@ -553,7 +575,7 @@ def zoom(
     quiet: QuietOpt = False,
     fail_under: FailUnderOpt = None,
 ) -> None:
-    """Narrow the space around a run's best trials and search it more densely."""
+    """Narrow the space around a run's best trials; search again."""
     import dataclasses
 
     from hpsearch import yamlio
@@ -679,7 +701,7 @@ def show(
     runs_dir: RunsDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A run's summary, its best trials and its failures grouped by reason."""
+    """A run's summary, best trials and failures by reason."""
     from hpsearch.display import format_value, top_table
     from hpsearch.report import failures_by_reason, summary_lines
     from hpsearch.store import lineage, rank
@@ -767,7 +789,9 @@ def _searched_before(run_store) -> set[str]:
 
 @app.command(name="list")
 def list_runs_command(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
-    """Every run in the runs directory: status, trials, best, parent, date; newest first."""
+    """Every run in the runs directory, newest first.
+
+    Status, ok / total trials, best, zoom round and start time of each."""
     from hpsearch.report import runs_table
     from hpsearch.store import RunError, list_runs, run_kind
 
@@ -816,7 +840,7 @@ def compare(
     runs_dir: RunsDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The best metric and parameters of several runs, side by side."""
+    """The best metric and parameters of runs side by side."""
     from hpsearch.report import compare_table
     from hpsearch.store import best_ok, rank
 
@@ -857,7 +881,9 @@ def compare(
 
 @app.command()
 def importance(run_ref: RunArg, runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
-    """How much of the metric's variation each hyperparameter explains, on its own scale."""
+    """How much of the metric each hyperparameter explains.
+
+    Binned main effects on each parameter's own scale, minus chance, with Spearman's rho."""
     from hpsearch.analysis import importance as compute
     from hpsearch.report import importance_table
 
@@ -893,7 +919,9 @@ def plot(
     ] = None,
     runs_dir: RunsDirOpt = None,
 ) -> None:
-    """The metric against each parameter on its own scale, and the top learning curves (PNG)."""
+    """The metric against each parameter on its scale (PNG).
+
+    One panel per parameter, then the top trials' learning curves."""
     from hpsearch.plot import plot_run
 
     with _user_errors():
@@ -943,7 +971,7 @@ def train_command(
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Panda mode: train one model in the foreground with a live learning curve."""
+    """Panda mode: train one model with a live learning curve."""
     import dataclasses
 
     from hpsearch import interrupts
@@ -1037,7 +1065,9 @@ def retest(
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Re-train a run's best configurations with fresh seeds (or data): was the winner luck?"""
+    """Re-train a run's winners with fresh seeds: was it luck?
+
+    Or on a fresh draw of the data (--data-seed), or on other data (--data-source)."""
     import contextlib
     import dataclasses
 

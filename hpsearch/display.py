@@ -175,18 +175,22 @@ def final_report(
     ranked: Sequence[Mapping[str, Any]],
     run_dir: Path,
     top: int = 10,
+    quiet: bool = False,
 ) -> None:
+    """The end of a search: the top table (not when ``quiet``), the best trial, its config,
+    the failures by reason (not when ``quiet``), the run directory."""
     counts = summary.get("counts", {})
     done = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    console.print(
-        top_table(
-            config,
-            ranked,
-            top,
-            f"top {min(top, len(ranked))} of {len(ranked)} trials ({done})",
-            f"widen the terminal, or see {run_dir / 'leaderboard.csv'}",
+    if not quiet:
+        console.print(
+            top_table(
+                config,
+                ranked,
+                top,
+                f"top {min(top, len(ranked))} of {len(ranked)} trials ({done})",
+                f"widen the terminal, or see {run_dir / 'leaderboard.csv'}",
+            )
         )
-    )
     best = summary.get("lineage_best") or summary.get("best")
     if best:
         where = f"run {best['run_id']}, " if "run_id" in best else ""
@@ -200,7 +204,7 @@ def final_report(
         console.print(f"best config: {run_dir / 'best.yaml'}", soft_wrap=True, highlight=False)
     from hpsearch.report import failures_by_reason
 
-    for group in failures_by_reason(ranked)[:5]:
+    for group in [] if quiet else failures_by_reason(ranked)[:5]:
         console.print(
             f"{group['count']} {group['status']}: {group['reason']}",
             soft_wrap=True,
@@ -208,7 +212,8 @@ def final_report(
             markup=False,
         )
     console.print(
-        f"run: {run_dir} ({summary.get('status')}, {summary.get('wall_time', 0):.1f} s)",
+        f"run: {run_dir} ({summary.get('status')}, {done or 'no trials'}, "
+        f"{summary.get('wall_time', 0):.1f} s)",
         soft_wrap=True,
         highlight=False,
     )

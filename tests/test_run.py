@@ -184,7 +184,7 @@ def test_every_trial_failing_exits_1(tmp_path):
     path.write_text(text)
     result = invoke("run", str(path), "--quiet")
     assert result.exit_code == 1
-    assert "every trial failed" in result.stdout
+    assert "every trial failed" in result.stderr
 
 
 def test_plain_lines_when_not_a_terminal(tmp_path):
