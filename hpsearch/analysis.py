@@ -147,13 +147,16 @@ def retest_summary(
     results: Mapping[int, list[dict]],
     metric: str,
     direction: str,
+    same_data: bool = True,
 ) -> tuple[list[Retested], bool]:
     """Per candidate (the original's top trials, best first): mean ± std over the fresh seeds,
     its new rank, and whether its original score was luck; and whether the ranking holds.
 
     Lucky: the original value is better than the re-test mean by more than two standard
     deviations of the re-test (at least 1e-12), or — for the winner — another candidate's mean
-    beats its mean.
+    beats its mean. On other data (``same_data`` false) scores are not comparable with the
+    original ones (another dataset is easier or harder for every candidate), so only ranks
+    count: the winner was luck if it is no longer first.
     """
     better = 1.0 if direction == "maximize" else -1.0
     rows = []
@@ -173,7 +176,11 @@ def retest_summary(
     for rank, c, values, failed, mean, std in rows:
         original = float(c["metrics"][metric])
         # No fresh result (every seed failed, or the re-test was stopped): no verdict.
-        lucky = mean is not None and better * (original - mean) > 2 * max(std or 0.0, 1e-12)
+        lucky = (
+            same_data
+            and mean is not None
+            and better * (original - mean) > 2 * max(std or 0.0, 1e-12)
+        )
         out.append(
             Retested(
                 rank,

@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from hpsearch import __version__
+from hpsearch.paths import shown
 
 app = typer.Typer(
     name="hpsearch",
@@ -85,6 +86,8 @@ def validate(config: ConfigArg) -> None:
     with _user_errors():
         cfg = load_config(config)
         objective = build_objective(cfg)  # loads the data, or imports the function
+    for hint in cfg.hints:
+        typer.echo(hint, err=True)
     console = _console()
     console.print(space_table(cfg))
     fixed = ", ".join(f"{k}={v}" for k, v in cfg.model.items()) or (
@@ -194,7 +197,12 @@ def main() -> None:
 
 RunsDirOpt = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option("--runs-dir", help="Where runs live (default: run.runs_dir, 'runs')."),
+    typer.Option(
+        "--runs-dir",
+        envvar="HPSEARCH_RUNS_DIR",
+        help="Where runs live (default: HPSEARCH_RUNS_DIR, else the config's run.runs_dir, "
+        "else ./runs).",
+    ),
 ]
 
 
@@ -238,6 +246,17 @@ FailUnderOpt = Annotated[
         "--fail-under", callback=_finite, help="Exit 1 if the best metric is worse than this."
     ),
 ]
+
+
+def _scheduler_applies(scheduler: Optional[str], backend: str) -> None:  # noqa: UP045
+    """--scheduler with a backend that is not dask (given, or the config's) is a mistake."""
+    from hpsearch.errors import UserError
+
+    if scheduler is not None and backend != "dask":
+        raise UserError(
+            f"--scheduler applies to the dask backend only; this run's backend is '{backend}' "
+            "(add --backend dask)"
+        )
 
 
 def _check_backend(backend: Optional[str], scheduler: Optional[str] = None) -> None:  # noqa: UP045
@@ -292,6 +311,7 @@ def run(
             scheduler=scheduler
             or (cfg.run.scheduler if not backend or backend == "dask" else None),
         )
+        _scheduler_applies(scheduler, run_cfg.backend)
         require_backend(run_cfg.backend)
         cfg = dataclasses.replace(
             cfg,
@@ -302,6 +322,9 @@ def run(
         )
         rounds = rounds if rounds is not None else cfg.zoom.rounds
         search = start_search(cfg, rounds_left=rounds)
+    if not quiet:
+        for hint in cfg.hints:
+            typer.echo(hint, err=True)
     _drive(search, as_json=as_json, quiet=quiet, fail_under=fail_under, rounds=rounds)
 
 
@@ -331,13 +354,14 @@ def resume(
         named = resolve_run(run_ref, runs_dir or "runs", search_only=True)
         store = latest_round(named)  # a --rounds search goes on where it had got to
         resumed = resume_search(store)
+        _scheduler_applies(scheduler, backend or resumed.search.config.run.backend)
         require_backend(backend or resumed.search.config.run.backend)
         summary = store.summary()
         rounds = int(summary.get("rounds_left") or 0)
         history = ancestors(store) if rounds or summary.get("round") else []
     if store.run_id != named.run_id:
         typer.echo(
-            f"{named.run_id} went on in round {summary.get('round')}: resuming {store.path}",
+            f"{named.run_id} went on in round {summary.get('round')}: resuming {shown(store.path)}",
             err=True,
         )
     if resumed.torn is not None:
@@ -477,11 +501,14 @@ def _report_search(
     config = searches[0].config
     last = searches[-1]
     if storage_error is not None:
-        typer.echo(
-            f"error: {one_line(str(storage_error))}; once that is fixed: hpsearch resume "
-            f"{last.store.path}",
-            err=True,
+        from hpsearch.search import MetricMissing
+
+        again = (
+            ""
+            if isinstance(storage_error, MetricMissing)
+            else f"; once that is fixed: hpsearch resume {shown(last.store.path)}"
         )
+        typer.echo(f"error: {one_line(str(storage_error))}{again}", err=True)
         raise typer.Exit(2)
     summary = summaries.get(id(last)) or last.finish(status)
     if len(searches) > 1:
@@ -500,7 +527,7 @@ def _report_search(
     if status == "interrupted":
         typer.echo(
             f"interrupted after {len(last.records)} of {last.config.search.trials} "
-            f"trials; resume with: hpsearch resume {last.store.path}",
+            f"trials; resume with: hpsearch resume {shown(last.store.path)}",
             err=as_json or getattr(stopped, "signum", None) == interrupts.SIGPIPE,
         )
         raise typer.Exit(interrupts.exit_code(stopped) if stopped else 130)
@@ -580,6 +607,7 @@ def zoom(
 
     from hpsearch import yamlio
     from hpsearch.display import ranges_text
+    from hpsearch.errors import NoOkTrial
     from hpsearch.search import start_search
     from hpsearch.store import atomic_write, lineage, resolve_run
     from hpsearch.zoom import top_records, zoomed_config
@@ -615,9 +643,8 @@ def zoom(
         best = top_records(
             records, config.search.metric, config.search.direction, want, top_fraction
         )
-    if not best:
-        typer.echo(f"error: {store.path}: no ok trial to zoom on", err=True)
-        raise typer.Exit(1)
+        if not best:
+            raise NoOkTrial(f"{store.path}: no ok trial to zoom on")
     if top is not None and len(best) < top:
         typer.echo(
             f"warning: only {len(best)} ok trials, fewer than --top {top}: zooming on those",
@@ -643,6 +670,8 @@ def zoom(
             or (new_cfg.run.scheduler if not backend or backend == "dask" else None),
         ),
     )
+    with _user_errors():
+        _scheduler_applies(scheduler, new_cfg.run.backend)
     console.print(ranges_text(config, new_cfg), soft_wrap=True, highlight=False, markup=False)
     if write_config is not None:
         header = (
@@ -841,11 +870,17 @@ def compare(
     as_json: JsonOpt = False,
 ) -> None:
     """The best metric and parameters of runs side by side."""
+    from hpsearch.errors import UserError
     from hpsearch.report import compare_table
     from hpsearch.store import best_ok, rank
 
     columns = []
     with _user_errors():
+        if len(run_refs) < 2:
+            raise UserError(
+                f"give two or more runs to compare, got {len(run_refs)} "
+                "(one run: hpsearch show RUN)"
+            )
         for ref in run_refs:
             store, config, summary, records = _open_run(ref, runs_dir)
             ranked = rank(records, config.search.metric, config.search.direction)
@@ -885,10 +920,13 @@ def importance(run_ref: RunArg, runs_dir: RunsDirOpt = None, as_json: JsonOpt = 
 
     Binned main effects on each parameter's own scale, minus chance, with Spearman's rho."""
     from hpsearch.analysis import importance as compute
+    from hpsearch.errors import NoOkTrial
     from hpsearch.report import importance_table
 
     with _user_errors():
         store, config, _, records = _open_run(run_ref, runs_dir)
+        if not any(r["status"] == "ok" for r in records):
+            raise NoOkTrial(f"{store.path}: no ok trial: nothing to tell the parameters apart")
     report = compute(config.space, records, config.search.metric)
     if as_json:
         sys.stdout.write(
@@ -986,7 +1024,7 @@ def train_command(
         overrides = dict(parse_setting(text) for text in settings or [])
         from_params = None
         if from_run is not None:
-            from_params = _best_params(from_run, runs_dir)
+            from_params = _best_params(from_run, runs_dir or cfg.run.runs_dir)
         panda = plan(cfg, overrides, from_params)
     console = _console(stderr=as_json)
     mode = choose_mode(console, quiet)
@@ -1015,7 +1053,7 @@ def train_command(
     console.print(
         f"{record['status']}: {metric} = "
         f"{format_value(record['metrics'].get(metric))} after {record['epochs']} "
-        f"epochs; run {store.path}",
+        f"epochs; run {shown(store.path)}",
         soft_wrap=True,
         highlight=False,
     )
@@ -1029,7 +1067,7 @@ def train_command(
 def _best_params(ref: str, runs_dir) -> dict:
     """Every value the best trial of a run (of its lineage, for ``--rounds``) trained with:
     its searched values and its run's fixed ones (zoom rounds fix some)."""
-    from hpsearch.errors import UserError
+    from hpsearch.errors import NoOkTrial
     from hpsearch.store import RunStore, best_ok, is_run_dir, rank
 
     store, config, summary, records = _open_run(ref, runs_dir, search_only=True)
@@ -1040,7 +1078,7 @@ def _best_params(ref: str, runs_dir) -> dict:
     ranked = rank(records, config.search.metric, config.search.direction)
     best = best_ok(ranked)
     if best is None:
-        raise UserError(f"{store.path}: no ok trial to start from")
+        raise NoOkTrial(f"{store.path}: no ok trial to start from")
     return {**config.model, **best["params"]}
 
 
@@ -1074,7 +1112,7 @@ def retest(
     from hpsearch import interrupts
     from hpsearch.analysis import retest_summary
     from hpsearch.config import DataConfig
-    from hpsearch.errors import UserError, one_line
+    from hpsearch.errors import NoOkTrial, UserError, one_line
     from hpsearch.runner import run_trials, shutdown_workers
     from hpsearch.sampling import Trial
     from hpsearch.search import build_objective
@@ -1090,7 +1128,7 @@ def retest(
             if r["status"] == "ok"
         ][:top]
         if not ranked:
-            raise UserError(f"{store.path}: no ok trial to re-test")
+            raise NoOkTrial(f"{store.path}: no ok trial to re-test")
         if len(ranked) < top:
             typer.echo(
                 f"warning: only {len(ranked)} ok trials, fewer than --top {top}: re-testing those",
@@ -1179,7 +1217,13 @@ def retest(
     if failure is not None:
         typer.echo(f"error: {one_line(str(failure))}", err=True)
         raise typer.Exit(2)
-    rows, holds = retest_summary(ranked, results, config.search.metric, config.search.direction)
+    rows, holds = retest_summary(
+        ranked,
+        results,
+        config.search.metric,
+        config.search.direction,
+        same_data=data_source is None,
+    )
     verdict = {
         "of": store.run_id,
         "seeds": seeds,
@@ -1208,7 +1252,14 @@ def retest(
         highlight=False,
     )
     for r in rows:
-        if r.lucky:
+        if r.lucky and data_source is not None:
+            console.print(
+                f"trial {r.trial} (rank {r.rank}) was luck: on {data_source} it ranks "
+                f"{r.new_rank} (other data: ranks are compared, not scores)",
+                soft_wrap=True,
+                highlight=False,
+            )
+        elif r.lucky:
             console.print(
                 f"trial {r.trial} (rank {r.rank}, {r.original:.4f}) was luck: fresh "
                 f"seeds give {r.mean if r.mean is not None else float('nan'):.4f} ± "
@@ -1216,7 +1267,7 @@ def retest(
                 soft_wrap=True,
                 highlight=False,
             )
-    console.print(f"run: {retest_store.path}", soft_wrap=True, highlight=False)
+    console.print(f"run: {shown(retest_store.path)}", soft_wrap=True, highlight=False)
     if status == "interrupted":
         raise typer.Exit(interrupts.exit_code(stopped) if stopped else 130)
 

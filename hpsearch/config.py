@@ -51,6 +51,7 @@ FILE_SUFFIXES = {".csv": "csv", ".npz": "npz"}  # a path's extension -> its sour
 BLOBS_FEATURES = 2  # data.features when a blobs section leaves it out
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_BETA_NAME = re.compile(r"(^|_)(beta\d*|momentum|rho)($|_)", re.IGNORECASE)
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PYTHON_SPEC = re.compile(
     r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
@@ -127,6 +128,8 @@ class Config:
     run: RunConfig
     source: str | None = field(default=None, compare=False)  # file it was read from
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    # Advice that is not an error (a β searched on a linear scale), located like an error.
+    hints: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def workdir(self) -> Path:
@@ -366,6 +369,7 @@ class _Parser:
         if objective.command is not None:
             self.placeholders(objective.command, space, model)
         return Config(
+            hints=tuple(self.scale_hints(space)),
             name=self.name(data.get("name", _safe_name(default_name))),
             seed=self.integer(data.get("seed", 0), ("seed",), low=0),
             data=self.data(None if self.custom else data.get("data")),
@@ -767,6 +771,29 @@ class _Parser:
             return self.choice(h, entry["choice"], (*path, "choice"))
         self.known_keys(entry, path, ["scale", "min", "max", "type"])
         return self.numeric(h, entry, path)
+
+    def scale_hints(self, space: Space) -> list[str]:
+        """A β-like parameter (named like one, or spanning 0.9..0.999-like values) searched on
+        a linear or log scale: one_minus_log spreads its trials over the averaging window."""
+        hints = []
+        for p in space:
+            if not isinstance(p, NumericParam) or p.integer or p.kind == "one_minus_log":
+                continue
+            named = bool(_BETA_NAME.search(p.name))
+            ranged = p.low >= 0.5 and p.high < 1 and (1 - p.low) >= 10 * (1 - p.high)
+            if named or ranged:
+                hints.append(
+                    str(
+                        self.fail(
+                            ("space", p.name, "scale"),
+                            f"hint: {p.name} looks like a β (an averaging weight): on scale "
+                            f"'{p.kind}' most trials fall where its averaging window "
+                            "1/(1 − β) is short; scale: one_minus_log spreads them evenly over "
+                            "the window",
+                        )
+                    )
+                )
+        return hints
 
     def not_reserved(self, name: str, path: tuple) -> None:
         if name in COMMAND_FIELDS:

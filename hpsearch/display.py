@@ -27,6 +27,7 @@ from rich.table import Table
 
 from hpsearch.config import Config
 from hpsearch.console import HINT, Fitted, rightmost
+from hpsearch.paths import shown
 
 
 def choose_mode(console: Console, quiet: bool) -> str:
@@ -188,7 +189,7 @@ def final_report(
                 ranked,
                 top,
                 f"top {min(top, len(ranked))} of {len(ranked)} trials ({done})",
-                f"widen the terminal, or see {run_dir / 'leaderboard.csv'}",
+                f"widen the terminal, or see {shown(run_dir / 'leaderboard.csv')}",
             )
         )
     best = summary.get("lineage_best") or summary.get("best")
@@ -201,7 +202,9 @@ def final_report(
             soft_wrap=True,
             highlight=False,
         )
-        console.print(f"best config: {run_dir / 'best.yaml'}", soft_wrap=True, highlight=False)
+        console.print(
+            f"best config: {shown(run_dir / 'best.yaml')}", soft_wrap=True, highlight=False
+        )
     from hpsearch.report import failures_by_reason
 
     for group in [] if quiet else failures_by_reason(ranked)[:5]:
@@ -212,7 +215,7 @@ def final_report(
             markup=False,
         )
     console.print(
-        f"run: {run_dir} ({summary.get('status')}, {done or 'no trials'}, "
+        f"run: {shown(run_dir)} ({summary.get('status')}, {done or 'no trials'}, "
         f"{summary.get('wall_time', 0):.1f} s)",
         soft_wrap=True,
         highlight=False,

@@ -9,6 +9,13 @@ class UserError(Exception):
     exit_code = 2
 
 
+class NoOkTrial(UserError):
+    """A command that works from a run's ok trials (zoom, retest, importance, train --from)
+    found none: exit code 1, like a search in which every trial failed."""
+
+    exit_code = 1
+
+
 class ConfigError(UserError):
     """A problem in a config file, located by file, line and key path.
 

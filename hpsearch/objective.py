@@ -120,6 +120,15 @@ def interpret(value: Any, metric: str) -> tuple[str, dict[str, float], str | Non
     return "ok", metrics, None
 
 
+def misses_metric(record: Mapping[str, Any], metric: str) -> bool:
+    """Whether a trial failed only because its objective did not report ``metric``."""
+    error = record.get("error") or ""
+    return record.get("status") == "failed" and (
+        error.startswith(f"returned a dict without '{metric}'")
+        or error.startswith(f"no '{metric}' in its output")
+    )
+
+
 def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
@@ -391,12 +400,14 @@ class CommandObjective:
             )
         value = _metric_from(out, self.metric)
         if value is None:
+            printed = sorted({k for item in _json_lines(out) for k in item if k != "epoch"})
             return Outcome(
                 "failed",
                 epochs=_epochs(curves),
                 curves=curves,
                 error=f"no '{self.metric}' in its output: print a JSON object with "
-                f"it, or {self.metric}=VALUE, as a line on stdout",
+                f"it, or {self.metric}=VALUE, as a line on stdout"
+                + (f" (its JSON lines had: {', '.join(printed)})" if printed else ""),
             )
         status, metrics, error = interpret(value, self.metric)
         return Outcome(status, metrics, _epochs(curves), curves, error)

@@ -21,6 +21,7 @@ from hpsearch.objective import (
     TrainerObjective,
     check_signature,
     load_function,
+    misses_metric,
 )
 from hpsearch.runner import run_trials
 from hpsearch.sampling import Trial, sample_trial
@@ -94,11 +95,24 @@ class Search:
             timeout=self.config.trial_timeout,
             scheduler=scheduler or self.config.run.scheduler,
         )
+        metric = self.config.search.metric
+        # A metric the objective never reports fails every trial: stop once the first few
+        # trials (by index, so whatever order they finish in) all missed it.
+        watched = (
+            set()
+            if self.config.objective.is_builtin or any(r["status"] == "ok" for r in self.records)
+            else set(missing[:METRIC_CHECK])
+        )
+        first: list[dict] = []
         try:
             for record in stream:
                 curves = record.pop("curves", None)
                 self.store.append(record, curves)
                 self.records.append(record)
+                if record["trial"] in watched:
+                    first.append(record)
+                    if len(first) == len(watched) and all(misses_metric(r, metric) for r in first):
+                        raise MetricMissing(_missing_metric_message(self.config, first))
                 yield record
         finally:
             stream.close()  # stops the workers at once if the search stops early
@@ -118,6 +132,22 @@ class Search:
         finally:
             if self.lock is not None:
                 self.lock.release()
+
+
+METRIC_CHECK = 5  # trials that all miss the metric before a search stops
+
+
+class MetricMissing(ConfigError):
+    """The objective does not report the config's metric: every trial would fail."""
+
+
+def _missing_metric_message(config: Config, first: list[dict]) -> str:
+    metric = config.search.metric
+    return (
+        f"search.metric: the objective does not report '{metric}': its first {len(first)} "
+        f"trials all failed for it ({first[0]['error']}); set search.metric to a name it "
+        "reports, then start a new run"
+    )
 
 
 def start_search(

@@ -17,3 +17,41 @@ def test_readme_main_command_names_an_existing_config():
     readme = (ROOT / "README.md").read_text()
     assert "pip install . && hpsearch " in readme
     assert (ROOT / "configs" / "quickstart.yaml").exists()
+
+
+def test_readme_figures_come_from_the_code(tmp_path):
+    """The quickstart's output and its re-test, as the README shows them, are what this code
+    prints (results are deterministic: the same config and seed give the same trials)."""
+    import json
+    import re
+    import shutil
+
+    from .helpers import invoke
+
+    readme = (ROOT / "README.md").read_text()
+    config = tmp_path / "quickstart.yaml"
+    shutil.copy(ROOT / "configs" / "quickstart.yaml", config)
+    runs = str(tmp_path / "runs")
+    result = invoke("run", str(config), "--runs-dir", runs)
+    assert result.exit_code == 0, result.output
+    printed = {line.strip() for line in result.stdout.splitlines()}
+    block = readme[readme.index("top 10 of 40 trials (40 ok)") :].split("```")[0]
+    shown = [line.strip() for line in block.splitlines() if re.match(r"^\s+\d+\s+\d+\s", line)]
+    assert len(shown) >= 3
+    for line in shown:
+        assert line in printed, line
+    best = next(line for line in block.splitlines() if line.startswith("best: "))
+    assert best in printed
+
+    retest = invoke("retest", "latest", "--runs-dir", runs, "--top", "3", "--seeds", "5", "--json")
+    assert retest.exit_code == 0, retest.output
+    winner = json.loads(retest.stdout)["retest"]["winners"][0]
+    claim = re.search(
+        r"trial (\d+)\s+\((\d\.\d{4})\) re-tests at (\d\.\d{4}) ± (\d\.\d{4}) and drops to (\w+)",
+        " ".join(readme.split()),
+    )
+    assert claim, "the README states the quickstart's re-test"
+    trial, original, mean, std, place = claim.groups()
+    assert (int(trial), f"{winner['original']:.4f}") == (winner["trial"], original)
+    assert (f"{winner['mean']:.4f}", f"{winner['std']:.4f}") == (mean, std)
+    assert ["first", "second", "third"][winner["new_rank"] - 1] == place

@@ -352,3 +352,10 @@ def test_resume_of_a_killed_run_with_a_running_summary(tmp_path):
     assert _leaderboard(search.store.path) == reference
     time.sleep(0)
     assert os.path.exists(search.store.path / "best.yaml")
+
+
+def test_the_plain_install_determinism_check_passes():
+    """The same check `.ci/run` runs on a plain `pip install .` (no extras, no pytest)."""
+    from .determinism_check import check
+
+    assert check().startswith("identical records on 4 backends (8 trials)")

@@ -120,7 +120,8 @@ def test_list_and_compare(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "command", [["show"], ["compare"], ["importance"], ["plot"], ["retest"], ["zoom"], ["resume"]]
+    "command",
+    [["show"], ["compare", "nope"], ["importance"], ["plot"], ["retest"], ["zoom"], ["resume"]],
 )
 def test_an_unknown_run_is_exit_2(tmp_path, command):
     result = invoke(*command, "nope", "--runs-dir", str(tmp_path))
@@ -352,3 +353,34 @@ def test_importance_does_not_depend_on_the_order_trials_finished_in():
     units = [space["units"].to_unit(r["params"]["units"]) for r in records]
     rho = scipy.spearmanr(units, [r["metrics"]["acc"] for r in records]).statistic
     assert next(p for p in reference.params if p.name == "units").spearman == pytest.approx(rho)
+
+
+def test_compare_needs_two_runs(tmp_path):
+    doc = synthetic_run(tmp_path, "strong_x", trials=5)
+    result = invoke("compare", doc["run_dir"])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "give two or more runs to compare, got 1" in result.stderr
+
+
+def test_no_ok_trial_is_exit_1_for_every_command_that_needs_one(tmp_path):
+    (tmp_path / "bad.py").write_text("def f(params, seed):\n    raise ValueError('no')\n")
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        'objective: {python: "bad:f"}\n'
+        "space: {x: {scale: linear, min: 0, max: 1}}\n"
+        "search: {trials: 3, metric: loss, direction: minimize}\n"
+        f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 1}}\n"
+    )
+    run = invoke("run", str(path), "--json", "--quiet")
+    assert run.exit_code == 1 and "every trial failed" in run.stderr
+    run_dir = json.loads(run.stdout)["run_dir"]
+    for args in (
+        ["zoom", run_dir],
+        ["retest", run_dir],
+        ["importance", run_dir],
+        ["train", str(path), "--from", run_dir],
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.stderr.startswith("error: ") and "no ok trial" in result.stderr
+        assert result.stderr.count("\n") == 1

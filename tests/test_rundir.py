@@ -254,7 +254,8 @@ def test_a_hand_edited_trial_record_is_one_line_naming_line_and_field(tmp_path, 
     lines[1] = json.dumps(record)
     trials.write_text("\n".join(lines) + "\n")
     for command in ("show", "zoom", "resume", "importance", "plot", "retest", "compare"):
-        result = invoke(command, doc["run_dir"])
+        runs = [doc["run_dir"]] * (2 if command == "compare" else 1)
+        result = invoke(command, *runs)
         one_line_error(result, "trials.jsonl:2:", message)
     result = invoke("train", str(config_file(tmp_path)), "--from", doc["run_dir"])
     one_line_error(result, "trials.jsonl:2:")

@@ -1,0 +1,216 @@
+"""A new user's friction: help text, --quiet, flags that do nothing, one rule for "no ok trial",
+a metric the objective never reports, hints, `latest`, shell completion, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .helpers import invoke
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def own(tmp_path: Path, body: str, metric: str = "loss", trials: int = 8, extra: str = "") -> Path:
+    (tmp_path / "mod.py").write_text(body)
+    path = tmp_path / "own.yaml"
+    path.write_text(
+        'objective: {python: "mod:f"}\n'
+        "space: {x: {scale: linear, min: 0.0, max: 1.0}}\n"
+        f"search: {{trials: {trials}, metric: {metric}, direction: minimize}}\n"
+        f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 2}}\n" + extra
+    )
+    return path
+
+
+def test_flags_have_no_type_in_help_and_every_backend_is_named():
+    for command in ("run", "resume", "zoom", "show", "retest"):
+        text = subprocess.run(
+            [sys.executable, "-m", "hpsearch", command, "--help"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "COLUMNS": "80"},
+        ).stdout
+        assert "<bool>" not in text and "--json" in text
+        assert "--json <" not in text and "--quiet <" not in text
+    run_help = invoke("run", "--help").stdout
+    for word in ("dask", "--scheduler", "--rounds", "processes", "sequential", "threading"):
+        assert word in run_help
+
+
+def test_the_readme_command_table_names_every_run_option():
+    readme = (ROOT / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith("| `hpsearch run CONFIG"))
+    for option in ("--rounds", "--scheduler", "dask", "processes", "--fail-under", "--quiet"):
+        assert option in row, option
+
+
+def test_quiet_prints_the_best_and_the_run_only(tmp_path):
+    path = own(tmp_path, "def f(params, seed):\n    return params['x']\n")
+    quiet = invoke("run", str(path), "--quiet")
+    assert quiet.exit_code == 0
+    lines = quiet.stdout.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["best", "best config", "run"]
+    both = invoke("run", str(path), "--quiet", "--json")
+    assert both.stderr == "" and json.loads(both.stdout)["status"] == "complete"
+
+
+def test_scheduler_without_the_dask_backend_is_an_error(tmp_path):
+    path = own(tmp_path, "def f(params, seed):\n    return params['x']\n")
+    result = invoke("run", str(path), "--scheduler", "tcp://127.0.0.1:1")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "--scheduler applies to the dask backend only" in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_metric_the_objective_never_reports_stops_after_five_trials(tmp_path):
+    path = own(
+        tmp_path, "def f(params, seed):\n    return {'loss': params['x']}\n", "acc", trials=200
+    )
+    result = invoke("run", str(path), "--json", "--quiet")
+    assert result.exit_code == 2, result.output
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: search.metric: the objective does not report 'acc'")
+    assert "keys: loss" in line and "resume" not in line
+    run_dir = next((tmp_path / "runs").iterdir())
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and summary["trials_done"] < 50
+
+
+def test_a_metric_missing_in_some_trials_only_does_not_stop_the_search(tmp_path):
+    body = (
+        "def f(params, seed):\n"
+        "    return {'acc': params['x']} if params['x'] > 0.5 else {'loss': 1.0}\n"
+    )
+    path = own(tmp_path, body, "acc", trials=30)
+    result = invoke("run", str(path), "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["trials_done"] == 30
+
+
+@pytest.mark.parametrize(
+    ("entry", "hinted"),
+    [
+        ("beta1: {scale: linear, min: 0.9, max: 0.999}", True),
+        ("bn_momentum: {scale: log, min: 0.5, max: 0.99}", True),
+        ("beta2: {scale: one_minus_log, min: 0.9, max: 0.9999}", False),
+        ("learning_rate: {scale: log, min: 1.0e-4, max: 1.0}", False),
+        ("dropout: {scale: linear, min: 0.0, max: 0.5}", False),
+    ],
+)
+def test_a_beta_on_a_linear_or_log_scale_gets_a_hint(tmp_path, entry, hinted):
+    path = tmp_path / "b.yaml"
+    path.write_text(
+        'objective: {python: "m:f"}\n'
+        f"space:\n  {entry}\n"
+        "search: {metric: loss, direction: minimize}\n"
+    )
+    (tmp_path / "m.py").write_text("def f(params, seed):\n    return 0.0\n")
+    result = invoke("validate", str(path))
+    assert result.exit_code == 0
+    assert ("one_minus_log spreads them evenly" in result.stderr) is hinted
+    if hinted:
+        assert result.stderr.startswith(f"{path}:3: space.")
+
+
+def test_latest_for_zoom_retest_and_train_from_means_the_newest_search(tmp_path):
+    config = tmp_path / "q.yaml"
+    config.write_text(
+        "data: {source: spirals, classes: 3, samples: 300}\n"
+        "model: {layers: 1, epochs: 3}\n"
+        "space: {learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}}\n"
+        f"search: {{trials: 4}}\nrun: {{runs_dir: {tmp_path / 'runs'}}}\n"
+    )
+    search = json.loads(invoke("run", str(config), "--json", "--quiet").stdout)
+    panda = invoke("train", str(config), "--from", "latest", "--json", "--quiet")
+    assert panda.exit_code == 0, panda.output
+    assert "--from" in invoke("show", json.loads(panda.stdout)["run_dir"]).stdout
+    again = invoke("train", str(config), "--from", "latest", "--json", "--quiet")
+    shown = invoke("show", json.loads(again.stdout)["run_dir"], "--json")
+    summary = json.loads(shown.stdout)["summary"]
+    assert summary["panda"]["chosen"]["learning_rate"] == "--from"
+    assert summary["panda"]["values"]["learning_rate"] == search["best"]["params"]["learning_rate"]
+    runs = str(tmp_path / "runs")
+    zoomed = json.loads(invoke("zoom", "latest", "--runs-dir", runs, "--json", "--quiet").stdout)
+    assert zoomed["parent"] == search["run_id"]
+
+
+def test_shell_completion_is_offered():
+    text = invoke("--help").stdout
+    assert "--install-completion" in text and "--show-completion" in text
+
+
+def test_runs_dir_from_the_environment(tmp_path, monkeypatch):
+    path = own(tmp_path, "def f(params, seed):\n    return params['x']\n")
+    path.write_text(path.read_text().replace(f"run: {{runs_dir: {tmp_path / 'runs'}, ", "run: {"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HPSEARCH_RUNS_DIR", str(tmp_path / "elsewhere"))
+    doc = json.loads(invoke("run", str(path), "--json", "--quiet").stdout)
+    assert Path(doc["run_dir"]).parent == tmp_path / "elsewhere"
+    assert doc["run_id"] in invoke("list").stdout
+    assert invoke("show", "latest").exit_code == 0
+
+
+def test_the_wheel_has_py_typed_and_a_license():
+    assert (ROOT / "hpsearch" / "py.typed").exists()
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'license = "MIT"' in pyproject and 'license-files = ["LICENSE"]' in pyproject
+
+
+def test_the_readme_points_at_nothing_outside_the_repository():
+    readme = (ROOT / "README.md").read_text()
+    assert "../" not in readme
+
+
+def test_a_retest_on_other_data_judges_by_rank_only():
+    from hpsearch.analysis import retest_summary
+
+    candidates = [
+        {"trial": 0, "params": {}, "metrics": {"acc": 0.95}},
+        {"trial": 1, "params": {}, "metrics": {"acc": 0.94}},
+    ]
+    # Other data is harder for everyone: every score drops far below the original.
+    results = {
+        0: [{"status": "ok", "metrics": {"acc": v}} for v in (0.70, 0.71, 0.72)],
+        1: [{"status": "ok", "metrics": {"acc": v}} for v in (0.60, 0.61, 0.62)],
+    }
+    rows, holds = retest_summary(candidates, results, "acc", "maximize", same_data=False)
+    assert holds and not any(r.lucky for r in rows)
+    rows, _ = retest_summary(candidates, results, "acc", "maximize", same_data=True)
+    assert rows[0].lucky  # the same scores on the same data would be luck
+    results[0], results[1] = results[1], results[0]
+    rows, holds = retest_summary(candidates, results, "acc", "maximize", same_data=False)
+    assert not holds and rows[0].lucky and not rows[1].lucky
+
+
+def test_train_runs_with_one_blas_thread(tmp_path, monkeypatch):
+    import threadpoolctl
+
+    import hpsearch.trainer as trainer
+
+    seen = []
+    real = trainer.train
+
+    def spy(*args, **kwargs):
+        seen.extend(
+            i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"
+        )
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "train", spy)
+    config = tmp_path / "t.yaml"
+    config.write_text(
+        "data: {source: spirals, classes: 3, samples: 200}\n"
+        "model: {layers: 1, epochs: 2}\n"
+        "space: {learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}}\n"
+        f"run: {{runs_dir: {tmp_path / 'runs'}}}\n"
+    )
+    result = invoke("train", str(config), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert seen and set(seen) == {1}
