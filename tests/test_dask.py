@@ -1,4 +1,4 @@
-"""The dask backend (with the [dask] extra): same results as loky, survives a dead worker."""
+"""The dask backend (with the [dask] extra): same results as worker processes, survives a dead worker."""
 
 from __future__ import annotations
 
@@ -43,12 +43,12 @@ def cluster():
         yield c
 
 
-def test_dask_gives_the_loky_leaderboard(tmp_path, cluster):
+def test_dask_gives_the_processes_leaderboard(tmp_path, cluster):
     path = tmp_path / "c.yaml"
     path.write_text(CONFIG.replace("RUNS", str(tmp_path / "runs")))
     boards = []
     for args in (
-        ["--backend", "loky"],
+        ["--backend", "processes"],
         ["--backend", "dask", "--scheduler", cluster.scheduler_address],
     ):
         result = invoke("run", str(path), "--json", "--quiet", *args)

@@ -42,14 +42,14 @@ def own(tmp_path: Path, function: str, extra: str = "", trials: int = 3) -> Path
     return path
 
 
-@pytest.mark.parametrize("backend", ["loky", "sequential"])
+@pytest.mark.parametrize("backend", ["processes", "sequential"])
 def test_an_objective_that_prints_keeps_json_output_clean(tmp_path, backend):
     result = invoke("run", str(own(tmp_path, "chatty")), "--json", "--quiet", "--backend", backend)
     assert result.exit_code == 0
     assert json.loads(result.stdout)["counts"]["ok"] == 3
 
 
-@pytest.mark.parametrize("backend", ["loky", "threading"])
+@pytest.mark.parametrize("backend", ["processes", "threading"])
 def test_a_timeout_cannot_be_swallowed_or_overrun(tmp_path, backend):
     path = own(tmp_path, "stubborn", ", timeout: 0.5", trials=2)
     doc = json.loads(invoke("run", str(path), "--json", "--quiet", "--backend", backend).stdout)

@@ -165,7 +165,7 @@ def test_a_stray_byte_in_a_commands_output_does_not_fail_the_trial(tmp_path):
 # -- 15. BaseExceptions that are not Exceptions ------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", ["sequential", "loky"])
+@pytest.mark.parametrize("backend", ["sequential", "processes"])
 def test_a_base_exception_fails_its_trial_only(tmp_path, backend):
     (tmp_path / "mod.py").write_text(
         "import asyncio\n"
@@ -202,7 +202,7 @@ def test_an_objective_module_named_like_a_standard_module(tmp_path, module):
     )
     path = own_config(tmp_path, json.dumps({"python": f"{module}:f"}))
     assert invoke("validate", str(path)).exit_code == 0
-    for backend in ("sequential", "loky", "threading"):
+    for backend in ("sequential", "processes", "threading"):
         result = invoke("run", str(path), "--json", "--quiet", "--backend", backend)
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["counts"]["ok"] == 3

@@ -166,8 +166,8 @@ def _records(run_dir: Path) -> dict:
 def test_identical_records_on_every_backend(tmp_path):
     variants = [
         ["--backend", "sequential"],
-        ["--backend", "loky", "--jobs", "1"],
-        ["--backend", "loky", "--jobs", "2"],
+        ["--backend", "processes", "--jobs", "1"],
+        ["--backend", "processes", "--jobs", "2"],
         ["--backend", "threading", "--jobs", "2"],
     ]
     try:
@@ -210,7 +210,7 @@ def test_interrupted_at_random_points_then_resumed_gives_the_same_leaderboard(tm
 def test_a_worker_killed_on_its_first_attempt_only_reruns_the_trial(tmp_path):
     config = load_config(small_config(tmp_path, trials=8))
     search = start_search(config, objective=KillOnceLoky(str(tmp_path / "marker")))
-    records = {r["trial"]: r for r in search.run(backend="loky", jobs=2)}
+    records = {r["trial"]: r for r in search.run(backend="processes", jobs=2)}
     search.finish("complete")
     assert (tmp_path / "marker").exists()
     assert sorted(records) == list(range(8))
@@ -220,7 +220,7 @@ def test_a_worker_killed_on_its_first_attempt_only_reruns_the_trial(tmp_path):
 def test_a_trial_whose_memory_grows_fails_alone(tmp_path):
     config = load_config(small_config(tmp_path, trials=4))
     search = start_search(config, objective=Greedy())
-    records = {r["trial"]: r for r in search.run(backend="loky", jobs=2)}
+    records = {r["trial"]: r for r in search.run(backend="processes", jobs=2)}
     assert records[1]["status"] == "failed" and "MemoryError" in records[1]["error"]
     assert all(records[i]["status"] == "ok" for i in (0, 2, 3))
 

@@ -121,7 +121,7 @@ def faulty_config(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("backend", ["loky", "sequential"])
+@pytest.mark.parametrize("backend", ["processes", "sequential"])
 def test_faults_are_recorded_and_the_search_goes_on(tmp_path, backend):
     config = load_config(faulty_config(tmp_path))
     import dataclasses
@@ -150,7 +150,7 @@ def test_faults_are_recorded_and_the_search_goes_on(tmp_path, backend):
     assert by_kind[3] == {"timeout"}
     failed = [r for r in records.values() if r["params"]["hidden_units"] == 11]
     assert "ValueError: bad things happen" in failed[0]["error"]
-    if backend == "loky":
+    if backend == "processes":
         assert by_kind[4] == {"failed"}
         killed = [r for r in records.values() if r["params"]["hidden_units"] == 14]
         assert all("worker process died" in r["error"] for r in killed)
@@ -252,7 +252,7 @@ def test_interrupted_run_resumes_to_the_same_leaderboard(tmp_path, how):
     else:
         assert process.returncode == 128 + signum, err  # 130 for Ctrl-C, 143 for SIGTERM
         assert "Traceback" not in err and "Exception in thread" not in err, err
-        assert f"hpsearch resume {run_dir}" in out
+        assert f"hpsearch resume {os.path.relpath(run_dir, tmp_path)}" in out
         assert json.loads((run_dir / "summary.json").read_text())["status"] == "interrupted"
         _assert_no_workers_left(process.pid)
     assert done < 24
@@ -264,7 +264,7 @@ def test_interrupted_run_resumes_to_the_same_leaderboard(tmp_path, how):
 
 
 def _assert_no_workers_left(pid: int) -> None:
-    """No process of the run's session (its loky workers) is still alive."""
+    """No process of the run's session (its worker processes) is still alive."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         alive = []
