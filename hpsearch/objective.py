@@ -564,6 +564,11 @@ def run_trial(objective: Objective, trial: Trial, timeout: float | None = None) 
             curves=outcome.curves,
             error=f"took {elapsed:.3g} s, longer than {timeout:g} s",
         )
+    return record_for(trial, outcome, time.perf_counter() - started)
+
+
+def record_for(trial: Trial, outcome: Outcome, seconds: float | None = None) -> dict[str, Any]:
+    """A trial's record: what it was (index, params, seed) and what came of it."""
     return {
         "trial": trial.index,
         "params": dict(trial.params),
@@ -571,7 +576,7 @@ def run_trial(objective: Objective, trial: Trial, timeout: float | None = None) 
         "status": outcome.status,
         "metrics": dict(outcome.metrics),
         "epochs": outcome.epochs,
-        "seconds": round(time.perf_counter() - started, 4),
+        "seconds": None if seconds is None else round(seconds, 4),
         "error": outcome.error,
         "curves": outcome.curves,
     }

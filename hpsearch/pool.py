@@ -36,6 +36,7 @@ from typing import Any
 
 from hpsearch import procs
 from hpsearch.errors import UserError
+from hpsearch.objective import Outcome, record_for
 from hpsearch.sampling import Trial
 
 BATCH_SECONDS = 0.02  # work per message for quick trials
@@ -316,29 +317,18 @@ class WorkerPool:
         trial, behind = slot.assigned[0], list(slot.assigned)[1:]
         self._kill(slot)
         queue.extendleft(reversed(behind))
-        record = died_record(trial, "")
-        record["status"] = "timeout"
-        record["error"] = (
+        error = (
             f"took longer than {timeout:g} s and did not stop at its timeout; its worker "
             "process was killed"
         )
-        record["seconds"] = round(timeout + grace(timeout), 4)
         self._start(slot)
-        yield record
+        yield record_for(trial, Outcome("timeout", error=error), timeout + grace(timeout))
 
 
 def died_record(trial: Trial, reason: str) -> dict[str, Any]:
-    return {
-        "trial": trial.index,
-        "params": dict(trial.params),
-        "seed": trial.seed,
-        "status": "failed",
-        "metrics": {},
-        "epochs": None,
-        "seconds": None,
-        "error": f"worker process died while running this trial: {reason}",
-        "curves": None,
-    }
+    return record_for(
+        trial, Outcome("failed", error=f"worker process died while running this trial: {reason}")
+    )
 
 
 def describe_exit(code: int | None) -> str:

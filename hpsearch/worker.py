@@ -52,7 +52,7 @@ def main(fd: int) -> None:
     token = os.environ.get(procs.TOKEN, "")
     threading.Thread(target=_watch_driver, args=(driver, token), daemon=True).start()
 
-    from hpsearch.objective import run_trial
+    from hpsearch.objective import Outcome, record_for, run_trial
 
     objectives: OrderedDict[str, Any] = OrderedDict()
     connection.send(("ready", os.getpid()))
@@ -79,19 +79,5 @@ def main(fd: int) -> None:
             try:
                 record = run_trial(objective, trial, timeout)
             except KeyboardInterrupt as exc:  # raised by the objective's own code
-                record = _failed(trial, f"KeyboardInterrupt: {exc}")
+                record = record_for(trial, Outcome("failed", error=f"KeyboardInterrupt: {exc}"))
             connection.send(("done", record))
-
-
-def _failed(trial: Any, error: str) -> dict[str, Any]:
-    return {
-        "trial": trial.index,
-        "params": dict(trial.params),
-        "seed": trial.seed,
-        "status": "failed",
-        "metrics": {},
-        "epochs": None,
-        "seconds": None,
-        "error": error,
-        "curves": None,
-    }

@@ -29,3 +29,15 @@ QUICKSTART = textwrap.dedent(
 def invoke(*args: str):
     """Run ``hpsearch ARGS`` in-process; stdout and stderr are kept apart."""
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def one_line_error(result, *fragments: str, code: int = 2) -> str:
+    """The command failed with ``code`` and one ``error:`` line on stderr holding every
+    fragment, and no traceback; returns that line."""
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]

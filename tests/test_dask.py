@@ -1,4 +1,5 @@
-"""The dask backend (with the [dask] extra): same results as worker processes, survives a dead worker."""
+"""The dask backend (with the [dask] extra): the same results as worker processes; a dead
+worker survived."""
 
 from __future__ import annotations
 

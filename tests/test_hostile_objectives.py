@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from hpsearch.objective import CommandObjective
 
-from .helpers import invoke
+from .helpers import invoke, one_line_error
 
 
 def own_config(tmp_path: Path, objective: str, extra: str = "", trials: int = 3) -> Path:
@@ -27,16 +27,6 @@ def own_config(tmp_path: Path, objective: str, extra: str = "", trials: int = 3)
         f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 1}}\n"
     )
     return path
-
-
-def exit_2(result, *fragments: str) -> str:
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 def records(doc: dict) -> list[dict]:
@@ -63,7 +53,7 @@ def records(doc: dict) -> list[dict]:
 def test_a_quoted_placeholder_is_refused_before_any_trial(tmp_path, template, where):
     path = own_config(tmp_path, json.dumps({"command": template}))
     for command in ("validate", "run"):
-        exit_2(invoke(command, str(path)), "objective.command", f"{{x}} stands {where}")
+        one_line_error(invoke(command, str(path)), "objective.command", f"{{x}} stands {where}")
     assert not (tmp_path / "runs").exists()
 
 
@@ -121,7 +111,7 @@ def test_a_parameter_named_like_a_builtin_placeholder_is_refused(tmp_path, name,
         + ("" if section == "space" else "space: {x: {scale: linear, min: 0, max: 1}}\n")
         + "search: {metric: loss, direction: minimize}\n"
     )
-    exit_2(invoke("validate", str(path)), f"{section}.{name}", f"'{name}' is reserved")
+    one_line_error(invoke("validate", str(path)), f"{section}.{name}", f"'{name}' is reserved")
 
 
 def test_leaderboard_headers_are_unique_whatever_the_names(tmp_path):

@@ -18,7 +18,7 @@ import pytest
 
 from hpsearch import store as store_module
 
-from .helpers import invoke
+from .helpers import invoke, one_line_error
 from .test_zoom import config_file
 
 
@@ -26,16 +26,6 @@ def run_json(*args: str) -> dict:
     result = invoke(*args, "--json", "--quiet")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
-
-
-def one_line_error(result, *fragments: str) -> str:
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 # -- 1. a --rounds search cut short ------------------------------------------------------------
