@@ -444,7 +444,7 @@ def _drive(
                     with interrupts.protected():
                         try:
                             summaries[id(current)] = current.finish(
-                                status, extra={"rounds_left": rounds - round_index}
+                                status, extra={"rounds_left": rounds - round_index}, release=False
                             )
                         except (OSError, UserError) as exc:
                             storage_error = storage_error or exc
@@ -474,18 +474,22 @@ def _drive(
         finally:
             with interrupts.protected(raise_after=False):
                 shutdown_workers()
-        with interrupts.protected(raise_after=False):  # the search is over: write it all
-            _report_search(
-                searches,
-                summaries,
-                status,
-                stopped,
-                storage_error,
-                as_json,
-                quiet,
-                console,
-                fail_under,
-            )
+        try:
+            with interrupts.protected(raise_after=False):  # the search is over: write it all
+                _report_search(
+                    searches,
+                    summaries,
+                    status,
+                    stopped,
+                    storage_error,
+                    as_json,
+                    quiet,
+                    console,
+                    fail_under,
+                )
+        finally:
+            for finished in searches:  # held until the next round existed and all is written
+                finished.release()
 
 
 def _report_search(

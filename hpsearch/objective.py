@@ -313,6 +313,10 @@ class PythonObjective:
     fixed: Mapping[str, Any]
     metric: str
 
+    def prepare(self) -> None:
+        """Import the function now (a worker does it on arrival, outside any trial's time)."""
+        load_function(self.spec, self.workdir)
+
     def __call__(
         self, params: Mapping[str, Any], seed: int, timeout: float | None, index: int = 0
     ) -> Outcome:
@@ -452,8 +456,9 @@ def _run_command(
         procs.kill_tagged([token])
         if process.returncode is None:
             process.wait()
+        until = time.monotonic() + 0.5  # a child that hid its token may still hold a pipe
         for reader in readers:
-            reader.join(timeout=1.0)  # a child that hid its token may still hold a pipe
+            reader.join(timeout=max(until - time.monotonic(), 0.0))
     decode = lambda key: b"".join(chunks[key]).decode("utf-8", errors="replace")  # noqa: E731
     return decode("out"), decode("err"), process.returncode, timed_out
 
@@ -517,7 +522,8 @@ def _curves(out: str) -> dict[str, list[Any]] | None:
     for item in _json_lines(out):
         if "epoch" in item:
             epoch = item.pop("epoch")
-            with contextlib.suppress(_Diverged):
+            # A line with a bad epoch ("1", 1e999) is no curve point; it fails nothing.
+            with contextlib.suppress(_Diverged, TypeError, ValueError, OverflowError):
                 report(epoch, **{k: v for k, v in item.items() if _is_real(v)})
     return report.curves if report.epochs else None
 

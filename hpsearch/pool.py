@@ -38,6 +38,7 @@ from hpsearch import procs
 from hpsearch.errors import UserError
 from hpsearch.objective import Outcome, record_for
 from hpsearch.sampling import Trial
+from hpsearch.worker import KEPT_OBJECTIVES
 
 BATCH_SECONDS = 0.02  # work per message for quick trials
 SLOW_TRIAL = 0.05  # seconds: slower trials are sent one by one, only to an idle worker
@@ -73,7 +74,7 @@ class _Slot:
     ready: bool = False
     assigned: deque = field(default_factory=deque)  # trials sent, in the order they run
     running_since: float | None = None  # when the head of ``assigned`` started
-    objectives: set = field(default_factory=set)  # objective keys the worker holds
+    objectives: list = field(default_factory=list)  # keys the worker holds, least recent first
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -106,8 +107,12 @@ class WorkerPool:
                 pass_fds=[theirs.fileno()],
                 env=env,
                 stdin=subprocess.DEVNULL,
+                # Its own session: Ctrl-C at a terminal reaches the driver only, and whatever
+                # a trial starts keeps the default signal handling.
+                start_new_session=True,
             )
         except OSError as exc:
+            ours.close()
             raise WorkerError(f"cannot start a worker process: {exc.strerror or exc}") from None
         finally:
             theirs.close()
@@ -115,7 +120,7 @@ class WorkerPool:
         slot.ready = False
         slot.assigned.clear()
         slot.running_since = None
-        slot.objectives = set()
+        slot.objectives = []
 
     def _kill(self, slot: _Slot) -> int | None:
         """End a worker and everything it started; returns its exit code."""
@@ -243,14 +248,15 @@ class WorkerPool:
     def _send(self, slot: _Slot, key: str, payload: bytes, batch: list, timeout) -> None:
         assert slot.connection is not None
         try:
-            if key not in slot.objectives:
+            if key in slot.objectives:
+                slot.objectives.remove(key)
+            else:
                 slot.connection.send(("objective", key, payload))
-                slot.objectives.add(key)
+            slot.objectives.append(key)  # most recent last, as the worker keeps them
+            del slot.objectives[:-KEPT_OBJECTIVES]
             slot.connection.send(("run", key, batch, timeout))
         except OSError:
             pass  # the worker died: _receive finds out and puts the batch back
-        if not slot.assigned:
-            slot.running_since = time.monotonic()
         slot.assigned.extend(batch)
 
     def _receive(self, slot: _Slot, queue: deque, strikes: dict, timeout) -> Iterator[dict]:
@@ -270,11 +276,13 @@ class WorkerPool:
             elif message[0] == "error":
                 self.kill()
                 raise WorkerError(f"a worker process {message[1]}")
+            elif message[0] == "start":  # the deadline counts from here (imports done)
+                slot.running_since = time.monotonic()
             elif message[0] == "done":
                 record = message[1]
                 if slot.assigned and slot.assigned[0].index == record.get("trial"):
                     slot.assigned.popleft()
-                slot.running_since = time.monotonic() if slot.assigned else None
+                slot.running_since = None
                 yield record
 
     def _died(self, slot: _Slot, queue: deque, strikes: dict) -> Iterator[dict]:

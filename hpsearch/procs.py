@@ -28,10 +28,19 @@ def driver_token() -> str:
     global _own
     if _own is None or _own[0] != os.getpid():
         inherited = os.environ.get(TOKEN)
-        token = f"{inherited}.{new_token()}" if inherited else new_token()
+        own = f"{os.getpid()}x{new_token()}"  # its pid first: see driver_of
+        token = f"{inherited}.{own}" if inherited else own
         os.environ[TOKEN] = token
         _own = (os.getpid(), token)
     return _own[1]
+
+
+def driver_of(token: str) -> int | None:
+    """The pid of the driver that made ``token`` (None for a token of another form)."""
+    import re
+
+    match = re.fullmatch(r"(?:[0-9a-zx.-]+\.)?([1-9][0-9]{0,9})x[0-9a-f]{12}", token)
+    return int(match.group(1)) if match else None
 
 
 _own: tuple[int, str] | None = None  # (pid, token): a forked child makes its own
@@ -94,6 +103,8 @@ def kill_group(pgid: int) -> None:
 
 
 def alive(pid: int) -> bool:
+    if not 0 < pid < 2**31:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

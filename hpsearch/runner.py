@@ -87,9 +87,15 @@ def _threads(objective, trials: Iterator[Trial], n_jobs: int, timeout) -> Iterat
         n_jobs=n_jobs, backend="threading", return_as="generator_unordered", pre_dispatch="2*n_jobs"
     )
     stream = parallel(delayed(run_trial)(objective, trial, timeout) for trial in trials)
+    finished = False
     try:
         yield from stream
+        finished = True
     finally:
+        if not finished:  # threads cannot be killed: end the commands they are waiting on
+            from hpsearch import procs
+
+            procs.kill_tagged([procs.driver_token()])
         stream.close()
 
 

@@ -120,9 +120,12 @@ class Search:
     def ranked(self) -> list[dict[str, Any]]:
         return rank(self.records, self.config.search.metric, self.config.search.direction)
 
-    def finish(self, status: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def finish(
+        self, status: str, extra: Mapping[str, Any] | None = None, release: bool = True
+    ) -> dict[str, Any]:
         """Flush the trials and write leaderboard, best.yaml and the summary; release the
-        run directory."""
+        run directory (unless ``release`` is false: the next round is yet to be started from
+        it, and the lineage written into it)."""
         try:
             self.store.close()
             wall = self.previous_wall_time + time.perf_counter() - self.started
@@ -130,8 +133,13 @@ class Search:
                 self.config, self.records, status=status, wall_time=wall, extra=extra
             )
         finally:
-            if self.lock is not None:
-                self.lock.release()
+            if release:
+                self.release()
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
 
 METRIC_CHECK = 5  # trials that all miss the metric before a search stops

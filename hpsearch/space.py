@@ -130,7 +130,10 @@ class NumericParam:
         """A number of the right type inside the bounds (anything else: False)."""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return False
-        if not math.isfinite(value):
+        try:
+            if not math.isfinite(value):
+                return False
+        except OverflowError:  # an int beyond any float
             return False
         if self.integer and value != int(value):
             return False

@@ -21,6 +21,7 @@ import platform
 import re
 import secrets
 import shutil
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -409,9 +410,16 @@ class RunLock:
         from hpsearch import procs
 
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            # Never through a link: a .lock pointing elsewhere must not get written into.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
         except OSError as exc:
-            raise RunError(f"{self.path.parent}: cannot lock it: {exc.strerror or exc}") from None
+            raise RunError(
+                f"{self.path}: cannot lock the run: {exc.strerror or exc} (remove that file if "
+                "it is not hpsearch's)"
+            ) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise RunError(f"{self.path}: not a regular file; remove it")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -425,10 +433,10 @@ class RunLock:
             pass
         old = _read_holder(fd)
         host = socket.gethostname()
-        pid = old.get("pid")
-        killed = isinstance(pid, int) and pid != os.getpid() and not procs.alive(pid)
-        if killed and old.get("host") == host:  # end what that driver's workers still run
-            procs.kill_tagged([str(old.get("token") or "")])
+        token = str(old.get("token") or "")
+        pid = procs.driver_of(token)  # the token names its driver: no other can be hit
+        if old.get("host") == host and pid not in (None, os.getpid()) and not procs.alive(pid):
+            procs.kill_tagged([token])  # what a killed driver's workers still run
         holder = {
             "pid": os.getpid(),
             "host": host,
@@ -436,8 +444,12 @@ class RunLock:
             "since": _now(),
             "command": " ".join(["hpsearch", *sys.argv[1:]])[:300],
         }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
+        except OSError as exc:
+            os.close(fd)
+            raise RunError(f"{self.path}: cannot write it: {exc.strerror or exc}") from None
         self.fd = fd
         return self
 
@@ -471,7 +483,13 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A number a float can hold (no 10**400, NaN or infinity from a hand-edited file)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _kind_of(value: Any) -> str:

@@ -4,18 +4,21 @@ Started by ``hpsearch.pool`` (``BOOTSTRAP``) with one end of a socket pair as FD
 driver's ``sys.path`` (not the working directory first, as ``python -m`` would put it: a
 ``random.py`` there must not replace the standard module). Messages in (pickled):
 ``("objective", key, payload)``, ``("run", key, trials, timeout)``, ``("stop",)``.
-Messages out: ``("ready", pid)``, ``("done", record)``, ``("error", text)``.
+Messages out: ``("ready", pid)``, ``("start", trial)`` (when there is a timeout),
+``("done", record)``, ``("error", text)``.
 
-What a trial prints goes to stderr (fd 1 is pointed at fd 2), Ctrl-C is left to the driver,
-and a watchdog thread ends the worker, with every process its trials started, as soon as the
+What a trial prints goes to stderr (fd 1 is pointed at fd 2), the worker runs in a session of
+its own (Ctrl-C at a terminal reaches the driver only, which stops the workers), and a
+watchdog thread ends the worker, with every process its trials started, as soon as the
 driver is gone (even kill -9), so no trial runs on unwatched.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
-import signal
+import queue
 import sys
 import threading
 import time
@@ -39,28 +42,40 @@ def _watch_driver(driver: int, token: str) -> None:
             os._exit(3)
 
 
+KEPT_OBJECTIVES = 4  # the driver keeps the same count (hpsearch.pool): both evict alike
+
+
+def _read_into(connection: Any, inbox: queue.Queue) -> None:
+    """Read the driver's messages as they come, so its sends never wait on a busy worker
+    (both sides would wait on each other once the socket buffers fill)."""
+    while True:
+        try:
+            inbox.put(connection.recv())
+        except (EOFError, OSError):
+            inbox.put(("stop",))
+            return
+
+
 def main(fd: int) -> None:
     from multiprocessing.connection import Connection
 
     from hpsearch import procs
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides what Ctrl-C stops
     os.dup2(2, 1)  # a trial's prints must not reach the driver's stdout
     sys.stdout = sys.stderr
     connection = Connection(fd)
     driver = os.getppid()
     token = os.environ.get(procs.TOKEN, "")
     threading.Thread(target=_watch_driver, args=(driver, token), daemon=True).start()
+    inbox: queue.Queue = queue.Queue()
+    threading.Thread(target=_read_into, args=(connection, inbox), daemon=True).start()
 
     from hpsearch.objective import Outcome, record_for, run_trial
 
     objectives: OrderedDict[str, Any] = OrderedDict()
     connection.send(("ready", os.getpid()))
     while True:
-        try:
-            message = connection.recv()
-        except (EOFError, OSError):
-            return  # the driver closed its end
+        message = inbox.get()
         if message[0] == "stop":
             return
         if message[0] == "objective":
@@ -70,12 +85,19 @@ def main(fd: int) -> None:
             except BaseException as exc:
                 connection.send(("error", f"cannot load the objective here: {exc!r}"))
                 return
-            while len(objectives) > 4:
+            prepare = getattr(objectives[key], "prepare", None)
+            if prepare is not None:  # import a user's module now, not inside a trial's time
+                with contextlib.suppress(BaseException):
+                    prepare()
+            while len(objectives) > KEPT_OBJECTIVES:
                 objectives.popitem(last=False)
             continue
         _, key, trials, timeout = message
+        objectives.move_to_end(key)
         objective = objectives[key]
         for trial in trials:
+            if timeout is not None:
+                connection.send(("start", trial.index))  # the driver's deadline counts from here
             try:
                 record = run_trial(objective, trial, timeout)
             except KeyboardInterrupt as exc:  # raised by the objective's own code

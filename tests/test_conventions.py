@@ -70,7 +70,7 @@ def test_scheduler_without_the_dask_backend_is_an_error(tmp_path):
 
 def test_a_metric_the_objective_never_reports_stops_after_five_trials(tmp_path):
     path = own(
-        tmp_path, "def f(params, seed):\n    return {'loss': params['x']}\n", "acc", trials=200
+        tmp_path, "def f(params, seed):\n    return {'loss': params['x']}\n", "acc", trials=2000
     )
     result = invoke("run", str(path), "--json", "--quiet")
     assert result.exit_code == 2, result.output
@@ -79,7 +79,7 @@ def test_a_metric_the_objective_never_reports_stops_after_five_trials(tmp_path):
     assert "keys: loss" in line and "resume" not in line
     run_dir = next((tmp_path / "runs").iterdir())
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["status"] == "interrupted" and summary["trials_done"] < 50
+    assert summary["status"] == "interrupted" and summary["trials_done"] < 1000
 
 
 def test_a_metric_missing_in_some_trials_only_does_not_stop_the_search(tmp_path):

@@ -44,9 +44,14 @@ def records(doc: dict) -> list[dict]:
         ("echo '{x}'", "inside '...'"),
         ("echo $'{x}'", "inside $'...'"),
         ("echo \\{x}", "after a backslash"),
-        ("echo $(( {x} + 1 ))", "inside $((...))"),
+        ("echo $(( {x} + 1 ))", "inside arithmetic $((...))"),
         ("echo ${{A:-{x}}}", "inside ${...}"),
         ("cat <<EOF\n{x}\nEOF", "in a here-document"),
+        ("echo --lr ${x}", "right after a $"),
+        ("echo hi # {x}", "in a comment"),
+        ("echo `echo {x}`", "inside `...`"),
+        ("echo $(( ((1)) + {x} ))", "inside arithmetic $((...))"),
+        ("echo $[ 1 + {x} ]", "inside arithmetic $[...]"),
         ('python t.py --tag "run {x}" {x}', 'inside "..."'),
     ],
 )
@@ -55,6 +60,22 @@ def test_a_quoted_placeholder_is_refused_before_any_trial(tmp_path, template, wh
     for command in ("validate", "run"):
         one_line_error(invoke(command, str(path)), "objective.command", f"{{x}} stands {where}")
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "cat <<EOF\nhi\nEOF\necho {x}",
+        "echo a#{x}",
+        "((n=1)); echo {x}",
+        "echo $(( (1) )) {x}",
+        "(cd . && echo {x})",
+        'echo {{"a": 1}} {x}',
+    ],
+)
+def test_a_bare_placeholder_is_accepted_wherever_the_shell_reads_quotes(tmp_path, template):
+    path = own_config(tmp_path, json.dumps({"command": template}))
+    assert invoke("validate", str(path)).exit_code == 0
 
 
 HOSTILE = [

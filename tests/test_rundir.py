@@ -299,3 +299,49 @@ def test_the_run_directory_is_absolute_so_a_chdir_in_an_objective_cannot_move_it
     doc = json.loads(result.stdout)
     assert Path(doc["run_dir"]).parent == tmp_path / "runs"
     assert len((Path(doc["run_dir"]) / "trials.jsonl").read_text().splitlines()) == 4
+
+
+# -- found in review: a hostile lock file, numbers beyond floats ---------------------------------
+
+
+def test_a_lock_file_that_is_a_link_or_garbage_is_one_line(tmp_path):
+    doc = run_json("run", str(config_file(tmp_path)))
+    lock = Path(doc["run_dir"]) / ".lock"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    lock.unlink(missing_ok=True)
+    lock.symlink_to(victim)
+    one_line_error(invoke("resume", doc["run_dir"]), ".lock")
+    assert victim.read_text() == "precious\n"
+    lock.unlink()
+    os.mkfifo(lock)
+    one_line_error(invoke("resume", doc["run_dir"]), ".lock", "not a regular file")
+    lock.unlink()
+    lock.write_text('{"pid": 123456789012345678901234567890, "token": "x", "host": "h"}')
+    assert invoke("resume", doc["run_dir"], "--quiet").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("where", "edit"),
+    [
+        (
+            "summary.json",
+            lambda s: s.replace('"wall_time": ', '"wall_time": 1' + "0" * 400 + ', "was": '),
+        ),
+        (
+            "trials.jsonl",
+            lambda s: s.replace('"seconds": ', '"seconds": 1' + "0" * 400 + ', "was": ', 1),
+        ),
+        (
+            "trials.jsonl",
+            lambda s: s.replace('"metrics": {', '"metrics": {"big": 1' + "0" * 400 + ", ", 1),
+        ),
+        ("trials.jsonl", lambda s: s.replace('"seconds": ', '"seconds": NaN, "was": ', 1)),
+    ],
+)
+def test_numbers_no_float_can_hold_are_one_line(tmp_path, where, edit):
+    doc = run_json("run", str(config_file(tmp_path)))
+    file = Path(doc["run_dir"]) / where
+    file.write_text(edit(file.read_text()))
+    for command in ("show", "resume", "importance"):
+        one_line_error(invoke(command, doc["run_dir"]), where)

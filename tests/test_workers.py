@@ -434,3 +434,114 @@ def test_a_long_choice_list_loads_in_linear_time(tmp_path):
     assert time.perf_counter() - started < 10  # quadratic: minutes
     assert len(config_.space["x"].choices) == 100_000
     assert config_.space["x"].index(99_999) == 99_999
+
+
+# -- found in review: the pool under pressure ----------------------------------------------------
+
+
+def test_quick_trials_with_big_messages_never_deadlock(tmp_path):
+    """Batches and records bigger than the socket buffers: driver and worker both keep
+    reading (the worker reads in a thread of its own)."""
+    (tmp_path / "noop.py").write_text(NOOP.replace("params['x']", "params['p0']"))
+    space = "".join(f"  p{i}: {{scale: linear, min: 0.0, max: 1.0}}\n" for i in range(200))
+    path = tmp_path / "big.yaml"
+    path.write_text(
+        'objective: {python: "noop:noop"}\n'
+        f"space:\n{space}"
+        "search: {trials: 3000, metric: loss, direction: minimize}\n"
+        f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 1}}\n"
+    )
+    process = spawn("run", str(path), "--json", "--quiet", cwd=tmp_path)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert json.loads(out)["counts"]["ok"] == 3000
+
+
+def test_a_slow_import_does_not_count_against_a_trials_timeout(tmp_path):
+    (tmp_path / "heavy.py").write_text(
+        "import time\ntime.sleep(2.0)\ndef f(params, seed):\n    return params['x']\n"
+    )
+    path = config(tmp_path, '{python: "heavy:f", timeout: 0.5}', trials=4, run=", jobs: 2")
+    result = invoke("run", str(path), "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["counts"]["ok"] == 4
+
+
+def test_trials_get_the_default_sigint_handling_on_every_backend(tmp_path):
+    (tmp_path / "sig.py").write_text(
+        "import signal\n"
+        "def f(params, seed):\n"
+        "    return float(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)\n"
+    )
+    path = config(tmp_path, '{python: "sig:f"}', trials=2)
+    for backend in ("sequential", "processes"):
+        doc = json.loads(invoke("run", str(path), "--json", "--backend", backend).stdout)
+        assert doc["best"]["value"] == 0.0, backend
+
+
+def test_ctrl_c_with_threads_leaves_no_command_running(tmp_path):
+    (tmp_path / "leak.sh").write_text("setsid sleep 321 &\nsleep 322\necho loss=1\n")
+    command = json.dumps({"command": "sh leak.sh {x}"})
+    path = config(tmp_path, command, trials=4, run=", jobs: 2, backend: threading")
+    process = spawn("run", str(path), cwd=tmp_path)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(
+        b"sleep\x00322" in _cmdline(p) for p in children(process.pid)
+    ):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 130
+    time.sleep(0.3)
+    left = [
+        p
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and b"sleep\x0032" in _cmdline(int(p.name))
+    ]
+    assert not [p for p in left if alive(int(p.name)) and str(tmp_path) in _environ(int(p.name))]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _environ(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace") + str(
+            Path(f"/proc/{pid}/cwd").resolve()
+        )
+    except OSError:
+        return ""
+
+
+def test_a_bad_epoch_line_from_a_command_is_no_curve_point_and_fails_nothing(tmp_path):
+    (tmp_path / "ep.sh").write_text(
+        'echo \'{"epoch": "1", "loss": 0.9}\'\n'
+        'echo \'{"epoch": 1e999, "loss": 0.8}\'\n'
+        'echo \'{"epoch": 2, "loss": 0.7}\'\n'
+        "echo loss=0.5\n"
+    )
+    path = config(tmp_path, json.dumps({"command": "sh ep.sh {x}"}), trials=2)
+    doc = json.loads(invoke("run", str(path), "--json", "--quiet").stdout)
+    assert doc["counts"]["ok"] == 2
+    curves = (Path(doc["run_dir"]) / "curves.jsonl").read_text().splitlines()
+    assert all(json.loads(line)["epoch"] == [2] for line in curves)
+
+
+def test_a_worker_that_dropped_an_objective_is_sent_it_again():
+    from hpsearch.pool import WorkerPool
+    from hpsearch.sampling import Trial
+
+    from .objectives import Constant
+
+    pool = WorkerPool(1)
+    try:
+        for value in [0, 1, 2, 3, 4, 5, 0, 1]:
+            records = list(pool.run(Constant(value), [Trial(value, {}, 0)], None, 1))
+            assert [r["status"] for r in records] == ["ok"]
+            assert records[0]["metrics"]["val_accuracy"] == value
+        assert pool.starts == 1  # one worker throughout: nothing died
+    finally:
+        pool.close()
