@@ -41,3 +41,22 @@ def one_line_error(result, *fragments: str, code: int = 2) -> str:
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     return lines[0]
+
+
+def wait_for_round(runs, round_: int, limit: float = 60):
+    """The run directory of zoom round ``round_`` once it has written a trial, or None."""
+    import json
+    import time
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        for run in runs.glob("*"):
+            summary = run / "summary.json"
+            try:
+                started = json.loads(summary.read_text()).get("round") == round_
+            except (OSError, ValueError):
+                continue
+            if started and (run / "trials.jsonl").exists():
+                return run
+        time.sleep(0.01)
+    return None

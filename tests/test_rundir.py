@@ -11,14 +11,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from hpsearch import store as store_module
 
-from .helpers import invoke, one_line_error
+from .helpers import invoke, one_line_error, wait_for_round
 from .test_zoom import config_file
 
 
@@ -64,18 +63,7 @@ def test_kill_9_during_a_round_then_resume_of_the_first_run_finishes_every_round
         stderr=subprocess.DEVNULL,
     )
     runs = tmp_path / "runs"
-    deadline = time.monotonic() + 60
-    round_one = None
-    while time.monotonic() < deadline and round_one is None:
-        for run in runs.glob("*"):
-            summary = run / "summary.json"
-            if (
-                summary.exists()
-                and json.loads(summary.read_text()).get("round") == 1
-                and (run / "trials.jsonl").exists()
-            ):
-                round_one = run
-        time.sleep(0.01)
+    round_one = wait_for_round(runs, 1)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert round_one is not None

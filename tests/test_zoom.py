@@ -15,7 +15,7 @@ from hpsearch.search import finish_lineage, start_next_round, start_search
 from hpsearch.space import SCALES, ChoiceParam, NumericParam, Space
 from hpsearch.zoom import narrow
 
-from .helpers import invoke
+from .helpers import invoke, wait_for_round
 from .objectives import OPTIMUM, Bowl
 
 PARAMS = [
@@ -259,7 +259,6 @@ def test_an_interrupted_rounds_search_resumes_its_remaining_rounds(tmp_path):
     import signal
     import subprocess
     import sys
-    import time
 
     path = config_file(tmp_path)
     path.write_text(
@@ -275,18 +274,7 @@ def test_an_interrupted_rounds_search_resumes_its_remaining_rounds(tmp_path):
         text=True,
     )
     runs = tmp_path / "runs"
-    deadline = time.monotonic() + 60
-    round_one = None
-    while time.monotonic() < deadline and round_one is None:
-        for run in runs.glob("*"):
-            summary = run / "summary.json"
-            if (
-                summary.exists()
-                and json.loads(summary.read_text()).get("round") == 1
-                and (run / "trials.jsonl").exists()
-            ):
-                round_one = run
-        time.sleep(0.02)
+    round_one = wait_for_round(runs, 1)
     assert round_one is not None, process.communicate()
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 143  # SIGTERM: 128 + 15
