@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import os
 import pickle
+import signal
 import socket
 import subprocess
 import sys
@@ -56,6 +57,9 @@ ONE_THREAD = {
 }
 
 
+_KILLED_FROM_OUTSIDE = {signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+
+
 class WorkerError(UserError):
     """Worker processes cannot run this search (they cannot start, or cannot load it)."""
 
@@ -85,7 +89,8 @@ class WorkerPool:
         self.size = size
         self.slots = [_Slot(n) for n in range(size)]
         self.starts = 0
-        self.failed_starts = 0
+        self.failed_starts = 0  # workers in a row that ended by themselves before "ready"
+        self.killed_starts = 0  # workers in a row killed from outside before "ready"
 
     # -- workers ----------------------------------------------------------------------------
 
@@ -272,7 +277,7 @@ class WorkerPool:
                 return
             if message[0] == "ready":
                 slot.ready = True
-                self.failed_starts = 0
+                self.failed_starts = self.killed_starts = 0
             elif message[0] == "error":
                 self.kill()
                 raise WorkerError(f"a worker process {message[1]}")
@@ -300,8 +305,15 @@ class WorkerPool:
             else:
                 queue.appendleft(culprit)
         if not was_ready:
-            self.failed_starts += 1
-            if self.failed_starts >= 3:
+            # A worker that cannot start (a broken install, a crash at import) ends by itself,
+            # every time: three in a row say so. One killed from outside (a user, an OOM
+            # killer under a burst of load) says little about the next; only a long streak
+            # of them stops the search instead of restarting workers forever.
+            if code is not None and -code in _KILLED_FROM_OUTSIDE:
+                self.killed_starts += 1
+            else:
+                self.failed_starts += 1
+            if self.failed_starts >= 3 or self.killed_starts >= 30:
                 self.kill()
                 raise WorkerError(
                     f"worker processes exit as soon as they start (exit code "
@@ -340,8 +352,6 @@ def died_record(trial: Trial, reason: str) -> dict[str, Any]:
 
 
 def describe_exit(code: int | None) -> str:
-    import signal
-
     if code is not None and code < 0:
         with contextlib.suppress(ValueError):
             return f"{signal.Signals(-code).name}({code})"

@@ -545,3 +545,27 @@ def test_a_worker_that_dropped_an_objective_is_sent_it_again():
         assert pool.starts == 1  # one worker throughout: nothing died
     finally:
         pool.close()
+
+
+@pytest.mark.parametrize(
+    ("bootstrap", "starts"),
+    [
+        ("import sys; sys.exit(1)", 3),  # a broken install: three in a row say so
+        ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", 30),  # killed from outside
+    ],
+)
+def test_workers_that_never_start_stop_the_search_with_one_reason(monkeypatch, bootstrap, starts):
+    import hpsearch.worker
+    from hpsearch.pool import WorkerError, WorkerPool
+    from hpsearch.sampling import Trial
+
+    from .objectives import Constant
+
+    monkeypatch.setattr(hpsearch.worker, "BOOTSTRAP", bootstrap)
+    pool = WorkerPool(1)
+    try:
+        with pytest.raises(WorkerError, match="exit as soon as they start"):
+            list(pool.run(Constant(0), [Trial(0, {}, 0)], None, 1))
+        assert pool.starts == starts
+    finally:
+        pool.kill()
