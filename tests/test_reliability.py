@@ -115,13 +115,13 @@ def _load_or_config_error(data) -> None:
         assert "\n" not in str(exc)
 
 
-@settings(max_examples=1200)
+@settings(max_examples=500)
 @given(documents)
 def test_fuzz_arbitrary_documents_give_a_config_or_a_config_error(data):
     _load_or_config_error(data)
 
 
-@settings(max_examples=1200)
+@settings(max_examples=500)
 @given(mutated_configs())
 def test_fuzz_mutated_configs_give_a_config_or_a_config_error(data):
     _load_or_config_error(data)

@@ -240,7 +240,7 @@ def test_after_kill_9_nothing_runs_on_and_resume_runs_no_trial_twice_at_once(tmp
 
 
 def test_a_second_driver_on_a_running_run_is_refused_naming_the_holder(tmp_path):
-    path = slow_config(tmp_path, trials=40)
+    path = slow_config(tmp_path, trials=20)
     process = spawn("run", str(path), cwd=tmp_path)
     wait_for_lines(tmp_path / "log", 2, process)
     run_dir = next((tmp_path / "runs").iterdir())
@@ -258,7 +258,7 @@ def test_a_second_driver_on_a_running_run_is_refused_naming_the_holder(tmp_path)
     assert outcomes == [0, 2], errors
     assert "in use by another hpsearch" in errors
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "complete"
-    assert len(records(run_dir)) == 40
+    assert len(records(run_dir)) == 20
 
 
 # -- 14. interrupts and closed pipes leave no traceback --------------------------------------------
@@ -314,7 +314,7 @@ def test_a_worker_death_reruns_only_the_trial_it_was_running(tmp_path, monkeypat
     path.write_text(
         'objective: {python: "counting:g"}\n'
         "space: {i: {choice: [" + ", ".join(map(str, range(600))) + "]}}\n"
-        "search: {trials: 3000, metric: loss, direction: minimize}\n"
+        "search: {trials: 1200, metric: loss, direction: minimize}\n"
         f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 2}}\n"
     )
     count_file = tmp_path / "count"
@@ -448,13 +448,13 @@ def test_quick_trials_with_big_messages_never_deadlock(tmp_path):
     path.write_text(
         'objective: {python: "noop:noop"}\n'
         f"space:\n{space}"
-        "search: {trials: 3000, metric: loss, direction: minimize}\n"
+        "search: {trials: 1200, metric: loss, direction: minimize}\n"
         f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 1}}\n"
     )
     process = spawn("run", str(path), "--json", "--quiet", cwd=tmp_path)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
-    assert json.loads(out)["counts"]["ok"] == 3000
+    assert json.loads(out)["counts"]["ok"] == 1200
 
 
 def test_a_slow_import_does_not_count_against_a_trials_timeout(tmp_path):

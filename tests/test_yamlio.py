@@ -67,14 +67,14 @@ def same(a, b) -> bool:
     return a == b
 
 
-@settings(max_examples=500)
+@settings(max_examples=200)
 @given(documents(finite=False))
 def test_dump_then_load_gives_back_every_value(data):
     text = yamlio.dump(data)
     assert same(yamlio.load(text, "x.yaml")[0], data), text
 
 
-@settings(max_examples=500)
+@settings(max_examples=200)
 @given(documents(finite=True))
 def test_plain_pyyaml_reads_the_dump_with_the_same_values(data):
     text = yamlio.dump(data)
