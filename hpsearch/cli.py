@@ -717,7 +717,8 @@ def _open_run(ref: str, runs_dir: Optional[Path], search_only: bool = False):  #
 
     store = resolve_run(ref, runs_dir or "runs", search_only=search_only)
     config = store.config()
-    return store, config, store.summary(), store.load_trials(space=config.space).records
+    records = store.load_trials(space=config.space).records
+    return store, config, store.current_summary(config, records), records
 
 
 def _public(summary: dict) -> dict:
@@ -834,7 +835,7 @@ def list_runs_command(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> 
         stores = list_runs(runs_dir or "runs", problems)
     for run_store in stores:
         try:
-            summary = run_store.summary()
+            summary = run_store.current_summary()
         except RunError as exc:  # one bad run does not hide the others
             problems.append(str(exc))
             summary = {}

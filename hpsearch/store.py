@@ -369,7 +369,6 @@ class RunStore:
         best = best_ok(ranked)
         if best is not None:
             atomic_write(self.path / "best.yaml", best_config_yaml(config, best))
-        counts = {s: sum(r["status"] == s for r in records) for s in STATUSES}
         # A resumed round recomputes its lineage: drop what the previous attempt wrote.
         previous = {k: v for k, v in self.summary().items() if not k.startswith("lineage")}
         summary = {
@@ -377,20 +376,48 @@ class RunStore:
             "status": status,
             "finished": _now(),
             "wall_time": round(wall_time, 3),
-            "trials_done": len(records),
-            "counts": counts,
-            "best": None
-            if best is None
-            else {
-                "trial": best["trial"],
-                "value": best["metrics"].get(config.search.metric),
-                "params": best["params"],
-                "seed": best["seed"],
-            },
+            **_result_fields(config, records),
             **(extra or {}),
         }
         self.write_summary(summary)
         return summary
+
+
+    def current_summary(
+        self, config: Config | None = None, records: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """The summary as things stand. One still marked ``running`` (summary.json is written
+        when a run starts and when it ends) gets its counts and best from the trials on disk,
+        and is ``stopped`` once the driver that ran it is gone: killed, it can be resumed."""
+        summary = self.summary()
+        if summary.get("status") != "running":
+            return summary
+        try:
+            config = config or self.config()
+            if records is None:
+                records = self.load_trials().records
+        except UserError:
+            return summary
+        summary = {**summary, **_result_fields(config, records)}
+        if RunLock.driver_gone(self.path):
+            summary["status"] = "stopped"
+        return summary
+
+
+def _result_fields(config: Config, records: list[dict[str, Any]]) -> dict[str, Any]:
+    best = best_ok(rank(records, config.search.metric, config.search.direction))
+    return {
+        "trials_done": len(records),
+        "counts": {s: sum(r["status"] == s for r in records) for s in STATUSES},
+        "best": None
+        if best is None
+        else {
+            "trial": best["trial"],
+            "value": best["metrics"].get(config.search.metric),
+            "params": best["params"],
+            "seed": best["seed"],
+        },
+    }
 
 
 class RunLock:
@@ -452,6 +479,28 @@ class RunLock:
             raise RunError(f"{self.path}: cannot write it: {exc.strerror or exc}") from None
         self.fd = fd
         return self
+
+    @staticmethod
+    def driver_gone(run_dir: Path) -> bool:
+        """The driver that last held this run's lock is known to be dead (it ran here and its
+        process is gone). Read without locking, so a driver starting meanwhile is never
+        refused because of a look."""
+        import socket
+
+        from hpsearch import procs
+
+        try:
+            fd = os.open(run_dir / ".lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return False
+        try:
+            holder = _read_holder(fd)
+        finally:
+            os.close(fd)
+        pid = procs.driver_of(str(holder.get("token") or ""))
+        return holder.get("host") == socket.gethostname() and pid is not None and (
+            not procs.alive(pid)
+        )
 
     def release(self) -> None:
         if self.fd is not None:

@@ -239,6 +239,31 @@ def test_after_kill_9_nothing_runs_on_and_resume_runs_no_trial_twice_at_once(tmp
             assert start >= end  # a trial never ran twice at the same time
 
 
+def test_show_and_list_count_a_running_run_and_call_a_killed_one_stopped(tmp_path):
+    path = slow_config(tmp_path, trials=16)
+    process = spawn("run", str(path), cwd=tmp_path)
+    wait_for_lines(tmp_path / "log", 6, process)  # at least two trials written
+    run_dir = next((tmp_path / "runs").iterdir())
+
+    def seen() -> tuple[dict, dict]:
+        shown = json.loads(invoke("show", str(run_dir), "--json").stdout)["summary"]
+        listed = json.loads(invoke("list", "--runs-dir", str(tmp_path / "runs"), "--json").stdout)
+        return shown, listed["runs"][0]
+
+    shown, listed = seen()
+    assert shown["status"] == listed["status"] == "running"
+    assert shown["trials_done"] >= 2 and listed["trials"] >= 2
+    process.kill()
+    process.wait()
+    done = len(records(run_dir))
+    shown, listed = seen()
+    assert shown["status"] == listed["status"] == "stopped"
+    assert shown["trials_done"] == listed["trials"] == done == shown["counts"]["ok"]
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "running"  # untouched
+    assert invoke("resume", str(run_dir), "--quiet").exit_code == 0
+    assert seen()[0]["status"] == "complete"
+
+
 def test_a_second_driver_on_a_running_run_is_refused_naming_the_holder(tmp_path):
     path = slow_config(tmp_path, trials=20)
     process = spawn("run", str(path), cwd=tmp_path)
