@@ -1,8 +1,10 @@
-"""Trial i -> its hyperparameters and training seed, from (seed, i) alone.
+"""Every seed hpsearch derives, and trial i -> its hyperparameters and training seed.
 
-Every trial has its own random stream, ``SeedSequence(seed, spawn_key=(i, k))``, so trial i
+Every trial has its own random streams, ``SeedSequence(seed, spawn_key=(i, k))``, so trial i
 is the same whether 10 or 1,000 trials are drawn, in whatever order and on however many
-workers.
+workers. The other seeds derive from the search's seed in ways that never meet a trial's:
+the data's streams (a spawn key of one number), a zoom round's seed, a re-test's fresh seeds
+and the seed a best.yaml re-trains with.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from hpsearch.space import Space
 
 _PARAMS_STREAM = 0
 _TRAINING_STREAM = 1
+# spawn_key of the data's random streams: one number, so never a trial's (i, k).
+DATA_GENERATE_STREAM = 2**31
+DATA_SPLIT_STREAM = 2**31 + 1
+_RETEST = 0x7E57
+_RETRAIN = 7
 
 
 @dataclass(frozen=True)
@@ -33,10 +40,38 @@ def trial_stream(seed: int, index: int, stream: int) -> np.random.SeedSequence:
 def sample_trial(space: Space, seed: int, index: int) -> Trial:
     """Trial ``index`` of a search seeded with ``seed``."""
     rng = np.random.default_rng(trial_stream(seed, index, _PARAMS_STREAM))
-    training_seed = int(trial_stream(seed, index, _TRAINING_STREAM).generate_state(1)[0])
-    return Trial(index=index, params=space.sample(rng), seed=training_seed)
+    return Trial(index=index, params=space.sample(rng), seed=training_seed(seed, index))
 
 
 def sample_trials(space: Space, seed: int, count: int, start: int = 0) -> list[Trial]:
     """Trials ``start`` .. ``start + count - 1``."""
     return [sample_trial(space, seed, i) for i in range(start, start + count)]
+
+
+def training_seed(seed: int, index: int) -> int:
+    """The training seed of trial ``index`` (also of a one-model run: trial 0)."""
+    return int(trial_stream(seed, index, _TRAINING_STREAM).generate_state(1)[0])
+
+
+def data_rng(seed: int, stream: int = DATA_GENERATE_STREAM) -> np.random.Generator:
+    """The data's random generator for a search seed (``stream``: generation or split)."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream,)))
+
+
+def round_seed(seed: int, round_: int) -> int:
+    """Each zoom round samples its own trials: a seed from the root seed and the round."""
+    return _derived(seed, round_)
+
+
+def retest_seed(original: int, j: int) -> int:
+    """The ``j``-th fresh seed for re-testing a trial trained with ``original``."""
+    return _derived(original, _RETEST, j)
+
+
+def retrain_seed(original: int) -> int:
+    """The seed best.yaml re-trains a winner with (not the winner's own, maybe lucky, one)."""
+    return _derived(original, _RETRAIN)
+
+
+def _derived(*entropy: int) -> int:
+    return int(np.random.SeedSequence(list(entropy)).generate_state(1)[0])

@@ -1,0 +1,137 @@
+"""The trial record: what one trial was (index, params, seed) and what came of it.
+
+Every module passes trials around as ``TrialRecord``; ``trials.jsonl`` holds one
+``to_json()`` per line, and ``from_json`` reads one back, checking each field, since the file
+may have been edited by hand.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES = ("ok", "diverged", "failed", "timeout")
+
+
+class RecordProblem(ValueError):
+    """A trial record read from disk is not one: the message names the field."""
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One finished trial. ``status``: ok | diverged | failed | timeout."""
+
+    trial: int
+    params: Mapping[str, Any]
+    seed: int | None
+    status: str
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    epochs: int | None = None
+    seconds: float | None = None
+    error: str | None = None
+    # The learning curve travels with the record from the worker to the store, which keeps it
+    # in curves.jsonl; it is not part of trials.jsonl.
+    curves: Mapping[str, list] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def value(self, metric: str) -> float | None:
+        """The metric of an ok trial; None for a failure or a trial that did not report it."""
+        return self.metrics.get(metric) if self.ok else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The line of trials.jsonl (without the curve), in a fixed key order."""
+        return {
+            "trial": self.trial,
+            "params": dict(self.params),
+            "seed": self.seed,
+            "status": self.status,
+            "metrics": dict(self.metrics),
+            "epochs": self.epochs,
+            "seconds": self.seconds,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, space: Any = None) -> TrialRecord:
+        """A record read from disk; ``RecordProblem`` names the first field that is wrong
+        (given ``space``, a value outside it too)."""
+        problem = _problem(data, space)
+        if problem:
+            raise RecordProblem(problem)
+        return cls(
+            trial=data["trial"],
+            params=dict(data["params"]),
+            seed=data.get("seed"),
+            status=data["status"],
+            metrics=dict(data["metrics"]),
+            epochs=data.get("epochs"),
+            seconds=data.get("seconds"),
+            error=data.get("error"),
+        )
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    """A number a float can hold (no 10**400, NaN or infinity from a hand-edited file)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def kind_of(value: Any) -> str:
+    """What a JSON value is, for a message: ``a string``, ``null``, ``an object``."""
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if is_number(value) else type(value).__name__
+    )
+
+
+def _problem(record: Any, space: Any) -> str | None:
+    if not isinstance(record, Mapping):
+        return f"not a trial record (expected a JSON object, got {kind_of(record)})"
+
+    def bad(name: str, expected: str) -> str:
+        return f"field '{name}': expected {expected}, got {kind_of(record.get(name))}"
+
+    if not is_int(record.get("trial")) or record["trial"] < 0:
+        return bad("trial", "a trial number")
+    if not isinstance(record.get("params"), dict):
+        return bad("params", "an object of parameter values")
+    if record.get("status") not in STATUSES:
+        got = repr(record.get("status"))[:40]
+        return f"field 'status': expected one of {', '.join(STATUSES)}, got {got}"
+    metrics = record.get("metrics")
+    if not isinstance(metrics, dict) or not all(
+        v is None or is_number(v) for v in metrics.values()
+    ):
+        return bad("metrics", "an object of numbers")
+    for name, check, expected in (
+        ("seed", is_int, "an integer"),
+        ("epochs", is_int, "an integer"),
+        ("seconds", is_number, "a number"),
+        ("error", lambda v: isinstance(v, str), "a string"),
+    ):
+        if record.get(name) is not None and not check(record[name]):
+            return bad(name, f"{expected} or null")
+    if space is not None:
+        for p in space:
+            if p.name not in record["params"]:
+                return f"field 'params': no value for '{p.name}'"
+            if not p.contains(record["params"][p.name]):
+                return (
+                    f"field 'params.{p.name}': {record['params'][p.name]!r:.40} is not in "
+                    f"the run's space ({p.describe()})"
+                )
+    return None
