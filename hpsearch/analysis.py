@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from hpsearch.record import TrialRecord
+from hpsearch.results import Direction, Goal
 from hpsearch.space import ChoiceParam, Space
 
 _PERMUTATIONS = 64
@@ -35,7 +37,7 @@ class ImportanceReport:
 
 
 def importance(
-    space: Space, records: Sequence[Mapping[str, Any]], metric: str, seed: int = 0
+    space: Space, records: Sequence[TrialRecord], metric: str, seed: int = 0
 ) -> ImportanceReport:
     """How much of the metric's variation each parameter explains on its own.
 
@@ -48,14 +50,11 @@ def importance(
     rows = [
         r
         for r in records
-        if r.get("status") == "ok"
-        and isinstance(r.get("metrics", {}).get(metric), (int, float))
-        and math.isfinite(r["metrics"][metric])
+        if isinstance(r.value(metric), (int, float)) and math.isfinite(r.metrics[metric])
     ]
-    # A fixed order (by run, then trial), so the shuffles and ties do not depend on the order
-    # the trials finished in.
-    rows.sort(key=lambda r: (str(r.get("run_id", "")), r["trial"]))
-    y = np.array([r["metrics"][metric] for r in rows], dtype=float)
+    # A fixed order, so the shuffles and ties do not depend on the order the trials finished in.
+    rows.sort(key=lambda r: r.trial)
+    y = np.array([r.metrics[metric] for r in rows], dtype=float)
     n = len(rows)
     rng = np.random.default_rng(seed)
     shuffles = [rng.permutation(n) for _ in range(_PERMUTATIONS)] if n else []
@@ -64,7 +63,7 @@ def importance(
         if n < 3 or np.ptp(y) == 0:
             results.append(Importance(p.name, 0.0, 0.0, 0.0, 0.0))
             continue
-        units = np.array([p.to_unit(r["params"][p.name]) for r in rows])
+        units = np.array([p.to_unit(r.params[p.name]) for r in rows])
         bins = _bins(units, n, categorical=isinstance(p, ChoiceParam))
         eta = _eta_squared(y, bins)
         chance = float(np.mean([_eta_squared(y[s], bins) for s in shuffles]))
@@ -143,10 +142,9 @@ class Retested:
 
 
 def retest_summary(
-    candidates: Sequence[Mapping[str, Any]],
-    results: Mapping[int, list[dict]],
-    metric: str,
-    direction: str,
+    candidates: Sequence[TrialRecord],
+    results: Mapping[int, list[TrialRecord]],
+    goal: Goal,
     same_data: bool = True,
 ) -> tuple[list[Retested], bool]:
     """Per candidate (the original's top trials, best first): mean ± std over the fresh seeds,
@@ -158,15 +156,12 @@ def retest_summary(
     original ones (another dataset is easier or harder for every candidate), so only ranks
     count: the winner was luck if it is no longer first.
     """
-    better = 1.0 if direction == "maximize" else -1.0
+    metric = goal.metric
+    better = 1.0 if goal.direction is Direction.MAXIMIZE else -1.0
     rows = []
     for rank, c in enumerate(candidates, start=1):
-        recs = results.get(c["trial"], [])
-        values = [
-            r["metrics"][metric]
-            for r in recs
-            if r["status"] == "ok" and metric in r.get("metrics", {})
-        ]
+        recs = results.get(c.trial, [])
+        values = [r.metrics[metric] for r in recs if r.value(metric) is not None]
         mean = float(np.mean(values)) if values else None
         std = float(np.std(values, ddof=1)) if len(values) > 1 else (0.0 if values else None)
         rows.append([rank, c, values, len(recs) - len(values), mean, std])
@@ -174,7 +169,7 @@ def retest_summary(
     new_rank = {r[0]: i for i, r in enumerate(order, start=1)}
     out = []
     for rank, c, values, failed, mean, std in rows:
-        original = float(c["metrics"][metric])
+        original = float(c.metrics[metric])
         # No fresh result (every seed failed, or the re-test was stopped): no verdict.
         lucky = (
             same_data
@@ -184,8 +179,8 @@ def retest_summary(
         out.append(
             Retested(
                 rank,
-                c["trial"],
-                dict(c["params"]),
+                c.trial,
+                dict(c.params),
                 original,
                 values,
                 failed,

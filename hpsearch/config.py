@@ -17,25 +17,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hpsearch import yamlio
 from hpsearch.errors import ConfigError
-from hpsearch.hyperparams import REGISTRY, Hyperparam, Interval
 from hpsearch.space import SCALES, ChoiceParam, NumericParam, Param, Space
+from hpsearch.trainer.registry import METRICS, REGISTRY, Hyperparam, Interval
 
 SECTIONS = ("name", "seed", "objective", "data", "model", "space", "search", "zoom", "run")
 OBJECTIVE_KINDS = ("python", "command")
 COMMAND_FIELDS = ("seed", "trial")  # placeholders a command may use besides the parameters
 MAX_EXACT_INT = 2**53  # beyond it a float cannot hold every integer: sampling would skip some
 
-# Metrics a trial reports, with the direction in which they improve.
-METRICS = {
-    "val_accuracy": "maximize",
-    "val_loss": "minimize",
-    "train_accuracy": "maximize",
-    "train_loss": "minimize",
-}
 DIRECTIONS = ("maximize", "minimize")
 BACKENDS = ("processes", "threading", "sequential", "dask", "loky")  # loky: processes' old name
 DATA_SOURCES = ("spirals", "blobs", "digits", "csv", "npz")
@@ -49,6 +42,9 @@ DATA_KEYS = {
 }
 FILE_SUFFIXES = {".csv": "csv", ".npz": "npz"}  # a path's extension -> its source
 BLOBS_FEATURES = 2  # data.features when a blobs section leaves it out
+
+if TYPE_CHECKING:
+    from hpsearch.results import Goal
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _BETA_NAME = re.compile(r"(^|_)(beta\d*|momentum|rho)($|_)", re.IGNORECASE)
@@ -94,6 +90,13 @@ class SearchConfig:
     trials: int = 40
     metric: str = "val_accuracy"
     direction: str = "maximize"
+
+    @property
+    def goal(self) -> Goal:
+        """The metric and the direction it improves in: what ranks the trials."""
+        from hpsearch.results import Goal
+
+        return Goal.of(self.metric, self.direction)
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,53 @@ class Config:
     def base_dir(self) -> Path:
         """The config file's directory: relative data paths are read from here."""
         return Path(self.source).parent if self.source else Path(".")
+
+    def with_overrides(
+        self,
+        *,
+        name: str | None = None,
+        seed: int | None = None,
+        trials: int | None = None,
+        jobs: int | None = None,
+        backend: str | None = None,
+        scheduler: str | None = None,
+        runs_dir: str | Path | None = None,
+    ) -> Config:
+        """This config with settings given on the command line or to the API in place of its
+        own (None: keep the config's), each checked by the rule the file's value obeys. A
+        backend other than dask drops the config's scheduler; a scheduler needs dask."""
+        import dataclasses
+
+        for key, value, problem in (
+            ("--name", name, name_problem),
+            ("--seed", seed, lambda v: count_problem(v, 0)),
+            ("--trials", trials, lambda v: count_problem(v, 1)),
+            ("--jobs", jobs, jobs_problem),
+            ("--backend", backend, backend_problem),
+        ):
+            message = None if value is None else problem(value)
+            if message:
+                raise ConfigError(message, key=key)
+        run = dataclasses.replace(
+            self.run,
+            jobs=jobs if jobs is not None else self.run.jobs,
+            backend=backend or self.run.backend,
+            runs_dir=str(runs_dir) if runs_dir is not None else self.run.runs_dir,
+            scheduler=scheduler
+            or (self.run.scheduler if not backend or backend == "dask" else None),
+        )
+        if scheduler is not None and run.backend != "dask":
+            raise ConfigError(
+                f"--scheduler applies to the dask backend only; this run's backend is "
+                f"'{run.backend}' (add --backend dask)"
+            )
+        return dataclasses.replace(
+            self,
+            name=name if name is not None else self.name,
+            seed=seed if seed is not None else self.seed,
+            search=dataclasses.replace(self.search, trials=trials or self.search.trials),
+            run=run,
+        )
 
     def resolved_model(self) -> dict[str, Any]:
         """Fixed settings with every unsearched registry default filled in (for the built-in
@@ -913,15 +963,42 @@ def _free(name: str) -> Hyperparam:
     return Hyperparam(name, "any", None, "", Interval())
 
 
-def parse_override_name(name: str) -> str:
-    """A run name given on the command line (``--name``), checked like ``name:``."""
-    if not _NAME.match(name):
-        raise ConfigError(
-            "must be 1-64 letters, digits, '.', '_' or '-', starting with a "
-            f"letter or digit, got '{name}'",
-            key="--name",
-        )
-    return name
+def name_problem(name: Any) -> str | None:
+    """What is wrong with a run name (``name:``, ``--name``), or None."""
+    if isinstance(name, str) and _NAME.match(name):
+        return None
+    return (
+        "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, "
+        f"got {show(name)}"
+    )
+
+
+def jobs_problem(jobs: Any) -> str | None:
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not (jobs == -1 or jobs >= 1):
+        return f"must be -1 (every core) or a positive integer, got {_got(jobs)}"
+    return None
+
+
+def backend_problem(backend: Any) -> str | None:
+    if isinstance(backend, str) and backend in BACKENDS:
+        return None
+    if isinstance(backend, str):
+        return f"unknown backend '{backend}'{suggest(backend, BACKENDS)}"
+    return f"unknown backend {show(backend)}; expected one of: {', '.join(BACKENDS)}"
+
+
+def count_problem(value: Any, low: int) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"must be an integer, got {_got(value)}"
+    if value < low:
+        return f"must be >= {low}, got {value}"
+    return None
+
+
+def _got(value: Any) -> str:
+    if isinstance(value, str) and _looks_numeric(value):
+        return f"'{value}' (a string; write the number without quotes)"
+    return show(value)
 
 
 def _safe_name(stem: str) -> str:

@@ -8,10 +8,9 @@ The core never imports this module; it only wraps the stream of records.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -27,7 +26,19 @@ from rich.table import Table
 
 from hpsearch.config import Config
 from hpsearch.console import HINT, Fitted, rightmost
+from hpsearch.events import (
+    Event,
+    Notice,
+    RoundStarted,
+    SearchFinished,
+    SearchStarted,
+    TrialFinished,
+)
 from hpsearch.paths import shown
+from hpsearch.record import TrialRecord
+
+if TYPE_CHECKING:
+    from hpsearch.lineage import RoundInfo
 
 
 def choose_mode(console: Console, quiet: bool) -> str:
@@ -53,7 +64,7 @@ def format_value(value: float | None) -> str:
 
 def top_table(
     config: Config,
-    ranked: Sequence[Mapping[str, Any]],
+    ranked: Sequence[TrialRecord],
     limit: int,
     title: str,
     hint: str = HINT,
@@ -70,47 +81,65 @@ def top_table(
         table.add_column(p.name, justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True, min_width=6)
     for position, r in enumerate(ranked[:limit], start=1):
-        cells = [p.format(r["params"][p.name]) for p in config.space]
+        cells = [p.format(r.params[p.name]) for p in config.space]
         table.add_row(
-            str(position),
-            str(r["trial"]),
-            format_value(r.get("metrics", {}).get(metric)),
-            *cells,
-            r["status"],
+            str(position), str(r.trial), format_value(r.metrics.get(metric)), *cells, r.status
         )
     return Fitted(table, rightmost(table, keep=3), hint)
 
 
 class SearchDisplay:
-    """Progress of one search on ``console`` in the chosen mode."""
+    """Follows a search's events (``hpsearch.events``) on ``console`` in the chosen mode:
+    warnings on ``errors``, information beside the progress, the trials as they finish."""
 
-    def __init__(self, console: Console, config: Config, mode: str, total: int, done: int = 0):
-        self.console, self.config, self.mode = console, config, mode
-        self.total, self.done = total, done
-        self.started = time.perf_counter()
+    def __init__(self, console: Console, mode: str, errors: Console | None = None):
+        self.console, self.mode = console, mode
+        self.errors = errors or console
+        self.config: Config | None = None
+        self.total = self.done = 0
         self.live: Live | None = None
         self.progress: Progress | None = None
-        self.top = []
+        self.top: list[TrialRecord] = []
 
     def __enter__(self) -> SearchDisplay:
-        if self.mode == "live":
-            self.progress = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                console=self.console,
-            )
-            self.task = self.progress.add_task("trials", total=self.total, completed=self.done)
-            self.live = Live(
-                self.progress, console=self.console, refresh_per_second=8, transient=True
-            )
-            self.live.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stop()
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Notice):
+            if event.warning:
+                self.errors.print(event.text, soft_wrap=True, highlight=False, markup=False)
+            elif self.mode != "quiet":
+                self.note(event.text)
+        elif isinstance(event, SearchStarted):
+            self.config, self.total, self.done = event.config, event.total, event.done
+            self._start()
+        elif isinstance(event, RoundStarted):
+            self._round(event)
+        elif isinstance(event, TrialFinished):
+            self.update(event.record)
+        elif isinstance(event, SearchFinished):
+            self._stop()
+
+    def _start(self) -> None:
+        if self.mode != "live":
+            return
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+        )
+        self.task = self.progress.add_task("trials", total=self.total, completed=self.done)
+        self.live = Live(self.progress, console=self.console, refresh_per_second=8, transient=True)
+        self.live.__enter__()
+
+    def _stop(self) -> None:
         if self.live is not None:
             self.live.__exit__(None, None, None)
             self.live = None
@@ -119,51 +148,53 @@ class SearchDisplay:
         """A line of information between trials (printed above the live display)."""
         self.console.print(text, soft_wrap=True, highlight=False, markup=False)
 
-    def start_round(self, config: Config, records: Sequence[Mapping[str, Any]]) -> None:
+    def _round(self, event: RoundStarted) -> None:
         """A new run (a zoom round, or a resumed run with its finished trials)."""
-        self.config = config
-        self.top: list[Mapping[str, Any]] = []
-        for record in records:
+        self.config = config = event.config
+        self.top = []
+        for record in event.records:
             self._consider(record)
-
-    def _consider(self, record: Mapping[str, Any]) -> None:
-        """Keep the best five ``ok`` trials, without re-ranking everything each time."""
-        from hpsearch.store import rank
-
-        if record.get("status") == "ok":
-            self.top = rank(
-                [*self.top, record], self.config.search.metric, self.config.search.direction
-            )[:5]
-
-    def update(self, record: Mapping[str, Any]) -> None:
-        self.done += 1
         if self.mode == "quiet":
+            return
+        if event.narrowed_from is not None:
+            self.note(ranges_text(event.narrowed_from, config))
+        self.note(
+            f"run {event.run_id}: {event.to_go} of {config.search.trials} trials to go, "
+            f"{config.search.direction} {config.search.metric}"
+        )
+
+    def _consider(self, record: TrialRecord) -> None:
+        """Keep the best five ``ok`` trials, without re-ranking everything each time."""
+        if record.ok and self.config is not None:
+            self.top = self.config.search.goal.rank([*self.top, record])[:5]
+
+    def update(self, record: TrialRecord) -> None:
+        self.done += 1
+        if self.mode == "quiet" or self.config is None:
             return
         self._consider(record)
         metric = self.config.search.metric
         ranked = self.top
         best = ranked[0] if ranked else None
         if self.mode == "plain":
-            value = record.get("metrics", {}).get(metric)
             line = (
-                f"[{self.done}/{self.total}] trial {record['trial']} {record['status']} "
-                f"{metric}={format_value(value)} {format_params(self.config, record['params'])}"
+                f"[{self.done}/{self.total}] trial {record.trial} {record.status} "
+                f"{metric}={format_value(record.metrics.get(metric))} "
+                f"{format_params(self.config, record.params)}"
             )
-            if record.get("error"):
-                line += f" ({record['error']})"
+            if record.error:
+                line += f" ({record.error})"
             if best is not None:
-                line += (
-                    f" | best {format_value(best['metrics'].get(metric))} (trial {best['trial']})"
-                )
+                line += f" | best {format_value(best.metrics.get(metric))} (trial {best.trial})"
             self.console.print(line, soft_wrap=True, highlight=False, markup=False)
         elif self.mode == "live" and self.progress is not None and self.live is not None:
             self.progress.update(self.task, completed=self.done)
             parts: list[Any] = [self.progress]
             if best is not None:
                 parts.append(
-                    f"best {metric} [bold]{format_value(best['metrics'].get(metric))}"
-                    f"[/bold] (trial {best['trial']}): "
-                    f"{format_params(self.config, best['params'])}"
+                    f"best {metric} [bold]{format_value(best.metrics.get(metric))}"
+                    f"[/bold] (trial {best.trial}): "
+                    f"{format_params(self.config, best.params)}"
                 )
                 parts.append(top_table(self.config, ranked, 5, "top 5 so far"))
             self.live.update(Group(*parts))
@@ -173,7 +204,7 @@ def final_report(
     console: Console,
     config: Config,
     summary: Mapping[str, Any],
-    ranked: Sequence[Mapping[str, Any]],
+    ranked: Sequence[TrialRecord],
     run_dir: Path,
     top: int = 10,
     quiet: bool = False,
@@ -205,7 +236,7 @@ def final_report(
         console.print(
             f"best config: {shown(run_dir / 'best.yaml')}", soft_wrap=True, highlight=False
         )
-    from hpsearch.report import failures_by_reason
+    from hpsearch.results import failures_by_reason
 
     for group in [] if quiet else failures_by_reason(ranked)[:5]:
         console.print(
@@ -222,47 +253,28 @@ def final_report(
     )
 
 
-def lineage_table(searches: Sequence[Any]) -> Fitted:
+def lineage_table(rounds: Sequence[RoundInfo], metric: str) -> Fitted:
     """One row per round: its run, trials, how much of each range is left, its best."""
-    from hpsearch.store import best_ok
-    from hpsearch.zoom import width
-
-    root = searches[0].config
-    metric = root.search.metric
-    direction = root.search.direction
     table = Table(
         title="coarse to fine", title_justify="left", box=None, header_style="bold", pad_edge=False
     )
     for column in ("round", "run", "trials", "range left", f"best {metric}", "best so far"):
         table.add_column(column, justify="left" if column == "run" else "right", no_wrap=True)
-    so_far = None
-    for s in searches:
-        widths = []
-        for p in root.space:
-            q = s.config.space.get(p.name)
-            widths.append(width(q, p) if q is not None else 0.0)
-        left = sum(widths) / len(widths) if widths else 0.0
-        ranked = s.ranked()
-        top = best_ok(ranked)
-        best = top["metrics"].get(metric) if top else None
-        if best is not None and (
-            so_far is None or (best > so_far if direction == "maximize" else best < so_far)
-        ):
-            so_far = best
+    for r in rounds:
         table.add_row(
-            str(s.round),
-            s.store.run_id,
-            str(len(s.records)),
-            f"{left:.0%}",
-            format_value(best),
-            format_value(so_far),
+            str(r.round),
+            r.run_id,
+            str(r.trials),
+            f"{r.range_left:.0%}",
+            format_value(r.best),
+            format_value(r.best_so_far),
         )
     return Fitted(table, rightmost(table, keep=2))
 
 
 def ranges_text(before: Config, after: Config) -> str:
     """Each parameter's range before → after, on its own scale."""
-    from hpsearch.zoom import width
+    from hpsearch.narrowing import width
 
     lines = []
     for p in before.space:

@@ -16,6 +16,15 @@ class NoOkTrial(UserError):
     exit_code = 1
 
 
+class RunError(UserError):
+    """A run directory that cannot be used: missing, unreadable, corrupt, held by another."""
+
+
+class StorageError(RunError):
+    """Writing a run failed (a full disk, a vanished directory): the run stops, and what was
+    already written stays readable and resumable."""
+
+
 class ConfigError(UserError):
     """A problem in a config file, located by file, line and key path.
 

@@ -1,4 +1,5 @@
-"""Stopping a command cleanly: Ctrl-C, SIGTERM and a closed output pipe, in one place.
+"""Stopping a command cleanly: Ctrl-C, SIGTERM and a closed output pipe, in one place: no
+other module installs a signal handler.
 
 While ``stop_on_signals()`` is active, SIGINT and SIGTERM raise ``Interrupted`` (a
 KeyboardInterrupt that knows its signal) in the main thread, except inside ``protected()``
@@ -57,7 +58,13 @@ def _handler(signum: int, frame: object) -> None:
 
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
-    """SIGINT and SIGTERM raise ``Interrupted`` (held back inside ``protected()``)."""
+    """SIGINT and SIGTERM raise ``Interrupted`` (held back inside ``protected()``). Only the
+    main thread can take signals: elsewhere (a search run from a thread) this does nothing."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     previous = {s: signal.signal(s, _handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield

@@ -4,12 +4,15 @@ one-trial run so that ``show`` and ``plot`` work on it."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hpsearch.config import Config, parse_config
 from hpsearch.errors import ConfigError
+from hpsearch.objectives import Report
+from hpsearch.record import TrialRecord
 from hpsearch.store import RunStore
 
 
@@ -18,6 +21,7 @@ class Panda:
     config: Config  # the one-trial config: every value fixed, nothing searched
     values: dict[str, Any]  # the values of the parameters the original config searched
     chosen: dict[str, str]  # where each of those values came from
+    shown: dict[str, str]  # each of those values formatted for its scale
 
 
 def parse_setting(text: str) -> tuple[str, Any]:
@@ -58,7 +62,8 @@ def plan(
     resolved["search"] = {**resolved["search"], "trials": 1}
     resolved["zoom"] = {**resolved["zoom"], "rounds": 0}
     one = parse_config(resolved, filename="--set", default_name=config.name)
-    return Panda(one, values, chosen)
+    shown = {p.name: p.format(values[p.name]) for p in config.space}
+    return Panda(one, values, chosen, shown)
 
 
 def _checked(p, value: Any) -> Any:
@@ -75,60 +80,40 @@ def _checked(p, value: Any) -> Any:
     return int(value) if p.integer else float(value)
 
 
-def train_in_foreground(panda: Panda, report: Callable[..., Any]) -> tuple[RunStore, dict]:
-    """Train the one configuration with ``report(epoch, **metrics)`` after every epoch; Ctrl-C
-    stops it with what was learned so far (the run is then ``interrupted``)."""
-    from hpsearch.objective import run_trial
-    from hpsearch.sampling import sample_trial
-    from hpsearch.search import build_objective
-    from hpsearch.trainer import train
+@dataclass
+class PandaOutcome:
+    status: str  # complete | interrupted (Ctrl-C kept what was learned)
+    run_dir: Path
+    summary: dict[str, Any]
+    record: TrialRecord
+
+
+def train_one(panda: Panda, report: Report | None = None) -> PandaOutcome:
+    """Train the one configuration, calling ``report(epoch, **metrics)`` after every epoch,
+    through the same trial function as every trial of a search. Ctrl-C (or SIGTERM) stops
+    the built-in trainer with what it learned so far: the run is then ``interrupted``."""
+    from hpsearch import interrupts
+    from hpsearch.objectives import build_objective, record_for, trial_outcome
+    from hpsearch.results import results_of
+    from hpsearch.runner import one_blas_thread
+    from hpsearch.sampling import Trial, training_seed
 
     config = panda.config
     objective = build_objective(config)
     store = RunStore.create(config, config.run.runs_dir, kind="panda")
-    seed = sample_trial(config.space, config.seed, 0).seed
+    trial = Trial(0, dict(panda.values), training_seed(config.seed, 0))
     started = time.perf_counter()
-    status = "complete"
-    if config.objective.is_builtin:
-        from hpsearch.runner import one_blas_thread
-
-        metric = config.search.metric
-        with one_blas_thread():  # as fast as in a search, and the same numbers
-            result = train(
-                config.resolved_model(),
-                objective.dataset,
-                seed,
-                report=report,
-                best_by=metric if metric.startswith("val_") else "val_accuracy",
-                interruptible=True,
-                timeout=config.trial_timeout,
-            )
-        if result.status == "interrupted":
-            status = "interrupted"
-        record = {
-            "trial": 0,
-            "params": panda.values,
-            "seed": seed,
-            "status": "ok" if result.status == "interrupted" else result.status,
-            "metrics": result.metrics,
-            "epochs": result.epochs,
-            "seconds": round(result.seconds, 4),
-            "error": result.reason,
-        }
-        curves = result.curves
-    else:
-        from hpsearch.sampling import Trial
-
-        record = run_trial(objective, Trial(0, {}, seed), config.trial_timeout)
-        record["params"] = panda.values
-        curves = record.pop("curves", None)
-    store.append(record, curves)
-    store.close()
-    store.write_results(
-        config,
-        [record],
-        status=status,
-        wall_time=time.perf_counter() - started,
-        extra={"panda": {"values": panda.values, "chosen": panda.chosen}},
-    )
-    return store, record
+    with interrupts.stop_on_signals(), one_blas_thread():  # the same numbers as in a search
+        outcome, seconds = trial_outcome(objective, trial, config.trial_timeout, report)
+    record = record_for(trial, outcome, seconds)
+    status = "interrupted" if outcome.interrupted else "complete"
+    with interrupts.protected(raise_after=False):
+        store.append(record)
+        store.close()
+        summary = store.write_results(
+            results_of(config, [record]),
+            status=status,
+            wall_time=time.perf_counter() - started,
+            extra={"panda": {"values": panda.values, "chosen": panda.chosen}},
+        )
+    return PandaOutcome(status, store.path, summary, record)

@@ -12,6 +12,8 @@ from typing import Any
 
 from hpsearch.config import Config
 from hpsearch.errors import UserError
+from hpsearch.record import TrialRecord
+from hpsearch.results import Direction
 from hpsearch.space import NumericParam
 
 PLOT_MISSING = "plotting needs matplotlib: pip install 'hpsearch[plot]'"
@@ -20,7 +22,7 @@ TOP = 5
 
 def plot_run(
     config: Config,
-    records: Sequence[Mapping[str, Any]],
+    records: Sequence[TrialRecord],
     curves: Mapping[int, Mapping[str, list]],
     out: Path,
     parent_space: Any = None,
@@ -35,20 +37,18 @@ def plot_run(
         from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
     except ImportError:
         raise UserError(PLOT_MISSING) from None
-    from hpsearch.store import rank
-
-    metric, direction = config.search.metric, config.search.direction
+    goal = config.search.goal
+    metric, direction = goal.metric, config.search.direction
     numeric = [p for p in config.space if isinstance(p, NumericParam)]
-    ranked = rank(records, metric, direction)
-    ok = [r for r in ranked if r["status"] == "ok" and metric in r.get("metrics", {})]
-    top = {r["trial"] for r in ok[:TOP]}
-    bad = [r for r in records if r["status"] != "ok"]
-    values = [r["metrics"][metric] for r in ok]
+    ok = goal.top(records, None, 1.0)
+    top = {r.trial for r in ok[:TOP]}
+    bad = [r for r in records if not r.ok]
+    values = [r.metrics[metric] for r in ok]
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     pad = (high - low) * 0.08 or 0.05
-    worst_edge = low - pad if direction == "maximize" else high + pad
+    worst_edge = low - pad if goal.direction is Direction.MAXIMIZE else high + pad
 
-    with_curves = any(curves.get(r["trial"]) for r in ok[:TOP])
+    with_curves = any(curves.get(r.trial) for r in ok[:TOP])
     panels = len(numeric) + (1 if with_curves else 0)
     columns = min(3, max(panels, 1))
     rows = math.ceil(max(panels, 1) / columns)
@@ -61,13 +61,13 @@ def plot_run(
         parent = parent_space.get(p.name) if parent_space is not None else None
         box = parent if isinstance(parent, NumericParam) else p
         x_of = _axis(p)  # value -> what is drawn on the x axis
-        xs = [x_of(r["params"][p.name]) for r in ok]
-        colours = ["tab:orange" if r["trial"] in top else "tab:blue" for r in ok]
-        sizes = [46 if r["trial"] in top else 18 for r in ok]
+        xs = [x_of(r.params[p.name]) for r in ok]
+        colours = ["tab:orange" if r.trial in top else "tab:blue" for r in ok]
+        sizes = [46 if r.trial in top else 18 for r in ok]
         ax.scatter(xs, values, c=colours, s=sizes, alpha=0.8, edgecolors="none", zorder=3)
         if bad:
             ax.scatter(
-                [x_of(r["params"][p.name]) for r in bad],
+                [x_of(r.params[p.name]) for r in bad],
                 [worst_edge] * len(bad),
                 marker="x",
                 c="tab:red",
@@ -96,13 +96,13 @@ def plot_run(
         ax = flat[len(numeric)]
         key = (
             metric
-            if any(metric in (curves.get(r["trial"]) or {}) for r in ok[:TOP])
+            if any(metric in (curves.get(r.trial) or {}) for r in ok[:TOP])
             else _curve_key(curves, ok[:TOP])
         )
         for r in ok[:TOP]:
-            c = curves.get(r["trial"]) or {}
+            c = curves.get(r.trial) or {}
             if key in c and c.get("epoch"):
-                ax.plot(c["epoch"], c[key], marker=".", label=f"trial {r['trial']}")
+                ax.plot(c["epoch"], c[key], marker=".", label=f"trial {r.trial}")
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
         ax.set_title(f"learning curves of the top {min(TOP, len(ok))}", fontsize=9)
@@ -155,7 +155,7 @@ def _scale_axis(ax, p, box, FixedLocator, NullFormatter, NullLocator) -> None:
 
 def _curve_key(curves, records) -> str:
     for r in records:
-        for key in curves.get(r["trial"]) or {}:
+        for key in curves.get(r.trial) or {}:
             if key not in ("epoch", "lr"):
                 return key
     return "epoch"

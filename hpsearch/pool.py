@@ -37,7 +37,8 @@ from typing import Any
 
 from hpsearch import procs
 from hpsearch.errors import UserError
-from hpsearch.objective import Outcome, record_for
+from hpsearch.objectives import Outcome, record_for
+from hpsearch.record import TrialRecord
 from hpsearch.sampling import Trial
 from hpsearch.worker import KEPT_OBJECTIVES
 
@@ -170,7 +171,7 @@ class WorkerPool:
         trials: Iterable[Trial],
         timeout: float | None,
         count: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[TrialRecord]:
         """Yield one record per trial, in the order they finish. Trials are drawn from
         ``trials`` only as workers need them."""
         try:
@@ -237,7 +238,7 @@ class WorkerPool:
                 for connection in wait(connections, timeout=wait_for):
                     slot = next(s for s in active if s.connection is connection)
                     for record in self._receive(slot, queue, strikes, timeout):
-                        seconds = record.get("seconds")
+                        seconds = record.seconds
                         if isinstance(seconds, (int, float)):
                             estimate = (
                                 seconds if estimate is None else 0.8 * estimate + 0.2 * seconds
@@ -264,7 +265,7 @@ class WorkerPool:
             pass  # the worker died: _receive finds out and puts the batch back
         slot.assigned.extend(batch)
 
-    def _receive(self, slot: _Slot, queue: deque, strikes: dict, timeout) -> Iterator[dict]:
+    def _receive(self, slot: _Slot, queue: deque, strikes: dict, timeout) -> Iterator[TrialRecord]:
         """Every message waiting on ``slot``'s connection; a closed one is a death."""
         assert slot.connection is not None
         while True:
@@ -285,12 +286,12 @@ class WorkerPool:
                 slot.running_since = time.monotonic()
             elif message[0] == "done":
                 record = message[1]
-                if slot.assigned and slot.assigned[0].index == record.get("trial"):
+                if slot.assigned and slot.assigned[0].index == record.trial:
                     slot.assigned.popleft()
                 slot.running_since = None
                 yield record
 
-    def _died(self, slot: _Slot, queue: deque, strikes: dict) -> Iterator[dict]:
+    def _died(self, slot: _Slot, queue: deque, strikes: dict) -> Iterator[TrialRecord]:
         """A worker is gone: its running trial gets a strike (two, and it is ``failed``);
         the trials queued behind it go back to the front of the queue, in order."""
         was_ready = slot.ready
@@ -321,7 +322,9 @@ class WorkerPool:
                 )
         self._start(slot)
 
-    def _overdue(self, slot: _Slot, queue: deque, strikes: dict, timeout: float) -> Iterator[dict]:
+    def _overdue(
+        self, slot: _Slot, queue: deque, strikes: dict, timeout: float
+    ) -> Iterator[TrialRecord]:
         def due() -> bool:
             return (
                 slot.running_since is not None
@@ -345,7 +348,7 @@ class WorkerPool:
         yield record_for(trial, Outcome("timeout", error=error), timeout + grace(timeout))
 
 
-def died_record(trial: Trial, reason: str) -> dict[str, Any]:
+def died_record(trial: Trial, reason: str) -> TrialRecord:
     return record_for(
         trial, Outcome("failed", error=f"worker process died while running this trial: {reason}")
     )

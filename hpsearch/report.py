@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 from rich.table import Table
 
 from hpsearch.config import Config
 from hpsearch.console import Fitted, rightmost
-from hpsearch.hyperparams import REGISTRY
 from hpsearch.sampling import Trial
 from hpsearch.space import ChoiceParam, NumericParam, Param
+from hpsearch.trainer.registry import REGISTRY
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -107,18 +108,6 @@ def registry_table() -> Fitted:
 # -- reporting on runs -------------------------------------------------------------------------
 
 
-def failures_by_reason(records) -> list[dict]:
-    """Failed / diverged / timed-out trials grouped by their reason, most common first."""
-    groups: dict[tuple[str, str], list[int]] = {}
-    for r in records:
-        if r["status"] != "ok":
-            groups.setdefault((r["status"], r.get("error") or "(no reason)"), []).append(r["trial"])
-    return [
-        {"status": status, "reason": reason, "count": len(trials), "trials": trials}
-        for (status, reason), trials in sorted(groups.items(), key=lambda kv: -len(kv[1]))
-    ]
-
-
 def summary_lines(summary: dict, run_dir) -> list[str]:
     counts = summary.get("counts") or {}
     done = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no trials yet"
@@ -160,9 +149,18 @@ def runs_table(rows: list[dict]) -> Fitted:
     return _fitted(table, keep=2)
 
 
-def compare_table(columns: list[dict]) -> Fitted:
-    """Best metric and params of several runs side by side; on a narrow terminal the runs on
-    the right are hidden (and named)."""
+def compare_table(runs: Sequence[Any]) -> Fitted:
+    """Best metric and params of several runs (``hpsearch.runs.Run``) side by side; on a
+    narrow terminal the runs on the right are hidden (and named)."""
+    columns = []
+    for run in runs:
+        column = run.best_column()
+        space = run.config.space
+        column["formatted"] = {
+            n: (space[n].format(v) if n in space else str(v)) for n, v in column["params"].items()
+        }
+        column["searched"] = space.names
+        columns.append(column)
     table = _table("best trial of each run")
     table.add_column("", no_wrap=True)
     for c in columns:

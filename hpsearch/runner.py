@@ -23,8 +23,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from hpsearch.errors import UserError
-from hpsearch.objective import Objective, run_trial
+from hpsearch.objectives import Objective, run_trial
 from hpsearch.pool import died_record
+from hpsearch.record import TrialRecord
 from hpsearch.sampling import Trial
 
 
@@ -50,7 +51,7 @@ def run_trials(
     timeout: float | None = None,
     scheduler: str | None = None,
     count: int | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[TrialRecord]:
     """Yield one record per trial, in the order they finish. ``trials`` is read lazily, as
     workers need them (``count``: how many it holds, when known).
 
@@ -80,7 +81,7 @@ def run_trials(
         yield from _threads(objective, iter(trials), n_jobs, timeout)
 
 
-def _threads(objective, trials: Iterator[Trial], n_jobs: int, timeout) -> Iterator[dict]:
+def _threads(objective, trials: Iterator[Trial], n_jobs: int, timeout) -> Iterator[TrialRecord]:
     from joblib import Parallel, delayed
 
     parallel = Parallel(
@@ -99,7 +100,9 @@ def _threads(objective, trials: Iterator[Trial], n_jobs: int, timeout) -> Iterat
         stream.close()
 
 
-def _dask(client, objective, trials: Iterator[Trial], timeout, n_jobs: int) -> Iterator[dict]:
+def _dask(
+    client, objective, trials: Iterator[Trial], timeout, n_jobs: int
+) -> Iterator[TrialRecord]:
     """One Dask future per trial, a few per worker in flight, results as they complete. A
     trial whose worker dies again and again ends in KilledWorker: it is recorded ``failed``;
     the others go on."""

@@ -70,7 +70,7 @@ def main(fd: int) -> None:
     inbox: queue.Queue = queue.Queue()
     threading.Thread(target=_read_into, args=(connection, inbox), daemon=True).start()
 
-    from hpsearch.objective import Outcome, record_for, run_trial
+    from hpsearch.objectives import Outcome, record_for, run_trial
 
     objectives: OrderedDict[str, Any] = OrderedDict()
     connection.send(("ready", os.getpid()))
@@ -85,10 +85,8 @@ def main(fd: int) -> None:
             except BaseException as exc:
                 connection.send(("error", f"cannot load the objective here: {exc!r}"))
                 return
-            prepare = getattr(objectives[key], "prepare", None)
-            if prepare is not None:  # import a user's module now, not inside a trial's time
-                with contextlib.suppress(BaseException):
-                    prepare()
+            with contextlib.suppress(BaseException):  # a user's module: imported now, not
+                objectives[key].prepare()  # inside a trial's time
             while len(objectives) > KEPT_OBJECTIVES:
                 objectives.popitem(last=False)
             continue

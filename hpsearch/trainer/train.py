@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpsearch.hyperparams import REGISTRY, defaults
 from hpsearch.trainer.model import MLP, Architecture
 from hpsearch.trainer.optimizers import decayed_learning_rate, make_optimizer
+from hpsearch.trainer.registry import METRICS, REGISTRY, defaults
 
 if TYPE_CHECKING:
     from hpsearch.data import Dataset
@@ -84,7 +84,7 @@ def train(
     model = MLP(arch, rng, dtype)
     optimizer = make_optimizer(hp["optimizer"], model.params.size, dtype, hp)
     batch_size, l2 = int(hp["batch_size"]), float(hp["l2"])
-    better = max if best_by.endswith("accuracy") else min
+    better = max if METRICS[best_by] == "maximize" else min
 
     curves: dict[str, list[float]] = {
         k: [] for k in ("epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy")

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hpsearch.record import TrialRecord
 from hpsearch.space import ChoiceParam, NumericParam, Param, Space
 
 
@@ -88,45 +89,51 @@ def width(p: Param, parent: Param) -> float:
     )
 
 
-def top_records(
-    records: Sequence[Mapping[str, Any]],
-    metric: str,
-    direction: str,
-    top: int | None,
-    top_fraction: float | None,
-) -> list[Mapping[str, Any]]:
-    """The best ``ok`` records: ``top`` of them, or ``top_fraction`` of the ok ones (≥ 1)."""
-    from hpsearch.store import rank
+@dataclass(frozen=True)
+class ZoomStep:
+    """The next round: its config, the trials it was narrowed around, the parameters it
+    fixed (narrowed to one value)."""
 
-    ok = [
-        r
-        for r in rank(records, metric, direction)
-        if r["status"] == "ok" and r.get("metrics", {}).get(metric) is not None
-    ]
-    count = top if top is not None else max(1, math.ceil((top_fraction or 0) * len(ok)))
-    return ok[:count]
+    config: Any  # hpsearch.config.Config
+    anchors: list[TrialRecord]
+    fixed: dict[str, Any]
 
 
-def child_seed(seed: int, round_: int) -> int:
-    """Each round samples its own trials: a seed derived from the root seed and the round."""
-    import numpy as np
-
-    return int(np.random.SeedSequence([seed, round_]).generate_state(1)[0])
-
-
-def zoomed_config(
-    config, top: Sequence[Mapping[str, Any]], margin: float, trials: int, round_: int
-):
-    """The config of the next round: the narrowed space, single-valued parameters fixed.
-    Its own seed (new trials), the parent's data seed (same data)."""
+def zoom_step(
+    config: Any,
+    records: Sequence[TrialRecord],
+    round_: int,
+    *,
+    top: int | None = None,
+    top_fraction: float | None = None,
+    margin: float | None = None,
+    trials: int | None = None,
+) -> ZoomStep | None:
+    """The config of round ``round_``: the space narrowed around the best of ``records``
+    (``top`` of them, or ``top_fraction``; else ``zoom.top``), widened by ``margin`` (else
+    ``zoom.margin``), ``trials`` trials (else ``zoom.trials``), single-valued parameters fixed;
+    its own seed (new trials), the parent's data seed (same data). None without an ok trial.
+    """
     import dataclasses
 
-    z = narrow(config.space, [r["params"] for r in top], margin)
-    return dataclasses.replace(
+    from hpsearch.sampling import round_seed
+
+    if top is None and top_fraction is None:
+        top = config.zoom.top
+    anchors = config.search.goal.top(records, top, top_fraction)
+    if not anchors:
+        return None
+    z = narrow(config.space, [r.params for r in anchors], _or(margin, config.zoom.margin))
+    new = dataclasses.replace(
         config,
-        seed=child_seed(config.seed, round_),
+        seed=round_seed(config.seed, round_),
         data=dataclasses.replace(config.data, seed=config.data_seed),  # same data every round
         model={**config.model, **z.fixed},
         space=z.space,
-        search=dataclasses.replace(config.search, trials=trials),
+        search=dataclasses.replace(config.search, trials=_or(trials, config.zoom.trials)),
     )
+    return ZoomStep(new, anchors, z.fixed)
+
+
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value

@@ -1,4 +1,5 @@
-"""The built-in trainer's hyperparameters: one registry of name, type, default, range, meaning.
+"""The built-in trainer's hyperparameters and metrics: one registry of name, type, default,
+range and meaning, and the metrics a trial reports with the direction each improves in.
 
 The config loader checks ``model`` (fixed settings) and ``space`` (searched ones) against it,
 the trainer reads its defaults from it, and ``hpsearch params`` prints it.
@@ -169,3 +170,18 @@ REGISTRY: dict[str, Hyperparam] = {
 def defaults() -> dict[str, Any]:
     """Every hyperparameter's default value, in registry order."""
     return {name: h.default for name, h in REGISTRY.items()}
+
+
+# Metrics the trainer reports, with the direction in which they improve.
+METRICS = {
+    "val_accuracy": "maximize",
+    "val_loss": "minimize",
+    "train_accuracy": "maximize",
+    "train_loss": "minimize",
+}
+
+
+def selection_metric(metric: str) -> str:
+    """The validation metric that picks a run's best epoch when a search ranks by ``metric``:
+    itself if it is a validation metric, else validation accuracy."""
+    return metric if metric.startswith("val_") else "val_accuracy"

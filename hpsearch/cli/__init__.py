@@ -1,0 +1,69 @@
+"""The ``hpsearch`` command: parse the arguments, call the Python API, present the result.
+
+- ``space``: validate, sample, params (a config and the built-in trainer, nothing run)
+- ``search``: run, resume, zoom
+- ``results``: show, list, compare, importance, plot
+- ``single``: train (one model), retest
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from hpsearch import __version__
+from hpsearch.cli import results, search, single, space  # noqa: F401 - they register commands
+from hpsearch.cli.common import app
+
+__all__ = ["app", "main"]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hpsearch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Random hyperparameter search on the right scales, coarse-to-fine."""
+
+
+def main() -> None:
+    """Console-script entry point: a usage error is one line on stderr, exit code 2."""
+    from hpsearch import interrupts
+    from hpsearch.errors import UserError, one_line
+
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=sys.argv[1:], prog_name="hpsearch", standalone_mode=False)
+    except KeyboardInterrupt as exc:
+        sys.exit(interrupts.exit_code(exc))
+    except BrokenPipeError:  # `hpsearch list | head -1`: the reader has what it wanted
+        sys.exit(interrupts.output_closed().exit_code)
+    except UserError as exc:  # a safety net: commands catch these themselves
+        typer.echo(f"error: {one_line(str(exc))}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        # click's usage errors (a bad option value, a missing argument, an unknown command):
+        # they carry format_message() and exit_code.
+        if not hasattr(exc, "format_message") or not hasattr(exc, "exit_code"):
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError" and getattr(exc, "ctx", None):
+            typer.echo(exc.ctx.get_help())
+            sys.exit(0)
+        hint = ""
+        if getattr(exc, "ctx", None) is not None:
+            hint = f" (see: {exc.ctx.command_path} --help)"
+        typer.echo(f"error: {exc.format_message()}{hint}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,142 @@
+"""What every command shares: the app, the options, the console, one-line errors.
+
+Commands parse their options, call the Python API (``hpsearch.api``) and render what comes
+back. Only typer is imported at start-up (``hpsearch --help`` stays fast); everything else is
+imported inside the command that needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+app = typer.Typer(
+    name="hpsearch",
+    help="Random hyperparameter search on the right scales, coarse-to-fine.",
+    no_args_is_help=True,
+    add_completion=True,  # --install-completion: bash, zsh, fish, PowerShell
+    rich_markup_mode=None,  # plain help: flags without a "<bool>" type, readable when piped
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich console on stdout (stderr: under ``--json``), as wide as it should be."""
+    from hpsearch.console import make_console
+
+    return make_console(stderr)
+
+
+def say(console_: Any, text: str) -> None:
+    """A line of plain text: no markup, no highlighting, never wrapped."""
+    console_.print(text, soft_wrap=True, highlight=False, markup=False)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a user's mistake into one line on stderr and its exit code (2; 1 for no ok
+    trial)."""
+    from hpsearch.errors import UserError, one_line
+
+    try:
+        yield
+    except UserError as exc:
+        typer.echo(f"error: {one_line(str(exc))}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def print_json(doc: Mapping[str, Any]) -> None:
+    sys.stdout.write(json.dumps(doc) + "\n")
+    sys.stdout.flush()
+
+
+def public(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A summary as commands print it: without the resolved config it carries."""
+    return {k: v for k, v in summary.items() if k != "config"}
+
+
+def _check(problem: Any) -> Any:
+    """A typer callback from one of the config's rules: the rule's message, at parse time."""
+
+    def callback(value: Any) -> Any:
+        message = None if value is None else problem(value)
+        if message:
+            raise typer.BadParameter(message)
+        return value
+
+    return callback
+
+
+def _jobs(value: Optional[int]) -> Optional[int]:  # noqa: UP045 - typer on Python 3.10
+    from hpsearch.config import jobs_problem
+
+    return _check(jobs_problem)(value)
+
+
+def _backend(value: Optional[str]) -> Optional[str]:  # noqa: UP045
+    from hpsearch.config import backend_problem
+
+    return _check(backend_problem)(value)
+
+
+def _finite(value: Optional[float]) -> Optional[float]:  # noqa: UP045
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"must be a finite number, got {value}")
+    return value
+
+
+ConfigArg = Annotated[Path, typer.Argument(help="YAML config file.", show_default=False)]
+RunArg = Annotated[str, typer.Argument(metavar="RUN", help="Run directory, run id, or 'latest'.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")]
+TrialsOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--trials", "-n", min=1, help="Number of trials (default: search.trials)."),
+]
+SeedOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--seed", min=0, help="Override the config's seed."),
+]
+RunsDirOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--runs-dir",
+        envvar="HPSEARCH_RUNS_DIR",
+        help="Where runs live (default: HPSEARCH_RUNS_DIR, else the config's run.runs_dir, "
+        "else ./runs).",
+    ),
+]
+JobsOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--jobs", "-j", callback=_jobs, help="Parallel trials; -1 = every core."),
+]
+BackendOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--backend",
+        callback=_backend,
+        help="processes (default), threading, sequential (in the driver, for debugging) or dask.",
+    ),
+]
+SchedulerOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler address for --backend dask "
+        "(also HPSEARCH_DASK_SCHEDULER); none: a local cluster.",
+    ),
+]
+FailUnderOpt = Annotated[
+    Optional[float],  # noqa: UP045
+    typer.Option(
+        "--fail-under", callback=_finite, help="Exit 1 if the best metric is worse than this."
+    ),
+]

@@ -1,0 +1,155 @@
+"""Commands that look at runs: show, list, compare, importance, plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from hpsearch.cli.common import (
+    JsonOpt,
+    RunArg,
+    RunsDirOpt,
+    app,
+    console,
+    print_json,
+    public,
+    say,
+    user_errors,
+)
+
+
+@app.command()
+def show(
+    run_ref: RunArg,
+    top: Annotated[int, typer.Option("--top", "-k", min=1, help="How many trials.")] = 10,
+    lineage_: Annotated[
+        bool, typer.Option("--lineage", help="Follow the parents: each round's ranges and best.")
+    ] = False,
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A run's summary, best trials and failures by reason."""
+    from hpsearch import api
+    from hpsearch.display import format_value, top_table
+    from hpsearch.report import summary_lines
+
+    with user_errors():
+        run = api.load_run(run_ref, runs_dir)
+        rounds = run.rounds() if lineage_ else []
+    ranked, failures = run.ranked(), run.failures()
+    if as_json:
+        doc = {
+            "run_dir": str(run.path),
+            "summary": public(run.summary),
+            "top": [r.to_json() for r in ranked[:top]],
+            "failures": failures,
+        }
+        print_json({**doc, "lineage": [r.to_json() for r in rounds]} if lineage_ else doc)
+        return
+    out = console()
+    for line in summary_lines(run.summary, run.path):
+        say(out, line)
+    out.print(
+        top_table(run.config, ranked, top, f"top {min(top, len(ranked))} of {len(ranked)} trials")
+    )
+    panda = run.summary.get("panda")
+    for name, value in (panda or {}).get("values", {}).items():  # a one-model run's values
+        say(out, f"{name} = {value} ({panda['chosen'].get(name, '')})")
+    for f in failures:
+        trials = ", ".join(map(str, f["trials"][:8])) + (" …" if f["count"] > 8 else "")
+        say(out, f"{f['count']} {f['status']}: {f['reason']} (trials {trials})")
+    for info in rounds:
+        say(
+            out,
+            f"round {info.round} {info.run_id}: {info.trials} trials, best "
+            f"{format_value(info.best)}",
+        )
+        for name, text in info.ranges.items():
+            say(out, f"    {name}: {text}")
+
+
+@app.command(name="list")
+def list_runs(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
+    """Every run in the runs directory, newest first.
+
+    Status, ok / total trials, best, zoom round and start time of each."""
+    from hpsearch import api
+    from hpsearch.errors import one_line
+    from hpsearch.report import runs_table
+
+    problems: list[str] = []
+    with user_errors():
+        rows = [run.list_row() for run in api.list_runs(runs_dir, problems)]
+    for problem in problems:
+        typer.echo(f"warning: {one_line(problem)}", err=True)
+    if as_json:
+        print_json({"runs": rows})
+        return
+    console().print(runs_table(rows))
+
+
+@app.command()
+def compare(
+    run_refs: Annotated[list[str], typer.Argument(metavar="RUN...", help="Two or more runs.")],
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The best metric and parameters of runs side by side."""
+    from hpsearch import api
+    from hpsearch.report import compare_table
+
+    with user_errors():
+        runs = api.compare(run_refs, runs_dir)
+    if as_json:
+        print_json({"runs": [run.best_column() for run in runs]})
+        return
+    console().print(compare_table(runs))
+
+
+@app.command()
+def importance(run_ref: RunArg, runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
+    """How much of the metric each hyperparameter explains.
+
+    Binned main effects on each parameter's own scale, minus chance, with Spearman's rho."""
+    from hpsearch import api
+    from hpsearch.report import importance_table
+
+    with user_errors():
+        run = api.load_run(run_ref, runs_dir)
+        found = run.importance()
+    if as_json:
+        print_json(
+            {
+                "run_dir": str(run.path),
+                "metric": run.config.search.metric,
+                "trials": found.trials,
+                "caution": found.caution,
+                "params": [item.__dict__ for item in found.params],
+            }
+        )
+        return
+    out = console()
+    out.print(importance_table(found))
+    if found.caution:
+        say(out, f"caution: {found.caution}")
+
+
+@app.command()
+def plot(
+    run_ref: RunArg,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", "-o", help="PNG file to write (default: RUN/plot.png)."),
+    ] = None,
+    runs_dir: RunsDirOpt = None,
+) -> None:
+    """The metric against each parameter on its scale (PNG).
+
+    One panel per parameter, then the top trials' learning curves."""
+    from hpsearch import api
+
+    with user_errors():
+        written = api.load_run(run_ref, runs_dir).plot(out)
+    typer.echo(f"wrote {written}")

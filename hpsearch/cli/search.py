@@ -1,0 +1,237 @@
+"""Commands that search: run, resume, zoom. Each starts a search through the API, follows
+its events with a display, and ends with the documented exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from hpsearch.cli.common import (
+    BackendOpt,
+    ConfigArg,
+    FailUnderOpt,
+    JobsOpt,
+    JsonOpt,
+    QuietOpt,
+    RunArg,
+    RunsDirOpt,
+    SchedulerOpt,
+    SeedOpt,
+    TrialsOpt,
+    app,
+    console,
+    print_json,
+    public,
+    say,
+    user_errors,
+)
+from hpsearch.paths import shown
+
+
+@app.command()
+def run(
+    config: ConfigArg,
+    trials: TrialsOpt = None,
+    jobs: JobsOpt = None,
+    seed: SeedOpt = None,
+    name: Annotated[
+        Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
+        typer.Option("--name", help="Name of the run (default: the config's name)."),
+    ] = None,
+    runs_dir: RunsDirOpt = None,
+    backend: BackendOpt = None,
+    scheduler: SchedulerOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    fail_under: FailUnderOpt = None,
+    rounds: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--rounds", min=0, help="Zoom rounds after the coarse run (zoom.rounds)."),
+    ] = None,
+) -> None:
+    """Sample random trials, train them in parallel, rank them.
+
+    Results go to a run directory under the runs directory (runs/)."""
+    from hpsearch import api
+
+    with user_errors():
+        session = api.start_run(
+            config,
+            rounds=rounds,
+            name=name,
+            seed=seed,
+            trials=trials,
+            jobs=jobs,
+            backend=backend,
+            scheduler=scheduler,
+            runs_dir=runs_dir,
+        )
+    if not quiet:
+        for hint in session.first.config.hints:
+            typer.echo(hint, err=True)
+    follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under)
+
+
+@app.command()
+def resume(
+    run_ref: RunArg,
+    runs_dir: RunsDirOpt = None,
+    jobs: JobsOpt = None,
+    backend: BackendOpt = None,
+    scheduler: SchedulerOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    fail_under: FailUnderOpt = None,
+) -> None:
+    """Finish an interrupted run, then the rounds it had left.
+
+    Only the missing trials run, with the same seeds; a --rounds search goes on from the
+    newest round it had started."""
+    from hpsearch import api
+
+    with user_errors():
+        session = api.start_resume(
+            run_ref, runs_dir=runs_dir, jobs=jobs, backend=backend, scheduler=scheduler
+        )
+    follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under)
+
+
+@app.command()
+def zoom(
+    run_ref: RunArg,
+    top: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--top", min=1, help="Zoom around the best K trials (zoom.top)."),
+    ] = None,
+    top_fraction: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(
+            "--top-fraction", help="Zoom around this fraction of the ok trials instead of --top."
+        ),
+    ] = None,
+    margin: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option("--margin", min=0.0, help="Widening on each side, × the span (zoom.margin)."),
+    ] = None,
+    trials: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--trials", "-n", min=1, help="Trials in the new run (zoom.trials)."),
+    ] = None,
+    jobs: JobsOpt = None,
+    backend: BackendOpt = None,
+    scheduler: SchedulerOpt = None,
+    runs_dir: RunsDirOpt = None,
+    write_config: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--write-config", help="Only write the narrowed config to this file."),
+    ] = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    fail_under: FailUnderOpt = None,
+) -> None:
+    """Narrow the space around a run's best trials; search again."""
+    from hpsearch import api
+    from hpsearch.display import ranges_text
+
+    out = console(stderr=as_json)
+    with user_errors():
+        plan = api.plan_zoom(
+            run_ref,
+            runs_dir=runs_dir,
+            top=top,
+            top_fraction=top_fraction,
+            margin=margin,
+            trials=trials,
+            jobs=jobs,
+            backend=backend,
+            scheduler=scheduler,
+        )
+    for notice in plan.notices:
+        typer.echo(notice.text, err=True)
+    plan.notices.clear()
+    say(out, ranges_text(plan.source.config, plan.config))
+    if write_config is not None:
+        with user_errors():
+            plan.write(write_config)
+        say(out, f"wrote {write_config}")
+        if as_json:
+            print_json(
+                {"config": str(write_config), "round": plan.round, "parent": plan.source.run_id}
+            )
+        return
+    with user_errors():
+        session = plan.start()
+    follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under)
+
+
+def follow(session: Any, *, as_json: bool, quiet: bool, fail_under: float | None) -> None:
+    """Run ``session`` under one display, report how it ended, exit with the documented code."""
+    from hpsearch.display import SearchDisplay, choose_mode
+    from hpsearch.events import SearchFinished
+
+    out = console(stderr=as_json)
+    with SearchDisplay(out, choose_mode(out, quiet), errors=console(stderr=True)) as display:
+
+        def subscriber(event: Any) -> None:
+            display(event)
+            if isinstance(event, SearchFinished):  # still under the search's signal guard
+                report(event.outcome, out, as_json=as_json, quiet=quiet)
+
+        outcome = session.run(subscriber)
+    raise typer.Exit(exit_code(outcome, fail_under))
+
+
+def report(outcome: Any, out: Any, *, as_json: bool, quiet: bool) -> None:
+    """The end of a search: the JSON, the final table (``--quiet``: the best trial and the
+    run only; with ``--json`` too, nothing but the JSON), the lineage, how to go on."""
+    from hpsearch import interrupts
+    from hpsearch.display import final_report, lineage_table
+    from hpsearch.errors import one_line
+    from hpsearch.search import MetricMissing
+
+    run_dir = outcome.run_dir
+    if outcome.error is not None:
+        again = (
+            ""
+            if isinstance(outcome.error, MetricMissing)
+            else f"; once that is fixed: hpsearch resume {shown(run_dir)}"
+        )
+        typer.echo(f"error: {one_line(str(outcome.error))}{again}", err=True)
+        return
+    if as_json:
+        print_json({"run_dir": str(run_dir), **public(outcome.summary)})
+    if not (quiet and as_json):
+        final_report(out, outcome.config, outcome.summary, outcome.ranked, run_dir, quiet=quiet)
+    if len(outcome.rounds) > 1 and not quiet:
+        out.print(lineage_table(outcome.rounds, outcome.config.search.metric))
+    if outcome.status == "interrupted":
+        typer.echo(
+            f"interrupted after {len(outcome.ranked)} of {outcome.planned} trials; resume "
+            f"with: hpsearch resume {shown(run_dir)}",
+            err=as_json or getattr(outcome.stopped, "signum", None) == interrupts.SIGPIPE,
+        )
+
+
+def exit_code(outcome: Any, fail_under: float | None) -> int:
+    """2: stopped by an error; 128 + the signal: interrupted; 1: no ok trial, or the best
+    misses --fail-under (said on stderr, so a CI log shows why); else 0."""
+    from hpsearch import interrupts
+
+    if outcome.error is not None:
+        return 2
+    if outcome.status == "interrupted":
+        return interrupts.exit_code(outcome.stopped) if outcome.stopped else 130
+    best = outcome.summary.get("lineage_best") or outcome.summary.get("best")
+    if best is None:
+        typer.echo("error: every trial failed", err=True)
+        return 1
+    goal = outcome.config.search.goal
+    if fail_under is not None and goal.misses(best["value"], fail_under):
+        typer.echo(
+            f"error: best {goal.metric} {best['value']:.4f} misses --fail-under {fail_under}",
+            err=True,
+        )
+        return 1
+    return 0

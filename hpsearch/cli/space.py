@@ -1,0 +1,86 @@
+"""Commands that look at a config and the built-in trainer, running nothing."""
+
+from __future__ import annotations
+
+from hpsearch.cli.common import (
+    ConfigArg,
+    JsonOpt,
+    SeedOpt,
+    TrialsOpt,
+    app,
+    console,
+    print_json,
+    say,
+    user_errors,
+)
+
+
+@app.command()
+def validate(config: ConfigArg) -> None:
+    """Check a config and what it runs; show the search space.
+
+    Each parameter's scale, range and the 10 / 50 / 90 % quantiles of a draw; the data."""
+    import typer
+
+    from hpsearch import api
+    from hpsearch.report import space_table
+
+    with user_errors():
+        cfg, objective = api.check(config)  # loads the data, or imports the function
+    for hint in cfg.hints:
+        typer.echo(hint, err=True)
+    out = console()
+    out.print(space_table(cfg))
+    fixed = ", ".join(f"{k}={v}" for k, v in cfg.model.items()) or (
+        "trainer defaults" if cfg.objective.is_builtin else "nothing"
+    )
+    say(out, f"fixed: {fixed}")
+    direction, metric = cfg.search.direction, cfg.search.metric
+    say(out, f"search: {cfg.search.trials} trials, {direction} {metric}, seed {cfg.seed}")
+    data = getattr(objective, "dataset", None)
+    if data is not None:
+        say(
+            out,
+            f"data: {data.name}, {len(data.x_train)} training / {len(data.x_val)} validation "
+            f"examples, {data.features} features, {data.classes} classes",
+        )
+    else:
+        what = cfg.objective.python or cfg.objective.command
+        say(out, f"objective: {cfg.objective.kind} {what} (in {cfg.workdir})")
+    out.print(f"[green]{config} is valid[/green]", soft_wrap=True)
+
+
+@app.command()
+def sample(config: ConfigArg, n: TrialsOpt = None, seed: SeedOpt = None, as_json: JsonOpt = False):
+    """Draw trials without training, to see how values spread."""
+    from hpsearch import api
+    from hpsearch.config import load_config
+
+    with user_errors():
+        cfg = load_config(config)
+        trials = api.sample(cfg, n, seed)
+    if as_json:
+        print_json(
+            {
+                "config": str(config),
+                "seed": seed if seed is not None else cfg.seed,
+                "space": cfg.space.to_dict(),
+                "trials": [{"trial": t.index, "seed": t.seed, "params": t.params} for t in trials],
+            }
+        )
+        return
+    from hpsearch.report import spread_table, trials_table
+
+    out = console()
+    out.print(trials_table(list(cfg.space), trials))
+    out.print(spread_table(list(cfg.space), trials))
+
+
+@app.command()
+def params() -> None:
+    """The built-in trainer's hyperparameters and their ranges.
+
+    Type, default, valid range, suggested scale and meaning of each."""
+    from hpsearch.report import registry_table
+
+    console().print(registry_table())

@@ -1,0 +1,76 @@
+"""What a trial runs: the built-in trainer, a user's Python function or a shell command.
+
+``build_objective(config)`` makes the config's objective, checked before any trial starts;
+``run_trial`` runs one trial of it and returns its record, never raising. Each objective
+knows how to fix more of its parameters (``with_fixed``), so no caller asks which kind it is.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hpsearch.errors import ConfigError
+from hpsearch.objectives.base import (
+    Objective,
+    Outcome,
+    Report,
+    interpret,
+    misses_metric,
+    record_for,
+    run_trial,
+    trial_outcome,
+)
+from hpsearch.objectives.command import CommandObjective
+from hpsearch.objectives.python import PythonObjective, check_signature, load_function
+from hpsearch.objectives.trainer import TrainerObjective
+
+if TYPE_CHECKING:
+    from hpsearch.config import Config
+
+__all__ = [
+    "CommandObjective",
+    "Objective",
+    "Outcome",
+    "PythonObjective",
+    "Report",
+    "TrainerObjective",
+    "build_objective",
+    "interpret",
+    "misses_metric",
+    "record_for",
+    "run_trial",
+    "trial_outcome",
+]
+
+
+def build_objective(config: Config) -> Objective:
+    """What the config's trials run, checked before any trial starts (ConfigError, exit 2):
+    the built-in trainer on its data (loaded here), or a Python function (imported here, its
+    signature checked), or a command (its directory must exist)."""
+    kind = config.objective.kind
+    workdir = config.workdir
+    if kind == "trainer":
+        from hpsearch.data import load_dataset
+
+        dataset = load_dataset(config.data, config.data_seed, config.base_dir)
+        return TrainerObjective(dataset, config.resolved_model(), config.search.metric)
+    if not workdir.is_dir():
+        raise ConfigError(
+            f"directory {workdir} does not exist", file=config.source, key="objective.workdir"
+        )
+    fixed = dict(config.model)
+    if kind == "command":
+        return CommandObjective(config.objective.command, str(workdir), fixed, config.search.metric)
+    spec = config.objective.python
+    try:
+        function = load_function(spec, str(workdir))
+    except (Exception, SystemExit) as exc:
+        raise ConfigError(
+            f"cannot load '{spec}' (from {workdir}): {type(exc).__name__}: {exc}",
+            file=config.source,
+            key="objective.python",
+        ) from None
+    problem = check_signature(function)
+    if problem:
+        raise ConfigError(f"'{spec}' {problem}", file=config.source, key="objective.python")
+    return PythonObjective(spec, str(workdir), fixed, config.search.metric)

@@ -1,0 +1,233 @@
+"""What every objective shares: the outcome it reports, the ``report`` callback, and the
+function that runs a trial without ever raising.
+
+An objective is a picklable callable ``objective(params, seed, timeout, index, report) ->
+Outcome`` that holds only plain data, so it travels to worker processes and Dask workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import numbers
+import os
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from hpsearch.record import TrialRecord
+from hpsearch.sampling import Trial
+
+Report = Callable[..., Any]  # report(epoch, **metrics), after every epoch
+
+
+@dataclass
+class Outcome:
+    """What an objective reports. ``status``: ok | diverged | failed | timeout.
+    ``interrupted``: stopped by Ctrl-C with what it had learned (one-model training)."""
+
+    status: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    epochs: int | None = None
+    curves: dict[str, list[float]] | None = None
+    error: str | None = None
+    interrupted: bool = False
+
+
+class Objective(Protocol):
+    fixed: Mapping[str, Any]
+
+    def __call__(
+        self,
+        params: Mapping[str, Any],
+        seed: int,
+        timeout: float | None,
+        index: int = 0,
+        report: Report | None = None,
+    ) -> Outcome: ...
+
+    def with_fixed(self, values: Mapping[str, Any]) -> Objective: ...
+
+    def prepare(self) -> None: ...
+
+
+class Fixing:
+    """Shared by the objectives: ``fixed`` settings, and a way to fix more of them (a zoom
+    round fixes a parameter it narrowed to one value)."""
+
+    fixed: Mapping[str, Any]
+
+    def with_fixed(self, values: Mapping[str, Any]) -> Any:
+        return dataclasses.replace(self, fixed={**self.fixed, **values})  # type: ignore[type-var]
+
+    def prepare(self) -> None:
+        """Work a worker does once, when the objective arrives (none by default)."""
+
+
+class Diverged(Exception):
+    """Raised by ``report`` when a reported value is not finite: ends the trial."""
+
+
+class TimedOut(BaseException):
+    """Raised in a trial that ran past its timeout (a BaseException, so that a user's
+    ``except Exception`` cannot swallow it)."""
+
+
+def interpret(value: Any, metric: str) -> tuple[str, dict[str, float], str | None]:
+    """A Python objective's return value -> (status, metrics, error).
+
+    A number is the metric; a dict must hold the metric (its other numeric entries are kept).
+    NaN, None, a string, a dict without the metric: ``failed``. ±inf: ``diverged`` — the
+    objective blew up (a loss of inf), it is ranked with the failures.
+    """
+    if isinstance(value, Mapping):
+        if metric not in value:
+            return (
+                "failed",
+                {},
+                (
+                    f"returned a dict without '{metric}' (keys: "
+                    f"{', '.join(map(str, value)) or 'none'})"
+                ),
+            )
+        metrics = {
+            str(k): float(v) for k, v in value.items() if is_real(v) and math.isfinite(float(v))
+        }
+        value = value[metric]
+    else:
+        metrics = {}
+    if not is_real(value):
+        return (
+            "failed",
+            {},
+            (
+                f"returned {type(value).__name__} {value!r:.60}; expected a "
+                f"number or a dict with '{metric}'"
+            ),
+        )
+    number = float(value)
+    if math.isnan(number):
+        return "failed", {}, f"returned NaN for '{metric}'"
+    if math.isinf(number):
+        return "diverged", {}, f"returned {number} for '{metric}'"
+    metrics[metric] = number
+    return "ok", metrics, None
+
+
+def misses_metric(record: Mapping[str, Any], metric: str) -> bool:
+    """Whether a trial failed only because its objective did not report ``metric``."""
+    error = record.get("error") or ""
+    return record.get("status") == "failed" and (
+        error.startswith(f"returned a dict without '{metric}'")
+        or error.startswith(f"no '{metric}' in its output")
+    )
+
+
+def is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+class Curves:
+    """``report(epoch, **metrics)`` for an objective: records a learning curve, stops the
+    trial when a value is not finite (``diverged``) or the timeout has passed, and passes
+    each epoch on to ``observer`` (a live display) if there is one."""
+
+    def __init__(self, deadline: float | None, observer: Report | None = None) -> None:
+        self.curves: dict[str, list[Any]] = {"epoch": []}
+        self.deadline = deadline
+        self.observer = observer
+
+    def __call__(self, epoch: int, **metrics: Any) -> None:
+        if not is_real(epoch) or not math.isfinite(float(epoch)):
+            raise TypeError(
+                f"report(): epoch must be a number, got {type(epoch).__name__} {epoch!r:.40}"
+            )
+        self.curves["epoch"].append(epoch)
+        length = len(self.curves["epoch"])
+        for key, value in metrics.items():
+            if key not in self.curves:  # a metric reported for the first time: pad its past
+                self.curves[key] = [None] * (length - 1)
+            self.curves[key].append(float(value) if is_real(value) else None)
+        if len(metrics) + 1 < len(self.curves):  # a metric reported before, not this time
+            for column in self.curves.values():
+                if len(column) < length:
+                    column.append(None)
+        if self.observer is not None:
+            self.observer(epoch, **{k: v for k, v in metrics.items() if is_real(v)})
+        bad = [k for k, v in metrics.items() if is_real(v) and not math.isfinite(float(v))]
+        if bad:
+            raise Diverged(f"{bad[0]} became {metrics[bad[0]]} at epoch {epoch}")
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise TimedOut
+
+    @property
+    def epochs(self) -> int | None:
+        return len(self.curves["epoch"]) or None
+
+
+def _cwd() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
+def run_trial(objective: Objective, trial: Trial, timeout: float | None = None) -> TrialRecord:
+    """Run one trial and return its record. Never raises (but for Ctrl-C): an exception or a
+    ``sys.exit()`` becomes a ``failed`` record with its type and message. Writes no files."""
+    outcome, seconds = trial_outcome(objective, trial, timeout)
+    return record_for(trial, outcome, seconds)
+
+
+def trial_outcome(
+    objective: Objective, trial: Trial, timeout: float | None = None, report: Report | None = None
+) -> tuple[Outcome, float]:
+    """What ``run_trial`` does, without making the record: the outcome and the seconds it
+    took. ``report``: a live observer of each epoch (one-model training)."""
+    started = time.perf_counter()
+    cwd = _cwd()
+    try:
+        outcome = objective(trial.params, trial.seed, timeout, trial.index, report)
+        if not isinstance(outcome, Outcome):
+            raise TypeError(f"the objective returned {type(outcome).__name__}, not an Outcome")
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # sys.exit(), CancelledError...: they end the trial, not the run
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = (
+            f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
+        )
+        outcome = Outcome("failed", error=f"{type(exc).__name__}: {exc}{where}")
+    finally:
+        if cwd is not None and _cwd() != cwd:
+            with contextlib.suppress(OSError):
+                os.chdir(cwd)  # an objective that changed directory changes it for itself only
+    elapsed = time.perf_counter() - started
+    if timeout is not None and outcome.status == "ok" and elapsed > timeout * 1.05 + 0.05:
+        # Where no alarm can interrupt it (a thread: threading or Dask), an overrun still
+        # counts as one.
+        outcome = Outcome(
+            "timeout",
+            epochs=outcome.epochs,
+            curves=outcome.curves,
+            error=f"took {elapsed:.3g} s, longer than {timeout:g} s",
+        )
+    return outcome, time.perf_counter() - started
+
+
+def record_for(trial: Trial, outcome: Outcome, seconds: float | None = None) -> TrialRecord:
+    """A trial's record: what it was (index, params, seed) and what came of it."""
+    return TrialRecord(
+        trial=trial.index,
+        params=dict(trial.params),
+        seed=trial.seed,
+        status=outcome.status,
+        metrics=dict(outcome.metrics),
+        epochs=outcome.epochs,
+        seconds=None if seconds is None else round(seconds, 4),
+        error=outcome.error,
+        curves=outcome.curves,
+    )

@@ -1,0 +1,206 @@
+"""A user's Python function as an objective: ``function(params, seed[, report=...])``,
+imported in each worker from the config's directory."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from hpsearch.objectives.base import (
+    Curves,
+    Diverged,
+    Fixing,
+    Outcome,
+    Report,
+    TimedOut,
+    interpret,
+)
+
+_LOADED: dict[tuple[str, str], Callable[..., Any]] = {}
+
+
+def load_function(spec: str, workdir: str) -> Callable[..., Any]:
+    """Import ``package.module:function`` from ``workdir`` (cached per process).
+
+    A module or package found in ``workdir`` is loaded from its file under a private name, so
+    one named like a module already imported (``queue.py``, ``random.py``) neither replaces
+    nor is replaced by it; anything else is imported as usual. ``workdir`` goes at the end of
+    ``sys.path``, so the module's own imports of files beside it work without shadowing the
+    standard library.
+    """
+    key = (spec, workdir)
+    if key not in _LOADED:
+        module_name, _, name = spec.partition(":")
+        module = _import_user_module(module_name, workdir)
+        function = getattr(module, name, None)
+        if function is None:
+            raise AttributeError(f"module '{module_name}' has no '{name}'")
+        if not callable(function):
+            raise TypeError(f"'{spec}' is a {type(function).__name__}, not a function")
+        _LOADED[key] = function
+    return _LOADED[key]
+
+
+def _import_user_module(module_name: str, workdir: str) -> Any:
+    import types
+
+    if workdir not in sys.path:
+        sys.path.append(workdir)
+    parts = module_name.split(".")
+    top = os.path.join(workdir, parts[0])
+    is_file = len(parts) == 1 and os.path.isfile(top + ".py")
+    if not is_file and not os.path.isdir(top):
+        return importlib.import_module(module_name)  # installed, not beside the config
+    digest = hashlib.sha1(os.path.abspath(workdir).encode()).hexdigest()[:10]
+    private = f"_hpsearch_objective_{digest}_{parts[0]}"
+    if private not in sys.modules:
+        if is_file:
+            module_spec = importlib.util.spec_from_file_location(private, top + ".py")
+        elif os.path.isfile(os.path.join(top, "__init__.py")):
+            module_spec = importlib.util.spec_from_file_location(
+                private, os.path.join(top, "__init__.py"), submodule_search_locations=[top]
+            )
+        else:  # a namespace package: a directory without __init__.py
+            namespace = types.ModuleType(private)
+            namespace.__path__ = [top]
+            sys.modules[private] = namespace
+            module_spec = None
+        if module_spec is not None:
+            assert module_spec.loader is not None
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[private] = module
+            try:
+                module_spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[private]
+                raise
+    return importlib.import_module(".".join([private, *parts[1:]]))
+
+
+def takes_report(function: Callable[..., Any]) -> bool:
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return "report" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
+
+
+def check_signature(function: Callable[..., Any]) -> str | None:
+    """Why ``function(params, seed[, report=...])`` cannot be called, or None."""
+    try:
+        kwargs = {"report": None} if takes_report(function) else {}
+        inspect.signature(function).bind({}, 0, **kwargs)
+    except TypeError as exc:
+        return f"cannot be called as function(params, seed): {exc}"
+    except ValueError:
+        return None  # no signature to check (a builtin): trust it
+    return None
+
+
+@contextmanager
+def _alarm(timeout: float | None) -> Iterator[None]:
+    """Interrupt the trial with TimedOut after ``timeout`` seconds (main thread only: worker
+    processes, Dask worker processes and the sequential backend; threads rely on ``report``).
+    An objective that swallows it is killed with its worker process (``hpsearch.pool``)."""
+    if timeout is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimedOut
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+_QUIET = threading.local()
+
+
+class _StdoutRouter:
+    """Stands in for sys.stdout: writes from a thread running an objective go to stderr.
+    (contextlib.redirect_stdout swaps stdout for every thread at once.)"""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def write(self, text: str) -> int:
+        stream = sys.stderr if getattr(_QUIET, "on", False) else self._target
+        return stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+
+_ROUTER_LOCK = threading.Lock()
+
+
+@contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    with _ROUTER_LOCK:
+        if not isinstance(sys.stdout, _StdoutRouter):
+            sys.stdout = _StdoutRouter(sys.stdout)
+    _QUIET.on = True
+    try:
+        yield
+    finally:
+        _QUIET.on = False
+
+
+@dataclass(frozen=True)
+class PythonObjective(Fixing):
+    """A user's function ``function(params, seed[, report=...])`` from ``objective.python``."""
+
+    spec: str
+    workdir: str
+    fixed: Mapping[str, Any]
+    metric: str
+
+    def prepare(self) -> None:
+        """Import the function now (a worker does it on arrival, outside any trial's time)."""
+        load_function(self.spec, self.workdir)
+
+    def __call__(
+        self,
+        params: Mapping[str, Any],
+        seed: int,
+        timeout: float | None,
+        index: int = 0,
+        observer: Report | None = None,
+    ) -> Outcome:
+        function = load_function(self.spec, self.workdir)
+        deadline = None if timeout is None else time.perf_counter() + timeout
+        report = Curves(deadline, observer)
+        kwargs = {"report": report} if takes_report(function) else {}
+        try:
+            # A print() in the objective must not land in `--json` output on stdout.
+            with _alarm(timeout), _stdout_to_stderr():
+                value = function({**self.fixed, **params}, seed, **kwargs)
+        except Diverged as exc:
+            return Outcome("diverged", epochs=report.epochs, curves=report.curves, error=str(exc))
+        except TimedOut:
+            return Outcome(
+                "timeout",
+                epochs=report.epochs,
+                curves=report.curves,
+                error=f"took longer than {timeout:g} s",
+            )
+        status, metrics, error = interpret(value, self.metric)
+        curves = report.curves if report.epochs else None
+        return Outcome(status, metrics, report.epochs, curves, error)

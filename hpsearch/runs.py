@@ -1,0 +1,244 @@
+"""A run as the Python API and the result commands see it: ``load_run(ref)`` → ``Run``.
+
+A ``Run`` reads its directory once, defensively (a hand-edited file is a one-line
+``RunError``), and answers what ``show``, ``list``, ``compare``, ``importance`` and ``plot``
+show: its trials, its best, its leaderboard, its lineage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hpsearch.config import Config
+from hpsearch.errors import NoOkTrial, RunError, UserError
+from hpsearch.lock import RunLock
+from hpsearch.record import TrialRecord
+from hpsearch.results import failures_by_reason, leaderboard_rows, result_fields
+from hpsearch.rundirs import list_runs as run_stores
+from hpsearch.rundirs import resolve_run
+from hpsearch.store import RunStore, is_run_dir, run_kind
+
+if TYPE_CHECKING:
+    from hpsearch.analysis import ImportanceReport
+    from hpsearch.lineage import RoundInfo
+
+
+class Run:
+    """One run directory: a search (or one of its zoom rounds), a re-test or a one-model run."""
+
+    def __init__(self, store: RunStore) -> None:
+        self.store = store
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r}, status={self.status!r}, trials={len(self.trials)})"
+
+    @property
+    def path(self) -> Path:
+        return self.store.path
+
+    @property
+    def run_id(self) -> str:
+        return self.store.run_id
+
+    @cached_property
+    def config(self) -> Config:
+        return self.store.config()
+
+    @cached_property
+    def trials(self) -> list[TrialRecord]:
+        """Every recorded trial, by index (checked against the run's space)."""
+        return self.store.load_trials(space=self.config.space).records
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        """summary.json as things stand. One still marked ``running`` (it is written when a
+        run starts and when it ends) gets its counts and best from the trials on disk, and is
+        ``stopped`` once the driver that ran it is gone: killed, it can be resumed."""
+        summary = self.store.summary()
+        if summary.get("status") != "running":
+            return summary
+        try:
+            summary = {**summary, **result_fields(self.config.search.goal, self.trials)}
+        except UserError:  # a config or trial that cannot be read: what the summary says
+            return summary
+        if RunLock.driver_gone(self.path):
+            summary["status"] = "stopped"
+        return summary
+
+    @property
+    def status(self) -> str:
+        return str(self.summary.get("status", "?"))
+
+    @property
+    def kind(self) -> str:
+        """search, panda (one model) or retest."""
+        return run_kind(self.summary)
+
+    def ranked(self) -> list[TrialRecord]:
+        """The trials, best first (failures last)."""
+        return self.config.search.goal.rank(self.trials)
+
+    @property
+    def best(self) -> TrialRecord | None:
+        """The run's best ok trial, or None."""
+        return self.config.search.goal.best(self.trials)
+
+    @property
+    def lineage_best(self) -> dict[str, Any] | None:
+        """The best over every round of a ``--rounds`` search (in its last round), else the
+        run's own best, as the summary has it."""
+        return self.summary.get("lineage_best") or self.summary.get("best")
+
+    def failures(self) -> list[dict[str, Any]]:
+        """Failed, diverged and timed-out trials grouped by reason, most common first."""
+        return failures_by_reason(self.trials)
+
+    def leaderboard(self, as_frame: bool | None = None) -> Any:
+        """leaderboard.csv's rows as dicts, best first; a pandas DataFrame when pandas is
+        installed (or ``as_frame=True``, which needs it)."""
+        rows = leaderboard_rows(self.ranked(), self.config)
+        if as_frame is False:
+            return rows
+        try:
+            import pandas
+        except ImportError:
+            if as_frame:
+                raise UserError("a DataFrame needs pandas: pip install pandas") from None
+            return rows
+        return pandas.DataFrame(rows)
+
+    def curves(self) -> dict[int, dict[str, Any]]:
+        """Learning curves by trial index (trials that reported epochs)."""
+        return self.store.load_curves()
+
+    @cached_property
+    def lineage(self) -> list[Run]:
+        """This run and its ancestors (the rounds it was zoomed from), root first."""
+        from hpsearch.rundirs import lineage
+
+        return [Run(s) for s in lineage(self.store)]
+
+    def rounds(self) -> list[RoundInfo]:
+        """Each round of the lineage: its ranges, trials and best."""
+        from hpsearch.lineage import read_lineage, rounds_of
+
+        return rounds_of(read_lineage(self.store))
+
+    def importance(self) -> ImportanceReport:
+        """How much of the metric each searched parameter explains (``hpsearch importance``)."""
+        from hpsearch.analysis import importance
+
+        if not any(r.ok for r in self.trials):
+            raise NoOkTrial(f"{self.path}: no ok trial: nothing to tell the parameters apart")
+        return importance(self.config.space, self.trials, self.config.search.metric)
+
+    def plot(self, out: Path | str | None = None) -> Path:
+        """The metric against each parameter on its scale, then the top learning curves, as a
+        PNG (default ``RUN/plot.png``; needs ``hpsearch[plot]``)."""
+        from hpsearch.plot import plot_run
+
+        target = Path(out) if out is not None else self.path / "plot.png"
+        if target.is_dir():
+            target = target / f"{self.run_id}.png"
+        if target.suffix.lower() != ".png":
+            raise UserError(f"--out {target}: the plot is a PNG: give a file name ending in .png")
+        parent = self.summary.get("parent")
+        parent_space = None
+        if parent and is_run_dir(self.path.parent / parent):
+            parent_space = RunStore.open(self.path.parent / parent).config().space
+        config = self.config
+        try:
+            return plot_run(
+                config,
+                self.trials,
+                self.curves(),
+                target,
+                parent_space,
+                title=f"{self.run_id}: {config.search.direction} {config.search.metric}",
+            )
+        except OSError as exc:
+            raise UserError(f"{target}: cannot write: {exc.strerror or exc}") from None
+
+    def best_column(self) -> dict[str, Any]:
+        """The run's best trial and what it trained with, for ``compare``."""
+        config, best = self.config, self.best
+        params = {**config.model, **best.params} if best is not None else {}
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "metric": config.search.metric,
+            "direction": config.search.direction,
+            "value": best.metrics.get(config.search.metric) if best is not None else None,
+            "trial": best.trial if best is not None else None,
+            "params": params,
+            "ok": sum(r.ok for r in self.trials),
+            "trials": len(self.trials),
+        }
+
+    def list_row(self) -> dict[str, Any]:
+        """The run's line in ``hpsearch list``."""
+        summary = self.summary
+        counts = summary.get("counts") or {}
+        best = summary.get("lineage_best") or summary.get("best") or {}
+        return {
+            "run_id": self.run_id,
+            "name": summary.get("name", "?"),
+            "status": summary.get("status", "?"),
+            "ok": counts.get("ok", 0),
+            "trials": summary.get("trials_done", 0),
+            "best": best.get("value"),
+            "metric": summary.get("metric", ""),
+            "parent": summary.get("parent"),
+            "round": summary.get("round", 0),
+            "retest": bool(summary.get("retest")),
+            "kind": run_kind(summary),
+            "started": summary.get("started"),
+            "path": str(self.path),
+        }
+
+
+def load_run(ref: str | Path | Run, runs_dir: Path | str | None = None) -> Run:
+    """A run named by its directory, its id (or a unique prefix) under ``runs_dir``, or
+    ``latest``; its config and trials are read and checked at once."""
+    if isinstance(ref, Run):
+        return ref
+    run = Run(resolve_run(str(ref), runs_dir or "runs"))
+    run.trials  # noqa: B018 - read and check now, so a bad file is an error here
+    run.summary  # noqa: B018
+    return run
+
+
+def load_search(ref: str | Path | Run, runs_dir: Path | str | None = None) -> Run:
+    """Like ``load_run``, but ``latest`` is the newest search (not a re-test or one-model
+    run): what ``zoom``, ``retest``, ``resume`` and ``train --from`` work from."""
+    if isinstance(ref, Run):
+        return ref
+    return Run(resolve_run(str(ref), runs_dir or "runs", search_only=True))
+
+
+def list_runs(runs_dir: Path | str | None = None, problems: list[str] | None = None) -> list[Run]:
+    """Every run under ``runs_dir``, newest first. A run that cannot be read is left out and
+    named in ``problems``."""
+    out = []
+    for store in run_stores(runs_dir or "runs", problems):
+        run = Run(store)
+        try:
+            run.summary  # noqa: B018
+        except UserError as exc:  # one bad run does not hide the others
+            if problems is not None:
+                problems.append(str(exc))
+            run.__dict__["summary"] = {}
+        out.append(run)
+    return out
+
+
+def compare(runs: Sequence[str | Path | Run], runs_dir: Path | str | None = None) -> list[Run]:
+    """Two or more runs, loaded, to set side by side (``Run.best_column``)."""
+    if len(runs) < 2:
+        raise RunError(
+            f"give two or more runs to compare, got {len(runs)} (one run: hpsearch show RUN)"
+        )
+    return [load_run(ref, runs_dir) for ref in runs]
