@@ -92,17 +92,26 @@ def sample(config: ConfigLike, n: int | None = None, seed: int | None = None) ->
 # -- searching -------------------------------------------------------------------------------
 
 
-def start_run(config: ConfigLike, *, rounds: int | None = None, **overrides: Any) -> SearchSession:
+def start_run(
+    config: ConfigLike,
+    *,
+    rounds: int | None = None,
+    objective: Objective | None = None,
+    **overrides: Any,
+) -> SearchSession:
     """A new search, ready to run: its run directory is made, no trial has started.
     ``overrides``: name, seed, trials, jobs, backend, scheduler, runs_dir; ``rounds``: zoom
-    rounds after the coarse run (default ``zoom.rounds``)."""
+    rounds after the coarse run (default ``zoom.rounds``); ``objective``: what the trials run
+    instead of the config's (an object of the ``hpsearch.objectives.Objective`` protocol,
+    defined in an importable module so worker processes can load it)."""
     from hpsearch.search import start_search
 
     cfg = _config(config).with_overrides(**overrides)
     rounds = cfg.zoom.rounds if rounds is None else rounds
     if rounds < 0:
         raise UserError(f"--rounds: must be >= 0, got {rounds}")
-    return SearchSession(start_search(cfg, rounds_left=rounds), rounds=rounds)
+    search = start_search(cfg, rounds_left=rounds, objective=objective)
+    return SearchSession(search, rounds=rounds)
 
 
 def run(
@@ -110,11 +119,14 @@ def run(
     *,
     rounds: int | None = None,
     on_event: Subscriber | None = None,
+    objective: Objective | None = None,
     **overrides: Any,
 ) -> Run:
     """Sample random trials, train them in parallel, rank them (``hpsearch run``); with
-    ``rounds``, zoom in that many times. Returns the last round's run."""
-    return _finished(start_run(config, rounds=rounds, **overrides).run(on_event))
+    ``rounds``, zoom in that many times. Returns the last round's run; ``on_event`` is called
+    with each event (``hpsearch.events``) as the search goes."""
+    session = start_run(config, rounds=rounds, objective=objective, **overrides)
+    return _finished(session.run(on_event))
 
 
 def start_resume(

@@ -5,16 +5,26 @@ from __future__ import annotations
 import os
 import signal
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from hpsearch.objective import Outcome
+from hpsearch.objectives import Outcome
+from hpsearch.objectives.base import Fixing
 
 
 @dataclass(frozen=True)
-class Faulty:
+class Known(Fixing):
+    """What every objective is: a callable that can fix more of its parameters."""
+
+    fixed: Mapping[str, Any] = field(default_factory=dict, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Faulty(Known):
     """Kind 1 raises, 2 diverges, 3 overruns its timeout, 4 kills its own worker process."""
 
-    def __call__(self, params, seed, timeout, index=0):
+    def __call__(self, params, seed, timeout, index=0, report=None):
         kind = params["hidden_units"] - 10  # the tests choose hidden_units in 10..15
         if kind == 1:
             raise ValueError("bad things happen")
@@ -35,10 +45,10 @@ OPTIMUM = {"learning_rate": 3e-3, "beta1": 0.99, "hidden_units": 40}
 
 
 @dataclass(frozen=True)
-class Bowl:
+class Bowl(Known):
     """A smooth bowl in unit-like coordinates with its best value at ``OPTIMUM``."""
 
-    def __call__(self, params, seed, timeout, index=0):
+    def __call__(self, params, seed, timeout, index=0, report=None):
         import math
 
         d = (math.log10(params["learning_rate"] / OPTIMUM["learning_rate"])) ** 2
@@ -48,12 +58,12 @@ class Bowl:
 
 
 @dataclass(frozen=True)
-class KillOnce:
+class KillOnce(Known):
     """Kills its own worker process the first time trial 2 runs (a marker file remembers)."""
 
     marker: str
 
-    def __call__(self, params, seed, timeout, index=0):
+    def __call__(self, params, seed, timeout, index=0, report=None):
         if index == 2 and not os.path.exists(self.marker):
             with open(self.marker, "w") as f:
                 f.write(str(os.getpid()))
@@ -63,12 +73,12 @@ class KillOnce:
 
 
 @dataclass(frozen=True)
-class KillOnceLoky:
+class KillOnceLoky(Known):
     """Trial 3 kills its worker process on its first attempt only (a marker file remembers)."""
 
     marker: str
 
-    def __call__(self, params, seed, timeout, index=0):
+    def __call__(self, params, seed, timeout, index=0, report=None):
         if index == 3 and not os.path.exists(self.marker):
             with open(self.marker, "w") as f:
                 f.write("killed")
@@ -77,10 +87,10 @@ class KillOnceLoky:
 
 
 @dataclass(frozen=True)
-class Greedy:
+class Greedy(Known):
     """Trial 1 asks for far more memory than its limit allows."""
 
-    def __call__(self, params, seed, timeout, index=0):
+    def __call__(self, params, seed, timeout, index=0, report=None):
         import resource
 
         if index == 1:
@@ -95,20 +105,20 @@ class Greedy:
 
 
 @dataclass(frozen=True)
-class AlwaysKill:
+class AlwaysKill(Known):
     """Trial 2 kills its worker process every time it runs."""
 
-    def __call__(self, params, seed, timeout, index=0):
+    def __call__(self, params, seed, timeout, index=0, report=None):
         if index == 2:
             os.kill(os.getpid(), signal.SIGKILL)
         return Outcome("ok", {"val_accuracy": 0.5 + index / 100}, epochs=1)
 
 
 @dataclass(frozen=True)
-class Constant:
+class Constant(Known):
     """Every trial scores ``value``."""
 
     value: float
 
-    def __call__(self, params, seed, timeout, index=0):
+    def __call__(self, params, seed, timeout, index=0, report=None):
         return Outcome("ok", {"val_accuracy": self.value}, epochs=1)

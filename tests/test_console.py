@@ -20,8 +20,8 @@ if sys.platform != "win32":
     import termios
 
 from hpsearch.display import final_report
-from hpsearch.hyperparams import REGISTRY
-from hpsearch.store import RunStore, rank
+from hpsearch.runs import load_run
+from hpsearch.trainer.registry import REGISTRY
 
 from .helpers import invoke
 
@@ -85,10 +85,8 @@ def seven(tmp_path: Path) -> Path:
 def only_run(tmp_path: Path):
     """The config, summary and ranked trials of the one run under ``tmp_path/runs``."""
     (path,) = (tmp_path / "runs").iterdir()
-    store = RunStore.open(path)
-    config = store.config()
-    ranked = rank(store.load_trials().records, config.search.metric, config.search.direction)
-    return path, config, store.summary(), ranked
+    run = load_run(path)
+    return path, run.config, run.summary, run.ranked()
 
 
 def table_lines(text: str, header: str) -> list[str]:
@@ -147,7 +145,7 @@ def test_final_table_when_piped_has_every_parameter_and_status_uncut(tmp_path):
     assert "…" not in result.stdout and "hidden:" not in result.stdout
     _, config, _, ranked = only_run(tmp_path)
     for row, r in zip(rows, ranked, strict=True):  # every value whole, formatted for its scale
-        assert row.split()[3:-1] == [config.space[n].format(r["params"][n]) for n in NAMES]
+        assert row.split()[3:-1] == [config.space[n].format(r.params[n]) for n in NAMES]
 
 
 def test_final_table_on_a_narrow_terminal_hides_whole_columns_and_says_which(tmp_path):

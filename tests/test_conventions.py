@@ -170,22 +170,25 @@ def test_the_readme_points_at_nothing_outside_the_repository():
 
 def test_a_retest_on_other_data_judges_by_rank_only():
     from hpsearch.analysis import retest_summary
+    from hpsearch.record import TrialRecord
+    from hpsearch.results import Goal
 
-    candidates = [
-        {"trial": 0, "params": {}, "metrics": {"acc": 0.95}},
-        {"trial": 1, "params": {}, "metrics": {"acc": 0.94}},
-    ]
+    def ok(trial: int, value: float) -> TrialRecord:
+        return TrialRecord(trial, {}, 0, "ok", {"acc": value})
+
+    candidates = [ok(0, 0.95), ok(1, 0.94)]
     # Other data is harder for everyone: every score drops far below the original.
     results = {
-        0: [{"status": "ok", "metrics": {"acc": v}} for v in (0.70, 0.71, 0.72)],
-        1: [{"status": "ok", "metrics": {"acc": v}} for v in (0.60, 0.61, 0.62)],
+        0: [ok(j, v) for j, v in enumerate((0.70, 0.71, 0.72))],
+        1: [ok(j, v) for j, v in enumerate((0.60, 0.61, 0.62))],
     }
-    rows, holds = retest_summary(candidates, results, "acc", "maximize", same_data=False)
+    goal = Goal.of("acc", "maximize")
+    rows, holds = retest_summary(candidates, results, goal, same_data=False)
     assert holds and not any(r.lucky for r in rows)
-    rows, _ = retest_summary(candidates, results, "acc", "maximize", same_data=True)
+    rows, _ = retest_summary(candidates, results, goal, same_data=True)
     assert rows[0].lucky  # the same scores on the same data would be luck
     results[0], results[1] = results[1], results[0]
-    rows, holds = retest_summary(candidates, results, "acc", "maximize", same_data=False)
+    rows, holds = retest_summary(candidates, results, goal, same_data=False)
     assert not holds and rows[0].lucky and not rows[1].lucky
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import hpsearch
+
 from .helpers import invoke
 from .objectives import KillOnce
 
@@ -59,20 +61,16 @@ def test_dask_gives_the_processes_leaderboard(tmp_path, cluster):
 
 
 def test_a_killed_dask_worker_leaves_a_complete_search(tmp_path, cluster):
-    from hpsearch.config import load_config
-    from hpsearch.search import start_search
-
     path = tmp_path / "c.yaml"
     path.write_text(CONFIG.replace("RUNS", str(tmp_path / "runs")))
-    config = load_config(path)
-    search = start_search(config, objective=KillOnce(str(tmp_path / "killed")))
-    records = list(search.run(backend="dask", scheduler=cluster.scheduler_address))
-    search.finish("complete")
+    objective = KillOnce(str(tmp_path / "killed"))
+    run = hpsearch.run(
+        path, objective=objective, backend="dask", scheduler=cluster.scheduler_address
+    )
     assert (tmp_path / "killed").exists()
-    assert sorted(r["trial"] for r in records) == list(range(6))
-    victim = next(r for r in records if r["trial"] == 2)
-    assert victim["status"] in ("ok", "failed")
-    assert all(r["status"] == "ok" for r in records if r["trial"] != 2)
+    assert [r.trial for r in run.trials] == list(range(6))
+    assert run.trials[2].status in ("ok", "failed")
+    assert all(r.ok for r in run.trials if r.trial != 2)
 
 
 def test_local_cluster_when_no_scheduler_is_given(tmp_path):
@@ -86,17 +84,13 @@ def test_local_cluster_when_no_scheduler_is_given(tmp_path):
 
 
 def test_a_trial_that_always_kills_its_dask_worker_is_failed(tmp_path, cluster):
-    from hpsearch.config import load_config
-    from hpsearch.search import start_search
-
     from .objectives import AlwaysKill
 
     path = tmp_path / "c.yaml"
     path.write_text(CONFIG.replace("RUNS", str(tmp_path / "runs")))
-    search = start_search(load_config(path), objective=AlwaysKill())
-    records = {
-        r["trial"]: r for r in search.run(backend="dask", scheduler=cluster.scheduler_address)
-    }
+    address = cluster.scheduler_address
+    run = hpsearch.run(path, objective=AlwaysKill(), backend="dask", scheduler=address)
+    records = {r.trial: r.to_json() for r in run.trials}
     assert sorted(records) == list(range(6))
     assert records[2]["status"] == "failed" and "KilledWorker" in records[2]["error"]
     # A bystander queued on the dying worker twice can share its fate (Dask's rule); it is

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hpsearch.objective import CommandObjective
+from hpsearch.objectives import CommandObjective
 
 from .helpers import invoke, one_line_error
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hpsearch.objective import interpret
+from hpsearch.objectives import interpret
 
 from .helpers import invoke
 

@@ -15,10 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import hpsearch
 from hpsearch import yamlio
 from hpsearch.config import load_config, parse_config
 from hpsearch.errors import ConfigError
-from hpsearch.search import resume_search, start_search
+from hpsearch.events import TrialFinished
+from hpsearch.record import TrialRecord
 from hpsearch.store import RunStore
 
 from .helpers import QUICKSTART, invoke
@@ -189,40 +191,40 @@ def test_identical_records_on_every_backend(tmp_path):
 def test_interrupted_at_random_points_then_resumed_gives_the_same_leaderboard(tmp_path):
     path = small_config(tmp_path, trials=10)
     reference = _reference(tmp_path, path)
-    config = load_config(path)
     rng = random.Random(1234)
     for stop_after in sorted(rng.sample(range(1, 10), 4)):
-        search = start_search(config)
-        for done, _ in enumerate(search.run(backend="sequential"), start=1):
-            if done >= stop_after:
-                break
-        search.finish("interrupted")
-        resumed = resume_search(search.store).search
-        assert len(resumed.missing) == 10 - stop_after
-        list(resumed.run(backend="sequential"))
-        resumed.finish("complete")
-        assert _leaderboard(search.store.path) == reference, stop_after
+        finished = []
+
+        def interrupt(event, stop_after=stop_after, finished=finished):
+            if isinstance(event, TrialFinished):
+                finished.append(event.record)
+                if len(finished) == stop_after:
+                    raise KeyboardInterrupt  # Ctrl-C while the display draws a trial
+
+        outcome = hpsearch.start_run(path, backend="sequential").run(interrupt)
+        assert outcome.status == "interrupted"
+        assert len(hpsearch.load_run(outcome.run_dir).trials) == stop_after
+        resumed = hpsearch.resume(outcome.run_dir, backend="sequential")
+        assert resumed.status == "complete" and len(resumed.trials) == 10
+        assert _leaderboard(outcome.run_dir) == reference, stop_after
 
 
 # -- trial faults ---------------------------------------------------------------------------------
 
 
 def test_a_worker_killed_on_its_first_attempt_only_reruns_the_trial(tmp_path):
-    config = load_config(small_config(tmp_path, trials=8))
-    search = start_search(config, objective=KillOnceLoky(str(tmp_path / "marker")))
-    records = {r["trial"]: r for r in search.run(backend="processes", jobs=2)}
-    search.finish("complete")
+    objective = KillOnceLoky(str(tmp_path / "marker"))
+    run = hpsearch.run(small_config(tmp_path, trials=8), objective=objective, jobs=2)
     assert (tmp_path / "marker").exists()
-    assert sorted(records) == list(range(8))
-    assert all(r["status"] == "ok" for r in records.values())
+    assert [r.trial for r in run.trials] == list(range(8))
+    assert all(r.ok for r in run.trials)
 
 
 def test_a_trial_whose_memory_grows_fails_alone(tmp_path):
-    config = load_config(small_config(tmp_path, trials=4))
-    search = start_search(config, objective=Greedy())
-    records = {r["trial"]: r for r in search.run(backend="processes", jobs=2)}
-    assert records[1]["status"] == "failed" and "MemoryError" in records[1]["error"]
-    assert all(records[i]["status"] == "ok" for i in (0, 2, 3))
+    run = hpsearch.run(small_config(tmp_path, trials=4), objective=Greedy(), jobs=2)
+    records = {r.trial: r for r in run.trials}
+    assert records[1].status == "failed" and "MemoryError" in records[1].error
+    assert all(records[i].ok for i in (0, 2, 3))
 
 
 # -- process faults -------------------------------------------------------------------------------
@@ -281,17 +283,16 @@ def _append_many(run_dir: str, worker: int, count: int) -> None:
     store = RunStore(Path(run_dir))
     for i in range(count):
         store.append(
-            {
-                "trial": worker * count + i,
-                "params": {"x": i},
-                "seed": i,
-                "status": "ok",
-                "metrics": {"m": 0.5},
-                "epochs": 1,
-                "seconds": 0.0,
-                "error": None,
-            },
-            {"epoch": [1], "m": [0.5]},
+            TrialRecord(
+                worker * count + i,
+                {"x": i},
+                i,
+                "ok",
+                {"m": 0.5},
+                1,
+                0.0,
+                curves={"epoch": [1], "m": [0.5]},
+            )
         )
     store.close()
 
@@ -338,6 +339,8 @@ def test_a_runs_directory_that_cannot_be_made_is_one_line(tmp_path, where):
 
 
 def test_resume_of_a_killed_run_with_a_running_summary(tmp_path):
+    from hpsearch.search import start_search
+
     path = small_config(tmp_path, trials=5)
     reference = _reference(tmp_path, path)
     config = load_config(path)

@@ -332,26 +332,22 @@ def test_importance_does_not_depend_on_the_order_trials_finished_in():
             ChoiceParam("opt", ("a", "b", "c")),
         )
     )
+    from hpsearch.record import TrialRecord
+
     rng = random.Random(4)
-    records = [
-        {
-            "trial": i,
-            "status": "ok",
-            "params": {"units": rng.randint(1, 6), "opt": rng.choice("abc")},
-            "metrics": {"acc": round(rng.random(), 1)},
-        }
-        for i in range(40)
-    ]
-    for r in records:
-        r["metrics"]["acc"] = round(r["params"]["units"] / 6 + rng.random() / 5, 1)
+    records = []
+    for i in range(40):
+        params = {"units": rng.randint(1, 6), "opt": rng.choice("abc")}
+        acc = round(params["units"] / 6 + rng.random() / 5, 1)
+        records.append(TrialRecord(i, params, 0, "ok", {"acc": acc}))
     reference = importance(space, records, "acc")
     for seed in range(5):
         shuffled = records[:]
         random.Random(seed).shuffle(shuffled)
         assert importance(space, shuffled, "acc") == reference
     scipy = pytest.importorskip("scipy.stats")
-    units = [space["units"].to_unit(r["params"]["units"]) for r in records]
-    rho = scipy.spearmanr(units, [r["metrics"]["acc"] for r in records]).statistic
+    units = [space["units"].to_unit(r.params["units"]) for r in records]
+    rho = scipy.spearmanr(units, [r.metrics["acc"] for r in records]).statistic
     assert next(p for p in reference.params if p.name == "units").spearman == pytest.approx(rho)
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import hpsearch
 from hpsearch.config import load_config
-from hpsearch.search import start_search
 from hpsearch.store import RunStore
 
 from .helpers import invoke
@@ -112,10 +112,10 @@ def test_two_runs_in_the_same_second_get_different_ids(tmp_path):
     assert len({s.run_id for s in stores}) == 20
 
 
-def faulty_config(tmp_path: Path) -> Path:
+def faulty_config(tmp_path: Path, choices=(10, 11, 12, 13, 14, 15)) -> Path:
     path = tmp_path / "faulty.yaml"
     path.write_text(
-        "name: faulty\nspace:\n  hidden_units: {choice: [10, 11, 12, 13, 14, 15]}\n"
+        f"name: faulty\nspace:\n  hidden_units: {{choice: {list(choices)}}}\n"
         f"search: {{trials: 30}}\nrun: {{runs_dir: {tmp_path / 'runs'}, trial_timeout: 0.3}}\n"
     )
     return path
@@ -123,45 +123,28 @@ def faulty_config(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("backend", ["processes", "sequential"])
 def test_faults_are_recorded_and_the_search_goes_on(tmp_path, backend):
-    config = load_config(faulty_config(tmp_path))
-    import dataclasses
-
-    config = dataclasses.replace(
-        config, run=dataclasses.replace(config.run, backend=backend, jobs=2)
+    # Sequential runs trials in this process: a trial that kills it (14) would kill the test.
+    choices = (10, 11, 12, 13, 14, 15) if backend == "processes" else (10, 11, 12, 13, 15)
+    run = hpsearch.run(
+        faulty_config(tmp_path, choices), objective=Faulty(), backend=backend, jobs=2
     )
-    search = start_search(config, objective=Faulty())
-    if backend == "sequential":  # a trial that kills its process would kill the test itself
-        from hpsearch.sampling import sample_trial
-
-        assert any(
-            sample_trial(config.space, config.seed, i).params["hidden_units"] == 14
-            for i in range(30)
-        )
-        search.config = dataclasses.replace(config, space=_without_four(config.space))
-    records = {r["trial"]: r for r in search.run()}
-    search.finish("complete")
+    records = {r.trial: r for r in run.trials}
     assert len(records) == 30
     by_kind = {}
     for r in records.values():
-        by_kind.setdefault(r["params"]["hidden_units"] - 10, set()).add(r["status"])
+        by_kind.setdefault(r.params["hidden_units"] - 10, set()).add(r.status)
     assert by_kind[0] == {"ok"} and by_kind[5] == {"ok"}
     assert by_kind[1] == {"failed"}
     assert by_kind[2] == {"diverged"}
     assert by_kind[3] == {"timeout"}
-    failed = [r for r in records.values() if r["params"]["hidden_units"] == 11]
-    assert "ValueError: bad things happen" in failed[0]["error"]
+    failed = [r for r in records.values() if r.params["hidden_units"] == 11]
+    assert "ValueError: bad things happen" in failed[0].error
     if backend == "processes":
         assert by_kind[4] == {"failed"}
-        killed = [r for r in records.values() if r["params"]["hidden_units"] == 14]
-        assert all("worker process died" in r["error"] for r in killed)
-    summary = search.store.summary()
-    assert summary["counts"]["failed"] >= 1 and summary["best"]["params"]["hidden_units"] == 15
-
-
-def _without_four(space):
-    from hpsearch.space import ChoiceParam, Space
-
-    return Space((ChoiceParam("hidden_units", (10, 11, 12, 13, 15)),))
+        killed = [r for r in records.values() if r.params["hidden_units"] == 14]
+        assert all("worker process died" in r.error for r in killed)
+    assert run.summary["counts"]["failed"] >= 1
+    assert run.best.params["hidden_units"] == run.summary["best"]["params"]["hidden_units"] == 15
 
 
 def test_exit_codes_and_fail_under(tmp_path):

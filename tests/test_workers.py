@@ -413,7 +413,7 @@ def test_two_million_trials_start_at_once(tmp_path):
 
 
 def test_reporting_many_epochs_is_linear():
-    from hpsearch.objective import Curves
+    from hpsearch.objectives.base import Curves
 
     curves = Curves(None)
     started = time.perf_counter()
@@ -565,8 +565,8 @@ def test_a_worker_that_dropped_an_objective_is_sent_it_again():
     try:
         for value in [0, 1, 2, 3, 4, 5, 0, 1]:
             records = list(pool.run(Constant(value), [Trial(value, {}, 0)], None, 1))
-            assert [r["status"] for r in records] == ["ok"]
-            assert records[0]["metrics"]["val_accuracy"] == value
+            assert [r.status for r in records] == ["ok"]
+            assert records[0].metrics["val_accuracy"] == value
         assert pool.starts == 1  # one worker throughout: nothing died
     finally:
         pool.close()

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import hpsearch
 from hpsearch.config import load_config
-from hpsearch.search import finish_lineage, start_next_round, start_search
+from hpsearch.narrowing import narrow
 from hpsearch.space import SCALES, ChoiceParam, NumericParam, Space
-from hpsearch.zoom import narrow
 
 from .helpers import invoke, wait_for_round
 from .objectives import OPTIMUM, Bowl
@@ -234,23 +234,18 @@ def test_each_round_keeps_the_optimum_and_the_best_never_gets_worse(tmp_path):
         f"search: {{trials: 30}}\nzoom: {{trials: 15}}\n"
         f"run: {{runs_dir: {tmp_path / 'runs'}, backend: sequential}}\n"
     )
-    config = load_config(path)
-    searches = [start_search(config, objective=Bowl())]
-    best_so_far = []
-    for _ in range(5):
-        current = searches[-1]
-        for p in current.config.space:
-            assert p.contains(OPTIMUM[p.name]), (current.round, p)
-        list(current.run())
-        current.finish("complete")
-        values = [r["metrics"]["val_accuracy"] for s in searches for r in s.records]
-        best_so_far.append(max(values))
-        searches.append(start_next_round(searches))
-    assert best_so_far == sorted(best_so_far)
-    assert best_so_far[-1] > best_so_far[0]
-    summary = finish_lineage(searches[:-1], searches[-2].store.summary())
-    assert summary["lineage_best"]["value"] == best_so_far[-1]
-    widths = [s.config.space["learning_rate"] for s in searches]
+    last = hpsearch.run(path, rounds=4, objective=Bowl())
+    rounds = last.lineage
+    assert [r.summary["round"] for r in rounds] == [0, 1, 2, 3, 4]
+    for run in rounds:
+        for p in run.config.space:
+            assert p.contains(OPTIMUM[p.name]), (run.run_id, p)
+    coarse = max(r.metrics["val_accuracy"] for r in rounds[0].trials)
+    overall = max(r.metrics["val_accuracy"] for run in rounds for r in run.trials)
+    assert overall > coarse
+    assert last.summary["lineage_best"]["value"] == overall
+    assert [info.best_so_far for info in last.rounds()][-1] == overall
+    widths = [run.config.space["learning_rate"] for run in rounds]
     assert all(b.low >= a.low and b.high <= a.high for a, b in itertools.pairwise(widths))
 
 

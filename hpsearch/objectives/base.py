@@ -117,10 +117,10 @@ def interpret(value: Any, metric: str) -> tuple[str, dict[str, float], str | Non
     return "ok", metrics, None
 
 
-def misses_metric(record: Mapping[str, Any], metric: str) -> bool:
+def misses_metric(record: TrialRecord, metric: str) -> bool:
     """Whether a trial failed only because its objective did not report ``metric``."""
-    error = record.get("error") or ""
-    return record.get("status") == "failed" and (
+    error = record.error or ""
+    return record.status == "failed" and (
         error.startswith(f"returned a dict without '{metric}'")
         or error.startswith(f"no '{metric}' in its output")
     )
