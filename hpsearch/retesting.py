@@ -12,15 +12,14 @@ from typing import Any
 
 from hpsearch import interrupts
 from hpsearch.analysis import Retested, retest_summary
-from hpsearch.config import Config, DataConfig
+from hpsearch.config import Config
+from hpsearch.data.sources import BUILT_IN, DataConfig
 from hpsearch.errors import NoOkTrial, UserError
 from hpsearch.events import Notice, Subscriber, TrialFinished, ignore
 from hpsearch.record import TrialRecord
 from hpsearch.results import results_of
 from hpsearch.sampling import Trial, retest_seed
 from hpsearch.store import RunStore
-
-BUILT_IN_DATA = ("spirals", "blobs", "digits")
 
 
 @dataclass
@@ -93,7 +92,7 @@ def plan_retest(
                 "--data-source and --data-seed apply to the built-in trainer; "
                 "a Python or command objective loads its own data"
             )
-        if data_source is not None and data_source not in BUILT_IN_DATA:
+        if data_source is not None and data_source not in BUILT_IN:
             raise UserError(
                 f"--data-source: expected spirals, blobs or digits, got '{data_source}'"
             )

@@ -28,6 +28,8 @@ from hpsearch.pool import died_record
 from hpsearch.record import TrialRecord
 from hpsearch.sampling import Trial
 
+BACKENDS = ("processes", "threading", "sequential", "dask", "loky")  # loky: processes' old name
+
 
 def cores() -> int:
     """CPU cores this process may use."""

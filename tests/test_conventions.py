@@ -64,7 +64,7 @@ def test_scheduler_without_the_dask_backend_is_an_error(tmp_path):
     path = own(tmp_path, "def f(params, seed):\n    return params['x']\n")
     result = invoke("run", str(path), "--scheduler", "tcp://127.0.0.1:1")
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
-    assert "--scheduler applies to the dask backend only" in result.stderr
+    assert "--scheduler: applies to the dask backend only" in result.stderr
     assert not (tmp_path / "runs").exists()
 
 

@@ -1,0 +1,196 @@
+"""The validated config: frozen dataclasses that everything after the parser trusts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hpsearch.data.sources import DataConfig
+from hpsearch.errors import ConfigError
+from hpsearch.space import Space
+from hpsearch.trainer.registry import REGISTRY
+
+if TYPE_CHECKING:
+    from hpsearch.results import Goal
+
+
+@dataclass(frozen=True)
+class ObjectiveConfig:
+    """What a trial runs: the built-in trainer, a Python callable or a shell command."""
+
+    kind: str = "trainer"  # "trainer" | "python" | "command"
+    python: str | None = None  # "package.module:function"
+    command: str | None = None  # "python train.py --lr {learning_rate}"
+    timeout: float | None = None  # seconds; overrides run.trial_timeout
+    workdir: str | None = None  # importable / working directory; default: the config's
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.kind == "trainer"
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    trials: int = 40
+    metric: str = "val_accuracy"
+    direction: str = "maximize"
+
+    @property
+    def goal(self) -> Goal:
+        """The metric and the direction it improves in: what ranks the trials."""
+        from hpsearch.results import Goal
+
+        return Goal.of(self.metric, self.direction)
+
+
+@dataclass(frozen=True)
+class ZoomConfig:
+    # Defaults from bench/search_quality.py (docs/benchmarks.md): zooming around the single
+    # best trial, widened by 0.35 of the parent's range on each side, beat hulls of the top
+    # 2-5 and top fractions on Hartmann6 and Branin at every budget.
+    top: int = 1
+    margin: float = 0.35
+    trials: int = 20
+    rounds: int = 0
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    jobs: int = -1  # -1: every core
+    backend: str = "processes"
+    runs_dir: str = "runs"  # relative paths are relative to the working directory
+    trial_timeout: float | None = None  # seconds one trial may take before it is `timeout`
+    scheduler: str | None = None  # dask: "tcp://host:8786"; none: a local cluster
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    seed: int
+    data: DataConfig
+    model: Mapping[str, Any]  # fixed trainer settings, as given (read-only)
+    space: Space
+    search: SearchConfig
+    zoom: ZoomConfig
+    run: RunConfig
+    source: str | None = field(default=None, compare=False)  # file it was read from
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    # Advice that is not an error (a β searched on a linear scale), located like an error.
+    hints: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def workdir(self) -> Path:
+        """Where a Python objective is imported from and a command runs."""
+        if self.objective.workdir:
+            return (self.base_dir / self.objective.workdir).resolve()
+        return self.base_dir.resolve()
+
+    @property
+    def trial_timeout(self) -> float | None:
+        return (
+            self.objective.timeout if self.objective.timeout is not None else self.run.trial_timeout
+        )
+
+    @property
+    def data_seed(self) -> int:
+        """The seed of the data (generation, split): ``data.seed``, else the config's seed.
+        Zoom rounds change the config's seed (new trials) but keep this one (same data)."""
+        return self.data.seed if self.data.seed is not None else self.seed
+
+    @property
+    def base_dir(self) -> Path:
+        """The config file's directory: relative data paths are read from here."""
+        return Path(self.source).parent if self.source else Path(".")
+
+    def with_overrides(
+        self,
+        *,
+        name: str | None = None,
+        seed: int | None = None,
+        trials: int | None = None,
+        jobs: int | None = None,
+        backend: str | None = None,
+        scheduler: str | None = None,
+        runs_dir: str | Path | None = None,
+    ) -> Config:
+        """This config with settings given on the command line or to the API in place of its
+        own (None: keep the config's), each checked by the rule the file's value obeys. A
+        backend other than dask drops the config's scheduler; a scheduler needs dask."""
+        import dataclasses
+
+        from hpsearch.config import rules
+
+        for key, value, rule in (
+            ("--name", name, rules.NAME),
+            ("--seed", seed, rules.SEED),
+            ("--trials", trials, rules.SEARCH["trials"]),
+            ("--jobs", jobs, rules.JOBS),
+            ("--backend", backend, rules.backend_rule()),
+        ):
+            message = None if value is None else rules.problem(rule, value)
+            if message:
+                raise ConfigError(message, key=key)
+        run = dataclasses.replace(
+            self.run,
+            jobs=jobs if jobs is not None else self.run.jobs,
+            backend=backend or self.run.backend,
+            runs_dir=str(runs_dir) if runs_dir is not None else self.run.runs_dir,
+            scheduler=scheduler
+            or (self.run.scheduler if not backend or backend == "dask" else None),
+        )
+        if scheduler is not None and run.backend != "dask":
+            raise ConfigError(
+                f"{rules.scheduler_problem(run.backend)} (add --backend dask)", key="--scheduler"
+            )
+        return dataclasses.replace(
+            self,
+            name=name if name is not None else self.name,
+            seed=seed if seed is not None else self.seed,
+            search=dataclasses.replace(self.search, trials=trials or self.search.trials),
+            run=run,
+        )
+
+    def resolved_model(self) -> dict[str, Any]:
+        """Fixed settings with every unsearched registry default filled in (for the built-in
+        trainer; a Python or command objective gets exactly what ``model`` says)."""
+        if not self.objective.is_builtin:
+            return dict(self.model)
+        fixed = {n: h.default for n, h in REGISTRY.items() if n not in self.space}
+        fixed.update(self.model)
+        return fixed
+
+    def to_dict(self, absolute_paths: bool = False) -> dict[str, Any]:
+        """The resolved config as plain data; loading it back gives an equal Config.
+
+        With ``absolute_paths``, data files are named by absolute path, so the copy can live
+        in another directory (a run's ``config.yaml``).
+        """
+        data = {k: v for k, v in _fields(self.data).items() if v is not None}
+        if absolute_paths:
+            for key in ("path", "val_path"):
+                if key in data:
+                    data[key] = str((self.base_dir / data[key]).resolve())
+        out: dict[str, Any] = {"name": self.name, "seed": self.seed}
+        if not self.objective.is_builtin:
+            objective = {
+                k: v for k, v in _fields(self.objective).items() if v is not None and k != "kind"
+            }
+            if absolute_paths:
+                objective["workdir"] = str(self.workdir)
+            out["objective"] = objective
+        else:
+            out["data"] = data
+        return {
+            **out,
+            "model": self.resolved_model(),
+            "space": self.space.to_dict(),
+            "search": _fields(self.search),
+            "zoom": _fields(self.zoom),
+            "run": _fields(self.run),
+        }
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}

@@ -1,0 +1,224 @@
+"""The rules a config value obeys, declared once, checked by one routine.
+
+A rule's ``check(value)`` returns the value to keep (a float for a number) or raises
+``Broken`` with the message: ``must be >= 1, got 0``. The config parser adds file, line and
+key; ``Config.with_overrides`` and the command line's option callbacks use the same rules, so
+``--jobs 0`` and ``run: {jobs: 0}`` are refused with the same words.
+
+Each section is a table of key → rule (``SECTIONS``); what cannot be said per key (which keys
+a data source takes, a scheduler only with dask) is checked by the parser after the table.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hpsearch.errors import show, suggest
+
+
+class Broken(ValueError):
+    """A value breaks its rule; the message says how (``must be ..., got ...``)."""
+
+
+def got(value: Any) -> str:
+    """The value found, as a message shows it; a number in quotes gets a word of advice."""
+    if isinstance(value, str) and looks_numeric(value):
+        return f"'{value}' (a string; write the number without quotes)"
+    return show(value)
+
+
+def looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Integer:
+    low: int | None = None
+    wording: str | None = None  # e.g. "a positive integer": one message for every failure
+
+    def check(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Broken(f"must be {self.wording or 'an integer'}, got {got(value)}")
+        if self.low is not None and value < self.low:
+            if self.wording:
+                raise Broken(f"must be {self.wording}, got {value}")
+            raise Broken(f"must be >= {self.low}, got {value}")
+        return value
+
+
+@dataclass(frozen=True)
+class Number:
+    """A finite number; ``low``: at least; ``above``: more than; ``inside``: strictly between."""
+
+    low: float | None = None
+    above: float | None = None
+    inside: tuple[float, float] | None = None
+    unit: str = ""  # " seconds"
+
+    def check(self, value: Any) -> float:
+        if not is_number(value):
+            raise Broken(f"must be a number, got {got(value)}")
+        if not math.isfinite(value):
+            raise Broken(f"must be a finite number, got {value}")
+        if self.low is not None and value < self.low:
+            raise Broken(f"must be >= {self.low:g}, got {value}")
+        if self.above is not None and value <= self.above:
+            raise Broken(f"must be > {self.above:g}{self.unit}, got {value}")
+        if self.inside is not None and not self.inside[0] < value < self.inside[1]:
+            low, high = self.inside
+            raise Broken(f"must be between {low:g} and {high:g}, got {float(value)}")
+        return float(value)
+
+
+@dataclass(frozen=True)
+class OneOf:
+    options: Sequence[str]
+    what: str = "value"  # "unknown backend 'x'"
+
+    def check(self, value: Any) -> str:
+        if isinstance(value, str) and value in self.options:
+            return value
+        if isinstance(value, str):
+            shown = f"'{value}'" if self.what != "value" else show(value)
+            raise Broken(f"unknown {self.what} {shown}{suggest(value, self.options)}")
+        raise Broken(
+            f"unknown {self.what} {show(value)}; expected one of: {', '.join(self.options)}"
+        )
+
+
+@dataclass(frozen=True)
+class Text:
+    """A non-empty string, described as ``what``; ``pattern`` it must match (``spelled``
+    says how, with ``{value}`` for the value found)."""
+
+    what: str
+    pattern: re.Pattern[str] | None = None
+    spelled: str = ""
+    strip: bool = False
+
+    def check(self, value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise Broken(f"must be {self.what}, got {show(value)}")
+        if self.strip:
+            value = value.strip()
+        if self.pattern is not None and not self.pattern.match(value):
+            raise Broken(self.spelled.format(value=value))
+        return value
+
+
+@dataclass(frozen=True)
+class Jobs:
+    def check(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not (value == -1 or value >= 1):
+            raise Broken(f"must be -1 (every core) or a positive integer, got {got(value)}")
+        return value
+
+
+Rule = Integer | Number | OneOf | Text | Jobs
+
+
+def problem(rule: Rule, value: Any) -> str | None:
+    """What is wrong with ``value`` under ``rule``, or None."""
+    try:
+        rule.check(value)
+    except Broken as broken:
+        return str(broken)
+    return None
+
+
+# -- rules used in more than one place ----------------------------------------------------------
+
+NAME = Text(
+    "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+    re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
+    "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, got '{value}'",
+)
+PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SECONDS = Number(above=0, unit=" seconds")
+JOBS = Jobs()
+SEED = Integer(low=0)
+DIRECTIONS = ("maximize", "minimize")
+
+
+def backend_rule() -> OneOf:
+    from hpsearch.runner import BACKENDS
+
+    return OneOf(BACKENDS, what="backend")
+
+
+def name_problem(value: Any) -> str | None:
+    return problem(NAME, value)
+
+
+def jobs_problem(value: Any) -> str | None:
+    return problem(JOBS, value)
+
+
+def backend_problem(value: Any) -> str | None:
+    return problem(backend_rule(), value)
+
+
+def scheduler_problem(backend: str) -> str:
+    """A Dask scheduler given for a run whose backend is not dask."""
+    return f"applies to the dask backend only; this run's backend is '{backend}'"
+
+
+# -- the sections: key -> rule -----------------------------------------------------------------
+
+OBJECTIVE = {
+    "python": Text(
+        "a non-empty string",
+        re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"),
+        "must be \"package.module:function\", got '{value}'",
+        strip=True,
+    ),
+    "command": Text("a non-empty string"),
+    "timeout": SECONDS,
+    "workdir": Text("a directory path"),
+}
+SEARCH = {
+    "trials": Integer(low=1, wording="a positive integer"),
+    "metric": Text("a metric name"),  # which names: the built-in trainer's, or any for others
+    "direction": OneOf(DIRECTIONS),
+}
+ZOOM = {
+    "top": Integer(low=1),
+    "margin": Number(low=0),
+    "trials": Integer(low=1),
+    "rounds": Integer(low=0),
+}
+
+
+def run_rules() -> dict[str, Rule]:
+    return {
+        "jobs": JOBS,
+        "backend": backend_rule(),
+        "runs_dir": Text("a directory path"),
+        "trial_timeout": SECONDS,
+        "scheduler": Text("a scheduler address such as 'tcp://10.0.0.5:8786'"),
+    }
+
+
+# Generated data; the keys each source takes are in hpsearch.data.sources.
+DATA = {
+    "classes": Integer(low=2),
+    "samples": Integer(low=10),
+    "features": Integer(low=1),
+    "noise": Number(low=0),
+    "val_fraction": Number(inside=(0, 1)),
+    "seed": SEED,
+    "path": Text("a file path"),
+    "val_path": Text("a file path"),
+}
