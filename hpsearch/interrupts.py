@@ -1,5 +1,5 @@
-"""Stopping a command cleanly: Ctrl-C, SIGTERM and a closed output pipe, in one place: no
-other module installs a signal handler.
+"""Signals, in one place: stopping a command cleanly (Ctrl-C, SIGTERM, a closed output pipe)
+and a trial's alarm clock. No other module installs a signal handler.
 
 While ``stop_on_signals()`` is active, SIGINT and SIGTERM raise ``Interrupted`` (a
 KeyboardInterrupt that knows its signal) in the main thread, except inside ``protected()``
@@ -98,3 +98,26 @@ def output_closed() -> Interrupted:
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
     return Interrupted(SIGPIPE)
+
+
+@contextlib.contextmanager
+def alarm(timeout: float | None, raised: type[BaseException]) -> Iterator[None]:
+    """Raise ``raised`` in the code running after ``timeout`` seconds (SIGALRM; main thread
+    only: worker processes, Dask workers and the sequential backend; elsewhere this does
+    nothing, and a trial's own ``report`` calls check the time)."""
+    import threading
+
+    if timeout is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise raised
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

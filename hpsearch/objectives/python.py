@@ -7,7 +7,6 @@ import hashlib
 import importlib.util
 import inspect
 import os
-import signal
 import sys
 import threading
 import time
@@ -16,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from hpsearch import interrupts
 from hpsearch.objectives.base import (
     Curves,
     Diverged,
@@ -109,27 +109,6 @@ def check_signature(function: Callable[..., Any]) -> str | None:
     return None
 
 
-@contextmanager
-def _alarm(timeout: float | None) -> Iterator[None]:
-    """Interrupt the trial with TimedOut after ``timeout`` seconds (main thread only: worker
-    processes, Dask worker processes and the sequential backend; threads rely on ``report``).
-    An objective that swallows it is killed with its worker process (``hpsearch.pool``)."""
-    if timeout is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum, frame):
-        raise TimedOut
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 _QUIET = threading.local()
 
 
@@ -190,7 +169,7 @@ class PythonObjective(Fixing):
         kwargs = {"report": report} if takes_report(function) else {}
         try:
             # A print() in the objective must not land in `--json` output on stdout.
-            with _alarm(timeout), _stdout_to_stderr():
+            with interrupts.alarm(timeout, TimedOut), _stdout_to_stderr():
                 value = function({**self.fixed, **params}, seed, **kwargs)
         except Diverged as exc:
             return Outcome("diverged", epochs=report.epochs, curves=report.curves, error=str(exc))
