@@ -1,0 +1,218 @@
+"""The Python API: everything the command line does, from ``import hpsearch``; a run made
+through it is the run the command line makes."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+import hpsearch
+from hpsearch.events import (
+    Notice,
+    RoundFinished,
+    RoundStarted,
+    SearchFinished,
+    SearchStarted,
+    TrialFinished,
+)
+
+from .helpers import invoke
+
+SMALL = {
+    "name": "small",
+    "seed": 3,
+    "data": {"source": "spirals", "classes": 3, "samples": 300, "noise": 0.2},
+    "model": {"layers": 1, "epochs": 4, "optimizer": "adam"},
+    "space": {
+        "learning_rate": {"scale": "log", "min": 1e-3, "max": 1e-1},
+        "beta1": {"scale": "one_minus_log", "min": 0.8, "max": 0.99},
+        "hidden_units": {"scale": "log", "min": 8, "max": 32},
+    },
+    "search": {"trials": 6},
+    "zoom": {"trials": 4},
+}
+
+
+def write_config(tmp_path: Path, **sections) -> Path:
+    from hpsearch import yamlio
+
+    doc = {**SMALL, **sections, "run": {"runs_dir": str(tmp_path / "runs")}}
+    path = tmp_path / "small.yaml"
+    path.write_text(yamlio.dump(doc))
+    return path
+
+
+def without_times(run_dir: Path) -> dict[str, object]:
+    """A run's files as they must agree between two identical runs: trials without their
+    durations, the leaderboard, best.yaml, and the summary without times and ids."""
+    trials = [json.loads(line) for line in (run_dir / "trials.jsonl").read_text().splitlines()]
+    for t in trials:
+        t.pop("seconds")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    for key in ("run_id", "parent", "started", "finished", "wall_time"):
+        summary.pop(key, None)
+    for entry in summary.get("lineage", []):
+        entry.pop("run_id")
+    summary.get("lineage_best", {}).pop("run_id", None)
+    return {
+        "trials": sorted(trials, key=lambda t: t["trial"]),
+        "leaderboard": (run_dir / "leaderboard.csv").read_text(),
+        "best": (run_dir / "best.yaml").read_text(),
+        "config": (run_dir / "config.yaml").read_text(),
+        "summary": summary,
+    }
+
+
+def test_a_run_through_the_api_is_the_run_the_cli_makes(tmp_path):
+    path = write_config(tmp_path)
+    result = invoke("run", str(path), "--rounds", "1", "--jobs", "2", "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    by_cli = Path(json.loads(result.stdout)["run_dir"])
+    by_api = hpsearch.run(path, rounds=1, jobs=2)
+    assert by_api.path != by_cli
+    assert without_times(by_api.path) == without_times(by_cli)
+    parents = [hpsearch.load_run(p).lineage[0].path for p in (by_api.path, by_cli)]
+    assert without_times(parents[0]) == without_times(parents[1])
+
+
+def test_a_run_answers_what_show_and_list_show(tmp_path):
+    run = hpsearch.run(write_config(tmp_path), jobs=1)
+    assert run.status == "complete" and run.kind == "search" and len(run.trials) == 6
+    assert all(isinstance(t, hpsearch.TrialRecord) for t in run.trials)
+    best = run.best
+    assert best is not None and best.value("val_accuracy") == max(
+        t.metrics["val_accuracy"] for t in run.trials
+    )
+    assert run.summary["best"]["trial"] == best.trial
+    rows = run.leaderboard(as_frame=False)
+    assert rows[0]["trial"] == best.trial and rows[0]["rank"] == 1
+    csv_header = (run.path / "leaderboard.csv").read_text().splitlines()[0]
+    assert list(rows[0]) == csv_header.split(",")
+    assert set(run.curves()) == {t.trial for t in run.trials}
+    assert [r.run_id for r in hpsearch.list_runs(tmp_path / "runs")] == [run.run_id]
+    again = hpsearch.load_run(run.run_id, tmp_path / "runs")
+    assert again.trials == run.trials
+    assert hpsearch.load_run("latest", tmp_path / "runs").path == run.path
+    report = run.importance()
+    assert {p.name for p in report.params} == {"learning_rate", "beta1", "hidden_units"}
+
+
+def test_a_leaderboard_as_a_data_frame(tmp_path):
+    pandas = pytest.importorskip("pandas")
+    run = hpsearch.run(write_config(tmp_path, search={"trials": 2}), jobs=1)
+    frame = run.leaderboard()
+    assert isinstance(frame, pandas.DataFrame) and len(frame) == 2
+    assert list(frame.columns) == list(run.leaderboard(as_frame=False)[0])
+
+
+def test_zoom_retest_and_train_through_the_api(tmp_path):
+    path = write_config(tmp_path)
+    coarse = hpsearch.run(path, jobs=1)
+    plan = hpsearch.plan_zoom(coarse, top=2, trials=3)
+    assert plan.round == 1 and len(plan.anchors) == 2
+    written = plan.write(tmp_path / "zoomed.yaml")
+    assert hpsearch.load_config(written).search.trials == 3
+    zoomed = hpsearch.zoom(coarse, top=2, trials=3, jobs=1)
+    assert zoomed.summary["parent"] == coarse.run_id and zoomed.summary["round"] == 1
+    assert [r.run_id for r in zoomed.lineage] == [coarse.run_id, zoomed.run_id]
+    assert [info.round for info in zoomed.rounds()] == [0, 1]
+
+    retested = hpsearch.retest(coarse, top=2, seeds=2, jobs=1)
+    assert retested.kind == "retest" and len(retested.trials) == 4
+    verdict = retested.summary["retest"]
+    assert verdict["of"] == coarse.run_id and len(verdict["winners"]) == 2
+
+    epochs = []
+    one = hpsearch.train(
+        path,
+        settings={"learning_rate": 0.01},
+        from_run=coarse,
+        report=lambda epoch, **metrics: epochs.append(epoch),
+    )
+    assert one.kind == "panda" and epochs == [1, 2, 3, 4]
+    assert one.trials[0].params["learning_rate"] == 0.01
+    assert one.trials[0].params["beta1"] == coarse.best.params["beta1"]
+    compared = hpsearch.compare([coarse, zoomed])
+    assert [c.best_column()["run_id"] for c in compared] == [coarse.run_id, zoomed.run_id]
+
+
+def test_events_come_in_order_and_carry_what_is_on_disk(tmp_path):
+    events = []
+    run = hpsearch.run(write_config(tmp_path), rounds=1, jobs=1, on_event=events.append)
+    kinds = [type(e) for e in events]
+    assert kinds[0] is SearchStarted and kinds[-1] is SearchFinished
+    starts = [e for e in events if isinstance(e, RoundStarted)]
+    assert [s.round for s in starts] == [0, 1]
+    assert starts[0].narrowed_from is None and starts[1].narrowed_from is not None
+    assert events[0].total == 6 + 4
+    trials = [e for e in events if isinstance(e, TrialFinished)]
+    assert len(trials) == 10
+    for event in trials:  # each record was on disk before its event
+        assert event.record in hpsearch.load_run(event.run_id, tmp_path / "runs").trials
+    assert sum(isinstance(e, RoundFinished) for e in events) == 2
+    outcome = events[-1].outcome
+    assert outcome.status == "complete" and outcome.run_dir == run.path
+    assert [r.round for r in outcome.rounds] == [0, 1]
+    assert not any(isinstance(e, Notice) and e.warning for e in events)
+
+
+def test_bad_input_raises_the_cli_message(tmp_path):
+    path = write_config(tmp_path)
+    with pytest.raises(hpsearch.ConfigError, match="--jobs: must be -1"):
+        hpsearch.run(path, jobs=0)
+    with pytest.raises(hpsearch.ConfigError, match="--scheduler: applies to the dask backend"):
+        hpsearch.run(path, scheduler="tcp://127.0.0.1:1")
+    with pytest.raises(hpsearch.RunError, match="no run 'nope'"):
+        hpsearch.load_run("nope", tmp_path / "runs")
+    with pytest.raises(TypeError):
+        hpsearch.run(path, trails=3)  # a misspelt override is not silently ignored
+    assert not (tmp_path / "runs").exists()
+
+
+def test_ctrl_c_keeps_the_trials_and_resume_finishes(tmp_path):
+    path = write_config(tmp_path)
+    seen = []
+
+    def stop_after_two(event):
+        if isinstance(event, TrialFinished):
+            seen.append(event)
+            if len(seen) == 2:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        hpsearch.run(path, backend="sequential", on_event=stop_after_two)
+    (stopped,) = hpsearch.list_runs(tmp_path / "runs")
+    assert stopped.status == "interrupted" and len(stopped.trials) == 2
+    finished = hpsearch.resume(stopped, backend="sequential")
+    assert finished.status == "complete" and len(finished.trials) == 6
+
+
+def test_the_api_works_from_a_thread(tmp_path):
+    """Signals reach only the main thread: a search run from another one does without them."""
+    path = write_config(tmp_path)
+    found = {}
+    thread = threading.Thread(target=lambda: found.update(run=hpsearch.run(path, jobs=1)))
+    thread.start()
+    thread.join(timeout=120)
+    assert found["run"].status == "complete"
+
+
+def test_check_and_sample_are_validate_and_sample(tmp_path):
+    path = write_config(tmp_path)
+    config, objective = hpsearch.check(path)
+    assert objective.dataset.classes == 3
+    trials = hpsearch.sample(path, 50)
+    assert [t.index for t in trials] == list(range(50))
+    assert hpsearch.sample(config, 3, seed=9) != trials[:3]
+    result = invoke("sample", str(path), "-n", "50", "--json")
+    assert [t["params"] for t in json.loads(result.stdout)["trials"]] == [t.params for t in trials]
+
+
+def test_every_name_the_package_offers_resolves():
+    for name in hpsearch.__all__:
+        assert getattr(hpsearch, name) is not None, name
+    with pytest.raises(AttributeError):
+        hpsearch.no_such_thing  # noqa: B018
