@@ -27,6 +27,7 @@ _API = {
     "retest": "hpsearch.api",
     "train": "hpsearch.api",
     "check": "hpsearch.api",
+    "hyperparameters": "hpsearch.api",
     "sample": "hpsearch.api",
     "start_run": "hpsearch.api",
     "start_resume": "hpsearch.api",
@@ -50,88 +51,61 @@ _API = {
     "events": "hpsearch.events",
 }
 
-__all__ = ["__version__", *_API]
+__all__ = [  # what `from hpsearch import *` and editors see; each is in _API
+    "Config",
+    "ConfigError",
+    "Direction",
+    "Goal",
+    "NoOkTrial",
+    "Run",
+    "RunError",
+    "TrialRecord",
+    "UserError",
+    "ZoomPlan",
+    "__version__",
+    "check",
+    "compare",
+    "events",
+    "hyperparameters",
+    "list_runs",
+    "load_config",
+    "load_run",
+    "plan_retest",
+    "plan_train",
+    "plan_zoom",
+    "resume",
+    "retest",
+    "run",
+    "sample",
+    "start_resume",
+    "start_run",
+    "train",
+    "zoom",
+]
 
 if TYPE_CHECKING:  # the names, for type checkers and editors
-    from hpsearch import events as events
+    from hpsearch import events
     from hpsearch.api import (
-        ZoomPlan as ZoomPlan,
+        ZoomPlan,
+        check,
+        hyperparameters,
+        plan_retest,
+        plan_train,
+        plan_zoom,
+        resume,
+        retest,
+        run,
+        sample,
+        start_resume,
+        start_run,
+        train,
+        zoom,
     )
-    from hpsearch.api import (
-        check as check,
-    )
-    from hpsearch.api import (
-        plan_retest as plan_retest,
-    )
-    from hpsearch.api import (
-        plan_train as plan_train,
-    )
-    from hpsearch.api import (
-        plan_zoom as plan_zoom,
-    )
-    from hpsearch.api import (
-        resume as resume,
-    )
-    from hpsearch.api import (
-        retest as retest,
-    )
-    from hpsearch.api import (
-        run as run,
-    )
-    from hpsearch.api import (
-        sample as sample,
-    )
-    from hpsearch.api import (
-        start_resume as start_resume,
-    )
-    from hpsearch.api import (
-        start_run as start_run,
-    )
-    from hpsearch.api import (
-        train as train,
-    )
-    from hpsearch.api import (
-        zoom as zoom,
-    )
-    from hpsearch.config import (
-        Config as Config,
-    )
-    from hpsearch.config import (
-        load_config as load_config,
-    )
-    from hpsearch.errors import (
-        ConfigError as ConfigError,
-    )
-    from hpsearch.errors import (
-        NoOkTrial as NoOkTrial,
-    )
-    from hpsearch.errors import (
-        RunError as RunError,
-    )
-    from hpsearch.errors import (
-        UserError as UserError,
-    )
-    from hpsearch.record import (
-        TrialRecord as TrialRecord,
-    )
-    from hpsearch.results import (
-        Direction as Direction,
-    )
-    from hpsearch.results import (
-        Goal as Goal,
-    )
-    from hpsearch.runs import (
-        Run as Run,
-    )
-    from hpsearch.runs import (
-        compare as compare,
-    )
-    from hpsearch.runs import (
-        list_runs as list_runs,
-    )
-    from hpsearch.runs import (
-        load_run as load_run,
-    )
+    from hpsearch.config import Config, load_config
+    from hpsearch.errors import ConfigError, NoOkTrial, RunError, UserError
+    from hpsearch.record import TrialRecord
+    from hpsearch.results import Direction, Goal
+    from hpsearch.runs import Run, compare, list_runs, load_run
 
 
 def __getattr__(name: str) -> Any:

@@ -35,6 +35,7 @@ __all__ = [
     "ZoomPlan",
     "check",
     "compare",
+    "hyperparameters",
     "list_runs",
     "load_run",
     "plan_retest",
@@ -78,6 +79,14 @@ def check(config: ConfigLike) -> tuple[Config, Objective]:
 
     cfg = _config(config)
     return cfg, build_objective(cfg)
+
+
+def hyperparameters() -> dict[str, Any]:
+    """``hpsearch params``: the built-in trainer's hyperparameters by name (type, default,
+    valid range, suggested scale, meaning)."""
+    from hpsearch.trainer.registry import REGISTRY
+
+    return dict(REGISTRY)
 
 
 def sample(config: ConfigLike, n: int | None = None, seed: int | None = None) -> list[Trial]:
@@ -232,7 +241,7 @@ class ZoomPlan:
         from hpsearch.search import start_search
 
         search = start_search(self.config, parent=self.source.run_id, round_=self.round)
-        return SearchSession(search, notices=list(self.notices))
+        return SearchSession(search)
 
 
 def plan_zoom(
@@ -294,7 +303,10 @@ def plan_zoom(
 def zoom(run: RunLike, *, on_event: Subscriber | None = None, **options: Any) -> Run:
     """Narrow the space around a run's best trials and search it as a new, linked run
     (``hpsearch zoom``); ``options`` as for ``plan_zoom``."""
-    return _finished(plan_zoom(run, **options).start().run(on_event))
+    plan = plan_zoom(run, **options)
+    session = plan.start()
+    session.notices[:0] = plan.notices  # said when the search starts
+    return _finished(session.run(on_event))
 
 
 # -- re-testing and one model ----------------------------------------------------------------
@@ -329,9 +341,7 @@ def plan_retest(
 def retest(run: RunLike, *, on_event: Subscriber | None = None, **options: Any) -> Run:
     """Re-train a run's winners with fresh seeds (``hpsearch retest``); the verdict is the
     returned run's ``summary["retest"]``. ``options`` as for ``plan_retest``."""
-    from hpsearch.retesting import run_retest
-
-    return _finished(run_retest(plan_retest(run, **options), on_event))
+    return _finished(plan_retest(run, **options).run(on_event))
 
 
 def plan_train(
@@ -368,7 +378,5 @@ def train(
 ) -> Run:
     """Train one model in the foreground (``hpsearch train``, panda mode), calling
     ``report(epoch, **metrics)`` after each epoch; saved as a one-trial run."""
-    from hpsearch.panda import train_one
-
     panda = plan_train(config, settings=settings, from_run=from_run, runs_dir=runs_dir)
-    return _finished(train_one(panda, report))
+    return _finished(panda.train(report))

@@ -23,6 +23,10 @@ class Panda:
     chosen: dict[str, str]  # where each of those values came from
     shown: dict[str, str]  # each of those values formatted for its scale
 
+    def train(self, report: Report | None = None) -> PandaOutcome:
+        """Train it (``train_one``)."""
+        return train_one(self, report)
+
 
 def parse_setting(text: str) -> tuple[str, Any]:
     """``name=value`` from the command line; the value is read as YAML (1e-3, true, adam)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.table import Table
@@ -89,7 +89,7 @@ def _shares(p: Param, values: list) -> list[tuple[str, float]]:
     return shares
 
 
-def registry_table() -> Fitted:
+def registry_table(registry: Mapping[str, Any] | None = None) -> Fitted:
     table = _table("hyperparameters of the built-in trainer")
     for column in ("name", "type", "default"):
         table.add_column(column, no_wrap=True)
@@ -98,7 +98,7 @@ def registry_table() -> Fitted:
     table.add_column("valid range", min_width=12)
     table.add_column("scale", no_wrap=True)
     table.add_column("description", min_width=30)
-    for h in REGISTRY.values():
+    for h in (registry or REGISTRY).values():
         default = str(h.default).lower() if isinstance(h.default, bool) else str(h.default)
         scale = h.suggested_scale if h.type in ("int", "float") else "choice"
         table.add_row(h.name, h.type, default, h.describe_range(), scale, h.description)
@@ -220,3 +220,25 @@ def retest_table(rows, metric: str) -> Fitted:
             verdict,
         )
     return Fitted(table, ["seeds", "new rank", "original"])
+
+
+def retest_verdict(rows, holds: bool, data_source: str | None) -> list[str]:
+    """Whether the ranking holds, and each winner that was luck, in words."""
+    lines = [
+        "the original ranking holds"
+        if holds
+        else "the original ranking does not hold: the re-test orders the winners differently"
+    ]
+    for r in (r for r in rows if r.lucky):
+        if data_source is not None:
+            lines.append(
+                f"trial {r.trial} (rank {r.rank}) was luck: on {data_source} it ranks "
+                f"{r.new_rank} (other data: ranks are compared, not scores)"
+            )
+        else:
+            mean = r.mean if r.mean is not None else float("nan")
+            lines.append(
+                f"trial {r.trial} (rank {r.rank}, {r.original:.4f}) was luck: fresh seeds give "
+                f"{mean:.4f} ± {(r.std or 0):.4f}"
+            )
+    return lines

@@ -47,6 +47,10 @@ class RetestPlan:
     def other_data(self) -> bool:
         return self.data_source is not None or self.data_seed is not None
 
+    def run(self, subscriber: Subscriber | None = None) -> RetestOutcome:
+        """Run the re-test (``run_retest``)."""
+        return run_retest(self, subscriber)
+
 
 @dataclass
 class RetestOutcome:

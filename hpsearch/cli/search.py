@@ -150,7 +150,6 @@ def zoom(
         )
     for notice in plan.notices:
         typer.echo(notice.text, err=True)
-    plan.notices.clear()
     say(out, ranges_text(plan.source.config, plan.config))
     if write_config is not None:
         with user_errors():

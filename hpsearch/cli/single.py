@@ -42,7 +42,7 @@ def train(
     """Panda mode: train one model with a live learning curve."""
     from hpsearch import api, interrupts
     from hpsearch.display import CurveDisplay, choose_mode, format_value
-    from hpsearch.panda import parse_setting, train_one
+    from hpsearch.panda import parse_setting
 
     with user_errors():
         chosen = dict(parse_setting(text) for text in settings or [])
@@ -54,7 +54,7 @@ def train(
             say(out, f"{name} = {panda.shown[name]} ({panda.chosen[name]})")
     epochs = int(panda.config.resolved_model().get("epochs", 0) or 0)
     with user_errors(), CurveDisplay(out, mode, epochs) as display:
-        done = train_one(panda, display)
+        done = panda.train(display)
     record, metric = done.record, panda.config.search.metric
     if as_json:
         print_json({"run_dir": str(done.run_dir), **public(done.summary)})
@@ -97,8 +97,7 @@ def retest(
     from hpsearch import api, interrupts
     from hpsearch.errors import one_line
     from hpsearch.events import Notice
-    from hpsearch.report import retest_table
-    from hpsearch.retesting import run_retest
+    from hpsearch.report import retest_table, retest_verdict
 
     out = console(stderr=as_json)
     with user_errors():
@@ -114,34 +113,15 @@ def retest(
             say(out, event.text)
 
     with user_errors():
-        done = run_retest(plan, follow)
+        done = plan.run(follow)
     if done.error is not None:
         typer.echo(f"error: {one_line(str(done.error))}", err=True)
         raise typer.Exit(2)
     if as_json:
         print_json({"run_dir": str(done.run_dir), **public(done.summary)})
-    metric = plan.original.search.metric
-    out.print(retest_table(done.rows, metric))
-    say(
-        out,
-        "the original ranking holds"
-        if done.holds
-        else "the original ranking does not hold: the re-test orders the winners differently",
-    )
-    for r in (r for r in done.rows if r.lucky):
-        if data_source is not None:
-            say(
-                out,
-                f"trial {r.trial} (rank {r.rank}) was luck: on {data_source} it ranks "
-                f"{r.new_rank} (other data: ranks are compared, not scores)",
-            )
-        else:
-            mean = r.mean if r.mean is not None else float("nan")
-            say(
-                out,
-                f"trial {r.trial} (rank {r.rank}, {r.original:.4f}) was luck: fresh seeds give "
-                f"{mean:.4f} ± {(r.std or 0):.4f}",
-            )
+    out.print(retest_table(done.rows, plan.original.search.metric))
+    for line in retest_verdict(done.rows, done.holds, data_source):
+        say(out, line)
     say(out, f"run: {shown(done.run_dir)}")
     if done.status == "interrupted":
         raise typer.Exit(interrupts.exit_code(done.stopped) if done.stopped else 130)

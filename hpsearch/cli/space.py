@@ -81,6 +81,7 @@ def params() -> None:
     """The built-in trainer's hyperparameters and their ranges.
 
     Type, default, valid range, suggested scale and meaning of each."""
+    from hpsearch import api
     from hpsearch.report import registry_table
 
-    console().print(registry_table())
+    console().print(registry_table(api.hyperparameters()))
