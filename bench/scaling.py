@@ -34,9 +34,9 @@ run: {{runs_dir: {runs}}}
 
 def trials_per_second(config_path: Path, jobs: int) -> tuple[float, float]:
     from hpsearch.config import load_config
+    from hpsearch.objectives import build_objective
     from hpsearch.runner import run_trials, shutdown_workers
     from hpsearch.sampling import sample_trials
-    from hpsearch.search import build_objective
 
     config = load_config(config_path)
     objective = build_objective(config)

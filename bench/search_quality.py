@@ -7,8 +7,8 @@ Objectives (minimised): Hartmann6 on [0, 1]^6 (minimum −3.32237) and Branin on
 median and interquartile range of the regret (best found − minimum) over the seeds.
 
 Every method but TPE runs through hpsearch's own machinery: an ordinary config with a Python
-objective (``objective.python``: this module's functions), ``start_search`` and
-``start_next_round``, runs written to a temporary directory. Coarse-to-fine uses the default
+objective (``objective.python``: this module's functions), ``hpsearch.run(config,
+rounds=...)``, runs written to a temporary directory. Coarse-to-fine uses the default
 zoom settings (``ZoomConfig``): a coarse run of 30 % of the budget, then 6 rounds sharing the rest.
 Random is the coarse run alone, with the whole budget. Targets: coarse-to-fine median regret
 ≤ 1/3 of random's; as close to TPE as possible.
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+import hpsearch
 from hpsearch.config import Config, ZoomConfig, parse_config
-from hpsearch.search import start_next_round, start_search
 from hpsearch.space import SCALES, NumericParam, Space
 
 ROUNDS = 6
@@ -105,28 +105,21 @@ def config_for(
     )
 
 
-def best_value(searches) -> float:
-    return min(r["metrics"]["value"] for s in searches for r in s.records)
+def best_value(runs) -> float:
+    return min(t.metrics["value"] for run in runs for t in run.trials)
 
 
 def run_random(name, space, budget, seed, runs_dir) -> float:
-    search = start_search(config_for(name, space, seed, budget, 1, runs_dir))
-    list(search.run())
-    search.finish("complete")
-    return best_value([search])
+    return best_value([hpsearch.run(config_for(name, space, seed, budget, 1, runs_dir), rounds=0)])
 
 
 def run_coarse_to_fine(name, space, budget, seed, runs_dir) -> float:
     per_round = int((1 - COARSE_SHARE) * budget) // ROUNDS
     coarse = budget - ROUNDS * per_round
-    searches = [start_search(config_for(name, space, seed, coarse, per_round, runs_dir))]
-    for round_ in range(ROUNDS + 1):
-        list(searches[-1].run())
-        searches[-1].finish("complete")
-        if round_ < ROUNDS:
-            searches.append(start_next_round(searches))
-    assert sum(len(s.records) for s in searches) == budget
-    return best_value(searches)
+    config = config_for(name, space, seed, coarse, per_round, runs_dir)
+    lineage = hpsearch.run(config, rounds=ROUNDS).lineage
+    assert sum(len(run.trials) for run in lineage) == budget
+    return best_value(lineage)
 
 
 def run_tpe(name, space, budget, seed, runs_dir) -> float:
