@@ -1,34 +1,112 @@
-"""Shared test helpers: a valid config as text, and running the CLI."""
+"""Shared test helpers: base configs for the ``make_config`` fixture (conftest.py), running
+the CLI, and reading what a run wrote."""
 
 from __future__ import annotations
 
-import textwrap
+import copy
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
 from hpsearch.cli import app
 
-QUICKSTART = textwrap.dedent(
-    """\
-    name: quickstart
-    seed: 0
-    data:   {source: spirals, classes: 4, samples: 2000, noise: 0.2, val_fraction: 0.2}
-    model:  {layers: 2, epochs: 30, optimizer: adam}
-    space:
-      learning_rate: {scale: log, min: 1.0e-4, max: 1.0}
-      beta1:         {scale: one_minus_log, min: 0.9, max: 0.999}
-      hidden_units:  {scale: linear, min: 16, max: 128, type: int}
-      batch_size:    {choice: [32, 64, 128, 256]}
-    search: {trials: 40, metric: val_accuracy, direction: maximize}
-    zoom:   {top: 5, margin: 0.25, trials: 20, rounds: 0}
-    run:    {jobs: -1, backend: loky, runs_dir: runs}
-    """
-)
+# -- base configs: plain data, written by the make_config fixture ------------------------------
+
+QUICKSTART: dict[str, Any] = {
+    "name": "quickstart",
+    "seed": 0,
+    "data": {"source": "spirals", "classes": 4, "samples": 2000, "noise": 0.2, "val_fraction": 0.2},
+    "model": {"layers": 2, "epochs": 30, "optimizer": "adam"},
+    "space": {
+        "learning_rate": {"scale": "log", "min": 1.0e-4, "max": 1.0},
+        "beta1": {"scale": "one_minus_log", "min": 0.9, "max": 0.999},
+        "hidden_units": {"scale": "linear", "min": 16, "max": 128, "type": "int"},
+        "batch_size": {"choice": [32, 64, 128, 256]},
+    },
+    "search": {"trials": 40, "metric": "val_accuracy", "direction": "maximize"},
+    "zoom": {"top": 5, "margin": 0.25, "trials": 20, "rounds": 0},
+    "run": {"jobs": -1, "backend": "loky", "runs_dir": "runs"},
+}
+
+# A small, quick search with the built-in trainer: make_config's default base.
+SMALL: dict[str, Any] = {
+    "name": "small",
+    "seed": 3,
+    "data": {"source": "spirals", "classes": 3, "samples": 300, "noise": 0.2},
+    "model": {"layers": 1, "epochs": 4, "optimizer": "adam"},
+    "space": {
+        "learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0e-1},
+        "beta1": {"scale": "one_minus_log", "min": 0.8, "max": 0.99},
+        "hidden_units": {"scale": "log", "min": 8, "max": 32},
+    },
+    "search": {"trials": 6},
+}
+
+# Shorter still, with a choice parameter and zoom rounds of 4 trials: the reports' run.
+TRAINER: dict[str, Any] = {
+    "name": "small",
+    "data": {"source": "spirals", "classes": 3, "samples": 300},
+    "model": {"layers": 1, "epochs": 3},
+    "space": {
+        "learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0e-1},
+        "beta1": {"scale": "one_minus_log", "min": 0.8, "max": 0.99},
+        "batch_size": {"choice": [32, 64]},
+    },
+    "search": {"trials": 8},
+    "zoom": {"trials": 4},
+}
+
+
+class _Drop:
+    def __repr__(self) -> str:
+        return "DROP"
+
+
+DROP = _Drop()
+"""Given for a section or a key of one, ``merged`` (and so ``make_config``) leaves it out."""
+
+
+def merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of the config ``base`` with ``changes``: a mapping given for a section is
+    merged into it key by key (each key's value replaced whole), anything else replaces the
+    section, and ``DROP`` removes a section or a key."""
+    doc = copy.deepcopy(dict(base))
+    for section, value in changes.items():
+        if value is DROP:
+            doc.pop(section, None)
+        elif isinstance(value, Mapping):
+            keys = doc[section] if isinstance(doc.get(section), dict) else {}
+            for key, item in value.items():
+                if item is DROP:
+                    keys.pop(key, None)
+                else:
+                    keys[key] = copy.deepcopy(item)
+            doc[section] = keys
+        else:
+            doc[section] = copy.deepcopy(value)
+    return doc
+
+
+ZOOMY = merged(TRAINER, {"name": "zoomy", "search": {"trials": 6}})
+
+
+# -- the command line ----------------------------------------------------------------------------
 
 
 def invoke(*args: str):
     """Run ``hpsearch ARGS`` in-process; stdout and stderr are kept apart."""
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def run_json(*args: str) -> dict:
+    """``hpsearch ARGS --json --quiet``, which must exit 0; the JSON it printed."""
+    result = invoke(*args, "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
 
 
 def one_line_error(result, *fragments: str, code: int = 2) -> str:
@@ -43,11 +121,28 @@ def one_line_error(result, *fragments: str, code: int = 2) -> str:
     return lines[0]
 
 
-def wait_for_round(runs, round_: int, limit: float = 60):
-    """The run directory of zoom round ``round_`` once it has written a trial, or None."""
-    import json
-    import time
+# -- what a run wrote ---------------------------------------------------------------------------
 
+
+def trial_records(run_dir: Path | str) -> list[dict]:
+    """The trial records in a run's trials.jsonl, in the order they were written."""
+    text = (Path(run_dir) / "trials.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def leaderboard(run_dir: Path | str) -> str:
+    """A run's leaderboard.csv."""
+    return (Path(run_dir) / "leaderboard.csv").read_text()
+
+
+def reference_leaderboard(config: Path, runs_dir: Path) -> str:
+    """The leaderboard of an uninterrupted run of ``config`` into ``runs_dir``."""
+    doc = run_json("run", str(config), "--runs-dir", str(runs_dir))
+    return leaderboard(doc["run_dir"])
+
+
+def wait_for_round(runs: Path, round_: int, limit: float = 60):
+    """The run directory of zoom round ``round_`` once it has written a trial, or None."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         for run in runs.glob("*"):
@@ -60,3 +155,22 @@ def wait_for_round(runs, round_: int, limit: float = 60):
                 return run
         time.sleep(0.01)
     return None
+
+
+def assert_no_workers_left(pid: int) -> None:
+    """No process of the session ``pid`` leads (a run's worker processes) is still alive."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        alive = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[3]) == pid and fields[0] != "Z":  # session id
+                    alive.append(entry.name)
+        if not alive:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"worker processes left behind: {alive}")

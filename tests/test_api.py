@@ -21,28 +21,15 @@ from hpsearch.events import (
 
 from .helpers import invoke
 
-SMALL = {
-    "name": "small",
-    "seed": 3,
-    "data": {"source": "spirals", "classes": 3, "samples": 300, "noise": 0.2},
-    "model": {"layers": 1, "epochs": 4, "optimizer": "adam"},
-    "space": {
-        "learning_rate": {"scale": "log", "min": 1e-3, "max": 1e-1},
-        "beta1": {"scale": "one_minus_log", "min": 0.8, "max": 0.99},
-        "hidden_units": {"scale": "log", "min": 8, "max": 32},
-    },
-    "search": {"trials": 6},
-    "zoom": {"trials": 4},
-}
 
+@pytest.fixture
+def small(make_config):
+    """``small(**sections) -> Path``: the small search (SMALL) with zoom rounds of 4 trials."""
 
-def write_config(tmp_path: Path, **sections) -> Path:
-    from hpsearch import yamlio
+    def make(**sections) -> Path:
+        return make_config(**{"zoom": {"trials": 4}, **sections})
 
-    doc = {**SMALL, **sections, "run": {"runs_dir": str(tmp_path / "runs")}}
-    path = tmp_path / "small.yaml"
-    path.write_text(yamlio.dump(doc))
-    return path
+    return make
 
 
 def without_times(run_dir: Path) -> dict[str, object]:
@@ -66,8 +53,8 @@ def without_times(run_dir: Path) -> dict[str, object]:
     }
 
 
-def test_a_run_through_the_api_is_the_run_the_cli_makes(tmp_path):
-    path = write_config(tmp_path)
+def test_a_run_through_the_api_is_the_run_the_cli_makes(small):
+    path = small()
     result = invoke("run", str(path), "--rounds", "1", "--jobs", "2", "--json", "--quiet")
     assert result.exit_code == 0, result.output
     by_cli = Path(json.loads(result.stdout)["run_dir"])
@@ -78,8 +65,8 @@ def test_a_run_through_the_api_is_the_run_the_cli_makes(tmp_path):
     assert without_times(parents[0]) == without_times(parents[1])
 
 
-def test_a_run_answers_what_show_and_list_show(tmp_path):
-    run = hpsearch.run(write_config(tmp_path), jobs=1)
+def test_a_run_answers_what_show_and_list_show(tmp_path, small):
+    run = hpsearch.run(small(), jobs=1)
     assert run.status == "complete" and run.kind == "search" and len(run.trials) == 6
     assert all(isinstance(t, hpsearch.TrialRecord) for t in run.trials)
     best = run.best
@@ -100,16 +87,16 @@ def test_a_run_answers_what_show_and_list_show(tmp_path):
     assert {p.name for p in report.params} == {"learning_rate", "beta1", "hidden_units"}
 
 
-def test_a_leaderboard_as_a_data_frame(tmp_path):
+def test_a_leaderboard_as_a_data_frame(small):
     pandas = pytest.importorskip("pandas")
-    run = hpsearch.run(write_config(tmp_path, search={"trials": 2}), jobs=1)
+    run = hpsearch.run(small(search={"trials": 2}), jobs=1)
     frame = run.leaderboard()
     assert isinstance(frame, pandas.DataFrame) and len(frame) == 2
     assert list(frame.columns) == list(run.leaderboard(as_frame=False)[0])
 
 
-def test_zoom_retest_and_train_through_the_api(tmp_path):
-    path = write_config(tmp_path)
+def test_zoom_retest_and_train_through_the_api(tmp_path, small):
+    path = small()
     coarse = hpsearch.run(path, jobs=1)
     plan = hpsearch.plan_zoom(coarse, top=2, trials=3)
     assert plan.round == 1 and len(plan.anchors) == 2
@@ -139,9 +126,9 @@ def test_zoom_retest_and_train_through_the_api(tmp_path):
     assert [c.best_column()["run_id"] for c in compared] == [coarse.run_id, zoomed.run_id]
 
 
-def test_events_come_in_order_and_carry_what_is_on_disk(tmp_path):
+def test_events_come_in_order_and_carry_what_is_on_disk(tmp_path, small):
     events = []
-    run = hpsearch.run(write_config(tmp_path), rounds=1, jobs=1, on_event=events.append)
+    run = hpsearch.run(small(), rounds=1, jobs=1, on_event=events.append)
     kinds = [type(e) for e in events]
     assert kinds[0] is SearchStarted and kinds[-1] is SearchFinished
     starts = [e for e in events if isinstance(e, RoundStarted)]
@@ -159,8 +146,8 @@ def test_events_come_in_order_and_carry_what_is_on_disk(tmp_path):
     assert not any(isinstance(e, Notice) and e.warning for e in events)
 
 
-def test_bad_input_raises_the_cli_message(tmp_path):
-    path = write_config(tmp_path)
+def test_bad_input_raises_the_cli_message(tmp_path, small):
+    path = small()
     with pytest.raises(hpsearch.ConfigError, match="--jobs: must be -1"):
         hpsearch.run(path, jobs=0)
     with pytest.raises(hpsearch.ConfigError, match="--scheduler: applies to the dask backend"):
@@ -172,8 +159,8 @@ def test_bad_input_raises_the_cli_message(tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
-def test_ctrl_c_keeps_the_trials_and_resume_finishes(tmp_path):
-    path = write_config(tmp_path)
+def test_ctrl_c_keeps_the_trials_and_resume_finishes(tmp_path, small):
+    path = small()
     seen = []
 
     def stop_after_two(event):
@@ -190,9 +177,9 @@ def test_ctrl_c_keeps_the_trials_and_resume_finishes(tmp_path):
     assert finished.status == "complete" and len(finished.trials) == 6
 
 
-def test_the_api_works_from_a_thread(tmp_path):
+def test_the_api_works_from_a_thread(small):
     """Signals reach only the main thread: a search run from another one does without them."""
-    path = write_config(tmp_path)
+    path = small()
     found = {}
     thread = threading.Thread(target=lambda: found.update(run=hpsearch.run(path, jobs=1)))
     thread.start()
@@ -200,8 +187,8 @@ def test_the_api_works_from_a_thread(tmp_path):
     assert found["run"].status == "complete"
 
 
-def test_check_and_sample_are_validate_and_sample(tmp_path):
-    path = write_config(tmp_path)
+def test_check_and_sample_are_validate_and_sample(small):
+    path = small()
     config, objective = hpsearch.check(path)
     assert objective.dataset.classes == 3
     trials = hpsearch.sample(path, 50)

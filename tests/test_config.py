@@ -1,6 +1,5 @@
 """Config validation: every rule has a case with the key path, the rule and the line."""
 
-import math
 import textwrap
 
 import pytest
@@ -501,9 +500,8 @@ def test_directory_and_binary_file(tmp_path):
     assert result.exit_code == 2 and "is not UTF-8 text" in result.stderr
 
 
-def test_quickstart_loads_with_the_documented_values(tmp_path):
-    path = tmp_path / "quickstart.yaml"
-    path.write_text(QUICKSTART)
+def test_quickstart_loads_with_the_documented_values(make_config):
+    path = make_config(base=QUICKSTART)
     config = load_config(path)
     lr = config.space["learning_rate"]
     assert (lr.kind, lr.low, lr.high, lr.integer) == ("log", 1e-4, 1.0, False)
@@ -540,9 +538,8 @@ def test_defaults_fill_in_and_integer_type_is_inferred(tmp_path):
     assert "hidden_units" not in resolved and resolved["optimizer"] == "adam"
 
 
-def test_resolved_config_round_trips_through_yaml(tmp_path):
-    path = tmp_path / "quickstart.yaml"
-    path.write_text(QUICKSTART)
+def test_resolved_config_round_trips_through_yaml(tmp_path, make_config):
+    path = make_config(base=QUICKSTART)
     config = load_config(path)
     again = tmp_path / "resolved.yaml"
     again.write_text(dump(config.to_dict()))
@@ -551,12 +548,54 @@ def test_resolved_config_round_trips_through_yaml(tmp_path):
     assert reloaded.space == config.space
 
 
+# Where a number can stand in a config, and the rule a NaN or an infinity there breaks.
+NOT_FINITE = [
+    ("model: {l2: VALUE}", "model.l2", "must be a finite number"),
+    ("data: {noise: VALUE}", "data.noise", "must be a finite number"),
+    ("data: {val_fraction: VALUE}", "data.val_fraction", "must be a finite number"),
+    ("zoom: {margin: VALUE}", "zoom.margin", "must be a finite number"),
+    ("run: {trial_timeout: VALUE}", "run.trial_timeout", "must be a finite number"),
+    ("search: {trials: VALUE}", "search.trials", "must be a positive integer"),
+    ("seed: VALUE", "seed", "must be an integer"),
+    ("space: {l2: {choice: [1.0e-4, VALUE]}}", "space.l2.choice[1]", "must be a finite number"),
+    ("space: {l2: {scale: log, min: VALUE, max: 1}}", "space.l2.min", "must be a finite number"),
+]
+
+
 def test_nan_is_never_silently_accepted(tmp_path):
+    """Not in a bound, a fixed value, a choice or a setting of the config, nor in --set or
+    an option: NaN, inf and -inf are each an error naming where they stand."""
     path = tmp_path / "c.yaml"
-    path.write_text("model: {l2: .nan}\nspace:\n" + LR)
-    with pytest.raises(ConfigError, match="must be a finite number"):
+    for entry, key, rule in NOT_FINITE:
+        for value, shown in ((".nan", "nan"), (".inf", "inf"), ("-.inf", "-inf")):
+            text = entry.replace("VALUE", value)
+            path.write_text(text + "\n" + ("" if text.startswith("space") else "space:\n" + LR))
+            with pytest.raises(ConfigError) as info:
+                load_config(path)
+            assert str(info.value).startswith(f"{path}:1: {key}: {rule}"), str(info.value)
+            assert f"got {shown}" in str(info.value), str(info.value)
+    path.write_text('objective: {python: "m:f", timeout: .nan}\nspace:\n  x: {choice: [1]}\n')
+    with pytest.raises(ConfigError) as info:
         load_config(path)
-    assert math.isnan(float("nan"))
+    assert str(info.value) == f"{path}:1: objective.timeout: must be a finite number, got nan"
+    path.write_text("space:\n" + LR + "run: {runs_dir: " + str(tmp_path / "runs") + "}\n")
+    for setting, fragment in (
+        ("learning_rate=.nan", "must be a finite number, got nan"),
+        ("l2=.inf", "must be a finite number, got inf"),
+        ("learning_rate=nan", "must be a number, got 'nan'"),
+    ):
+        result = invoke("train", str(path), "--set", setting)
+        assert result.exit_code == 2, (setting, result.output)
+        assert fragment in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    for args, fragment in (  # usage errors (one line from the command: see test_run.py)
+        (["run", str(path), "--fail-under", "nan"], "must be a finite number, got nan"),
+        (["zoom", "latest", "--top-fraction", "nan"], "--top-fraction: must be in (0, 1]"),
+        (["zoom", "latest", "--margin", "nan"], "'--margin'"),
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert fragment in result.stderr, result.stderr
+    assert not (tmp_path / "runs").exists()
 
 
 @pytest.mark.parametrize(

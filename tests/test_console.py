@@ -25,23 +25,25 @@ from hpsearch.trainer.registry import REGISTRY
 
 from .helpers import invoke
 
-SEVEN = """\
-name: seven
-seed: 0
-data: {source: spirals, classes: 3, samples: 200}
-model: {epochs: 2}
-space:
-  learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}
-  beta1: {scale: one_minus_log, min: 0.9, max: 0.999}
-  beta2: {scale: one_minus_log, min: 0.99, max: 0.9999}
-  hidden_units: {scale: log, min: 8, max: 64, type: int}
-  batch_size: {choice: [32, 64]}
-  l2: {scale: log, min: 1.0e-5, max: 1.0e-2}
-  optimizer: {choice: [adam, rmsprop]}
-search: {trials: 4}
-zoom: {trials: 3}
-run: {jobs: 1, backend: sequential, runs_dir: RUNS}
-"""
+# Seven parameters: more columns than 80 characters hold.
+SEVEN = {
+    "name": "seven",
+    "seed": 0,
+    "data": {"source": "spirals", "classes": 3, "samples": 200},
+    "model": {"epochs": 2},
+    "space": {
+        "learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0e-1},
+        "beta1": {"scale": "one_minus_log", "min": 0.9, "max": 0.999},
+        "beta2": {"scale": "one_minus_log", "min": 0.99, "max": 0.9999},
+        "hidden_units": {"scale": "log", "min": 8, "max": 64, "type": "int"},
+        "batch_size": {"choice": [32, 64]},
+        "l2": {"scale": "log", "min": 1.0e-5, "max": 1.0e-2},
+        "optimizer": {"choice": ["adam", "rmsprop"]},
+    },
+    "search": {"trials": 4},
+    "zoom": {"trials": 3},
+    "run": {"jobs": 1, "backend": "sequential"},
+}
 NAMES = ["learning_rate", "beta1", "beta2", "hidden_units", "batch_size", "l2", "optimizer"]
 
 
@@ -74,12 +76,6 @@ def in_a_terminal(*args: str, columns: int) -> str:
     os.close(master)
     text = b"".join(chunks).decode().replace("\r\n", "\n")
     return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
-
-
-def seven(tmp_path: Path) -> Path:
-    path = tmp_path / "seven.yaml"
-    path.write_text(SEVEN.replace("RUNS", str(tmp_path / "runs")))
-    return path
 
 
 def only_run(tmp_path: Path):
@@ -136,8 +132,8 @@ def test_params_in_an_80_column_terminal_wraps_descriptions_and_names_the_hidden
         assert all(word in words for word in h.description.split()), h.name
 
 
-def test_final_table_when_piped_has_every_parameter_and_status_uncut(tmp_path):
-    result = invoke("run", str(seven(tmp_path)))
+def test_final_table_when_piped_has_every_parameter_and_status_uncut(tmp_path, make_config):
+    result = invoke("run", str(make_config(base=SEVEN)))
     assert result.exit_code == 0, result.output
     header, *rows = table_lines(result.stdout, "rank")
     assert header.split() == ["rank", "trial", "val_accuracy", *NAMES, "status"]
@@ -148,8 +144,8 @@ def test_final_table_when_piped_has_every_parameter_and_status_uncut(tmp_path):
         assert row.split()[3:-1] == [config.space[n].format(r.params[n]) for n in NAMES]
 
 
-def test_final_table_on_a_narrow_terminal_hides_whole_columns_and_says_which(tmp_path):
-    result = invoke("run", str(seven(tmp_path)), "--quiet")
+def test_final_table_on_a_narrow_terminal_hides_whole_columns_and_says_which(tmp_path, make_config):
+    result = invoke("run", str(make_config(base=SEVEN)), "--quiet")
     assert result.exit_code == 0, result.output
     run_dir, config, summary, ranked = only_run(tmp_path)
     out = io.StringIO()
@@ -166,8 +162,10 @@ def test_final_table_on_a_narrow_terminal_hides_whole_columns_and_says_which(tmp
     assert len(rows) == 4 and 3 < len(shown) < 3 + len(NAMES)
 
 
-def test_lineage_shows_each_run_id_whole_piped_and_at_80_columns(tmp_path, monkeypatch):
-    path = seven(tmp_path)
+def test_lineage_shows_each_run_id_whole_piped_and_at_80_columns(
+    tmp_path, make_config, monkeypatch
+):
+    path = make_config(base=SEVEN)
     for narrow in (False, True):
         if narrow:
             terminal_80(monkeypatch)
@@ -181,8 +179,10 @@ def test_lineage_shows_each_run_id_whole_piped_and_at_80_columns(tmp_path, monke
         assert "…" not in result.stdout
 
 
-def test_list_and_compare_keep_run_ids_whole_and_hide_runs_that_do_not_fit(tmp_path, monkeypatch):
-    path = seven(tmp_path)
+def test_list_and_compare_keep_run_ids_whole_and_hide_runs_that_do_not_fit(
+    tmp_path, make_config, monkeypatch
+):
+    path = make_config(base=SEVEN)
     for seed in ("1", "2", "3"):
         assert invoke("run", str(path), "--quiet", "--seed", seed).exit_code == 0
     runs = json.loads(invoke("list", "--runs-dir", str(tmp_path / "runs"), "--json").stdout)["runs"]
@@ -201,8 +201,14 @@ def test_list_and_compare_keep_run_ids_whole_and_hide_runs_that_do_not_fit(tmp_p
 
 def test_force_color_gives_colours_but_no_width_limit(monkeypatch):
     """FORCE_COLOR makes rich treat a CI log as a terminal; it has no width to fit all the same."""
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    plain = invoke("params").stdout
+    assert "\x1b[" not in plain
     monkeypatch.setenv("FORCE_COLOR", "1")
-    text = re.sub(r"\x1b\[[0-9;]*m", "", invoke("params").stdout)
+    coloured = invoke("params").stdout
+    assert re.search(r"\x1b\[[0-9;]*m", coloured)  # styled: bold headers, ...
+    text = re.sub(r"\x1b\[[0-9;]*m", "", coloured)
+    assert text.split() == plain.split()  # ... and the same words as piped: nothing cut
     assert "hidden:" not in text
     assert any(
         line.rstrip().endswith("floating-point precision of training") for line in text.splitlines()

@@ -11,21 +11,30 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import invoke
+from hpsearch.runner import BACKENDS
+
+from .helpers import DROP, invoke, run_json
 
 ROOT = Path(__file__).resolve().parent.parent
+X = "def f(params, seed):\n    return params['x']\n"
 
 
-def own(tmp_path: Path, body: str, metric: str = "loss", trials: int = 8, extra: str = "") -> Path:
-    (tmp_path / "mod.py").write_text(body)
-    path = tmp_path / "own.yaml"
-    path.write_text(
-        'objective: {python: "mod:f"}\n'
-        "space: {x: {scale: linear, min: 0.0, max: 1.0}}\n"
-        f"search: {{trials: {trials}, metric: {metric}, direction: minimize}}\n"
-        f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 2}}\n" + extra
-    )
-    return path
+@pytest.fixture
+def own(tmp_path, make_config):
+    """``own(body, metric="loss", trials=8, **sections)``: a config searching x with ``f`` of
+    the module ``body`` (written next to it)."""
+
+    def make(body: str, metric: str = "loss", trials: int = 8, **sections) -> Path:
+        (tmp_path / "mod.py").write_text(body)
+        base = {
+            "objective": {"python": "mod:f"},
+            "space": {"x": {"scale": "linear", "min": 0.0, "max": 1.0}},
+            "search": {"trials": trials, "metric": metric, "direction": "minimize"},
+            "run": {"jobs": 2},
+        }
+        return make_config("own", base=base, **sections)
+
+    return make
 
 
 def test_flags_have_no_type_in_help_and_every_backend_is_named():
@@ -41,6 +50,8 @@ def test_flags_have_no_type_in_help_and_every_backend_is_named():
     run_help = invoke("run", "--help").stdout
     for word in ("dask", "--scheduler", "--rounds", "processes", "sequential", "threading"):
         assert word in run_help
+    for backend in BACKENDS:
+        assert backend in run_help or backend == "loky", backend  # loky: processes' old name
 
 
 def test_the_readme_command_table_names_every_run_option():
@@ -50,8 +61,8 @@ def test_the_readme_command_table_names_every_run_option():
         assert option in row, option
 
 
-def test_quiet_prints_the_best_and_the_run_only(tmp_path):
-    path = own(tmp_path, "def f(params, seed):\n    return params['x']\n")
+def test_quiet_prints_the_best_and_the_run_only(own):
+    path = own(X)
     quiet = invoke("run", str(path), "--quiet")
     assert quiet.exit_code == 0
     lines = quiet.stdout.strip().splitlines()
@@ -60,18 +71,16 @@ def test_quiet_prints_the_best_and_the_run_only(tmp_path):
     assert both.stderr == "" and json.loads(both.stdout)["status"] == "complete"
 
 
-def test_scheduler_without_the_dask_backend_is_an_error(tmp_path):
-    path = own(tmp_path, "def f(params, seed):\n    return params['x']\n")
+def test_scheduler_without_the_dask_backend_is_an_error(tmp_path, own):
+    path = own(X)
     result = invoke("run", str(path), "--scheduler", "tcp://127.0.0.1:1")
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert "--scheduler: applies to the dask backend only" in result.stderr
     assert not (tmp_path / "runs").exists()
 
 
-def test_a_metric_the_objective_never_reports_stops_after_five_trials(tmp_path):
-    path = own(
-        tmp_path, "def f(params, seed):\n    return {'loss': params['x']}\n", "acc", trials=2000
-    )
+def test_a_metric_the_objective_never_reports_stops_after_five_trials(tmp_path, own):
+    path = own("def f(params, seed):\n    return {'loss': params['x']}\n", "acc", trials=2000)
     result = invoke("run", str(path), "--json", "--quiet")
     assert result.exit_code == 2, result.output
     line = result.stderr.strip().splitlines()[-1]
@@ -82,12 +91,12 @@ def test_a_metric_the_objective_never_reports_stops_after_five_trials(tmp_path):
     assert summary["status"] == "interrupted" and summary["trials_done"] < 1000
 
 
-def test_a_metric_missing_in_some_trials_only_does_not_stop_the_search(tmp_path):
+def test_a_metric_missing_in_some_trials_only_does_not_stop_the_search(own):
     body = (
         "def f(params, seed):\n"
         "    return {'acc': params['x']} if params['x'] > 0.5 else {'loss': 1.0}\n"
     )
-    path = own(tmp_path, body, "acc", trials=30)
+    path = own(body, "acc", trials=30)
     result = invoke("run", str(path), "--json", "--quiet")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["trials_done"] == 30
@@ -118,13 +127,15 @@ def test_a_beta_on_a_linear_or_log_scale_gets_a_hint(tmp_path, entry, hinted):
         assert result.stderr.startswith(f"{path}:3: space.")
 
 
-def test_latest_for_zoom_retest_and_train_from_means_the_newest_search(tmp_path):
-    config = tmp_path / "q.yaml"
-    config.write_text(
-        "data: {source: spirals, classes: 3, samples: 300}\n"
-        "model: {layers: 1, epochs: 3}\n"
-        "space: {learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}}\n"
-        f"search: {{trials: 4}}\nrun: {{runs_dir: {tmp_path / 'runs'}}}\n"
+def test_latest_for_zoom_retest_and_train_from_means_the_newest_search(tmp_path, make_config):
+    config = make_config(
+        "q",
+        base={
+            "data": {"source": "spirals", "classes": 3, "samples": 300},
+            "model": {"layers": 1, "epochs": 3},
+            "space": {"learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0e-1}},
+            "search": {"trials": 4},
+        },
     )
     search = json.loads(invoke("run", str(config), "--json", "--quiet").stdout)
     panda = invoke("train", str(config), "--from", "latest", "--json", "--quiet")
@@ -136,8 +147,10 @@ def test_latest_for_zoom_retest_and_train_from_means_the_newest_search(tmp_path)
     assert summary["panda"]["chosen"]["learning_rate"] == "--from"
     assert summary["panda"]["values"]["learning_rate"] == search["best"]["params"]["learning_rate"]
     runs = str(tmp_path / "runs")
+    retested = run_json("retest", "latest", "--runs-dir", runs, "--top", "1", "--seeds", "2")
+    assert retested["retest"]["of"] == search["run_id"]
     zoomed = json.loads(invoke("zoom", "latest", "--runs-dir", runs, "--json", "--quiet").stdout)
-    assert zoomed["parent"] == search["run_id"]
+    assert zoomed["parent"] == search["run_id"]  # not the newer panda runs, nor the re-test
 
 
 def test_shell_completion_is_offered():
@@ -145,9 +158,8 @@ def test_shell_completion_is_offered():
     assert "--install-completion" in text and "--show-completion" in text
 
 
-def test_runs_dir_from_the_environment(tmp_path, monkeypatch):
-    path = own(tmp_path, "def f(params, seed):\n    return params['x']\n")
-    path.write_text(path.read_text().replace(f"run: {{runs_dir: {tmp_path / 'runs'}, ", "run: {"))
+def test_runs_dir_from_the_environment(tmp_path, own, monkeypatch):
+    path = own(X, run={"runs_dir": DROP})
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HPSEARCH_RUNS_DIR", str(tmp_path / "elsewhere"))
     doc = json.loads(invoke("run", str(path), "--json", "--quiet").stdout)
@@ -192,7 +204,7 @@ def test_a_retest_on_other_data_judges_by_rank_only():
     assert not holds and rows[0].lucky and not rows[1].lucky
 
 
-def test_train_runs_with_one_blas_thread(tmp_path, monkeypatch):
+def test_train_runs_with_one_blas_thread(make_config, monkeypatch):
     import threadpoolctl
 
     import hpsearch.trainer as trainer
@@ -207,12 +219,13 @@ def test_train_runs_with_one_blas_thread(tmp_path, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(trainer, "train", spy)
-    config = tmp_path / "t.yaml"
-    config.write_text(
-        "data: {source: spirals, classes: 3, samples: 200}\n"
-        "model: {layers: 1, epochs: 2}\n"
-        "space: {learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}}\n"
-        f"run: {{runs_dir: {tmp_path / 'runs'}}}\n"
+    config = make_config(
+        "t",
+        base={
+            "data": {"source": "spirals", "classes": 3, "samples": 200},
+            "model": {"layers": 1, "epochs": 2},
+            "space": {"learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0e-1}},
+        },
     )
     result = invoke("train", str(config), "--quiet")
     assert result.exit_code == 0, result.output

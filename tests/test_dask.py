@@ -15,16 +15,17 @@ from .objectives import KillOnce
 
 pytest.importorskip("distributed")
 
-CONFIG = """\
-name: daskrun
-data: {source: spirals, classes: 3, samples: 300}
-model: {layers: 1, epochs: 3}
-space:
-  learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}
-  hidden_units: {scale: log, min: 8, max: 32}
-search: {trials: 6}
-run: {runs_dir: RUNS, jobs: 2}
-"""
+DASK = {
+    "name": "daskrun",
+    "data": {"source": "spirals", "classes": 3, "samples": 300},
+    "model": {"layers": 1, "epochs": 3},
+    "space": {
+        "learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0e-1},
+        "hidden_units": {"scale": "log", "min": 8, "max": 32},
+    },
+    "search": {"trials": 6},
+    "run": {"jobs": 2},
+}
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +47,8 @@ def cluster():
         yield c
 
 
-def test_dask_gives_the_processes_leaderboard(tmp_path, cluster):
-    path = tmp_path / "c.yaml"
-    path.write_text(CONFIG.replace("RUNS", str(tmp_path / "runs")))
+def test_dask_gives_the_processes_leaderboard(make_config, cluster):
+    path = make_config(base=DASK)
     boards = []
     for args in (
         ["--backend", "processes"],
@@ -60,9 +60,8 @@ def test_dask_gives_the_processes_leaderboard(tmp_path, cluster):
     assert boards[0] == boards[1]
 
 
-def test_a_killed_dask_worker_leaves_a_complete_search(tmp_path, cluster):
-    path = tmp_path / "c.yaml"
-    path.write_text(CONFIG.replace("RUNS", str(tmp_path / "runs")))
+def test_a_killed_dask_worker_leaves_a_complete_search(tmp_path, make_config, cluster):
+    path = make_config(base=DASK)
     objective = KillOnce(str(tmp_path / "killed"))
     run = hpsearch.run(
         path, objective=objective, backend="dask", scheduler=cluster.scheduler_address
@@ -73,21 +72,17 @@ def test_a_killed_dask_worker_leaves_a_complete_search(tmp_path, cluster):
     assert all(r.ok for r in run.trials if r.trial != 2)
 
 
-def test_local_cluster_when_no_scheduler_is_given(tmp_path):
-    path = tmp_path / "c.yaml"
-    path.write_text(
-        CONFIG.replace("RUNS", str(tmp_path / "runs")).replace("trials: 6", "trials: 3")
-    )
+def test_local_cluster_when_no_scheduler_is_given(make_config):
+    path = make_config(base=DASK, search={"trials": 3})
     result = invoke("run", str(path), "--json", "--quiet", "--backend", "dask")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["counts"]["ok"] == 3
 
 
-def test_a_trial_that_always_kills_its_dask_worker_is_failed(tmp_path, cluster):
+def test_a_trial_that_always_kills_its_dask_worker_is_failed(make_config, cluster):
     from .objectives import AlwaysKill
 
-    path = tmp_path / "c.yaml"
-    path.write_text(CONFIG.replace("RUNS", str(tmp_path / "runs")))
+    path = make_config(base=DASK)
     address = cluster.scheduler_address
     run = hpsearch.run(path, objective=AlwaysKill(), backend="dask", scheduler=address)
     records = {r.trial: r.to_json() for r in run.trials}

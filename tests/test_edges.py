@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import invoke
-from .test_report import trainer_run
+from .helpers import DROP, TRAINER, invoke
 
 MODULE = """
 import sys, time
@@ -30,47 +29,56 @@ def needs_report(params, seed, report):
 """
 
 
-def own(tmp_path: Path, function: str, extra: str = "", trials: int = 3) -> Path:
+OWN = {
+    "space": {"x": {"scale": "linear", "min": 0.0, "max": 1.0}},
+    "search": {"trials": 3, "metric": "loss", "direction": "minimize"},
+    "run": {"jobs": 2},
+}
+
+
+@pytest.fixture
+def own(tmp_path, make_config):
+    """``own(function, trials=3, **objective)``: a config searching x with ``mod:function``
+    (MODULE, written next to it)."""
     (tmp_path / "mod.py").write_text(MODULE)
-    path = tmp_path / f"{function}.yaml"
-    path.write_text(
-        f'name: {function}\nobjective: {{python: "mod:{function}"{extra}}}\nspace:\n'
-        "  x: {scale: linear, min: 0.0, max: 1.0}\n"
-        f"search: {{trials: {trials}, metric: loss, direction: minimize}}\n"
-        f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 2}}\n"
-    )
-    return path
+
+    def make(function: str, trials: int = 3, **objective) -> Path:
+        objective = {"python": f"mod:{function}", **objective}
+        return make_config(function, base=OWN, objective=objective, search={"trials": trials})
+
+    return make
 
 
 @pytest.mark.parametrize("backend", ["processes", "sequential"])
-def test_an_objective_that_prints_keeps_json_output_clean(tmp_path, backend):
-    result = invoke("run", str(own(tmp_path, "chatty")), "--json", "--quiet", "--backend", backend)
+def test_an_objective_that_prints_keeps_json_output_clean(own, backend):
+    result = invoke("run", str(own("chatty")), "--json", "--quiet", "--backend", backend)
     assert result.exit_code == 0
     assert json.loads(result.stdout)["counts"]["ok"] == 3
 
 
 @pytest.mark.parametrize("backend", ["processes", "threading"])
-def test_a_timeout_cannot_be_swallowed_or_overrun(tmp_path, backend):
-    path = own(tmp_path, "stubborn", ", timeout: 0.5", trials=2)
+def test_a_timeout_cannot_be_swallowed_or_overrun(own, backend):
+    path = own("stubborn", trials=2, timeout=0.5)
     doc = json.loads(invoke("run", str(path), "--json", "--quiet", "--backend", backend).stdout)
     assert doc["counts"]["timeout"] == 2, doc
 
 
-def test_a_required_report_argument_is_accepted(tmp_path):
-    result = invoke("run", str(own(tmp_path, "needs_report")), "--json", "--quiet")
+def test_a_required_report_argument_is_accepted(own):
+    result = invoke("run", str(own("needs_report")), "--json", "--quiet")
     assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["counts"]["ok"] == 3
 
 
-def test_sys_exit_while_importing_an_objective_is_exit_2(tmp_path):
-    path = own(tmp_path, "chatty")
+def test_sys_exit_while_importing_an_objective_is_exit_2(tmp_path, own):
+    path = own("chatty")
     (tmp_path / "mod.py").write_text("import sys\nsys.exit('bye')\n")
     result = invoke("validate", str(path))
     assert result.exit_code == 2 and "SystemExit: bye" in result.stderr
 
 
-def test_an_unreachable_dask_scheduler_is_one_line(tmp_path):
+def test_an_unreachable_dask_scheduler_is_one_line(own):
     pytest.importorskip("distributed")
-    path = own(tmp_path, "chatty")
+    path = own("chatty")
     result = invoke(
         "run", str(path), "--backend", "dask", "--scheduler", "tcp://127.0.0.1:1", "--quiet"
     )
@@ -79,10 +87,9 @@ def test_an_unreachable_dask_scheduler_is_one_line(tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_train_from_another_run_keeps_this_configs_fixed_settings(tmp_path):
-    doc = trainer_run(tmp_path)  # epochs: 3
-    path = tmp_path / "longer.yaml"
-    path.write_text((tmp_path / "small.yaml").read_text().replace("epochs: 3", "epochs: 5"))
+def test_train_from_another_run_keeps_this_configs_fixed_settings(make_config, trainer_run):
+    doc = trainer_run()  # epochs: 3
+    path = make_config("longer", base=TRAINER, model={"epochs": 5})
     result = invoke("train", str(path), "--from", doc["run_dir"], "--json", "--quiet")
     assert result.exit_code == 0, result.output
     run_dir = Path(json.loads(result.stdout)["run_dir"])
@@ -90,15 +97,15 @@ def test_train_from_another_run_keeps_this_configs_fixed_settings(tmp_path):
     assert record["epochs"] == 5
 
 
-def test_train_set_of_the_wrong_type_is_exit_2(tmp_path):
-    path = own(tmp_path, "chatty")
+def test_train_set_of_the_wrong_type_is_exit_2(own):
+    path = own("chatty")
     for setting in ("x=abc", "x=true"):
         result = invoke("train", str(path), "--set", setting)
         assert result.exit_code == 2 and "--set x: must be a number" in result.stderr
 
 
-def test_a_summary_of_the_wrong_shape(tmp_path):
-    doc = trainer_run(tmp_path)
+def test_a_summary_of_the_wrong_shape(tmp_path, trainer_run):
+    doc = trainer_run()
     (Path(doc["run_dir"]) / "summary.json").write_text("[1, 2]")
     runs = str(tmp_path / "runs")
     assert invoke("list", "--runs-dir", runs).exit_code == 0
@@ -106,17 +113,17 @@ def test_a_summary_of_the_wrong_shape(tmp_path):
     assert shown.exit_code == 2 and "not a run summary" in shown.stderr
 
 
-def test_plot_out_must_be_a_png(tmp_path):
+def test_plot_out_must_be_a_png(tmp_path, trainer_run):
     pytest.importorskip("matplotlib")
-    doc = trainer_run(tmp_path)
+    doc = trainer_run()
     result = invoke("plot", doc["run_dir"], "--out", str(tmp_path / "x.txt"))
     assert result.exit_code == 2 and "ending in .png" in result.stderr
     result = invoke("plot", doc["run_dir"], "--out", str(tmp_path))
     assert result.exit_code == 0 and (tmp_path / f"{doc['run_id']}.png").exists()
 
 
-def test_retest_warns_about_a_short_top_and_zoom_refuses_a_retest(tmp_path):
-    doc = trainer_run(tmp_path)
+def test_retest_warns_about_a_short_top_and_zoom_refuses_a_retest(trainer_run):
+    doc = trainer_run()
     result = invoke("retest", doc["run_dir"], "--top", "20", "--seeds", "2", "--json", "--quiet")
     assert result.exit_code == 0
     assert "only 8 ok trials, fewer than --top 20" in result.stderr
@@ -126,10 +133,7 @@ def test_retest_warns_about_a_short_top_and_zoom_refuses_a_retest(tmp_path):
     assert "a re-test of" in invoke("show", retest_dir).stdout
 
 
-def test_literal_braces_in_a_command_say_how_to_write_them(tmp_path):
-    path = own(tmp_path, "chatty")
-    path.write_text(
-        path.read_text().replace('python: "mod:chatty"', "command: 'echo {\\\"loss\\\": 1} {x}'")
-    )
+def test_literal_braces_in_a_command_say_how_to_write_them(own):
+    path = own("chatty", python=DROP, command='echo {\\"loss\\": 1} {x}')
     result = invoke("validate", str(path))
     assert result.exit_code == 2 and "literal braces" in result.stderr

@@ -13,25 +13,26 @@ from hypothesis import strategies as st
 
 from hpsearch.objectives import CommandObjective
 
-from .helpers import invoke, one_line_error
+from .helpers import invoke, one_line_error, trial_records
+
+OWN = {
+    "space": {"x": {"scale": "linear", "min": 0.0, "max": 1.0}},
+    "search": {"trials": 3, "metric": "loss", "direction": "minimize"},
+    "run": {"jobs": 1},
+}
 
 
-def own_config(tmp_path: Path, objective: str, extra: str = "", trials: int = 3) -> Path:
-    path = tmp_path / "own.yaml"
-    path.write_text(
-        f"objective: {objective}\n"
-        "space:\n"
-        "  x: {scale: linear, min: 0.0, max: 1.0}\n"
-        f"{extra}"
-        f"search: {{trials: {trials}, metric: loss, direction: minimize}}\n"
-        f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 1}}\n"
-    )
-    return path
+@pytest.fixture
+def own_config(make_config):
+    """``own_config(objective, trials=3, **sections) -> Path``: ``own.yaml``, a search of x
+    (and the space given) with the ``objective`` section given."""
 
+    def make(objective: dict, trials: int = 3, **sections) -> Path:
+        return make_config(
+            "own", base=OWN, objective=objective, search={"trials": trials}, **sections
+        )
 
-def records(doc: dict) -> list[dict]:
-    text = (Path(doc["run_dir"]) / "trials.jsonl").read_text()
-    return [json.loads(line) for line in text.splitlines()]
+    return make
 
 
 # -- 10. placeholders inside quotes -----------------------------------------------------------
@@ -55,8 +56,8 @@ def records(doc: dict) -> list[dict]:
         ('python t.py --tag "run {x}" {x}', 'inside "..."'),
     ],
 )
-def test_a_quoted_placeholder_is_refused_before_any_trial(tmp_path, template, where):
-    path = own_config(tmp_path, json.dumps({"command": template}))
+def test_a_quoted_placeholder_is_refused_before_any_trial(tmp_path, own_config, template, where):
+    path = own_config({"command": template})
     for command in ("validate", "run"):
         one_line_error(invoke(command, str(path)), "objective.command", f"{{x}} stands {where}")
     assert not (tmp_path / "runs").exists()
@@ -73,8 +74,8 @@ def test_a_quoted_placeholder_is_refused_before_any_trial(tmp_path, template, wh
         'echo {{"a": 1}} {x}',
     ],
 )
-def test_a_bare_placeholder_is_accepted_wherever_the_shell_reads_quotes(tmp_path, template):
-    path = own_config(tmp_path, json.dumps({"command": template}))
+def test_a_bare_placeholder_is_accepted_wherever_the_shell_reads_quotes(own_config, template):
+    path = own_config({"command": template})
     assert invoke("validate", str(path)).exit_code == 0
 
 
@@ -135,15 +136,14 @@ def test_a_parameter_named_like_a_builtin_placeholder_is_refused(tmp_path, name,
     one_line_error(invoke("validate", str(path)), f"{section}.{name}", f"'{name}' is reserved")
 
 
-def test_leaderboard_headers_are_unique_whatever_the_names(tmp_path):
+def test_leaderboard_headers_are_unique_whatever_the_names(tmp_path, own_config):
     (tmp_path / "mod.py").write_text(
         "def f(params, seed):\n"
         "    return {'loss': params['x'], 'x': 1.0, 'rank': 2.0, 'status': 3.0}\n"
     )
     path = own_config(
-        tmp_path,
-        '{python: "mod:f"}',
-        extra="  epochs: {scale: linear, min: 1, max: 5}\n  error: {choice: [a, b]}\n",
+        {"python": "mod:f"},
+        space={"epochs": {"scale": "linear", "min": 1, "max": 5}, "error": {"choice": ["a", "b"]}},
     )
     result = invoke("run", str(path), "--json", "--quiet")
     assert result.exit_code == 0, result.output
@@ -158,26 +158,26 @@ def test_leaderboard_headers_are_unique_whatever_the_names(tmp_path):
 # -- 6. bytes that are not UTF-8 ------------------------------------------------------------------
 
 
-def test_a_stray_byte_in_a_commands_output_does_not_fail_the_trial(tmp_path):
+def test_a_stray_byte_in_a_commands_output_does_not_fail_the_trial(tmp_path, own_config):
     (tmp_path / "noisy.py").write_text(
         "import sys\n"
         "sys.stdout.buffer.write(b'caf\\xe9 \\xff\\n')\n"
         "sys.stderr.buffer.write(b'warn \\xfe\\n')\n"
         "print('loss=0.25')\n"
     )
-    path = own_config(tmp_path, json.dumps({"command": f"{sys.executable} noisy.py {{x}}"}))
+    path = own_config({"command": f"{sys.executable} noisy.py {{x}}"})
     result = invoke("run", str(path), "--json", "--quiet")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["counts"]["ok"] == 3
-    assert all(r["metrics"]["loss"] == 0.25 for r in records(doc))
+    assert all(r["metrics"]["loss"] == 0.25 for r in trial_records(doc["run_dir"]))
 
 
 # -- 15. BaseExceptions that are not Exceptions ------------------------------------------------
 
 
 @pytest.mark.parametrize("backend", ["sequential", "processes"])
-def test_a_base_exception_fails_its_trial_only(tmp_path, backend):
+def test_a_base_exception_fails_its_trial_only(tmp_path, own_config, backend):
     (tmp_path / "mod.py").write_text(
         "import asyncio\n"
         "class Odd(BaseException):\n"
@@ -191,11 +191,11 @@ def test_a_base_exception_fails_its_trial_only(tmp_path, backend):
         "        raise GeneratorExit('exit')\n"
         "    return params['x']\n"
     )
-    path = own_config(tmp_path, '{python: "mod:f"}', trials=12)
+    path = own_config({"python": "mod:f"}, trials=12)
     result = invoke("run", str(path), "--json", "--quiet", "--backend", backend)
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    recs = records(doc)
+    recs = trial_records(doc["run_dir"])
     assert len(recs) == 12
     failed = [r for r in recs if r["status"] == "failed"]
     assert failed and all(r["params"]["x"] < 0.8 for r in failed)
@@ -207,11 +207,11 @@ def test_a_base_exception_fails_its_trial_only(tmp_path, backend):
 
 
 @pytest.mark.parametrize("module", ["queue", "random", "json", "signal"])
-def test_an_objective_module_named_like_a_standard_module(tmp_path, module):
+def test_an_objective_module_named_like_a_standard_module(tmp_path, own_config, module):
     (tmp_path / f"{module}.py").write_text(
         "import math\ndef f(params, seed):\n    return math.sqrt(params['x'])\n"
     )
-    path = own_config(tmp_path, json.dumps({"python": f"{module}:f"}))
+    path = own_config({"python": f"{module}:f"})
     assert invoke("validate", str(path)).exit_code == 0
     for backend in ("sequential", "processes", "threading"):
         result = invoke("run", str(path), "--json", "--quiet", "--backend", backend)
@@ -219,13 +219,12 @@ def test_an_objective_module_named_like_a_standard_module(tmp_path, module):
         assert json.loads(result.stdout)["counts"]["ok"] == 3
     import importlib
 
-    standard = importlib.import_module(module)
-    assert getattr(standard, "__file__", "") is None or str(tmp_path) not in str(
-        getattr(standard, "__file__", "")
-    )
+    standard = importlib.import_module(module)  # what the driver's own imports get
+    assert not hasattr(standard, "f"), module  # not the objective's module
+    assert str(tmp_path) not in str(getattr(standard, "__file__", None)), module
 
 
-def test_an_objective_package_with_relative_imports(tmp_path):
+def test_an_objective_package_with_relative_imports(tmp_path, own_config):
     package = tmp_path / "pkg"
     package.mkdir()
     (package / "__init__.py").write_text("")
@@ -233,6 +232,12 @@ def test_an_objective_package_with_relative_imports(tmp_path):
     (package / "obj.py").write_text(
         "from .helpers import square\ndef f(params, seed):\n    return square(params['x'])\n"
     )
-    path = own_config(tmp_path, '{python: "pkg.obj:f"}')
+    path = own_config({"python": "pkg.obj:f"})
     result = invoke("run", str(path), "--json", "--quiet")
     assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["counts"]["ok"] == 3
+    assert all(
+        r["metrics"]["loss"] == r["params"]["x"] * r["params"]["x"]
+        for r in trial_records(doc["run_dir"])
+    )

@@ -11,7 +11,7 @@ import pytest
 
 from hpsearch.objectives import interpret
 
-from .helpers import invoke
+from .helpers import DROP, invoke, trial_records
 
 MODULE = """
 import math, os, time
@@ -67,39 +67,46 @@ print(json.dumps({"loss": (x - 1) ** 2, "trial": int(os.environ["HPSEARCH_TRIAL"
 """
 
 
-def write(tmp_path: Path, objective: str, kinds: list[str], trials: int = 12) -> Path:
+OWN = {
+    "space": {"x": {"scale": "linear", "min": -2.0, "max": 4.0}},
+    "search": {"metric": "loss", "direction": "minimize"},
+    "zoom": {"trials": 4},
+    "run": {"jobs": 2},
+}
+
+
+@pytest.fixture
+def write(tmp_path, make_config):
+    """``write(objective, kinds, trials=12, **sections) -> Path``: a config searching x and a
+    choice of ``kinds`` with ``objective`` (MODULE and SCRIPT written next to it)."""
     (tmp_path / "mymodel.py").write_text(MODULE)
     (tmp_path / "train.py").write_text(SCRIPT)
-    path = tmp_path / "config.yaml"
-    path.write_text(
-        f"name: own\nobjective: {objective}\n"
-        "space:\n"
-        "  x: {scale: linear, min: -2.0, max: 4.0}\n"
-        f"  kind: {{choice: {json.dumps(kinds)}}}\n"
-        f"search: {{trials: {trials}, metric: loss, direction: minimize}}\n"
-        "zoom: {trials: 4}\n"
-        f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 2}}\n"
-    )
-    return path
+
+    def make(objective: dict, kinds: list[str], trials: int = 12, **sections) -> Path:
+        return make_config(
+            "own",
+            base=OWN,
+            objective=objective,
+            space={"kind": {"choice": kinds}},
+            **{**sections, "search": {"trials": trials, **sections.get("search", {})}},
+        )
+
+    return make
 
 
-def records(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (run_dir / "trials.jsonl").read_text().splitlines()]
-
-
-PYTHON = '{python: "mymodel:objective", timeout: 1.0}'
-COMMAND = '{command: "' + sys.executable + ' train.py {kind} {x}", timeout: 1.0}'
+PYTHON = {"python": "mymodel:objective", "timeout": 1.0}
+COMMAND = {"command": f"{sys.executable} train.py {{kind}} {{x}}", "timeout": 1.0}
 
 
 @pytest.mark.parametrize("objective", [PYTHON, COMMAND], ids=["python", "command"])
-def test_an_own_objective_runs_end_to_end_and_zooms(tmp_path, objective):
-    path = write(tmp_path, objective, ["ok"])
+def test_an_own_objective_runs_end_to_end_and_zooms(write, objective):
+    path = write(objective, ["ok"])
     result = invoke("run", str(path), "--json", "--quiet", "--rounds", "1")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert [e["trials"] for e in doc["lineage"]] == [12, 4]
     first = Path(doc["run_dir"]).parent / doc["lineage"][0]["run_id"]
-    recs = records(first)
+    recs = trial_records(first)
     assert all(r["status"] == "ok" for r in recs)
     assert all(r["metrics"]["loss"] == pytest.approx((r["params"]["x"] - 1) ** 2) for r in recs)
     curves = [json.loads(line) for line in (first / "curves.jsonl").read_text().splitlines()]
@@ -138,11 +145,11 @@ def test_an_own_objective_runs_end_to_end_and_zooms(tmp_path, objective):
     ],
     ids=["python", "command"],
 )
-def test_failures_are_recorded_and_the_search_goes_on(tmp_path, objective, expected):
-    path = write(tmp_path, objective, list(expected), trials=3 * len(expected))
+def test_failures_are_recorded_and_the_search_goes_on(write, objective, expected):
+    path = write(objective, list(expected), trials=3 * len(expected))
     result = invoke("run", str(path), "--json", "--quiet")
     assert result.exit_code == 0, result.stderr
-    recs = records(Path(json.loads(result.stdout)["run_dir"]))
+    recs = trial_records(json.loads(result.stdout)["run_dir"])
     assert len(recs) == 3 * len(expected)
     seen = set()
     for r in recs:
@@ -157,22 +164,33 @@ def test_failures_are_recorded_and_the_search_goes_on(tmp_path, objective, expec
 @pytest.mark.parametrize(
     ("objective", "fragment"),
     [
-        ('{python: "nomodule:objective"}', "cannot load 'nomodule:objective'"),
-        ('{python: "mymodel:missing"}', "has no 'missing'"),
-        ('{python: "mymodel:two_args_missing"}', "cannot be called as function(params, seed)"),
-        ('{python: "not a spec"}', 'must be "package.module:function"'),
+        ({"python": "nomodule:objective"}, "cannot load 'nomodule:objective'"),
+        ({"python": "mymodel:missing"}, "has no 'missing'"),
+        ({"python": "mymodel:two_args_missing"}, "cannot be called as function(params, seed)"),
+        ({"python": "not a spec"}, 'must be "package.module:function"'),
         (
-            '{command: "python train.py {kind} {kinf}"}',
+            {"command": "python train.py {kind} {kinf}"},
             "unknown placeholder {kinf}; did you mean 'kind'?",
         ),
-        ('{command: "python train.py {kind"}', "literal braces"),
-        ('{command: "python train.py {kind} {x:.3f}"}', "has a format"),
-        ('{python: "mymodel:objective", command: "x"}', "not both"),
-        ('{python: "mymodel:objective", workdir: nowhere}', "does not exist"),
+        ({"command": "python train.py {kind"}, "literal braces"),
+        ({"command": "python train.py {kind} {x:.3f}"}, "has a format"),
+        ({"python": "mymodel:objective", "command": "x"}, "not both"),
+        ({"python": "mymodel:objective", "workdir": "nowhere"}, "does not exist"),
+    ],
+    ids=[
+        "no-module",
+        "no-function",
+        "signature",
+        "not-a-spec",
+        "unknown-placeholder",
+        "braces",
+        "format",
+        "both",
+        "no-workdir",
     ],
 )
-def test_a_bad_objective_is_an_exit_2_error_before_any_trial(tmp_path, objective, fragment):
-    path = write(tmp_path, objective, ["ok"])
+def test_a_bad_objective_is_an_exit_2_error_before_any_trial(tmp_path, write, objective, fragment):
+    path = write(objective, ["ok"])
     for command in ("validate", "run"):
         result = invoke(command, str(path))
         assert result.exit_code == 2, result.output
@@ -180,13 +198,11 @@ def test_a_bad_objective_is_an_exit_2_error_before_any_trial(tmp_path, objective
     assert not (tmp_path / "runs").exists()
 
 
-def test_custom_metric_needs_a_direction_and_data_does_not_apply(tmp_path):
-    path = write(tmp_path, PYTHON, ["ok"])
-    text = path.read_text()
-    path.write_text(text.replace(", direction: minimize", ""))
+def test_custom_metric_needs_a_direction_and_data_does_not_apply(write):
+    path = write(PYTHON, ["ok"], search={"direction": DROP})
     result = invoke("validate", str(path))
     assert result.exit_code == 2 and "search.direction: required for metric 'loss'" in result.stderr
-    path.write_text("data: {source: spirals}\n" + text)
+    path = write(PYTHON, ["ok"], data={"source": "spirals"})
     result = invoke("validate", str(path))
     assert result.exit_code == 2 and "data: does not apply to a python objective" in result.stderr
 
@@ -214,8 +230,8 @@ def test_the_examples_run(tmp_path):
         assert result.exit_code == 0, (config, result.output)
 
 
-def test_leaderboard_columns_are_the_objectives_metrics(tmp_path):
-    path = write(tmp_path, PYTHON, ["ok"], trials=3)
+def test_leaderboard_columns_are_the_objectives_metrics(write):
+    path = write(PYTHON, ["ok"], trials=3)
     result = invoke("run", str(path), "--json", "--quiet")
     header = (Path(json.loads(result.stdout)["run_dir"]) / "leaderboard.csv").read_text()
     columns = header.splitlines()[0].split(",")

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,9 +21,15 @@ from hpsearch.events import TrialFinished
 from hpsearch.record import TrialRecord
 from hpsearch.store import RunStore
 
-from .helpers import QUICKSTART, invoke
+from .helpers import (
+    QUICKSTART,
+    assert_no_workers_left,
+    invoke,
+    leaderboard,
+    reference_leaderboard,
+    run_json,
+)
 from .objectives import Greedy, KillOnceLoky
-from .test_run import _assert_no_workers_left, _leaderboard, _reference, run_json, small_config
 
 # -- fuzzing the config loader ------------------------------------------------------------------
 
@@ -84,14 +88,11 @@ def _path_items(data, prefix=()):
             yield from _path_items(value, (*prefix, key))
 
 
-VALID, _ = yamlio.load(QUICKSTART, "q.yaml")
-
-
 @st.composite
 def mutated_configs(draw):
     import copy
 
-    data = copy.deepcopy(VALID)
+    data = copy.deepcopy(QUICKSTART)
     for _ in range(draw(st.integers(1, 4))):
         paths = [p for p, _ in _path_items(data)]
         path = draw(st.sampled_from(paths))
@@ -165,7 +166,7 @@ def _records(run_dir: Path) -> dict:
     return out
 
 
-def test_identical_records_on_every_backend(tmp_path):
+def test_identical_records_on_every_backend(make_config):
     variants = [
         ["--backend", "sequential"],
         ["--backend", "processes", "--jobs", "1"],
@@ -178,19 +179,20 @@ def test_identical_records_on_every_backend(tmp_path):
         variants.append(["--backend", "dask", "--jobs", "2"])
     except ImportError:
         pass
-    path = small_config(tmp_path, trials=6)
+    path = make_config(search={"trials": 6})
     seen = []
     for args in variants:
-        code, doc = run_json(str(path), *args)
-        assert code == 0, args
+        doc = run_json("run", str(path), *args)
         seen.append(_records(Path(doc["run_dir"])))
     assert all(records == seen[0] for records in seen[1:])
     assert len(seen[0]) == 6
 
 
-def test_interrupted_at_random_points_then_resumed_gives_the_same_leaderboard(tmp_path):
-    path = small_config(tmp_path, trials=10)
-    reference = _reference(tmp_path, path)
+def test_interrupted_at_random_points_then_resumed_gives_the_same_leaderboard(
+    tmp_path, make_config
+):
+    path = make_config(search={"trials": 10})
+    reference = reference_leaderboard(path, tmp_path / "reference")
     rng = random.Random(1234)
     for stop_after in sorted(rng.sample(range(1, 10), 4)):
         finished = []
@@ -206,22 +208,22 @@ def test_interrupted_at_random_points_then_resumed_gives_the_same_leaderboard(tm
         assert len(hpsearch.load_run(outcome.run_dir).trials) == stop_after
         resumed = hpsearch.resume(outcome.run_dir, backend="sequential")
         assert resumed.status == "complete" and len(resumed.trials) == 10
-        assert _leaderboard(outcome.run_dir) == reference, stop_after
+        assert leaderboard(outcome.run_dir) == reference, stop_after
 
 
 # -- trial faults ---------------------------------------------------------------------------------
 
 
-def test_a_worker_killed_on_its_first_attempt_only_reruns_the_trial(tmp_path):
+def test_a_worker_killed_on_its_first_attempt_only_reruns_the_trial(tmp_path, make_config):
     objective = KillOnceLoky(str(tmp_path / "marker"))
-    run = hpsearch.run(small_config(tmp_path, trials=8), objective=objective, jobs=2)
+    run = hpsearch.run(make_config(search={"trials": 8}), objective=objective, jobs=2)
     assert (tmp_path / "marker").exists()
     assert [r.trial for r in run.trials] == list(range(8))
     assert all(r.ok for r in run.trials)
 
 
-def test_a_trial_whose_memory_grows_fails_alone(tmp_path):
-    run = hpsearch.run(small_config(tmp_path, trials=4), objective=Greedy(), jobs=2)
+def test_a_trial_whose_memory_grows_fails_alone(make_config):
+    run = hpsearch.run(make_config(search={"trials": 4}), objective=Greedy(), jobs=2)
     records = {r.trial: r for r in run.trials}
     assert records[1].status == "failed" and "MemoryError" in records[1].error
     assert all(records[i].ok for i in (0, 2, 3))
@@ -230,11 +232,13 @@ def test_a_trial_whose_memory_grows_fails_alone(tmp_path):
 # -- process faults -------------------------------------------------------------------------------
 
 
-def test_a_full_disk_stops_the_run_cleanly_and_resume_finishes_it(tmp_path, monkeypatch):
+def test_a_full_disk_stops_the_run_cleanly_and_resume_finishes_it(
+    tmp_path, make_config, monkeypatch
+):
     import hpsearch.store as store_module
 
-    path = small_config(tmp_path, trials=6)
-    reference = _reference(tmp_path, path)
+    path = make_config(search={"trials": 6})
+    reference = reference_leaderboard(path, tmp_path / "reference")
     real = store_module._write_line
     written = []
 
@@ -255,12 +259,12 @@ def test_a_full_disk_stops_the_run_cleanly_and_resume_finishes_it(tmp_path, monk
     monkeypatch.setattr(store_module, "_write_line", real)
     resumed = invoke("resume", str(run_dir), "--quiet")
     assert resumed.exit_code == 0, resumed.output
-    assert _leaderboard(run_dir) == reference
+    assert leaderboard(run_dir) == reference
 
 
-def test_two_runs_into_one_runs_directory_at_once(tmp_path):
-    path = small_config(tmp_path, trials=6)
-    reference = _reference(tmp_path, path)
+def test_two_runs_into_one_runs_directory_at_once(tmp_path, make_config):
+    path = make_config(search={"trials": 6})
+    reference = reference_leaderboard(path, tmp_path / "reference")
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "hpsearch", "run", str(path), "--quiet", "--jobs", "1"],
@@ -276,7 +280,7 @@ def test_two_runs_into_one_runs_directory_at_once(tmp_path):
     assert len(runs) == 2
     for run_dir in runs:
         assert len((run_dir / "trials.jsonl").read_text().splitlines()) == 6
-        assert _leaderboard(run_dir) == reference
+        assert leaderboard(run_dir) == reference
 
 
 def _append_many(run_dir: str, worker: int, count: int) -> None:
@@ -297,8 +301,8 @@ def _append_many(run_dir: str, worker: int, count: int) -> None:
     store.close()
 
 
-def test_concurrent_appends_lose_and_tear_no_record(tmp_path):
-    config = load_config(small_config(tmp_path, trials=2))
+def test_concurrent_appends_lose_and_tear_no_record(tmp_path, make_config):
+    config = load_config(make_config(search={"trials": 2}))
     store = RunStore.create(config, tmp_path / "runs")
     context = multiprocessing.get_context("spawn")
     workers = [
@@ -315,8 +319,8 @@ def test_concurrent_appends_lose_and_tear_no_record(tmp_path):
     assert len(store.load_trials().records) == 1600
 
 
-def test_no_worker_is_left_after_a_normal_run(tmp_path):
-    path = small_config(tmp_path, trials=4)
+def test_no_worker_is_left_after_a_normal_run(tmp_path, make_config):
+    path = make_config(search={"trials": 4})
     process = subprocess.Popen(
         [sys.executable, "-m", "hpsearch", "run", str(path), "--quiet", "--jobs", "2"],
         cwd=tmp_path,
@@ -324,25 +328,25 @@ def test_no_worker_is_left_after_a_normal_run(tmp_path):
         start_new_session=True,
     )
     assert process.wait(timeout=120) == 0
-    _assert_no_workers_left(process.pid)
+    assert_no_workers_left(process.pid)
 
 
 @pytest.mark.parametrize("where", ["a-file", "under-a-file"])
-def test_a_runs_directory_that_cannot_be_made_is_one_line(tmp_path, where):
+def test_a_runs_directory_that_cannot_be_made_is_one_line(tmp_path, make_config, where):
     blocker = tmp_path / "blocker"
     blocker.write_text("not a directory")
     runs = blocker if where == "a-file" else blocker / "runs"
-    result = invoke("run", str(small_config(tmp_path, trials=2)), "--runs-dir", str(runs))
+    result = invoke("run", str(make_config(search={"trials": 2})), "--runs-dir", str(runs))
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert "cannot create" in result.stderr
 
 
-def test_resume_of_a_killed_run_with_a_running_summary(tmp_path):
+def test_resume_of_a_killed_run_with_a_running_summary(tmp_path, make_config):
     from hpsearch.search import start_search
 
-    path = small_config(tmp_path, trials=5)
-    reference = _reference(tmp_path, path)
+    path = make_config(search={"trials": 5})
+    reference = reference_leaderboard(path, tmp_path / "reference")
     config = load_config(path)
     search = start_search(config)
     for done, _ in enumerate(search.run(backend="sequential"), start=1):
@@ -352,9 +356,8 @@ def test_resume_of_a_killed_run_with_a_running_summary(tmp_path):
     search.lock.release()  # as the kernel does for a killed process
     assert json.loads((search.store.path / "summary.json").read_text())["status"] == "running"
     assert invoke("resume", str(search.store.path), "--quiet").exit_code == 0
-    assert _leaderboard(search.store.path) == reference
-    time.sleep(0)
-    assert os.path.exists(search.store.path / "best.yaml")
+    assert leaderboard(search.store.path) == reference
+    assert (search.store.path / "best.yaml").exists()
 
 
 def test_the_plain_install_determinism_check_passes():

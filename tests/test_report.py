@@ -12,20 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import invoke
-
-TRAINER = """\
-name: small
-data: {source: spirals, classes: 3, samples: 300}
-model: {layers: 1, epochs: 3}
-space:
-  learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}
-  beta1: {scale: one_minus_log, min: 0.8, max: 0.99}
-  batch_size: {choice: [32, 64]}
-search: {trials: 8}
-zoom: {trials: 4}
-run: {runs_dir: RUNS}
-"""
+from .helpers import TRAINER, invoke, run_json
 
 SYNTHETIC = """
 import random
@@ -40,32 +27,37 @@ def noisy(params, seed):
 """
 
 
-def trainer_run(tmp_path: Path, *args: str) -> dict:
-    path = tmp_path / "small.yaml"
-    path.write_text(TRAINER.replace("RUNS", str(tmp_path / "runs")))
-    result = invoke("run", str(path), "--json", "--quiet", *args)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+SYNTHETIC_SEARCH = {
+    "space": {
+        "x": {"scale": "linear", "min": 0.0, "max": 1.0},
+        "y": {"scale": "linear", "min": 0.0, "max": 1.0},
+        "z": {"scale": "log", "min": 1.0e-3, "max": 1.0},
+    },
+    "search": {"metric": "score", "direction": "maximize"},
+    "run": {"backend": "sequential"},
+}
 
 
-def synthetic_run(tmp_path: Path, function: str, trials: int) -> dict:
+@pytest.fixture
+def synthetic_run(tmp_path, make_config):
+    """``synthetic_run(function, trials) -> dict``: a search of x, y, z with a function of
+    SYNTHETIC; its JSON."""
     (tmp_path / "synthetic.py").write_text(SYNTHETIC)
-    path = tmp_path / f"{function}.yaml"
-    path.write_text(
-        f'name: {function}\nobjective: {{python: "synthetic:{function}"}}\nspace:\n'
-        "  x: {scale: linear, min: 0.0, max: 1.0}\n"
-        "  y: {scale: linear, min: 0.0, max: 1.0}\n"
-        "  z: {scale: log, min: 1.0e-3, max: 1.0}\n"
-        f"search: {{trials: {trials}, metric: score, direction: maximize}}\n"
-        f"run: {{runs_dir: {tmp_path / 'runs'}, backend: sequential}}\n"
-    )
-    result = invoke("run", str(path), "--json", "--quiet")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+
+    def run(function: str, trials: int) -> dict:
+        path = make_config(
+            function,
+            base=SYNTHETIC_SEARCH,
+            objective={"python": f"synthetic:{function}"},
+            search={"trials": trials},
+        )
+        return run_json("run", str(path))
+
+    return run
 
 
-def test_show_prints_summary_top_trials_and_json(tmp_path):
-    doc = trainer_run(tmp_path)
+def test_show_prints_summary_top_trials_and_json(trainer_run):
+    doc = trainer_run()
     result = invoke("show", doc["run_dir"], "--top", "3")
     assert result.exit_code == 0
     assert f"run {doc['run_id']}: complete, 8 of 8 trials (8 ok)" in result.stdout
@@ -77,8 +69,8 @@ def test_show_prints_summary_top_trials_and_json(tmp_path):
     assert data["failures"] == []
 
 
-def test_show_lineage_follows_the_parents(tmp_path):
-    doc = trainer_run(tmp_path, "--rounds", "1")
+def test_show_lineage_follows_the_parents(trainer_run):
+    doc = trainer_run("--rounds", "1")
     data = json.loads(invoke("show", doc["run_dir"], "--lineage", "--json").stdout)
     assert [r["round"] for r in data["lineage"]] == [0, 1]
     assert data["lineage"][0]["ranges"]["learning_rate"] == "1.0e-03–1.0e-01"
@@ -86,15 +78,11 @@ def test_show_lineage_follows_the_parents(tmp_path):
     assert "round 0" in text and "round 1" in text
 
 
-def test_show_groups_failures_by_reason(tmp_path):
-    path = tmp_path / "small.yaml"
-    path.write_text(
-        TRAINER.replace("RUNS", str(tmp_path / "runs"))
-        .replace(
-            "model: {layers: 1, epochs: 3}",
-            "model: {layers: 1, epochs: 3, optimizer: gd, batch_norm: false}",
-        )
-        .replace("min: 1.0e-3, max: 1.0e-1}", "min: 1.0e+3, max: 1.0e+5}")
+def test_show_groups_failures_by_reason(make_config):
+    path = make_config(
+        base=TRAINER,
+        model={"optimizer": "gd", "batch_norm": False},
+        space={"learning_rate": {"scale": "log", "min": 1.0e3, "max": 1.0e5}},
     )
     doc = json.loads(invoke("run", str(path), "--json", "--quiet").stdout)
     data = json.loads(invoke("show", doc["run_dir"], "--json").stdout)
@@ -102,9 +90,9 @@ def test_show_groups_failures_by_reason(tmp_path):
     assert sum(f["count"] for f in data["failures"]) == 8
 
 
-def test_list_and_compare(tmp_path):
-    first = trainer_run(tmp_path)
-    second = trainer_run(tmp_path, "--seed", "5")
+def test_list_and_compare(tmp_path, trainer_run):
+    first = trainer_run()
+    second = trainer_run("--seed", "5")
     runs = str(tmp_path / "runs")
     listed = json.loads(invoke("list", "--runs-dir", runs, "--json").stdout)["runs"]
     assert [r["run_id"] for r in listed] == [second["run_id"], first["run_id"]]
@@ -129,23 +117,23 @@ def test_an_unknown_run_is_exit_2(tmp_path, command):
     assert "no run 'nope'" in result.stderr and result.stderr.count("\n") == 1
 
 
-def test_importance_ranks_the_parameter_that_matters_first(tmp_path):
-    doc = synthetic_run(tmp_path, "strong_x", trials=60)
+def test_importance_ranks_the_parameter_that_matters_first(synthetic_run):
+    doc = synthetic_run("strong_x", trials=60)
     data = json.loads(invoke("importance", doc["run_dir"], "--json").stdout)
     names = [p["name"] for p in data["params"]]
     assert names[0] == "x"
     shares = {p["name"]: p["share"] for p in data["params"]}
     assert shares["x"] > 0.5 and shares["z"] < 0.1
     assert data["caution"] is None
-    few = synthetic_run(tmp_path, "strong_x", trials=12)
+    few = synthetic_run("strong_x", trials=12)
     data = json.loads(invoke("importance", few["run_dir"], "--json").stdout)
     assert "only 12 ok trials" in data["caution"]
     assert "x" in invoke("importance", few["run_dir"]).stdout
 
 
-def test_plot_writes_a_png_with_a_panel_per_numeric_parameter(tmp_path):
+def test_plot_writes_a_png_with_a_panel_per_numeric_parameter(tmp_path, trainer_run):
     pytest.importorskip("matplotlib")
-    doc = trainer_run(tmp_path)
+    doc = trainer_run()
     out = tmp_path / "plot.png"
     result = invoke("plot", doc["run_dir"], "--out", str(out))
     assert result.exit_code == 0, result.output
@@ -184,8 +172,8 @@ def test_plot_writes_a_png_with_a_panel_per_numeric_parameter(tmp_path):
     assert beta_ticks == ["0.80", "0.900", "0.990"]
 
 
-def test_plot_without_matplotlib_is_one_line(tmp_path, monkeypatch):
-    doc = trainer_run(tmp_path)
+def test_plot_without_matplotlib_is_one_line(trainer_run, monkeypatch):
+    doc = trainer_run()
     import builtins
 
     real_import = builtins.__import__
@@ -201,9 +189,9 @@ def test_plot_without_matplotlib_is_one_line(tmp_path, monkeypatch):
     assert result.stderr == "error: plotting needs matplotlib: pip install 'hpsearch[plot]'\n"
 
 
-def test_plot_and_show_work_on_a_custom_objective_run(tmp_path):
+def test_plot_and_show_work_on_a_custom_objective_run(tmp_path, synthetic_run):
     pytest.importorskip("matplotlib")
-    doc = synthetic_run(tmp_path, "strong_x", trials=10)
+    doc = synthetic_run("strong_x", trials=10)
     assert invoke("plot", doc["run_dir"], "--out", str(tmp_path / "p.png")).exit_code == 0
     assert invoke("show", doc["run_dir"]).exit_code == 0
 
@@ -211,9 +199,8 @@ def test_plot_and_show_work_on_a_custom_objective_run(tmp_path):
 # -- panda ---------------------------------------------------------------------------------------
 
 
-def test_train_one_model_with_overrides_saved_as_a_run(tmp_path):
-    path = tmp_path / "small.yaml"
-    path.write_text(TRAINER.replace("RUNS", str(tmp_path / "runs")))
+def test_train_one_model_with_overrides_saved_as_a_run(make_config):
+    path = make_config(base=TRAINER)
     result = invoke(
         "train", str(path), "--set", "learning_rate=3e-2", "--set", "epochs=4", "--json"
     )
@@ -230,9 +217,9 @@ def test_train_one_model_with_overrides_saved_as_a_run(tmp_path):
     assert bad.exit_code == 2 and "did you mean 'learning_rate'" in bad.stderr
 
 
-def test_train_from_a_run_takes_its_best(tmp_path):
-    doc = trainer_run(tmp_path)
-    path = tmp_path / "small.yaml"
+def test_train_from_a_run_takes_its_best(make_config, trainer_run):
+    doc = trainer_run()
+    path = make_config(base=TRAINER)  # the config trainer_run ran
     result = invoke("train", str(path), "--from", doc["run_dir"], "--json", "--quiet")
     assert result.exit_code == 0, result.output
     panda = json.loads(result.stdout)["panda"]
@@ -240,13 +227,8 @@ def test_train_from_a_run_takes_its_best(tmp_path):
     assert set(panda["chosen"].values()) == {"--from"}
 
 
-def test_ctrl_c_stops_training_and_keeps_what_was_learned(tmp_path):
-    path = tmp_path / "small.yaml"
-    path.write_text(
-        TRAINER.replace("RUNS", str(tmp_path / "runs"))
-        .replace("epochs: 3", "epochs: 100000")
-        .replace("samples: 300", "samples: 3000")
-    )
+def test_ctrl_c_stops_training_and_keeps_what_was_learned(tmp_path, make_config):
+    path = make_config(base=TRAINER, model={"epochs": 100000}, data={"samples": 3000})
     process = subprocess.Popen(
         [sys.executable, "-m", "hpsearch", "train", str(path)],
         cwd=tmp_path,
@@ -275,8 +257,8 @@ def test_ctrl_c_stops_training_and_keeps_what_was_learned(tmp_path):
 # -- re-testing -----------------------------------------------------------------------------------
 
 
-def test_retest_reports_the_spread_and_flags_a_lucky_winner(tmp_path):
-    doc = synthetic_run(tmp_path, "noisy", trials=20)
+def test_retest_reports_the_spread_and_flags_a_lucky_winner(synthetic_run):
+    doc = synthetic_run("noisy", trials=20)
     result = invoke("retest", doc["run_dir"], "--top", "3", "--seeds", "6", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -290,8 +272,8 @@ def test_retest_reports_the_spread_and_flags_a_lucky_winner(tmp_path):
     assert data["counts"]["ok"] == 18
 
 
-def test_retest_of_a_steady_objective_holds(tmp_path):
-    doc = synthetic_run(tmp_path, "strong_x", trials=20)
+def test_retest_of_a_steady_objective_holds(synthetic_run):
+    doc = synthetic_run("strong_x", trials=20)
     data = json.loads(
         invoke("retest", doc["run_dir"], "--top", "3", "--seeds", "3", "--json").stdout
     )
@@ -299,8 +281,8 @@ def test_retest_of_a_steady_objective_holds(tmp_path):
     assert not any(w["lucky"] for w in data["retest"]["winners"])
 
 
-def test_retest_on_fresh_data(tmp_path):
-    doc = trainer_run(tmp_path)
+def test_retest_on_fresh_data(trainer_run):
+    doc = trainer_run()
     result = invoke(
         "retest",
         doc["run_dir"],
@@ -351,21 +333,23 @@ def test_importance_does_not_depend_on_the_order_trials_finished_in():
     assert next(p for p in reference.params if p.name == "units").spearman == pytest.approx(rho)
 
 
-def test_compare_needs_two_runs(tmp_path):
-    doc = synthetic_run(tmp_path, "strong_x", trials=5)
+def test_compare_needs_two_runs(synthetic_run):
+    doc = synthetic_run("strong_x", trials=5)
     result = invoke("compare", doc["run_dir"])
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert "give two or more runs to compare, got 1" in result.stderr
 
 
-def test_no_ok_trial_is_exit_1_for_every_command_that_needs_one(tmp_path):
+def test_no_ok_trial_is_exit_1_for_every_command_that_needs_one(tmp_path, make_config):
     (tmp_path / "bad.py").write_text("def f(params, seed):\n    raise ValueError('no')\n")
-    path = tmp_path / "bad.yaml"
-    path.write_text(
-        'objective: {python: "bad:f"}\n'
-        "space: {x: {scale: linear, min: 0, max: 1}}\n"
-        "search: {trials: 3, metric: loss, direction: minimize}\n"
-        f"run: {{runs_dir: {tmp_path / 'runs'}, jobs: 1}}\n"
+    path = make_config(
+        "bad",
+        base={
+            "objective": {"python": "bad:f"},
+            "space": {"x": {"scale": "linear", "min": 0, "max": 1}},
+            "search": {"trials": 3, "metric": "loss", "direction": "minimize"},
+            "run": {"jobs": 1},
+        },
     )
     run = invoke("run", str(path), "--json", "--quiet")
     assert run.exit_code == 1 and "every trial failed" in run.stderr

@@ -17,28 +17,15 @@ import hpsearch
 from hpsearch.config import load_config
 from hpsearch.store import RunStore
 
-from .helpers import invoke
+from .helpers import (
+    DROP,
+    assert_no_workers_left,
+    invoke,
+    leaderboard,
+    reference_leaderboard,
+    run_json,
+)
 from .objectives import Faulty
-
-SMALL = """\
-name: small
-seed: 3
-data: {source: spirals, classes: 3, samples: 300, noise: 0.2}
-model: {layers: 1, epochs: 4, optimizer: adam}
-space:
-  learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}
-  beta1: {scale: one_minus_log, min: 0.8, max: 0.99}
-  hidden_units: {scale: log, min: 8, max: 32}
-search: {trials: 6}
-run: {runs_dir: RUNS}
-"""
-
-
-def small_config(tmp_path: Path, trials: int = 6, extra: str = "") -> Path:
-    path = tmp_path / "small.yaml"
-    text = SMALL.replace("RUNS", str(tmp_path / "runs")).replace("trials: 6", f"trials: {trials}")
-    path.write_text(text + extra)
-    return path
 
 
 def records_by_trial(run_dir: Path) -> dict[int, tuple]:
@@ -49,15 +36,8 @@ def records_by_trial(run_dir: Path) -> dict[int, tuple]:
     return out
 
 
-def run_json(*args: str) -> tuple[int, dict]:
-    result = invoke("run", *args, "--json", "--quiet")
-    return result.exit_code, json.loads(result.stdout)
-
-
-def test_run_writes_the_runs_directory(tmp_path):
-    code, doc = run_json(str(small_config(tmp_path)))
-    assert code == 0
-    assert code == 0
+def test_run_writes_the_runs_directory(make_config):
+    doc = run_json("run", str(make_config()))
     run_dir = Path(doc["run_dir"])
     assert {p.name for p in run_dir.iterdir()} >= {
         "config.yaml",
@@ -81,15 +61,14 @@ def test_run_writes_the_runs_directory(tmp_path):
     curves = [json.loads(line) for line in (run_dir / "curves.jsonl").read_text().splitlines()]
     assert len(curves) == 6 and len(curves[0]["val_accuracy"]) == 4
     # The resolved config reproduces the run; best.yaml is a ready-to-run config.
-    again_code, again = run_json(str(run_dir / "config.yaml"))
-    assert again_code == 0
+    again = run_json("run", str(run_dir / "config.yaml"))
     assert records_by_trial(Path(again["run_dir"])) == records_by_trial(run_dir)
     best = load_config(run_dir / "best.yaml")
     assert len(best.space) == 0
     assert best.model["learning_rate"] == summary["best"]["params"]["learning_rate"]
 
 
-def test_results_do_not_depend_on_workers_or_backend(tmp_path):
+def test_results_do_not_depend_on_workers_or_backend(make_config):
     runs = {}
     for args in (
         ["--jobs", "1"],
@@ -97,8 +76,7 @@ def test_results_do_not_depend_on_workers_or_backend(tmp_path):
         ["--backend", "sequential"],
         ["--backend", "threading", "--jobs", "2"],
     ):
-        code, doc = run_json(str(small_config(tmp_path)), *args)
-        assert code == 0
+        doc = run_json("run", str(make_config()), *args)
         runs[" ".join(args)] = records_by_trial(Path(doc["run_dir"]))
     first = next(iter(runs.values()))
     assert len(first) == 6
@@ -106,28 +84,22 @@ def test_results_do_not_depend_on_workers_or_backend(tmp_path):
         assert records == first, name
 
 
-def test_two_runs_in_the_same_second_get_different_ids(tmp_path):
-    config = load_config(small_config(tmp_path))
+def test_two_runs_in_the_same_second_get_different_ids(tmp_path, make_config):
+    config = load_config(make_config())
     stores = [RunStore.create(config, tmp_path / "runs") for _ in range(20)]
     assert len({s.run_id for s in stores}) == 20
 
 
-def faulty_config(tmp_path: Path, choices=(10, 11, 12, 13, 14, 15)) -> Path:
-    path = tmp_path / "faulty.yaml"
-    path.write_text(
-        f"name: faulty\nspace:\n  hidden_units: {{choice: {list(choices)}}}\n"
-        f"search: {{trials: 30}}\nrun: {{runs_dir: {tmp_path / 'runs'}, trial_timeout: 0.3}}\n"
-    )
-    return path
+# For the Faulty objective: hidden_units picks its fault.
+FAULTY = {"search": {"trials": 30}, "run": {"trial_timeout": 0.3}}
 
 
 @pytest.mark.parametrize("backend", ["processes", "sequential"])
-def test_faults_are_recorded_and_the_search_goes_on(tmp_path, backend):
+def test_faults_are_recorded_and_the_search_goes_on(make_config, backend):
     # Sequential runs trials in this process: a trial that kills it (14) would kill the test.
     choices = (10, 11, 12, 13, 14, 15) if backend == "processes" else (10, 11, 12, 13, 15)
-    run = hpsearch.run(
-        faulty_config(tmp_path, choices), objective=Faulty(), backend=backend, jobs=2
-    )
+    path = make_config("faulty", base=FAULTY, space={"hidden_units": {"choice": list(choices)}})
+    run = hpsearch.run(path, objective=Faulty(), backend=backend, jobs=2)
     records = {r.trial: r for r in run.trials}
     assert len(records) == 30
     by_kind = {}
@@ -147,8 +119,8 @@ def test_faults_are_recorded_and_the_search_goes_on(tmp_path, backend):
     assert run.best.params["hidden_units"] == run.summary["best"]["params"]["hidden_units"] == 15
 
 
-def test_exit_codes_and_fail_under(tmp_path):
-    path = small_config(tmp_path, trials=3)
+def test_exit_codes_and_fail_under(tmp_path, make_config):
+    path = make_config(search={"trials": 3})
     assert invoke("run", str(path), "--quiet").exit_code == 0
     assert invoke("run", str(path), "--quiet", "--fail-under", "1.01").exit_code == 1
     assert invoke("run", str(path), "--quiet", "--fail-under", "0.1").exit_code == 0
@@ -158,20 +130,19 @@ def test_exit_codes_and_fail_under(tmp_path):
     assert invoke("run", str(tmp_path / "missing.yaml")).exit_code == 2
 
 
-def test_every_trial_failing_exits_1(tmp_path):
-    path = small_config(tmp_path, trials=2)
-    text = path.read_text().replace(
-        "optimizer: adam", "learning_rate: 1.0e+4, batch_norm: false, optimizer: gd"
+def test_every_trial_failing_exits_1(make_config):
+    path = make_config(
+        search={"trials": 2},
+        model={"learning_rate": 1.0e4, "batch_norm": False, "optimizer": "gd"},
+        space={"learning_rate": DROP},
     )
-    text = text.replace("  learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}\n", "")
-    path.write_text(text)
     result = invoke("run", str(path), "--quiet")
     assert result.exit_code == 1
     assert "every trial failed" in result.stderr
 
 
-def test_plain_lines_when_not_a_terminal(tmp_path):
-    result = invoke("run", str(small_config(tmp_path, trials=3)))
+def test_plain_lines_when_not_a_terminal(make_config):
+    result = invoke("run", str(make_config(search={"trials": 3})))
     assert result.exit_code == 0
     lines = [line for line in result.stdout.splitlines() if line.startswith("[")]
     assert [line.split("]")[0] for line in lines] == ["[1/3", "[2/3", "[3/3"]
@@ -207,22 +178,10 @@ def _wait_for_trials(runs: Path, count: int, process: subprocess.Popen, limit: f
     raise AssertionError("the run did not get going")
 
 
-def _leaderboard(run_dir: Path) -> str:
-    return (run_dir / "leaderboard.csv").read_text()
-
-
-def _reference(tmp_path: Path, config: Path) -> str:
-    code, doc = run_json(str(config), "--runs-dir", str(tmp_path / "reference"))
-    assert code == 0
-    assert code == 0
-    return _leaderboard(Path(doc["run_dir"]))
-
-
 @pytest.mark.parametrize("how", ["sigint", "sigterm", "sigkill"])
-def test_interrupted_run_resumes_to_the_same_leaderboard(tmp_path, how):
-    path = small_config(tmp_path, trials=24)
-    path.write_text(path.read_text().replace("epochs: 4", "epochs: 60"))
-    reference = _reference(tmp_path, path)
+def test_interrupted_run_resumes_to_the_same_leaderboard(tmp_path, make_config, how):
+    path = make_config(search={"trials": 24}, model={"epochs": 60})
+    reference = reference_leaderboard(path, tmp_path / "reference")
 
     process = _spawn(["run", str(path), "--jobs", "2"], tmp_path)
     run_dir = _wait_for_trials(tmp_path / "runs", 3, process)
@@ -237,39 +196,19 @@ def test_interrupted_run_resumes_to_the_same_leaderboard(tmp_path, how):
         assert "Traceback" not in err and "Exception in thread" not in err, err
         assert f"hpsearch resume {os.path.relpath(run_dir, tmp_path)}" in out
         assert json.loads((run_dir / "summary.json").read_text())["status"] == "interrupted"
-        _assert_no_workers_left(process.pid)
+        assert_no_workers_left(process.pid)
     assert done < 24
 
     result = invoke("resume", str(run_dir), "--quiet")
     assert result.exit_code == 0, result.stderr
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "complete"
-    assert _leaderboard(run_dir) == reference
+    assert leaderboard(run_dir) == reference
 
 
-def _assert_no_workers_left(pid: int) -> None:
-    """No process of the run's session (its worker processes) is still alive."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        alive = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(fields[3]) == pid and fields[0] != "Z":  # session id
-                    alive.append(entry.name)
-        if not alive:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"worker processes left behind: {alive}")
-
-
-def test_a_torn_last_line_is_set_aside_and_rerun(tmp_path):
-    path = small_config(tmp_path, trials=5)
-    reference = _reference(tmp_path, path)
-    code, doc = run_json(str(path))
-    assert code == 0
+def test_a_torn_last_line_is_set_aside_and_rerun(tmp_path, make_config):
+    path = make_config(search={"trials": 5})
+    reference = reference_leaderboard(path, tmp_path / "reference")
+    doc = run_json("run", str(path))
     run_dir = Path(doc["run_dir"])
     lines = (run_dir / "trials.jsonl").read_text().splitlines()
     (run_dir / "trials.jsonl").write_text("\n".join(lines[:3]) + "\n" + lines[3][:25])
@@ -277,12 +216,11 @@ def test_a_torn_last_line_is_set_aside_and_rerun(tmp_path):
     assert result.exit_code == 0
     assert "last line was cut off" in result.stderr
     assert (run_dir / "trials.jsonl.torn").read_text() == lines[3][:25] + "\n"
-    assert _leaderboard(run_dir) == reference
+    assert leaderboard(run_dir) == reference
 
 
-def test_a_corrupt_line_in_the_middle_is_a_clear_error(tmp_path):
-    code, doc = run_json(str(small_config(tmp_path, trials=4)))
-    assert code == 0
+def test_a_corrupt_line_in_the_middle_is_a_clear_error(make_config):
+    doc = run_json("run", str(make_config(search={"trials": 4})))
     run_dir = Path(doc["run_dir"])
     lines = (run_dir / "trials.jsonl").read_text().splitlines()
     lines[1] = "{not json"
@@ -292,9 +230,8 @@ def test_a_corrupt_line_in_the_middle_is_a_clear_error(tmp_path):
     assert f"{run_dir / 'trials.jsonl'}:2: corrupt trial record" in result.stderr
 
 
-def test_resume_refuses_a_changed_config(tmp_path):
-    code, doc = run_json(str(small_config(tmp_path, trials=3)))
-    assert code == 0
+def test_resume_refuses_a_changed_config(make_config):
+    doc = run_json("run", str(make_config(search={"trials": 3})))
     run_dir = Path(doc["run_dir"])
     config = (run_dir / "config.yaml").read_text()
     (run_dir / "config.yaml").write_text(config.replace("epochs: 4", "epochs: 5"))
@@ -303,9 +240,8 @@ def test_resume_refuses_a_changed_config(tmp_path):
     assert "model.epochs: 4 -> 5" in result.stderr
 
 
-def test_run_refs_latest_and_id(tmp_path):
-    code, doc = run_json(str(small_config(tmp_path, trials=2)))
-    assert code == 0
+def test_run_refs_latest_and_id(tmp_path, make_config):
+    doc = run_json("run", str(make_config(search={"trials": 2})))
     run_dir = Path(doc["run_dir"])
     runs = str(tmp_path / "runs")
     assert invoke("resume", "latest", "--runs-dir", runs, "--quiet").exit_code == 0
@@ -314,27 +250,25 @@ def test_run_refs_latest_and_id(tmp_path):
     assert missing.exit_code == 2 and "no run 'nope'" in missing.stderr
 
 
-def test_a_whole_unterminated_last_line_is_ended_before_resuming(tmp_path):
-    path = small_config(tmp_path, trials=5)
-    reference = _reference(tmp_path, path)
-    code, doc = run_json(str(path))
-    assert code == 0
+def test_a_whole_unterminated_last_line_is_ended_before_resuming(tmp_path, make_config):
+    path = make_config(search={"trials": 5})
+    reference = reference_leaderboard(path, tmp_path / "reference")
+    doc = run_json("run", str(path))
     run_dir = Path(doc["run_dir"])
     lines = (run_dir / "trials.jsonl").read_text().splitlines()
     (run_dir / "trials.jsonl").write_text("\n".join(lines[:3]))  # no newline after line 3
     curves = (run_dir / "curves.jsonl").read_text().splitlines()
     (run_dir / "curves.jsonl").write_text("\n".join(curves[:3]) + "\n" + curves[3][:20])
     assert invoke("resume", str(run_dir), "--quiet").exit_code == 0
-    assert _leaderboard(run_dir) == reference
+    assert leaderboard(run_dir) == reference
     assert invoke("resume", str(run_dir), "--quiet").exit_code == 0  # reads back cleanly
     for line in (run_dir / "curves.jsonl").read_text().splitlines():
         json.loads(line)
 
 
-def test_best_yaml_retests_with_fresh_seeds_and_no_rounds(tmp_path):
-    path = small_config(tmp_path, trials=3, extra="zoom: {rounds: 2, trials: 2}\n")
-    code, doc = run_json(str(path), "--rounds", "0")
-    assert code == 0
+def test_best_yaml_retests_with_fresh_seeds_and_no_rounds(make_config):
+    path = make_config(search={"trials": 3}, zoom={"rounds": 2, "trials": 2})
+    doc = run_json("run", str(path), "--rounds", "0")
     best = load_config(Path(doc["run_dir"]) / "best.yaml")
     original = load_config(path)
     assert best.zoom.rounds == 0 and best.seed != original.seed

@@ -15,7 +15,7 @@ from hpsearch.config import load_config
 from hpsearch.narrowing import narrow
 from hpsearch.space import SCALES, ChoiceParam, NumericParam, Space
 
-from .helpers import invoke, wait_for_round
+from .helpers import ZOOMY, invoke, wait_for_round
 from .objectives import OPTIMUM, Bowl
 
 PARAMS = [
@@ -101,43 +101,24 @@ def test_coinciding_top_trials_widen_by_margin_times_the_parent():
 
 # -- the command -------------------------------------------------------------------------------
 
-CONFIG = """\
-name: zoomy
-data: {source: spirals, classes: 3, samples: 300}
-model: {layers: 1, epochs: 3}
-space:
-  learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}
-  beta1: {scale: one_minus_log, min: 0.8, max: 0.99}
-  batch_size: {choice: [32, 64]}
-search: {trials: 6}
-zoom: {trials: 4}
-run: {runs_dir: RUNS}
-"""
 
-
-def config_file(tmp_path: Path) -> Path:
-    path = tmp_path / "zoomy.yaml"
-    path.write_text(CONFIG.replace("RUNS", str(tmp_path / "runs")))
-    return path
-
-
-def test_write_config_gives_an_ordinary_config_that_runs(tmp_path):
-    first = json.loads(invoke("run", str(config_file(tmp_path)), "--json", "--quiet").stdout)
+def test_write_config_gives_an_ordinary_config_that_runs(tmp_path, make_config):
+    first = json.loads(invoke("run", str(make_config(base=ZOOMY)), "--json", "--quiet").stdout)
     out = tmp_path / "zoomed.yaml"
     result = invoke("zoom", first["run_dir"], "--write-config", str(out))
     assert result.exit_code == 0, result.stderr
     assert "learning_rate: 1.0e-03–1.0e-01 -> " in result.stdout
     zoomed = load_config(out)
-    parent = load_config(config_file(tmp_path))
+    parent = load_config(make_config(base=ZOOMY))
     assert zoomed.data_seed == parent.seed and zoomed.seed != parent.seed
     lr = zoomed.space.get("learning_rate")
-    assert lr is None or parent.space["learning_rate"].low <= lr.low < lr.high <= 0.1
+    assert lr is not None and parent.space["learning_rate"].low <= lr.low < lr.high <= 0.1
     assert invoke("run", str(out), "--quiet").exit_code == 0
-    assert not list((tmp_path / "runs").glob("*/summary.json"))[2:]  # only two runs: no zoom
+    assert len(list((tmp_path / "runs").glob("*/summary.json"))) == 2  # two runs: no zoom
 
 
-def test_zoom_runs_a_new_run_naming_its_parent_and_round(tmp_path):
-    first = json.loads(invoke("run", str(config_file(tmp_path)), "--json", "--quiet").stdout)
+def test_zoom_runs_a_new_run_naming_its_parent_and_round(tmp_path, make_config):
+    first = json.loads(invoke("run", str(make_config(base=ZOOMY)), "--json", "--quiet").stdout)
     result = invoke(
         "zoom",
         first["run_id"],
@@ -156,8 +137,8 @@ def test_zoom_runs_a_new_run_naming_its_parent_and_round(tmp_path):
     assert json.loads(again.stdout)["round"] == 2
 
 
-def test_rounds_make_linked_runs_and_a_lineage_summary(tmp_path):
-    result = invoke("run", str(config_file(tmp_path)), "--rounds", "2", "--json", "--quiet")
+def test_rounds_make_linked_runs_and_a_lineage_summary(tmp_path, make_config):
+    result = invoke("run", str(make_config(base=ZOOMY)), "--rounds", "2", "--json", "--quiet")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     runs = sorted((tmp_path / "runs").iterdir())
@@ -184,27 +165,20 @@ def test_rounds_make_linked_runs_and_a_lineage_summary(tmp_path):
         (["--top-fraction", "1.5"], 2, "(0, 1]"),
     ],
 )
-def test_bad_zoom_options_exit_2(tmp_path, args, code, text):
-    first = json.loads(invoke("run", str(config_file(tmp_path)), "--json", "--quiet").stdout)
+def test_bad_zoom_options_exit_2(make_config, args, code, text):
+    first = json.loads(invoke("run", str(make_config(base=ZOOMY)), "--json", "--quiet").stdout)
     result = invoke("zoom", first["run_dir"], *args)
     assert result.exit_code == code
     assert text in result.output
 
 
-def test_zoom_of_a_missing_run_or_a_run_without_ok_trials(tmp_path):
+def test_zoom_of_a_missing_run_or_a_run_without_ok_trials(tmp_path, make_config):
     missing = invoke("zoom", str(tmp_path / "nowhere"), "--runs-dir", str(tmp_path))
     assert missing.exit_code == 2 and "no run" in missing.stderr
-    path = config_file(tmp_path)
-    path.write_text(
-        path.read_text()
-        .replace(
-            "model: {layers: 1, epochs: 3}",
-            "model: {layers: 1, epochs: 3, batch_norm: false, optimizer: gd}",
-        )
-        .replace(
-            "learning_rate: {scale: log, min: 1.0e-3, max: 1.0e-1}",
-            "learning_rate: {scale: log, min: 1.0e+4, max: 1.0e+5}",
-        )
+    path = make_config(
+        base=ZOOMY,
+        model={"batch_norm": False, "optimizer": "gd"},
+        space={"learning_rate": {"scale": "log", "min": 1.0e4, "max": 1.0e5}},
     )
     first = json.loads(invoke("run", str(path), "--json", "--quiet").stdout)
     assert first["counts"]["ok"] == 0
@@ -212,8 +186,8 @@ def test_zoom_of_a_missing_run_or_a_run_without_ok_trials(tmp_path):
     assert result.exit_code == 1 and "no ok trial to zoom on" in result.stderr
 
 
-def test_fewer_ok_trials_than_top_zooms_with_a_warning(tmp_path):
-    first = json.loads(invoke("run", str(config_file(tmp_path)), "--json", "--quiet").stdout)
+def test_fewer_ok_trials_than_top_zooms_with_a_warning(tmp_path, make_config):
+    first = json.loads(invoke("run", str(make_config(base=ZOOMY)), "--json", "--quiet").stdout)
     result = invoke(
         "zoom", first["run_dir"], "--top", "50", "--write-config", str(tmp_path / "z.yaml")
     )
@@ -224,15 +198,19 @@ def test_fewer_ok_trials_than_top_zooms_with_a_warning(tmp_path):
 # -- rounds on a known optimum -----------------------------------------------------------------
 
 
-def test_each_round_keeps_the_optimum_and_the_best_never_gets_worse(tmp_path):
-    path = tmp_path / "bowl.yaml"
-    path.write_text(
-        "name: bowl\nspace:\n"
-        "  learning_rate: {scale: log, min: 1.0e-5, max: 1.0}\n"
-        "  beta1: {scale: one_minus_log, min: 0.5, max: 0.9999}\n"
-        "  hidden_units: {scale: linear, min: 8, max: 256}\n"
-        f"search: {{trials: 30}}\nzoom: {{trials: 15}}\n"
-        f"run: {{runs_dir: {tmp_path / 'runs'}, backend: sequential}}\n"
+def test_each_round_keeps_the_optimum_and_the_best_never_gets_worse(make_config):
+    path = make_config(
+        "bowl",
+        base={
+            "space": {
+                "learning_rate": {"scale": "log", "min": 1.0e-5, "max": 1.0},
+                "beta1": {"scale": "one_minus_log", "min": 0.5, "max": 0.9999},
+                "hidden_units": {"scale": "linear", "min": 8, "max": 256},
+            },
+            "search": {"trials": 30},
+            "zoom": {"trials": 15},
+            "run": {"backend": "sequential"},
+        },
     )
     last = hpsearch.run(path, rounds=4, objective=Bowl())
     rounds = last.lineage
@@ -249,18 +227,13 @@ def test_each_round_keeps_the_optimum_and_the_best_never_gets_worse(tmp_path):
     assert all(b.low >= a.low and b.high <= a.high for a, b in itertools.pairwise(widths))
 
 
-def test_an_interrupted_rounds_search_resumes_its_remaining_rounds(tmp_path):
+def test_an_interrupted_rounds_search_resumes_its_remaining_rounds(tmp_path, make_config):
     import os
     import signal
     import subprocess
     import sys
 
-    path = config_file(tmp_path)
-    path.write_text(
-        path.read_text()
-        .replace("epochs: 3", "epochs: 40")
-        .replace("zoom: {trials: 4}", "zoom: {trials: 8}")
-    )
+    path = make_config(base=ZOOMY, model={"epochs": 40}, zoom={"trials": 8})
     process = subprocess.Popen(
         [sys.executable, "-m", "hpsearch", "run", str(path), "--rounds", "2", "--jobs", "2"],
         cwd=tmp_path,
@@ -285,8 +258,8 @@ def test_an_interrupted_rounds_search_resumes_its_remaining_rounds(tmp_path):
     assert os.path.exists(Path(doc["run_dir"]) / "best.yaml")
 
 
-def test_zoom_refuses_a_run_with_nothing_left_to_narrow(tmp_path):
-    first = json.loads(invoke("run", str(config_file(tmp_path)), "--json", "--quiet").stdout)
+def test_zoom_refuses_a_run_with_nothing_left_to_narrow(make_config):
+    first = json.loads(invoke("run", str(make_config(base=ZOOMY)), "--json", "--quiet").stdout)
     best = Path(first["run_dir"]) / "best.yaml"
     again = json.loads(invoke("run", str(best), "--json", "--quiet", "--trials", "2").stdout)
     result = invoke("zoom", again["run_dir"])
