@@ -42,7 +42,17 @@ def parse_setting(text: str) -> tuple[str, Any]:
         inner = exc.key or ""
         where = f"--set {name}" + ("." if inner and not inner.startswith("[") else "") + inner
         raise ConfigError(exc.message, key=where) from None
+    if isinstance(value, str) and _numeric(value):  # nan, inf: YAML spells them .nan, .inf
+        value = float(value)
     return name, value
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def plan(
@@ -65,7 +75,13 @@ def plan(
     resolved["space"] = {}
     resolved["search"] = {**resolved["search"], "trials": 1}
     resolved["zoom"] = {**resolved["zoom"], "rounds": 0}
-    one = parse_config(resolved, filename="--set", default_name=config.name)
+    try:
+        one = parse_config(resolved, filename="--set", default_name=config.name)
+    except ConfigError as exc:  # a fixed setting given by --set: named as the user wrote it
+        name = (exc.key or "").removeprefix("model.")
+        if name not in settings:
+            raise
+        raise ConfigError(exc.message, key=f"--set {name}") from None
     shown = {p.name: p.format(values[p.name]) for p in config.space}
     return Panda(one, values, chosen, shown)
 

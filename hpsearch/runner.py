@@ -29,6 +29,7 @@ from hpsearch.record import TrialRecord
 from hpsearch.sampling import Trial
 
 BACKENDS = ("processes", "threading", "sequential", "dask", "loky")  # loky: processes' old name
+DASK_CONNECT_TIMEOUT = "10s"  # to reach a scheduler given by address
 
 
 def cores() -> int:
@@ -161,7 +162,7 @@ def _dask_client(scheduler: str | None, n_workers: int):
     address = scheduler or os.environ.get("HPSEARCH_DASK_SCHEDULER")
     if address:
         try:
-            client = Client(address, timeout="10s")
+            client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
         except OSError as exc:
             raise UserError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         with client:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import DROP, TRAINER, invoke
+from .helpers import DROP, TRAINER, invoke, one_line_error
 
 MODULE = """
 import sys, time
@@ -76,8 +76,11 @@ def test_sys_exit_while_importing_an_objective_is_exit_2(tmp_path, own):
     assert result.exit_code == 2 and "SystemExit: bye" in result.stderr
 
 
-def test_an_unreachable_dask_scheduler_is_one_line(own):
+def test_an_unreachable_dask_scheduler_is_one_line(own, monkeypatch):
     pytest.importorskip("distributed")
+    import hpsearch.runner
+
+    monkeypatch.setattr(hpsearch.runner, "DASK_CONNECT_TIMEOUT", "1s")  # 10 s for a real one
     path = own("chatty")
     result = invoke(
         "run", str(path), "--backend", "dask", "--scheduler", "tcp://127.0.0.1:1", "--quiet"
@@ -102,6 +105,27 @@ def test_train_set_of_the_wrong_type_is_exit_2(own):
     for setting in ("x=abc", "x=true"):
         result = invoke("train", str(path), "--set", setting)
         assert result.exit_code == 2 and "--set x: must be a number" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("l2=nan", "--set l2: must be a finite number, got nan"),  # fixed in the config
+        ("learning_rate=inf", "--set learning_rate: must be a finite number, got inf"),  # searched
+        ("l2=-1", "--set l2: must be >= 0 (l2 lies in [0, inf)), got -1.0"),
+        ("l2=abc", "--set l2: must be a number, got 'abc' (a string)"),
+    ],
+)
+def test_a_bad_set_is_named_as_written_whether_fixed_or_searched(make_config, setting, message):
+    result = invoke("train", str(make_config(model={"l2": 0.0})), "--set", setting)
+    assert one_line_error(result, message) == f"error: {message}"
+
+
+def test_a_zoom_margin_that_is_not_a_finite_number_is_one_line(trainer_run):
+    doc = trainer_run()
+    nan = invoke("zoom", doc["run_dir"], "--margin", "nan")  # a usage error: one line from main()
+    assert nan.exit_code == 2 and "'--margin': must be a finite number, got nan" in nan.output
+    one_line_error(invoke("zoom", doc["run_dir"], "--margin", "-1"), "--margin: must be >= 0")
 
 
 def test_a_summary_of_the_wrong_shape(tmp_path, trainer_run):

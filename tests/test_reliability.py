@@ -358,10 +358,3 @@ def test_resume_of_a_killed_run_with_a_running_summary(tmp_path, make_config):
     assert invoke("resume", str(search.store.path), "--quiet").exit_code == 0
     assert leaderboard(search.store.path) == reference
     assert (search.store.path / "best.yaml").exists()
-
-
-def test_the_plain_install_determinism_check_passes():
-    """The same check `.ci/run` runs on a plain `pip install .` (no extras, no pytest)."""
-    from .determinism_check import check
-
-    assert check().startswith("identical records on 4 backends (8 trials)")

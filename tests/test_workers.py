@@ -253,7 +253,7 @@ def test_after_kill_9_nothing_runs_on_and_resume_runs_no_trial_twice_at_once(tmp
 
 
 def test_show_and_list_count_a_running_run_and_call_a_killed_one_stopped(tmp_path, slow_config):
-    path = slow_config(trials=16)
+    path = slow_config(trials=10)
     process = spawn("run", str(path), cwd=tmp_path)
     wait_for_lines(tmp_path / "log", 6, process)  # at least two trials written
     run_dir = next((tmp_path / "runs").iterdir())
@@ -278,7 +278,7 @@ def test_show_and_list_count_a_running_run_and_call_a_killed_one_stopped(tmp_pat
 
 
 def test_a_second_driver_on_a_running_run_is_refused_naming_the_holder(tmp_path, slow_config):
-    path = slow_config(trials=20)
+    path = slow_config(trials=12)
     process = spawn("run", str(path), cwd=tmp_path)
     wait_for_lines(tmp_path / "log", 2, process)
     run_dir = next((tmp_path / "runs").iterdir())
@@ -296,7 +296,7 @@ def test_a_second_driver_on_a_running_run_is_refused_naming_the_holder(tmp_path,
     assert outcomes == [0, 2], errors
     assert "in use by another hpsearch" in errors
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "complete"
-    assert len(trial_records(run_dir)) == 20
+    assert len(trial_records(run_dir)) == 12
 
 
 # -- 14. interrupts and closed pipes leave no traceback --------------------------------------------

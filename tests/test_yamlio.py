@@ -67,14 +67,14 @@ def same(a, b) -> bool:
     return a == b
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(documents(finite=False))
 def test_dump_then_load_gives_back_every_value(data):
     text = yamlio.dump(data)
     assert same(yamlio.load(text, "x.yaml")[0], data), text
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(documents(finite=True))
 def test_plain_pyyaml_reads_the_dump_with_the_same_values(data):
     text = yamlio.dump(data)
@@ -285,14 +285,14 @@ def test_a_long_written_out_choice_still_loads(tmp_path):
     path.write_text(
         'objective: {python: "m:f"}\n'
         "space:\n"
-        f"  x: {{choice: [{', '.join(str(i) for i in range(100_000))}]}}\n"
+        f"  x: {{choice: [{', '.join(str(i) for i in range(30_000))}]}}\n"
         "search: {metric: loss, direction: minimize}\n"
     )
     (tmp_path / "m.py").write_text("def f(params, seed):\n    return 0.0\n")
     started = time.perf_counter()
     config = load_config(path)
-    assert len(config.space["x"].choices) == 100_000
-    assert time.perf_counter() - started < 30  # about 2 s: linear, not quadratic
+    assert len(config.space["x"].choices) == 30_000
+    assert time.perf_counter() - started < 15  # about 1 s: linear (quadratic takes minutes)
 
 
 # -- explicit tags ------------------------------------------------------------------------------

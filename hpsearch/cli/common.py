@@ -87,7 +87,7 @@ def _backend(value: Optional[str]) -> Optional[str]:  # noqa: UP045
     return _check(backend_problem)(value)
 
 
-def _finite(value: Optional[float]) -> Optional[float]:  # noqa: UP045
+def finite(value: Optional[float]) -> Optional[float]:  # noqa: UP045
     if value is not None and not math.isfinite(value):
         raise typer.BadParameter(f"must be a finite number, got {value}")
     return value
@@ -137,6 +137,6 @@ SchedulerOpt = Annotated[
 FailUnderOpt = Annotated[
     Optional[float],  # noqa: UP045
     typer.Option(
-        "--fail-under", callback=_finite, help="Exit 1 if the best metric is worse than this."
+        "--fail-under", callback=finite, help="Exit 1 if the best metric is worse than this."
     ),
 ]

@@ -22,6 +22,7 @@ from hpsearch.cli.common import (
     TrialsOpt,
     app,
     console,
+    finite,
     print_json,
     public,
     say,
@@ -108,12 +109,16 @@ def zoom(
     top_fraction: Annotated[
         Optional[float],  # noqa: UP045
         typer.Option(
-            "--top-fraction", help="Zoom around this fraction of the ok trials instead of --top."
+            "--top-fraction",
+            callback=finite,
+            help="Zoom around this fraction of the ok trials instead of --top.",
         ),
     ] = None,
     margin: Annotated[
         Optional[float],  # noqa: UP045
-        typer.Option("--margin", min=0.0, help="Widening on each side, × the span (zoom.margin)."),
+        typer.Option(
+            "--margin", callback=finite, help="Widening on each side, × the span (zoom.margin)."
+        ),
     ] = None,
     trials: Annotated[
         Optional[int],  # noqa: UP045
