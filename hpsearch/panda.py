@@ -42,17 +42,9 @@ def parse_setting(text: str) -> tuple[str, Any]:
         inner = exc.key or ""
         where = f"--set {name}" + ("." if inner and not inner.startswith("[") else "") + inner
         raise ConfigError(exc.message, key=where) from None
-    if isinstance(value, str) and _numeric(value):  # nan, inf: YAML spells them .nan, .inf
-        value = float(value)
+    if raw.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        value = float(raw)  # YAML spells them .nan and .inf; on a command line they are numbers
     return name, value
-
-
-def _numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def plan(
