@@ -23,33 +23,12 @@ from hpsearch.panda import Panda, PandaOutcome
 from hpsearch.paths import shown
 from hpsearch.record import TrialRecord
 from hpsearch.retesting import RetestOutcome, RetestPlan
-from hpsearch.runs import Run, compare, list_runs, load_run, load_search
+from hpsearch.runs import Run, compare, list_runs, load_run, load_search  # noqa: F401 - the API
 from hpsearch.sampling import Trial
 from hpsearch.session import SearchSession
 
 ConfigLike = str | Path | Config
 RunLike = str | Path | Run
-
-__all__ = [
-    "Run",
-    "ZoomPlan",
-    "check",
-    "compare",
-    "hyperparameters",
-    "list_runs",
-    "load_run",
-    "plan_retest",
-    "plan_train",
-    "plan_zoom",
-    "resume",
-    "retest",
-    "run",
-    "sample",
-    "start_resume",
-    "start_run",
-    "train",
-    "zoom",
-]
 
 
 def _config(config: ConfigLike) -> Config:
