@@ -17,6 +17,7 @@ from hpsearch.objectives.base import Fixing
 class Known(Fixing):
     """What every objective is: a callable that can fix more of its parameters."""
 
+    dataset = None  # they load no data
     fixed: Mapping[str, Any] = field(default_factory=dict, kw_only=True)
 
 

@@ -37,7 +37,7 @@ def validate(config: ConfigArg) -> None:
     say(out, f"fixed: {fixed}")
     direction, metric = cfg.search.direction, cfg.search.metric
     say(out, f"search: {cfg.search.trials} trials, {direction} {metric}, seed {cfg.seed}")
-    data = getattr(objective, "dataset", None)
+    data = objective.dataset
     if data is not None:
         say(
             out,

@@ -39,6 +39,7 @@ class Outcome:
 
 class Objective(Protocol):
     fixed: Mapping[str, Any]
+    dataset: Any  # the data it trains on (hpsearch.data.Dataset); None: it loads its own
 
     def __call__(
         self,

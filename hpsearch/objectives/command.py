@@ -36,6 +36,8 @@ class CommandObjective(Fixing):
     fixed: Mapping[str, Any]
     metric: str
 
+    dataset = None  # it loads its own data (not a field)
+
     def __call__(
         self,
         params: Mapping[str, Any],

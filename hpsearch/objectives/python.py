@@ -151,6 +151,8 @@ class PythonObjective(Fixing):
     fixed: Mapping[str, Any]
     metric: str
 
+    dataset = None  # it loads its own data (not a field)
+
     def prepare(self) -> None:
         """Import the function now (a worker does it on arrival, outside any trial's time)."""
         load_function(self.spec, self.workdir)
