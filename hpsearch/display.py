@@ -30,6 +30,7 @@ from hpsearch.events import (
     Event,
     Notice,
     RoundStarted,
+    RungReported,
     SearchFinished,
     SearchStarted,
     TrialFinished,
@@ -100,6 +101,7 @@ class SearchDisplay:
         self.live: Live | None = None
         self.progress: Progress | None = None
         self.top: list[TrialRecord] = []
+        self.rung_line = ""
 
     def __enter__(self) -> SearchDisplay:
         return self
@@ -120,6 +122,8 @@ class SearchDisplay:
             self._round(event)
         elif isinstance(event, TrialFinished):
             self.update(event.record)
+        elif isinstance(event, RungReported):
+            self.rung(event.progress)
         elif isinstance(event, SearchFinished):
             self._stop()
 
@@ -168,6 +172,14 @@ class SearchDisplay:
         if record.ok and self.config is not None:
             self.top = self.config.search.goal.rank([*self.top, record])[:5]
 
+    def rung(self, progress: Any) -> None:
+        """Early stopping: where the rung plan stands (plain mode: once a rung is full)."""
+        self.rung_line = rung_text(progress)
+        if self.mode == "plain" and progress.reported == progress.of:
+            self.note(self.rung_line)
+        elif self.mode == "live":
+            self._draw()
+
     def update(self, record: TrialRecord) -> None:
         self.done += 1
         if self.mode == "quiet" or self.config is None:
@@ -187,17 +199,39 @@ class SearchDisplay:
             if best is not None:
                 line += f" | best {format_value(best.metrics.get(metric))} (trial {best.trial})"
             self.console.print(line, soft_wrap=True, highlight=False, markup=False)
-        elif self.mode == "live" and self.progress is not None and self.live is not None:
-            self.progress.update(self.task, completed=self.done)
-            parts: list[Any] = [self.progress]
-            if best is not None:
-                parts.append(
-                    f"best {metric} [bold]{format_value(best.metrics.get(metric))}"
-                    f"[/bold] (trial {best.trial}): "
-                    f"{format_params(self.config, best.params)}"
-                )
-                parts.append(top_table(self.config, ranked, 5, "top 5 so far"))
-            self.live.update(Group(*parts))
+        elif self.mode == "live":
+            self._draw()
+
+    def _draw(self) -> None:
+        if self.progress is None or self.live is None or self.config is None:
+            return
+        metric = self.config.search.metric
+        ranked = self.top
+        best = ranked[0] if ranked else None
+        self.progress.update(self.task, completed=self.done)
+        parts: list[Any] = [self.progress]
+        if self.rung_line:
+            parts.append(self.rung_line)
+        if best is not None:
+            parts.append(
+                f"best {metric} [bold]{format_value(best.metrics.get(metric))}"
+                f"[/bold] (trial {best.trial}): "
+                f"{format_params(self.config, best.params)}"
+            )
+            parts.append(top_table(self.config, ranked, 5, "top 5 so far"))
+        self.live.update(Group(*parts))
+
+
+def rung_text(progress: Any) -> str:
+    """``rung 2/3 of bracket 1/2: 5 of 13 reported · 27 stopped · epochs 240 of 800 (30 %)``"""
+    where = f"rung {progress.rung + 1}/{progress.rungs}"
+    if progress.brackets > 1:
+        where += f" of bracket {progress.bracket + 1}/{progress.brackets}"
+    share = progress.epochs / progress.full_epochs if progress.full_epochs else 0.0
+    return (
+        f"{where}: {progress.reported} of {progress.of} reported · {progress.stopped} stopped "
+        f"· epochs {progress.epochs:,} of {progress.full_epochs:,} ({share:.0%})"
+    )
 
 
 def final_report(

@@ -1,7 +1,8 @@
 """What a search tells its subscriber as it goes (the CLI's display, an API user's callback).
 
 A search calls its subscriber with each event in order: ``SearchStarted``; per round
-``RoundStarted``, ``TrialFinished`` for each trial, ``RoundFinished``; ``Notice`` whenever
+``RoundStarted``, ``TrialFinished`` for each trial (with early stopping, ``RungReported``
+for each rung training too), ``RoundFinished``; ``Notice`` whenever
 there is something to say; ``SearchFinished`` last, with the outcome. Every record an event
 carries is already on disk.
 """
@@ -49,6 +50,18 @@ class TrialFinished:
 
 
 @dataclass(frozen=True)
+class RungReported:
+    """Early stopping: one rung training finished (``result``, a ``halving.RungResult``);
+    ``progress`` (a ``halving.Progress``) says where the rung plan stands. A trial's
+    ``TrialFinished`` comes once it is final."""
+
+    result: Any
+    progress: Any
+    round: int
+    run_id: str
+
+
+@dataclass(frozen=True)
 class RoundFinished:
     round: int
     run_id: str
@@ -85,7 +98,9 @@ class SearchFinished:
     outcome: SearchOutcome
 
 
-Event = Union[SearchStarted, RoundStarted, TrialFinished, RoundFinished, Notice, SearchFinished]  # noqa: UP007
+Event = Union[  # noqa: UP007
+    SearchStarted, RoundStarted, TrialFinished, RungReported, RoundFinished, Notice, SearchFinished
+]
 Subscriber = Callable[[Event], Any]
 
 

@@ -39,7 +39,7 @@ from hpsearch import procs
 from hpsearch.errors import UserError
 from hpsearch.objectives import Outcome, record_for
 from hpsearch.record import TrialRecord
-from hpsearch.sampling import Trial
+from hpsearch.sampling import WAIT, Trial
 from hpsearch.worker import KEPT_OBJECTIVES
 
 BATCH_SECONDS = 0.02  # work per message for quick trials
@@ -218,6 +218,8 @@ class WorkerPool:
                         trial = next(fresh, None)
                         if trial is None:
                             exhausted = True
+                            break
+                        if trial is WAIT:  # none ready until a result comes back
                             break
                         dispatched += 1
                         batch.append(trial)

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-STATUSES = ("ok", "diverged", "failed", "timeout")
+# stopped: early stopping ended it after a rung (its metric is the one it had there).
+STATUSES = ("ok", "stopped", "diverged", "failed", "timeout")
 
 
 class RecordProblem(ValueError):
@@ -21,7 +22,7 @@ class RecordProblem(ValueError):
 
 @dataclass(frozen=True)
 class TrialRecord:
-    """One finished trial. ``status``: ok | diverged | failed | timeout."""
+    """One finished trial. ``status``: ok | stopped | diverged | failed | timeout."""
 
     trial: int
     params: Mapping[str, Any]

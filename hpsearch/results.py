@@ -48,13 +48,18 @@ class Goal:
         return record.value(self.metric)
 
     def rank(self, records: Iterable[TrialRecord]) -> list[TrialRecord]:
-        """Best first; trials without the metric (failures) last, by index; ties by index."""
+        """Best first; then trials stopped early, the furthest trained first, each epoch
+        count by its metric there; trials without the metric (failures) last, by index;
+        ties by index."""
 
         def key(r: TrialRecord) -> tuple:
             value = r.value(self.metric)
-            if value is None:
-                return (1, 0.0, r.trial)
-            return (0, self.direction.sort_key(value), r.trial)
+            if value is not None:
+                return (0, 0, self.direction.sort_key(value), r.trial)
+            value = r.metrics.get(self.metric) if r.status == "stopped" else None
+            if value is not None:
+                return (1, -(r.epochs or 0), self.direction.sort_key(value), r.trial)
+            return (2, 0, 0.0, r.trial)
 
         return sorted(records, key=key)
 
@@ -111,7 +116,7 @@ def failures_by_reason(records: Iterable[TrialRecord]) -> list[dict[str, Any]]:
     """Failed / diverged / timed-out trials grouped by their reason, most common first."""
     groups: dict[tuple[str, str], list[int]] = {}
     for r in records:
-        if not r.ok:
+        if not r.ok and r.status != "stopped":
             groups.setdefault((r.status, r.error or "(no reason)"), []).append(r.trial)
     return [
         {"status": status, "reason": reason, "count": len(trials), "trials": trials}

@@ -26,7 +26,7 @@ from hpsearch.errors import UserError
 from hpsearch.objectives import Objective, run_trial
 from hpsearch.pool import died_record
 from hpsearch.record import TrialRecord
-from hpsearch.sampling import Trial
+from hpsearch.sampling import WAIT, Trial
 
 BACKENDS = ("processes", "threading", "sequential", "dask", "loky")  # loky: processes' old name
 DASK_CONNECT_TIMEOUT = "10s"  # to reach a scheduler given by address
@@ -78,6 +78,8 @@ def run_trials(
     if backend == "sequential" or n_jobs == 1:
         with one_blas_thread():
             for trial in trials:
+                if trial is WAIT:  # one at a time, each result taken before the next
+                    raise RuntimeError("a trial stream waited with no trial running")
                 yield run_trial(objective, trial, timeout)
         return
     with one_blas_thread():  # threads share this process's BLAS
@@ -85,22 +87,31 @@ def run_trials(
 
 
 def _threads(objective, trials: Iterator[Trial], n_jobs: int, timeout) -> Iterator[TrialRecord]:
-    from joblib import Parallel, delayed
+    """Trials on ``n_jobs`` threads, each record as it finishes. (concurrent.futures rather
+    than joblib: the stream of trials may have none ready until a result is taken.)"""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    parallel = Parallel(
-        n_jobs=n_jobs, backend="threading", return_as="generator_unordered", pre_dispatch="2*n_jobs"
-    )
-    stream = parallel(delayed(run_trial)(objective, trial, timeout) for trial in trials)
+    executor = ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="hpsearch-trial")
+    running: set = set()
     finished = False
     try:
-        yield from stream
-        finished = True
+        while True:
+            for trial in _take(trials, 2 * n_jobs - len(running)):
+                running.add(executor.submit(run_trial, objective, trial, timeout))
+            if not running:
+                finished = True
+                return
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
     finally:
         if not finished:  # threads cannot be killed: end the commands they are waiting on
             from hpsearch import procs
 
             procs.kill_tagged([procs.driver_token()])
-        stream.close()
+            for future in running:
+                future.cancel()
+        executor.shutdown(wait=finished, cancel_futures=True)
 
 
 def _dask(
@@ -137,15 +148,20 @@ def _dask(
                 yield died_record(trial, f"{type(exc).__name__}: {exc}")
             else:
                 yield future.result()
-            for following in _take(trials, 1):
+            for following in _take(trials, in_flight - len(futures)):
                 completed.add(submit(following))
     finally:
         client.cancel([f for f in futures if not f.done()])
 
 
 def _take(trials: Iterator[Trial], n: int) -> list[Trial]:
-    out = []
+    """Up to ``n`` trials ready now (fewer at the end, or when the stream says WAIT)."""
+    out: list[Trial] = []
+    if n <= 0:
+        return out
     for trial in trials:
+        if trial is WAIT:
+            break
         out.append(trial)
         if len(out) == n:
             break

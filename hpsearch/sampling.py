@@ -30,6 +30,21 @@ class Trial:
     index: int
     params: dict[str, Any]
     seed: int  # the training seed: initialisation, shuffling, anything random in the trial
+    # Early stopping: the epochs to reach in this training, and where the trial keeps what
+    # it needs to continue (None: train fully, keep nothing).
+    budget: int | None = None
+    checkpoint_dir: str | None = None
+
+
+class _Wait:
+    """Yielded by a stream of trials that has none ready now but will (early stopping: a
+    rung waits for its last results); the runner asks again after the next result."""
+
+    def __repr__(self) -> str:
+        return "WAIT"
+
+
+WAIT = _Wait()
 
 
 def trial_stream(seed: int, index: int, stream: int) -> np.random.SeedSequence:

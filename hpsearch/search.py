@@ -14,10 +14,12 @@ from typing import Any
 
 from hpsearch.config import Config
 from hpsearch.errors import ConfigError, RunError
+from hpsearch.halving import Halving, RungResult
 from hpsearch.lock import RunLock
 from hpsearch.objectives import Objective, build_objective, misses_metric
 from hpsearch.record import TrialRecord
 from hpsearch.results import results_of
+from hpsearch.rungs import RungPlan
 from hpsearch.runner import run_trials
 from hpsearch.sampling import Trial, sample_trial
 from hpsearch.store import RunStore
@@ -39,6 +41,7 @@ class Search:
     previous_wall_time: float = 0.0
     started: float = field(default_factory=time.perf_counter)
     lock: RunLock | None = None  # held from start (or resume) to finish
+    halving: Halving | None = None  # early stopping: the rung plan's state, once running
 
     @property
     def run_id(self) -> str:
@@ -54,18 +57,28 @@ class Search:
 
     def run(
         self, jobs: int | None = None, backend: str | None = None, scheduler: str | None = None
-    ) -> Iterator[TrialRecord]:
+    ) -> Iterator[TrialRecord | RungResult]:
         """Run the missing trials; yield each record once it is written. Trials are
-        sampled as workers ask for them, so a million trials start at once."""
+        sampled as workers ask for them, so a million trials start at once. With early
+        stopping, each rung training's result is yielded too (a ``RungResult``), and a
+        trial's record once it is final (stopped, failed or trained fully)."""
         assert self.objective is not None
+        plan = self.config.rung_plan()
         missing = self.missing
-        trials: Iterator[Trial] = (
-            sample_trial(self.config.space, self.config.seed, i) for i in missing
-        )
+        halving = None
+        if plan is None:
+            trials: Iterator[Trial | object] = (
+                sample_trial(self.config.space, self.config.seed, i) for i in missing
+            )
+            count = len(missing)
+        else:
+            halving = self.halving = self._halving(plan)
+            trials = halving.jobs()
+            count = max(len(halving.queue), plan.jobs)
         stream = run_trials(
             self.objective,
             trials,
-            count=len(missing),
+            count=count,
             backend=backend or self.config.run.backend,
             jobs=jobs if jobs is not None else self.config.run.jobs,
             timeout=self.config.trial_timeout,
@@ -79,18 +92,46 @@ class Search:
             if self.config.objective.is_builtin or any(r.ok for r in self.records)
             else set(missing[:METRIC_CHECK])
         )
-        first: list[TrialRecord] = []
+        first: dict[int, TrialRecord] = {}
         try:
             for record in stream:
-                self.store.append(record)
-                self.records.append(record)
-                if record.trial in watched:
-                    first.append(record)
-                    if len(first) == len(watched) and all(misses_metric(r, metric) for r in first):
-                        raise MetricMissing(_missing_metric_message(self.config, first))
-                yield record
+                finals = [record]
+                if halving is not None:
+                    result, finals = halving.accept(record)
+                    self.store.append_rung(result.to_json())
+                    yield result
+                for final in finals:
+                    self._keep(final)
+                if record.trial in watched and record.trial not in first:
+                    first[record.trial] = record
+                    seen = list(first.values())
+                    if len(seen) == len(watched) and all(misses_metric(r, metric) for r in seen):
+                        raise MetricMissing(_missing_metric_message(self.config, seen))
+                yield from finals
         finally:
             stream.close()  # stops the workers at once if the search stops early
+
+    def _keep(self, record: TrialRecord) -> None:
+        self.store.append(record)
+        self.records.append(record)
+        if self.config.rung_plan() is not None and not self.config.early_stop.keep_checkpoints:
+            self.store.remove_checkpoints(record.trial)  # it will not train again
+
+    def _halving(self, plan: RungPlan) -> Halving:
+        """The rung plan's state, from the rung results on disk; a final record they imply
+        but the trials file lacks (the driver was killed in between) is written now."""
+        cfg = self.config
+        halving = Halving(
+            plan,
+            cfg.search.goal,
+            lambda i: sample_trial(cfg.space, cfg.seed, i),
+            lambda i: str(self.store.checkpoint_dir(i)),
+        )
+        done = {r.trial for r in self.records}
+        for final in halving.restore(self.store.load_rungs(repair=True, space=cfg.space)):
+            if final.trial not in done:
+                self._keep(final)
+        return halving
 
     def finish(
         self, status: str, extra: Mapping[str, Any] | None = None, release: bool = True
@@ -100,6 +141,8 @@ class Search:
         it, and the lineage written into it)."""
         try:
             self.store.close()
+            if status == "complete" and not self.config.early_stop.keep_checkpoints:
+                self.store.remove_checkpoints()
             wall = self.previous_wall_time + time.perf_counter() - self.started
             return self.store.write_results(
                 results_of(self.config, self.records), status=status, wall_time=wall, extra=extra

@@ -19,6 +19,7 @@ from hpsearch.events import (
     Notice,
     RoundFinished,
     RoundStarted,
+    RungReported,
     SearchFinished,
     SearchOutcome,
     SearchStarted,
@@ -26,6 +27,7 @@ from hpsearch.events import (
     TrialFinished,
     ignore,
 )
+from hpsearch.halving import RungResult
 from hpsearch.lineage import finish_lineage, rounds_of
 from hpsearch.runner import shutdown_workers
 from hpsearch.search import Search, next_round
@@ -75,8 +77,13 @@ class SearchSession:
                         )
                     )
                     try:
-                        for record in current.run(self.jobs, self.backend, self.scheduler):
-                            emit(TrialFinished(record, current.round, current.run_id))
+                        for item in current.run(self.jobs, self.backend, self.scheduler):
+                            if isinstance(item, RungResult):
+                                assert current.halving is not None
+                                progress = current.halving.progress()
+                                emit(RungReported(item, progress, current.round, current.run_id))
+                            else:
+                                emit(TrialFinished(item, current.round, current.run_id))
                     except KeyboardInterrupt as exc:
                         status, stopped = "interrupted", exc
                     except BrokenPipeError:  # `hpsearch run ... | head`: like Ctrl-C

@@ -21,7 +21,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,6 +93,7 @@ class RunStore:
     path: Path
     _trials: Any = field(default=None, repr=False)
     _curves: Any = field(default=None, repr=False)
+    _rungs: Any = field(default=None, repr=False)
     _last_sync: float = field(default=0.0, repr=False)
 
     # -- creating and opening --------------------------------------------------------------
@@ -252,6 +253,11 @@ class RunStore:
                 os.fsync(f.fileno())
 
     def close(self) -> None:
+        if self._rungs is not None:
+            with contextlib.suppress(OSError):
+                os.fsync(self._rungs.fileno())
+            self._rungs.close()
+            self._rungs = None
         if self._trials is not None:
             self.sync()
             for f in (self._trials, self._curves):
@@ -342,6 +348,80 @@ class RunStore:
             except (ValueError, KeyError, AttributeError, TypeError):
                 continue  # curves are a convenience; a torn line loses one curve, not the run
         return curves
+
+    # -- early stopping: rung results and checkpoints ------------------------------------------
+
+    def append_rung(self, line: Mapping[str, Any]) -> None:
+        """Append one rung training's result to rungs.jsonl, flushed at once (written before
+        any decision it leads to, so a resume takes the same decisions)."""
+        try:
+            if self._rungs is None:
+                self._rungs = open(self.path / "rungs.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+            _write_line(self._rungs, json.dumps(line))
+        except OSError as exc:
+            raise StorageError(
+                f"{self.path}: cannot write a rung result: {exc.strerror or exc}; "
+                "the results written before it are kept"
+            ) from None
+
+    def load_rungs(self, repair: bool = False, space: Space | None = None) -> list[Any]:
+        """The rung results on disk (``hpsearch.halving.RungResult``), in the order written.
+        A torn last line is set aside (cut, with ``repair``); a bad line elsewhere is a
+        RunError naming file and line."""
+        from hpsearch.halving import RungResult
+
+        file = self.path / "rungs.jsonl"
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RunError(f"{file}: cannot read it: {exc}") from None
+        lines = text.split("\n")
+        results = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict):
+                    raise ValueError("not a rung result")
+                bracket, rung = item.pop("bracket", None), item.pop("rung", None)
+                curves = item.pop("curves", None)
+                if not (is_int(bracket) and is_int(rung)) or bracket < 0 or rung < 0:
+                    raise ValueError("field 'bracket' or 'rung': expected an integer")
+                record = TrialRecord.from_json(item, space)
+                if curves is not None and not isinstance(curves, dict):
+                    curves = None
+                results.append(RungResult(bracket, rung, replace(record, curves=curves)))
+            except (ValueError, RecordProblem) as exc:
+                if number == len(lines):  # no newline after it: a write that did not finish
+                    if repair:
+                        try:
+                            atomic_write(file, text[: len(text) - len(line)])
+                        except OSError as err:
+                            raise StorageError(
+                                f"{file}: cannot repair its cut-off last line: "
+                                f"{err.strerror or err}"
+                            ) from None
+                    break
+                raise RunError(
+                    f"{file}:{number}: corrupt rung result ({exc}); fix or delete that line "
+                    "and resume"
+                ) from None
+        return results
+
+    def checkpoint_dir(self, trial: int) -> Path:
+        """Where trial ``trial`` keeps what it needs to continue (made when first asked)."""
+        path = self.path / "checkpoints" / f"trial-{trial:06d}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def remove_checkpoints(self, trial: int | None = None) -> None:
+        """Drop one trial's checkpoint (it is final) or all of them (the run is complete)."""
+        root = self.path / "checkpoints"
+        target = root if trial is None else root / f"trial-{trial:06d}"
+        shutil.rmtree(target, ignore_errors=True)
 
     # -- results ------------------------------------------------------------------------------
 

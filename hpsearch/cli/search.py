@@ -51,6 +51,46 @@ def run(
         Optional[int],  # noqa: UP045
         typer.Option("--rounds", min=0, help="Zoom rounds after the coarse run (zoom.rounds)."),
     ] = None,
+    early_stop: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--early-stop",
+            help="Stop bad trials early: halving or hyperband (early_stop.method).",
+            rich_help_panel="Early stopping",
+        ),
+    ] = None,
+    min_epochs: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--min-epochs",
+            help="Epochs every trial trains (early_stop.min_epochs).",
+            rich_help_panel="Early stopping",
+        ),
+    ] = None,
+    eta: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--eta",
+            help="1/eta of a rung's trials go on, eta times longer (early_stop.eta).",
+            rich_help_panel="Early stopping",
+        ),
+    ] = None,
+    max_epochs: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--max-epochs",
+            help="Full budget of a python or command objective (early_stop.max_epochs).",
+            rich_help_panel="Early stopping",
+        ),
+    ] = None,
+    keep_checkpoints: Annotated[
+        bool,
+        typer.Option(
+            "--keep-checkpoints",
+            help="Keep the trials' checkpoints once the run is complete.",
+            rich_help_panel="Early stopping",
+        ),
+    ] = False,
 ) -> None:
     """Sample random trials, train them in parallel, rank them.
 
@@ -68,6 +108,11 @@ def run(
             backend=backend,
             scheduler=scheduler,
             runs_dir=runs_dir,
+            early_stop=early_stop,
+            min_epochs=min_epochs,
+            eta=eta,
+            max_epochs=max_epochs,
+            keep_checkpoints=keep_checkpoints or None,
         )
     if not quiet:
         for hint in session.first.config.hints:

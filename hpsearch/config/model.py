@@ -14,6 +14,7 @@ from hpsearch.trainer.registry import REGISTRY
 
 if TYPE_CHECKING:
     from hpsearch.results import Goal
+    from hpsearch.rungs import RungPlan
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,23 @@ class ZoomConfig:
 
 
 @dataclass(frozen=True)
+class EarlyStopConfig:
+    """Successive halving or Hyperband over epochs (``hpsearch.rungs``); off when ``method``
+    is None. The full budget is ``model.epochs`` for the built-in trainer, ``max_epochs``
+    for other objectives."""
+
+    method: str | None = None  # "halving" | "hyperband"
+    min_epochs: int = 3
+    eta: int = 3
+    max_epochs: int | None = None
+    keep_checkpoints: bool = False  # keep a complete run's checkpoints
+
+    @property
+    def on(self) -> bool:
+        return self.method is not None
+
+
+@dataclass(frozen=True)
 class RunConfig:
     jobs: int = -1  # -1: every core
     backend: str = "processes"
@@ -77,6 +95,7 @@ class Config:
     run: RunConfig
     source: str | None = field(default=None, compare=False)  # file it was read from
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    early_stop: EarlyStopConfig = field(default_factory=EarlyStopConfig)
     # Advice that is not an error (a β searched on a linear scale), located like an error.
     hints: tuple[str, ...] = field(default=(), compare=False)
 
@@ -92,6 +111,24 @@ class Config:
         return (
             self.objective.timeout if self.objective.timeout is not None else self.run.trial_timeout
         )
+
+    @property
+    def full_budget(self) -> int | None:
+        """The epochs a trial trains when it is not stopped early (None: unknown)."""
+        if self.objective.is_builtin:
+            epochs = self.resolved_model().get("epochs")
+            return epochs if isinstance(epochs, int) else None
+        return self.early_stop.max_epochs
+
+    def rung_plan(self) -> RungPlan | None:
+        """The early-stopping plan of this config's trials, or None without early stopping."""
+        from hpsearch.rungs import make_plan
+
+        es, full = self.early_stop, self.full_budget
+        if not es.on or full is None:
+            return None
+        assert es.method is not None
+        return make_plan(es.method, self.search.trials, es.min_epochs, full, es.eta)
 
     @property
     def data_seed(self) -> int:
@@ -114,6 +151,11 @@ class Config:
         backend: str | None = None,
         scheduler: str | None = None,
         runs_dir: str | Path | None = None,
+        early_stop: str | None = None,
+        min_epochs: int | None = None,
+        eta: int | None = None,
+        max_epochs: int | None = None,
+        keep_checkpoints: bool | None = None,
     ) -> Config:
         """This config with settings given on the command line or to the API in place of its
         own (None: keep the config's), each checked by the rule the file's value obeys. A
@@ -128,6 +170,10 @@ class Config:
             ("--trials", trials, rules.SEARCH["trials"]),
             ("--jobs", jobs, rules.JOBS),
             ("--backend", backend, rules.backend_rule()),
+            ("--early-stop", early_stop, rules.EARLY_STOP["method"]),
+            ("--min-epochs", min_epochs, rules.EARLY_STOP["min_epochs"]),
+            ("--eta", eta, rules.EARLY_STOP["eta"]),
+            ("--max-epochs", max_epochs, rules.EARLY_STOP["max_epochs"]),
         ):
             message = None if value is None else rules.problem(rule, value)
             if message:
@@ -144,13 +190,31 @@ class Config:
             raise ConfigError(
                 f"{rules.scheduler_problem(run.backend)} (add --backend dask)", key="--scheduler"
             )
-        return dataclasses.replace(
+        es = self.early_stop
+        given = {
+            "method": early_stop,
+            "min_epochs": min_epochs,
+            "eta": eta,
+            "max_epochs": max_epochs,
+            "keep_checkpoints": keep_checkpoints or None,
+        }
+        es = dataclasses.replace(es, **{k: v for k, v in given.items() if v is not None})
+        out = dataclasses.replace(
             self,
             name=name if name is not None else self.name,
             seed=seed if seed is not None else self.seed,
             search=dataclasses.replace(self.search, trials=trials or self.search.trials),
             run=run,
+            early_stop=es,
         )
+        if es != self.early_stop:
+            flags = {"method": "--early-stop", "min_epochs": "--min-epochs", "eta": "--eta"}
+            flags |= {"max_epochs": "--max-epochs", "keep_checkpoints": "--keep-checkpoints"}
+            found = rules.early_stop_problem(out)
+            if found is not None:
+                key, message = found
+                raise ConfigError(message, key=flags.get(key, "--early-stop"))
+        return out
 
     def resolved_model(self) -> dict[str, Any]:
         """Fixed settings with every unsearched registry default filled in (for the built-in
@@ -189,6 +253,8 @@ class Config:
             "search": _fields(self.search),
             "zoom": _fields(self.zoom),
             "run": _fields(self.run),
+            # Only when on: the config of a run made before early stopping existed is unchanged.
+            **({"early_stop": _fields(self.early_stop)} if self.early_stop.on else {}),
         }
 
 

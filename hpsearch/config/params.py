@@ -14,7 +14,9 @@ from hpsearch.errors import ConfigError, show, suggest
 from hpsearch.space import SCALES, ChoiceParam, NumericParam, Param, Space
 from hpsearch.trainer.registry import REGISTRY, Hyperparam, Interval
 
-COMMAND_FIELDS = ("seed", "trial")  # placeholders a command may use besides the parameters
+BUDGET_FIELDS = ("budget", "checkpoint_dir")  # placeholders of an early-stopping search
+# Placeholders a command may use besides the parameters.
+COMMAND_FIELDS = ("seed", "trial", *BUDGET_FIELDS)
 MAX_EXACT_INT = 2**53  # beyond it a float cannot hold every integer: sampling would skip some
 _BETA_NAME = re.compile(r"(^|_)(beta\d*|momentum|rho)($|_)", re.IGNORECASE)
 

@@ -10,8 +10,15 @@ from typing import Any
 
 from hpsearch import yamlio
 from hpsearch.config import rules
-from hpsearch.config.model import Config, ObjectiveConfig, RunConfig, SearchConfig, ZoomConfig
-from hpsearch.config.params import ParamsParser
+from hpsearch.config.model import (
+    Config,
+    EarlyStopConfig,
+    ObjectiveConfig,
+    RunConfig,
+    SearchConfig,
+    ZoomConfig,
+)
+from hpsearch.config.params import BUDGET_FIELDS, ParamsParser
 from hpsearch.config.rules import Broken, Rule
 from hpsearch.data.sources import (
     BLOBS_FEATURES,
@@ -23,7 +30,18 @@ from hpsearch.data.sources import (
 from hpsearch.errors import ConfigError, show, suggest
 from hpsearch.trainer.registry import METRICS
 
-SECTIONS = ("name", "seed", "objective", "data", "model", "space", "search", "zoom", "run")
+SECTIONS = (
+    "name",
+    "seed",
+    "objective",
+    "data",
+    "model",
+    "space",
+    "search",
+    "early_stop",
+    "zoom",
+    "run",
+)
 OBJECTIVE_KINDS = ("python", "command")
 _UNSET = object()
 
@@ -114,7 +132,7 @@ class Parser(ParamsParser):
         model = self.model(data.get("model"), space)
         if objective.command is not None:
             self.placeholders(objective.command, space, model)
-        return Config(
+        config = Config(
             hints=tuple(self.scale_hints(space)),
             name=self.check(rules.NAME, data.get("name", _safe_name(default_name)), ("name",)),
             seed=self.check(rules.SEED, data.get("seed", 0), ("seed",)),
@@ -128,7 +146,26 @@ class Parser(ParamsParser):
             run=self.run(data.get("run")),
             source=self.filename,
             objective=objective,
+            early_stop=self.early_stop(data.get("early_stop")),
         )
+        found = rules.early_stop_problem(config)
+        if found is not None:
+            raise self.fail(("early_stop", found[0]), found[1])
+        if objective.command is not None and not config.early_stop.on:
+            for name in BUDGET_FIELDS:
+                if "{" + name + "}" in objective.command:
+                    raise self.fail(
+                        ("objective", "command"),
+                        f"placeholder {{{name}}} needs early stopping (an early_stop section)",
+                    )
+        return config
+
+    def early_stop(self, value: Any) -> EarlyStopConfig:
+        path = ("early_stop",)
+        s = self.section(value, path, "early-stopping settings", rules.EARLY_STOP, EarlyStopConfig)
+        if s["method"] is None and value:
+            raise self.fail((*path, "method"), "required: halving or hyperband")
+        return EarlyStopConfig(**s)
 
     def objective(self, value: Any) -> ObjectiveConfig:
         path = ("objective",)

@@ -126,7 +126,15 @@ class Jobs:
         return value
 
 
-Rule = Integer | Number | OneOf | Text | Jobs
+@dataclass(frozen=True)
+class Flag:
+    def check(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise Broken(f"must be true or false, got {got(value)}")
+        return value
+
+
+Rule = Integer | Number | OneOf | Text | Jobs | Flag
 
 
 def problem(rule: Rule, value: Any) -> str | None:
@@ -199,6 +207,50 @@ ZOOM = {
     "trials": Integer(low=1),
     "rounds": Integer(low=0),
 }
+
+
+EARLY_STOP = {
+    "method": OneOf(("halving", "hyperband"), what="early-stopping method"),
+    "min_epochs": Integer(low=1, wording="a positive integer"),
+    "eta": Integer(low=2),
+    "max_epochs": Integer(low=1, wording="a positive integer"),
+    "keep_checkpoints": Flag(),
+}
+
+
+def early_stop_problem(config: Any) -> tuple[str, str] | None:
+    """(key, message) for early-stopping settings that cannot work together, or None."""
+    es = config.early_stop
+    if not es.on:
+        return None
+    if config.objective.is_builtin:
+        if es.max_epochs is not None:
+            return (
+                "max_epochs",
+                "does not apply to the built-in trainer: its full budget is model.epochs",
+            )
+        if "epochs" in config.space:
+            return (
+                "method",
+                "needs a fixed number of epochs, but space.epochs is searched; "
+                "fix model.epochs (the full budget) instead",
+            )
+        where = "model.epochs"
+    elif es.max_epochs is None:
+        return (
+            "max_epochs",
+            f"required for a {config.objective.kind} objective: the epochs a trial trains "
+            "when it is not stopped early",
+        )
+    else:
+        where = "early_stop.max_epochs"
+    full = config.full_budget
+    if full is not None and es.min_epochs > full:
+        return (
+            "min_epochs",
+            f"must be at most the full budget, {where} = {full}, got {es.min_epochs}",
+        )
+    return None
 
 
 def run_rules() -> dict[str, Rule]:

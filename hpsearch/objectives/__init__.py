@@ -21,7 +21,12 @@ from hpsearch.objectives.base import (
     trial_outcome,
 )
 from hpsearch.objectives.command import CommandObjective
-from hpsearch.objectives.python import PythonObjective, check_signature, load_function
+from hpsearch.objectives.python import (
+    PythonObjective,
+    budget_problem,
+    check_signature,
+    load_function,
+)
 from hpsearch.objectives.trainer import TrainerObjective
 
 if TYPE_CHECKING:
@@ -60,7 +65,13 @@ def build_objective(config: Config) -> Objective:
         )
     fixed = dict(config.model)
     if kind == "command":
-        return CommandObjective(config.objective.command, str(workdir), fixed, config.search.metric)
+        return CommandObjective(
+            config.objective.command,
+            str(workdir),
+            fixed,
+            config.search.metric,
+            config.full_budget if config.early_stop.on else None,
+        )
     spec = config.objective.python
     try:
         function = load_function(spec, str(workdir))
@@ -71,6 +82,8 @@ def build_objective(config: Config) -> Objective:
             key="objective.python",
         ) from None
     problem = check_signature(function)
+    if not problem and config.early_stop.on:
+        problem = budget_problem(function)
     if problem:
         raise ConfigError(f"'{spec}' {problem}", file=config.source, key="objective.python")
     return PythonObjective(spec, str(workdir), fixed, config.search.metric)

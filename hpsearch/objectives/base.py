@@ -48,6 +48,7 @@ class Objective(Protocol):
         timeout: float | None,
         index: int = 0,
         report: Report | None = None,
+        **budget: Any,  # early stopping: budget= (epochs to reach), checkpoint_dir=
     ) -> Outcome: ...
 
     def with_fixed(self, values: Mapping[str, Any]) -> Objective: ...
@@ -75,6 +76,11 @@ class Diverged(Exception):
 class TimedOut(BaseException):
     """Raised in a trial that ran past its timeout (a BaseException, so that a user's
     ``except Exception`` cannot swallow it)."""
+
+
+class BudgetReached(BaseException):
+    """Raised by ``report`` at the epoch an early-stopping budget asks for, in an objective
+    that does not take ``budget=``: the trial ends there with what it reported."""
 
 
 def interpret(value: Any, metric: str) -> tuple[str, dict[str, float], str | None]:
@@ -136,10 +142,13 @@ class Curves:
     trial when a value is not finite (``diverged``) or the timeout has passed, and passes
     each epoch on to ``observer`` (a live display) if there is one."""
 
-    def __init__(self, deadline: float | None, observer: Report | None = None) -> None:
+    def __init__(
+        self, deadline: float | None, observer: Report | None = None, budget: int | None = None
+    ) -> None:
         self.curves: dict[str, list[Any]] = {"epoch": []}
         self.deadline = deadline
         self.observer = observer
+        self.budget = budget  # raise BudgetReached once this epoch is reported
 
     def __call__(self, epoch: int, **metrics: Any) -> None:
         if not is_real(epoch) or not math.isfinite(float(epoch)):
@@ -163,6 +172,8 @@ class Curves:
             raise Diverged(f"{bad[0]} became {metrics[bad[0]]} at epoch {epoch}")
         if self.deadline is not None and time.perf_counter() > self.deadline:
             raise TimedOut
+        if self.budget is not None and epoch >= self.budget:
+            raise BudgetReached
 
     @property
     def epochs(self) -> int | None:
@@ -190,8 +201,16 @@ def trial_outcome(
     took. ``report``: a live observer of each epoch (one-model training)."""
     started = time.perf_counter()
     cwd = _cwd()
+    extra = (
+        {}
+        if trial.budget is None
+        else {
+            "budget": trial.budget,
+            "checkpoint_dir": trial.checkpoint_dir,
+        }
+    )
     try:
-        outcome = objective(trial.params, trial.seed, timeout, trial.index, report)
+        outcome = objective(trial.params, trial.seed, timeout, trial.index, report, **extra)
         if not isinstance(outcome, Outcome):
             raise TypeError(f"the objective returned {type(outcome).__name__}, not an Outcome")
     except KeyboardInterrupt:
@@ -207,6 +226,8 @@ def trial_outcome(
             with contextlib.suppress(OSError):
                 os.chdir(cwd)  # an objective that changed directory changes it for itself only
     elapsed = time.perf_counter() - started
+    if trial.budget is not None:
+        outcome = at_budget(outcome, trial.budget)
     if timeout is not None and outcome.status == "ok" and elapsed > timeout * 1.05 + 0.05:
         # Where no alarm can interrupt it (a thread: threading or Dask), an overrun still
         # counts as one.
@@ -217,6 +238,24 @@ def trial_outcome(
             error=f"took {elapsed:.3g} s, longer than {timeout:g} s",
         )
     return outcome, time.perf_counter() - started
+
+
+def at_budget(outcome: Outcome, budget: int) -> Outcome:
+    """An outcome as it stood at epoch ``budget``: an objective that trained past it (it
+    ignores ``budget``) is judged by its curve at that epoch, as if it had stopped there."""
+    curves = outcome.curves
+    if outcome.status != "ok" or not curves or not curves.get("epoch"):
+        return outcome
+    epochs = curves["epoch"]
+    if epochs[-1] is None or epochs[-1] <= budget:
+        return outcome
+    keep = [i for i, e in enumerate(epochs) if e is not None and e <= budget]
+    if not keep:
+        return outcome
+    last = keep[-1]
+    cut = {k: v[: last + 1] for k, v in curves.items()}
+    metrics = {k: float(v[last]) for k, v in curves.items() if k != "epoch" and is_real(v[last])}
+    return dataclasses.replace(outcome, metrics=metrics, epochs=len(keep), curves=cut)
 
 
 def record_for(trial: Trial, outcome: Outcome, seconds: float | None = None) -> TrialRecord:

@@ -35,6 +35,7 @@ class CommandObjective(Fixing):
     workdir: str
     fixed: Mapping[str, Any]
     metric: str
+    full_budget: int | None = None  # early stopping: {budget} of a trial trained fully
 
     dataset = None  # it loads its own data (not a field)
 
@@ -45,17 +46,27 @@ class CommandObjective(Fixing):
         timeout: float | None,
         index: int = 0,
         report: Report | None = None,  # a command's curve is read when it exits
+        budget: int | None = None,
+        checkpoint_dir: str | None = None,
     ) -> Outcome:
         import tempfile
 
         from hpsearch import procs
 
         values = {**self.fixed, **params}
-        fields = {**values, "seed": seed, "trial": index}
-        command = self.template.format(**{k: shlex.quote(_as_text(v)) for k, v in fields.items()})
-        text = json.dumps(values)
         token = procs.child_token()
         with tempfile.TemporaryDirectory(prefix="hpsearch-trial-") as scratch:
+            budgets: dict[str, str] = {}
+            if budget is not None or self.full_budget is not None:
+                # Trained fully (a re-test): the full budget and a checkpoint dir of its own.
+                budgets["budget"] = str(budget if budget is not None else self.full_budget)
+                budgets["checkpoint_dir"] = checkpoint_dir or os.path.join(scratch, "checkpoint")
+                os.makedirs(budgets["checkpoint_dir"], exist_ok=True)
+            fields = {**values, "seed": seed, "trial": index, **budgets}
+            command = self.template.format(
+                **{k: shlex.quote(_as_text(v)) for k, v in fields.items()}
+            )
+            text = json.dumps(values)
             params_file = os.path.join(scratch, "params.json")
             with open(params_file, "w", encoding="utf-8") as f:
                 f.write(text)
@@ -64,9 +75,13 @@ class CommandObjective(Fixing):
                 "HPSEARCH_PARAMS_FILE": params_file,
                 "HPSEARCH_SEED": str(seed),
                 "HPSEARCH_TRIAL": str(index),
+                **{f"HPSEARCH_{k.upper()}": v for k, v in budgets.items()},
                 procs.TOKEN: token,
             }
             env.pop("HPSEARCH_PARAMS", None)
+            if not budgets:  # not inherited from an hpsearch this one runs under
+                env.pop("HPSEARCH_BUDGET", None)
+                env.pop("HPSEARCH_CHECKPOINT_DIR", None)
             if len(text) < PARAMS_IN_ENV_LIMIT:  # the environment has a size limit
                 env["HPSEARCH_PARAMS"] = text
             finished = _run_command(command, self.workdir, env, timeout, token)

@@ -17,6 +17,7 @@ from typing import Any
 
 from hpsearch import interrupts
 from hpsearch.objectives.base import (
+    BudgetReached,
     Curves,
     Diverged,
     Fixing,
@@ -87,14 +88,19 @@ def _import_user_module(module_name: str, workdir: str) -> Any:
     return importlib.import_module(".".join([private, *parts[1:]]))
 
 
-def takes_report(function: Callable[..., Any]) -> bool:
+def takes(function: Callable[..., Any], name: str) -> bool:
+    """Whether ``function`` takes keyword ``name`` (or any keyword)."""
     try:
         parameters = inspect.signature(function).parameters
     except (TypeError, ValueError):
         return False
-    return "report" in parameters or any(
+    return name in parameters or any(
         p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
     )
+
+
+def takes_report(function: Callable[..., Any]) -> bool:
+    return takes(function, "report")
 
 
 def check_signature(function: Callable[..., Any]) -> str | None:
@@ -164,15 +170,26 @@ class PythonObjective(Fixing):
         timeout: float | None,
         index: int = 0,
         observer: Report | None = None,
+        budget: int | None = None,
+        checkpoint_dir: str | None = None,
     ) -> Outcome:
         function = load_function(self.spec, self.workdir)
         deadline = None if timeout is None else time.perf_counter() + timeout
-        report = Curves(deadline, observer)
-        kwargs = {"report": report} if takes_report(function) else {}
+        kwargs: dict[str, Any] = {}
+        if budget is not None and takes(function, "budget"):
+            kwargs["budget"] = budget
+            if takes(function, "checkpoint_dir"):
+                kwargs["checkpoint_dir"] = checkpoint_dir
+        # A function that knows no budget is stopped by report() at the budget's epoch.
+        report = Curves(deadline, observer, None if "budget" in kwargs else budget)
+        if takes_report(function):
+            kwargs["report"] = report
         try:
             # A print() in the objective must not land in `--json` output on stdout.
             with interrupts.alarm(timeout, TimedOut), _stdout_to_stderr():
                 value = function({**self.fixed, **params}, seed, **kwargs)
+        except BudgetReached:
+            return _reached(report, self.metric)
         except Diverged as exc:
             return Outcome("diverged", epochs=report.epochs, curves=report.curves, error=str(exc))
         except TimedOut:
@@ -185,3 +202,27 @@ class PythonObjective(Fixing):
         status, metrics, error = interpret(value, self.metric)
         curves = report.curves if report.epochs else None
         return Outcome(status, metrics, report.epochs, curves, error)
+
+
+def _reached(report: Curves, metric: str) -> Outcome:
+    """The outcome of a function stopped at its budget: the metrics it last reported."""
+    curves = report.curves
+    metrics = {k: v[-1] for k, v in curves.items() if k != "epoch" and v and v[-1] is not None}
+    if metric not in metrics:
+        return Outcome(
+            "failed",
+            epochs=report.epochs,
+            curves=curves,
+            error=f"stopped at its budget, but report() never gave '{metric}'",
+        )
+    return Outcome("ok", {k: float(v) for k, v in metrics.items()}, report.epochs, curves)
+
+
+def budget_problem(function: Callable[..., Any]) -> str | None:
+    """Why early stopping cannot work with ``function``, or None."""
+    if takes(function, "budget") or takes_report(function):
+        return None
+    return (
+        "takes neither budget= nor report=: early stopping cannot tell it how many epochs "
+        "to train; add a budget=None keyword (the epochs to reach) or report="
+    )

@@ -25,6 +25,8 @@ class TrainerObjective(Fixing):
         timeout: float | None,
         index: int = 0,
         report: Report | None = None,
+        budget: int | None = None,
+        checkpoint_dir: str | None = None,
     ) -> Outcome:
         from hpsearch.trainer import train
         from hpsearch.trainer.registry import selection_metric
@@ -39,6 +41,8 @@ class TrainerObjective(Fixing):
             best_by=selection_metric(self.metric),
             interruptible=report is not None,
             timeout=timeout,
+            budget=budget,
+            checkpoint_dir=checkpoint_dir,
         )
         interrupted = result.status == "interrupted"
         return Outcome(

@@ -52,6 +52,8 @@ def train(
     best_by: str = "val_accuracy",
     interruptible: bool = False,
     timeout: float | None = None,
+    budget: int | None = None,
+    checkpoint_dir: str | None = None,
 ) -> TrainResult:
     """Train one network with ``params`` (missing ones take their defaults) on ``data``.
 
@@ -60,6 +62,11 @@ def train(
     the run with status ``diverged``. With ``interruptible``, Ctrl-C ends it with status
     ``interrupted`` and what was learned so far. After ``timeout`` seconds the run stops
     with status ``timeout`` (checked between mini-batches).
+
+    Early stopping: ``budget`` is the epoch to train to (at most ``epochs``). With a
+    ``checkpoint_dir``, the run continues from the checkpoint there, and leaves one at the
+    budget (unless that is the last epoch): continued, it gives exactly the curve of a run
+    trained in one go.
     """
     started = time.perf_counter()
     deadline = None if timeout is None else started + timeout
@@ -91,9 +98,19 @@ def train(
     }
     status, reason = "ok", None
     epochs_run = 0
+    full = int(hp["epochs"])
+    target = full if budget is None else min(int(budget), full)
+    key = ""
+    if checkpoint_dir is not None:
+        from hpsearch.trainer import checkpoint
+
+        key = checkpoint.key_of(hp, seed, (x_train.shape, x_val.shape, data.classes))
+        restored = checkpoint.load(checkpoint_dir, key, model, optimizer, rng)
+        if restored is not None and restored[1] <= target:
+            curves, epochs_run = restored
     with np.errstate(all="ignore"):  # overflow in a blown-up run is reported, not warned
         try:
-            for epoch in range(int(hp["epochs"])):
+            for epoch in range(epochs_run, target):
                 lr = decayed_learning_rate(float(hp["learning_rate"]), float(hp["lr_decay"]), epoch)
                 total, correct, seen, bad = run_epoch(
                     model, optimizer, x_train, y_train, batch_size, lr, l2, rng, deadline
@@ -135,6 +152,10 @@ def train(
                 raise
             status, reason = "interrupted", f"stopped by the user after {epochs_run} epochs"
 
+    if checkpoint_dir is not None and status == "ok" and epochs_run < full:
+        from hpsearch.trainer import checkpoint
+
+        checkpoint.save(checkpoint_dir, key, model, optimizer, rng, curves, epochs_run)
     metrics = _final_metrics(model, status, curves, x_train, y_train, x_val, y_val, better, best_by)
     return TrainResult(
         status=status,

@@ -1,0 +1,105 @@
+"""A built-in-trainer trial saved between two rungs, to continue exactly where it stopped.
+
+One ``.npz`` per trial: the flat parameter vector, the optimizer's state, every BatchNorm's
+running statistics, the random generator's state, the learning curve so far and the epochs
+trained, with a key naming the trial's settings, seed and data. It is written to a temporary
+name, flushed and renamed, so a checkpoint on disk is always whole; one that cannot be read,
+or was made for other settings, is ignored (the trial trains again from scratch).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FILE = "trainer.npz"
+
+
+def key_of(hp: dict[str, Any], seed: int, data_shape: tuple) -> str:
+    """What a checkpoint was made for: settings (but the epochs), seed, data shape."""
+    settings = {k: v for k, v in hp.items() if k != "epochs"}
+    text = json.dumps([settings, seed, list(data_shape)], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _state_arrays(model: Any, optimizer: Any) -> dict[str, np.ndarray]:
+    arrays = {"params": model.params}
+    for name, value in vars(optimizer).items():
+        if isinstance(value, np.ndarray) and name != "scratch":
+            arrays[f"optimizer.{name}"] = value
+    for i, layer in enumerate(model.layers):
+        for name in ("running_mean", "running_var"):
+            if hasattr(layer, name):
+                arrays[f"layer{i}.{name}"] = getattr(layer, name)
+    return arrays
+
+
+def save(
+    directory: str,
+    key: str,
+    model: Any,
+    optimizer: Any,
+    rng: np.random.Generator,
+    curves: dict[str, list[float]],
+    epochs: int,
+) -> None:
+    meta = {
+        "key": key,
+        "epochs": epochs,
+        "curves": curves,
+        "rng": rng.bit_generator.state,
+        "first_loss": model.first_loss,
+        "step": getattr(optimizer, "t", None),
+    }
+    arrays = {**_state_arrays(model, optimizer), "meta": np.array(json.dumps(meta))}
+    path = Path(directory) / FILE
+    temporary = path.with_name(f".{FILE}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+
+
+def load(
+    directory: str, key: str, model: Any, optimizer: Any, rng: np.random.Generator
+) -> tuple[dict[str, list[float]], int] | None:
+    """Restore a trial from its checkpoint into ``model``, ``optimizer`` and ``rng``;
+    returns (curves, epochs trained), or None when there is no usable checkpoint."""
+    path = Path(directory) / FILE
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            meta = json.loads(str(saved["meta"]))
+            if not isinstance(meta, dict) or meta.get("key") != key:
+                return None
+            wanted = _state_arrays(model, optimizer)
+            if set(saved.files) != {*wanted, "meta"}:
+                return None
+            loaded = {name: saved[name] for name in wanted}
+        type(rng.bit_generator)().state = meta["rng"]  # raises if it is not one
+        curves, epochs = meta["curves"], meta["epochs"]
+        if not isinstance(curves, dict) or not isinstance(epochs, int):
+            return None
+        curves = {str(k): list(v) for k, v in curves.items()}
+    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError, EOFError):
+        return None
+    for name, target in wanted.items():
+        if loaded[name].shape != target.shape or loaded[name].dtype != target.dtype:
+            return None
+    for name, target in wanted.items():
+        target[...] = loaded[name]  # in place: the layers' views stay bound
+    rng.bit_generator.state = meta["rng"]
+    model.first_loss = meta.get("first_loss")
+    if meta.get("step") is not None:
+        optimizer.t = int(meta["step"])
+    return curves, epochs
