@@ -34,6 +34,7 @@ class ImportanceReport:
     params: list[Importance]  # most important first
     trials: int
     caution: str | None  # set when there are too few trials to say much
+    basis: str | None = None  # what was measured, when not each trial's final metric
 
 
 def importance(

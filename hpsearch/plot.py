@@ -27,8 +27,11 @@ def plot_run(
     out: Path,
     parent_space: Any = None,
     title: str = "",
+    rungs: Sequence[int] = (),
 ) -> Path:
-    """Write a PNG: one panel per numeric parameter, then the top trials' learning curves."""
+    """Write a PNG: one panel per numeric parameter, then the top trials' learning curves.
+    ``rungs``: early stopping's rung budgets, drawn on the curves; trials stopped early are
+    grey, at the metric they had when stopped."""
     try:
         import matplotlib
 
@@ -42,9 +45,11 @@ def plot_run(
     numeric = [p for p in config.space if isinstance(p, NumericParam)]
     ok = goal.top(records, None, 1.0)
     top = {r.trial for r in ok[:TOP]}
-    bad = [r for r in records if not r.ok]
+    stopped = [r for r in records if r.status == "stopped" and metric in r.metrics]
+    bad = [r for r in records if not r.ok and r.status != "stopped"]
     values = [r.metrics[metric] for r in ok]
-    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    seen = values + [r.metrics[metric] for r in stopped]
+    low, high = (min(seen), max(seen)) if seen else (0.0, 1.0)
     pad = (high - low) * 0.08 or 0.05
     worst_edge = low - pad if goal.direction is Direction.MAXIMIZE else high + pad
 
@@ -64,6 +69,17 @@ def plot_run(
         xs = [x_of(r.params[p.name]) for r in ok]
         colours = ["tab:orange" if r.trial in top else "tab:blue" for r in ok]
         sizes = [46 if r.trial in top else 18 for r in ok]
+        if stopped:
+            ax.scatter(
+                [x_of(r.params[p.name]) for r in stopped],
+                [r.metrics[metric] for r in stopped],
+                c="tab:gray",
+                s=12,
+                alpha=0.5,
+                edgecolors="none",
+                zorder=2,
+                label=f"{len(stopped)} stopped early",
+            )
         ax.scatter(xs, values, c=colours, s=sizes, alpha=0.8, edgecolors="none", zorder=3)
         if bad:
             ax.scatter(
@@ -75,6 +91,7 @@ def plot_run(
                 zorder=3,
                 label=f"{len(bad)} failed / diverged",
             )
+        if bad or stopped:
             ax.legend(loc="best", fontsize=7, frameon=False)
         if parent is not None and box is not p:
             ax.axvspan(
@@ -103,7 +120,9 @@ def plot_run(
             c = curves.get(r.trial) or {}
             if key in c and c.get("epoch"):
                 ax.plot(c["epoch"], c[key], marker=".", label=f"trial {r.trial}")
-        ax.set_xlabel("epoch")
+        for boundary in rungs[:-1]:
+            ax.axvline(boundary, color="tab:gray", linestyle=":", linewidth=1, zorder=1)
+        ax.set_xlabel("epoch" + (" (dotted: rungs)" if len(rungs) > 1 else ""))
         ax.set_ylabel(key)
         ax.set_title(f"learning curves of the top {min(TOP, len(ok))}", fontsize=9)
         ax.legend(fontsize=7, frameon=False)

@@ -87,31 +87,51 @@ def run_trials(
 
 
 def _threads(objective, trials: Iterator[Trial], n_jobs: int, timeout) -> Iterator[TrialRecord]:
-    """Trials on ``n_jobs`` threads, each record as it finishes. (concurrent.futures rather
-    than joblib: the stream of trials may have none ready until a result is taken.)"""
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+    """Trials on ``n_jobs`` daemon threads, each record as it finishes. (Not joblib: the
+    stream of trials may have none ready until a result is taken; not concurrent.futures:
+    its threads are joined at exit, so a trial still running would hold the exit.)"""
+    import queue
+    import threading
 
-    executor = ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="hpsearch-trial")
-    running: set = set()
+    tasks: queue.Queue = queue.Queue()
+    results: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        while True:
+            trial = tasks.get()
+            if trial is None or stop.is_set():
+                return
+            try:
+                results.put(run_trial(objective, trial, timeout))
+            except BaseException as exc:
+                results.put(exc)
+
+    for number in range(n_jobs):
+        threading.Thread(target=work, name=f"hpsearch-trial-{number}", daemon=True).start()
+    running = 0
     finished = False
     try:
         while True:
-            for trial in _take(trials, 2 * n_jobs - len(running)):
-                running.add(executor.submit(run_trial, objective, trial, timeout))
+            for trial in _take(trials, 2 * n_jobs - running):
+                tasks.put(trial)
+                running += 1
             if not running:
                 finished = True
                 return
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
+            item = results.get()
+            running -= 1
+            if isinstance(item, BaseException):
+                raise item
+            yield item
     finally:
+        stop.set()
+        for _ in range(n_jobs):
+            tasks.put(None)
         if not finished:  # threads cannot be killed: end the commands they are waiting on
             from hpsearch import procs
 
             procs.kill_tagged([procs.driver_token()])
-            for future in running:
-                future.cancel()
-        executor.shutdown(wait=finished, cancel_futures=True)
 
 
 def _dask(

@@ -7,6 +7,7 @@ show: its trials, its best, its leaderboard, its lineage.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -133,7 +134,35 @@ class Run:
 
         if not any(r.ok for r in self.trials):
             raise NoOkTrial(f"{self.path}: no ok trial: nothing to tell the parameters apart")
-        return importance(self.config.space, self.trials, self.config.search.metric)
+        first = self.first_rung()
+        if first is None:
+            return importance(self.config.space, self.trials, self.config.search.metric)
+        epochs, records = first
+        found = importance(self.config.space, records, self.config.search.metric)
+        basis = (
+            f"{self.config.search.metric} after {epochs} epochs, the first rung, where all "
+            f"{len(records)} of its trials trained alike (later rungs hold only the best)"
+        )
+        return dataclasses.replace(found, basis=basis)
+
+    def _rung_budgets(self) -> list[int]:
+        plan = self.config.rung_plan()
+        if plan is None:
+            return []
+        return sorted({r.epochs for b in plan.brackets for r in b.rungs})
+
+    def first_rung(self) -> tuple[int, list[TrialRecord]] | None:
+        """Early stopping: the results of the first rung of the first bracket (every trial
+        there trained the same epochs), or None for a run without early stopping."""
+        plan = self.config.rung_plan()
+        if plan is None:
+            return None
+        try:
+            results = RunStore.open(self.path).load_rungs(space=self.config.space)
+        except UserError:
+            return None
+        records = [r.record for r in results if r.bracket == 0 and r.rung == 0]
+        return plan.brackets[0].rungs[0].epochs, sorted(records, key=lambda r: r.trial)
 
     def plot(self, out: Path | str | None = None) -> Path:
         """The metric against each parameter on its scale, then the top learning curves, as a
@@ -158,6 +187,7 @@ class Run:
                 target,
                 parent_space,
                 title=f"{self.run_id}: {config.search.direction} {config.search.metric}",
+                rungs=self._rung_budgets(),
             )
         except OSError as exc:
             raise UserError(f"{target}: cannot write: {exc.strerror or exc}") from None

@@ -69,7 +69,13 @@ def main(fd: int) -> None:
     threading.Thread(target=_watch_driver, args=(driver, token), daemon=True).start()
     inbox: queue.Queue = queue.Queue()
     threading.Thread(target=_read_into, args=(connection, inbox), daemon=True).start()
+    try:
+        _serve(connection, inbox)
+    except OSError:  # the driver is gone (killed): end quietly, as the watchdog would
+        os._exit(3)
 
+
+def _serve(connection: Any, inbox: queue.Queue) -> None:
     from hpsearch.objectives import Outcome, record_for, run_trial
 
     objectives: OrderedDict[str, Any] = OrderedDict()

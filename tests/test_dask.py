@@ -92,3 +92,30 @@ def test_a_trial_that_always_kills_its_dask_worker_is_failed(make_config, cluste
     # then recorded the same way, never lost.
     for i in (0, 1, 3, 4, 5):
         assert records[i]["status"] == "ok" or "KilledWorker" in records[i]["error"]
+
+
+def test_early_stopping_on_dask_takes_the_same_decisions(make_config, cluster):
+    path = make_config(
+        base=DASK,
+        model={"epochs": 9},
+        search={"trials": 9},
+        early_stop={"method": "halving", "min_epochs": 1, "eta": 3},
+    )
+    runs = []
+    for args in (
+        ["--backend", "processes"],
+        ["--backend", "dask", "--scheduler", cluster.scheduler_address],
+    ):
+        result = invoke("run", str(path), "--json", "--quiet", *args)
+        assert result.exit_code == 0, result.output
+        runs.append(Path(json.loads(result.stdout)["run_dir"]))
+
+    def lines(run_dir: Path, name: str) -> list[dict]:
+        items = [json.loads(line) for line in (run_dir / name).read_text().splitlines()]
+        for item in items:
+            item.pop("seconds")
+        return sorted(items, key=lambda item: (item["trial"], item.get("rung", 0)))
+
+    for name in ("trials.jsonl", "rungs.jsonl"):
+        assert lines(runs[0], name) == lines(runs[1], name)
+    assert (runs[0] / "leaderboard.csv").read_text() == (runs[1] / "leaderboard.csv").read_text()

@@ -126,12 +126,15 @@ def importance(run_ref: RunArg, runs_dir: RunsDirOpt = None, as_json: JsonOpt = 
                 "metric": run.config.search.metric,
                 "trials": found.trials,
                 "caution": found.caution,
+                "basis": found.basis,
                 "params": [item.__dict__ for item in found.params],
             }
         )
         return
     out = console()
     out.print(importance_table(found))
+    if found.basis:
+        say(out, f"measured on: {found.basis}")
     if found.caution:
         say(out, f"caution: {found.caution}")
 

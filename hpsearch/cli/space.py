@@ -37,6 +37,9 @@ def validate(config: ConfigArg) -> None:
     say(out, f"fixed: {fixed}")
     direction, metric = cfg.search.direction, cfg.search.metric
     say(out, f"search: {cfg.search.trials} trials, {direction} {metric}, seed {cfg.seed}")
+    plan = cfg.rung_plan()
+    for line in plan.lines() if plan is not None else []:
+        say(out, line)
     data = objective.dataset
     if data is not None:
         say(
@@ -59,6 +62,7 @@ def sample(config: ConfigArg, n: TrialsOpt = None, seed: SeedOpt = None, as_json
     with user_errors():
         cfg = load_config(config)
         trials = api.sample(cfg, n, seed)
+        plan = cfg.with_overrides(trials=n).rung_plan()
     if as_json:
         print_json(
             {
@@ -66,6 +70,7 @@ def sample(config: ConfigArg, n: TrialsOpt = None, seed: SeedOpt = None, as_json
                 "seed": seed if seed is not None else cfg.seed,
                 "space": cfg.space.to_dict(),
                 "trials": [{"trial": t.index, "seed": t.seed, "params": t.params} for t in trials],
+                **({"rung_plan": plan_json(plan)} if plan is not None else {}),
             }
         )
         return
@@ -74,6 +79,28 @@ def sample(config: ConfigArg, n: TrialsOpt = None, seed: SeedOpt = None, as_json
     out = console()
     out.print(trials_table(list(cfg.space), trials))
     out.print(spread_table(list(cfg.space), trials))
+    for line in plan.lines() if plan is not None else []:
+        say(out, line)
+
+
+def plan_json(plan) -> dict:
+    """A rung plan as plain data: per bracket, its first trial and (trials, epochs) per rung."""
+    return {
+        "method": plan.method,
+        "eta": plan.eta,
+        "min_epochs": plan.min_epochs,
+        "max_epochs": plan.max_epochs,
+        "brackets": [
+            {
+                "first_trial": b.first,
+                "rungs": [{"trials": r.trials, "epochs": r.epochs} for r in b.rungs],
+            }
+            for b in plan.brackets
+        ],
+        "epochs": plan.epochs_continuing(),
+        "epochs_restarting": plan.epochs_restarting(),
+        "epochs_full": plan.epochs_full(),
+    }
 
 
 @app.command()

@@ -81,7 +81,7 @@ def build_objective(config: Config) -> Objective:
             file=config.source,
             key="objective.python",
         ) from None
-    problem = check_signature(function)
+    problem = check_signature(function, config.early_stop.on)
     if not problem and config.early_stop.on:
         problem = budget_problem(function)
     if problem:

@@ -244,18 +244,24 @@ def at_budget(outcome: Outcome, budget: int) -> Outcome:
     """An outcome as it stood at epoch ``budget``: an objective that trained past it (it
     ignores ``budget``) is judged by its curve at that epoch, as if it had stopped there."""
     curves = outcome.curves
-    if outcome.status != "ok" or not curves or not curves.get("epoch"):
+    if outcome.status != "ok":
         return outcome
+    if not curves or not curves.get("epoch"):  # it reported no epochs: it trained the budget
+        return (
+            outcome if outcome.epochs is not None else dataclasses.replace(outcome, epochs=budget)
+        )
     epochs = curves["epoch"]
-    if epochs[-1] is None or epochs[-1] <= budget:
+    if epochs[-1] is None:
         return outcome
+    if epochs[-1] <= budget:  # the epoch it reached (it may have reported only the new ones)
+        return dataclasses.replace(outcome, epochs=int(epochs[-1]))
     keep = [i for i, e in enumerate(epochs) if e is not None and e <= budget]
     if not keep:
         return outcome
     last = keep[-1]
     cut = {k: v[: last + 1] for k, v in curves.items()}
     metrics = {k: float(v[last]) for k, v in curves.items() if k != "epoch" and is_real(v[last])}
-    return dataclasses.replace(outcome, metrics=metrics, epochs=len(keep), curves=cut)
+    return dataclasses.replace(outcome, metrics=metrics, epochs=int(epochs[last]), curves=cut)
 
 
 def record_for(trial: Trial, outcome: Outcome, seconds: float | None = None) -> TrialRecord:

@@ -103,10 +103,15 @@ def takes_report(function: Callable[..., Any]) -> bool:
     return takes(function, "report")
 
 
-def check_signature(function: Callable[..., Any]) -> str | None:
-    """Why ``function(params, seed[, report=...])`` cannot be called, or None."""
+def check_signature(function: Callable[..., Any], early_stop: bool = False) -> str | None:
+    """Why ``function(params, seed[, report=...])`` cannot be called, or None (with
+    ``early_stop``, the ``budget=`` and ``checkpoint_dir=`` it takes are passed too)."""
     try:
-        kwargs = {"report": None} if takes_report(function) else {}
+        kwargs: dict[str, Any] = {"report": None} if takes_report(function) else {}
+        if early_stop and takes(function, "budget"):
+            kwargs["budget"] = 1
+            if takes(function, "checkpoint_dir"):
+                kwargs["checkpoint_dir"] = ""
         inspect.signature(function).bind({}, 0, **kwargs)
     except TypeError as exc:
         return f"cannot be called as function(params, seed): {exc}"

@@ -91,7 +91,7 @@ def load(
         if not isinstance(curves, dict) or not isinstance(epochs, int):
             return None
         curves = {str(k): list(v) for k, v in curves.items()}
-    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError, EOFError):
+    except Exception:
         return None
     for name, target in wanted.items():
         if loaded[name].shape != target.shape or loaded[name].dtype != target.dtype:

@@ -1,0 +1,431 @@
+"""Early stopping (successive halving, Hyperband): the rung plan, decisions that do not
+depend on workers, backends or interruptions, checkpoints that continue exactly, and the
+budget handed to Python and command objectives."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hpsearch
+from hpsearch.rungs import make_plan
+
+from .helpers import invoke, leaderboard, one_line_error, run_json
+
+HALVING = {
+    "name": "halving",
+    "seed": 5,
+    "data": {"source": "spirals", "classes": 3, "samples": 300},
+    "model": {"layers": 1, "epochs": 9, "optimizer": "adam"},
+    "space": {
+        "learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0},
+        "hidden_units": {"scale": "log", "min": 8, "max": 32},
+    },
+    "search": {"trials": 12},
+    "early_stop": {"method": "halving", "min_epochs": 1, "eta": 3},
+    "run": {"jobs": 2},
+}
+
+# A Python objective that sleeps a little per epoch and continues from its checkpoint_dir:
+# its loss depends only on (params, epoch), and it writes down every epoch it trains.
+SLOW_OBJECTIVE = """
+import json, os, time
+
+def train(params, seed, budget=None, checkpoint_dir=None, report=None):
+    lr = params["lr"]
+    start = 0
+    state = os.path.join(checkpoint_dir, "epoch.json")
+    if os.path.exists(state):
+        with open(state) as f:
+            start = json.load(f)["epoch"]
+    for epoch in range(start + 1, budget + 1):
+        time.sleep(float(os.environ.get("SLOW_EPOCH", "0.02")))
+        with open(os.path.join(os.path.dirname(__file__), "epochs.log"), "a") as log:
+            log.write(f"{seed} {epoch}\\n")
+        report(epoch, loss=loss(lr, epoch))
+    with open(state + ".tmp", "w") as f:
+        json.dump({"epoch": budget}, f)
+    os.replace(state + ".tmp", state)
+    return {"loss": loss(lr, budget)}
+
+def loss(lr, epoch):
+    # Fast learners look good early; the best after 9 epochs has lr near 0.3.
+    return (lr - 0.3) ** 2 + 1.0 / (1.0 + 10 * lr * epoch)
+
+def report_only(params, seed, report):
+    for epoch in range(1, 10):
+        report(epoch, loss=loss(params["lr"], epoch))
+    return {"loss": loss(params["lr"], 9)}
+
+def budget_only(params, seed, budget):
+    return {"loss": loss(params["lr"], budget)}
+
+def neither(params, seed):
+    return 0.0
+"""
+
+
+def _python_config(tmp_path: Path, function: str = "train", **changes) -> Path:
+    (tmp_path / "slow.py").write_text(SLOW_OBJECTIVE)
+    doc = {
+        "name": "slow",
+        "seed": 1,
+        "objective": {"python": f"slow:{function}"},
+        "space": {"lr": {"scale": "log", "min": 0.01, "max": 1.0}},
+        "search": {"trials": 12, "metric": "loss", "direction": "minimize"},
+        "early_stop": {"method": "halving", "min_epochs": 1, "eta": 3, "max_epochs": 9},
+        "run": {"jobs": 2, "runs_dir": str(tmp_path / "runs")},
+        **changes,
+    }
+    path = tmp_path / "slow.yaml"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _lines(run_dir: Path, name: str, drop: tuple[str, ...] = ("seconds",)) -> list[dict]:
+    """A run file's JSON lines without times (and ``drop``), in a fixed order."""
+    out = []
+    for line in (Path(run_dir) / name).read_text().splitlines():
+        item = json.loads(line)
+        for key in drop:
+            item.pop(key, None)
+        out.append(item)
+    return sorted(out, key=lambda item: (item["trial"], item.get("rung", 0)))
+
+
+def _same_run(a: Path, b: Path, curves: bool = True) -> None:
+    assert _lines(a, "trials.jsonl") == _lines(b, "trials.jsonl")
+    # A Python objective that finds its checkpoint already at the budget (the driver was
+    # killed after it saved, before its result arrived) reports no epochs: no curve.
+    drop = ("seconds",) if curves else ("seconds", "curves")
+    assert _lines(a, "rungs.jsonl", drop) == _lines(b, "rungs.jsonl", drop)
+    assert leaderboard(a) == leaderboard(b)
+
+
+# -- the plan -----------------------------------------------------------------------------------
+
+
+def test_hyperband_plan_matches_the_papers_table():
+    # Li et al. 2018, Table 1: R = 81, eta = 3; n_i trials trained r_i epochs in each bracket.
+    paper = [
+        [(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)],
+        [(34, 3), (11, 9), (3, 27), (1, 81)],
+        [(15, 9), (5, 27), (1, 81)],
+        [(8, 27), (2, 81)],
+        [(5, 81)],
+    ]
+    plan = make_plan("hyperband", 143, 1, 81, 3)
+    assert [[(r.trials, r.epochs) for r in b.rungs] for b in plan.brackets] == paper
+    assert [b.first for b in plan.brackets] == [0, 81, 115, 130, 138]
+
+
+def test_halving_plan_keeps_a_third_per_rung_and_ends_at_the_full_budget():
+    plan = make_plan("halving", 40, 3, 30, 3)
+    assert [(r.trials, r.epochs) for r in plan.brackets[0].rungs] == [(40, 3), (13, 9), (4, 30)]
+    assert plan.epochs_continuing() == 40 * 3 + 13 * 6 + 4 * 21
+    assert plan.epochs_full() == 40 * 30
+    # A few trials still get one trained fully.
+    assert [r.trials for r in make_plan("halving", 2, 1, 81, 3).brackets[0].rungs] == [2] + [1] * 4
+
+
+def test_validate_and_sample_show_the_rung_plan(make_config):
+    path = make_config(base=HALVING)
+    for command in ("validate", "sample"):
+        result = invoke(command, str(path))
+        assert result.exit_code == 0, result.output
+        assert "successive halving, eta 3, 1 to 9 epochs" in result.stdout
+        assert "12×1, 4×3, 1×9" in result.stdout
+        assert "epochs: 26 of the 108 of training every trial fully (24 %)" in result.stdout
+
+
+# -- results -------------------------------------------------------------------------------------
+
+
+def test_halving_stops_trials_and_ranks_full_budget_trials_first(make_config):
+    doc = run_json("run", str(make_config(base=HALVING)))
+    run_dir = Path(doc["run_dir"])
+    assert doc["counts"]["ok"] == 1 and doc["counts"]["stopped"] == 11
+    rows = leaderboard(run_dir).splitlines()
+    header = rows[0].split(",")
+    epochs = [int(r.split(",")[header.index("epochs")]) for r in rows[1:]]
+    assert epochs[0] == 9 and epochs[1:4] == [3, 3, 3] and set(epochs[4:]) == {1}
+    statuses = [r.split(",")[header.index("status")] for r in rows[1:]]
+    assert statuses == ["ok"] + ["stopped"] * 11
+    assert doc["best"]["trial"] == int(rows[1].split(",")[1])
+    assert not (run_dir / "checkpoints").exists()  # removed once the run is complete
+    show = invoke("show", str(run_dir))
+    assert show.exit_code == 0 and "11 stopped" in show.stdout
+
+
+def test_a_continued_trial_has_the_curve_of_one_trained_in_one_go(make_config, tmp_path):
+    doc = run_json("run", str(make_config(base=HALVING)), "--keep-checkpoints")
+    run_dir = Path(doc["run_dir"])
+    curves = {
+        json.loads(line)["trial"]: json.loads(line)
+        for line in (run_dir / "curves.jsonl").read_text().splitlines()
+    }
+    best = doc["best"]
+    assert (run_dir / "checkpoints").is_dir()  # kept when asked
+    from hpsearch.config import load_config
+    from hpsearch.data import load_dataset
+    from hpsearch.trainer import train
+
+    config = load_config(run_dir / "config.yaml")
+    data = load_dataset(config.data, config.data_seed, config.base_dir)
+    whole = train({**config.resolved_model(), **best["params"]}, data, best["seed"])
+    assert curves[best["trial"]]["val_loss"] == whole.curves["val_loss"]
+    assert curves[best["trial"]]["epoch"] == list(range(1, 10))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("optimizer", ["adam", "momentum", "rmsprop", "gd"])
+def test_checkpointed_training_equals_training_in_one_go(dtype, optimizer):
+    from hpsearch.data import load_dataset
+    from hpsearch.data.sources import DataConfig
+    from hpsearch.trainer import train
+
+    data = load_dataset(DataConfig("spirals", classes=3, samples=300), 0)
+    params = {"epochs": 7, "optimizer": optimizer, "dtype": dtype, "lr_decay": 0.5}
+    whole = train(params, data, 11)
+    with tempfile.TemporaryDirectory() as directory:
+        for budget in (1, 3, 7):
+            part = train(params, data, 11, budget=budget, checkpoint_dir=directory)
+            assert part.epochs == budget
+    assert part.curves == whole.curves and part.metrics == whole.metrics
+
+
+def test_a_half_written_or_foreign_checkpoint_is_never_loaded():
+    from hpsearch.data import load_dataset
+    from hpsearch.data.sources import DataConfig
+    from hpsearch.trainer import train
+    from hpsearch.trainer.checkpoint import FILE
+
+    data = load_dataset(DataConfig("spirals", classes=3, samples=300), 0)
+    params = {"epochs": 4}
+    whole = train(params, data, 2)
+    with tempfile.TemporaryDirectory() as directory:
+        train(params, data, 2, budget=2, checkpoint_dir=directory)
+        saved = (Path(directory) / FILE).read_bytes()
+        (Path(directory) / FILE).write_bytes(saved[: len(saved) // 2])  # cut short
+        again = train(params, data, 2, budget=4, checkpoint_dir=directory)
+        assert again.curves == whole.curves  # trained again from scratch
+        train({**params, "learning_rate": 0.5}, data, 2, budget=2, checkpoint_dir=directory)
+        other = train(params, data, 2, budget=4, checkpoint_dir=directory)
+        assert other.curves == whole.curves  # another trial's checkpoint: ignored
+
+
+# -- reproducible whatever runs it ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["halving", "hyperband"])
+def test_the_same_trials_for_every_worker_count_and_backend(make_config, tmp_path, method):
+    path = make_config(base=HALVING, early_stop={"method": method})
+    runs = []
+    for args in (
+        ["--jobs", "1"],
+        ["--jobs", "2"],
+        ["--backend", "sequential"],
+        ["--backend", "threading", "--jobs", "2"],
+    ):
+        runs.append(Path(run_json("run", str(path), *args)["run_dir"]))
+    for other in runs[1:]:
+        _same_run(runs[0], other)
+
+
+def _spawn(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "hpsearch", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _wait_for_rungs(runs: Path, count: int, process: subprocess.Popen) -> Path:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        files = list(runs.glob("*/rungs.jsonl"))
+        if files and len(files[0].read_text().splitlines()) >= count:
+            return files[0].parent
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.01)
+    raise AssertionError("the run did not get going")
+
+
+@pytest.mark.parametrize(
+    ("how", "after"),
+    [("sigkill", 3), ("sigkill", 12), ("sigkill", 14), ("sigint", 7)],
+    ids=["kill-mid-rung-1", "kill-between-rungs", "kill-mid-rung-2", "ctrl-c-mid-rung-1"],
+)
+def test_interrupted_anywhere_resume_gives_the_same_run(tmp_path, how, after):
+    path = _python_config(tmp_path)
+    reference = Path(
+        run_json("run", str(path), "--runs-dir", str(tmp_path / "reference"))["run_dir"]
+    )
+    process = _spawn(["run", str(path)], tmp_path, {"SLOW_EPOCH": "0.05"})
+    run_dir = _wait_for_rungs(tmp_path / "runs", after, process)
+    if how == "sigkill":
+        os.killpg(process.pid, signal.SIGKILL)
+    else:
+        process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert "Traceback" not in err
+    result = invoke("resume", str(run_dir), "--quiet")
+    assert result.exit_code == 0, result.output
+    _same_run(reference, run_dir, curves=False)
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "complete"
+
+
+def test_a_torn_rung_line_is_cut_and_its_training_run_again(tmp_path):
+    path = _python_config(tmp_path)
+    run_dir = Path(run_json("run", str(path))["run_dir"])
+    reference = {name: _lines(run_dir, name) for name in ("trials.jsonl", "rungs.jsonl")}
+    rungs = (run_dir / "rungs.jsonl").read_text().splitlines()
+    (run_dir / "rungs.jsonl").write_text("\n".join(rungs[:13]) + "\n" + rungs[13][:30])
+    trials = [json.loads(line) for line in (run_dir / "trials.jsonl").read_text().splitlines()]
+    kept = [t for t in trials if t["status"] == "stopped" and "after 1 epochs" in t["error"]]
+    (run_dir / "trials.jsonl").write_text("".join(json.dumps(t) + "\n" for t in kept))
+    summary = json.loads((run_dir / "summary.json").read_text())
+    (run_dir / "summary.json").write_text(json.dumps({**summary, "status": "interrupted"}))
+    result = invoke("resume", str(run_dir), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert {name: _lines(run_dir, name) for name in reference} == reference
+
+
+# -- objectives and the budget -----------------------------------------------------------------
+
+
+def test_a_python_objective_continues_from_its_checkpoint_dir(tmp_path):
+    doc = run_json("run", str(_python_config(tmp_path)), "--jobs", "1")
+    assert doc["counts"] == {**doc["counts"], "ok": 1, "stopped": 11}
+    trained = (tmp_path / "epochs.log").read_text().splitlines()
+    # 12 trials × 1 epoch, 4 × 2 more, 1 × 6 more: no epoch trained twice.
+    assert len(trained) == 12 + 4 * 2 + 6 == len(set(trained))
+    run_dir = Path(doc["run_dir"])
+    curves = [json.loads(line) for line in (run_dir / "curves.jsonl").read_text().splitlines()]
+    best = next(c for c in curves if c["trial"] == doc["best"]["trial"])
+    assert best["epoch"] == list(range(1, 10))  # the rungs' reports joined into one curve
+
+
+@pytest.mark.parametrize("function", ["report_only", "budget_only"])
+def test_objectives_without_checkpoints_train_again_to_the_larger_budget(tmp_path, function):
+    reference = run_json("run", str(_python_config(tmp_path)))
+    doc = run_json("run", str(_python_config(tmp_path, function)))
+    assert doc["best"]["trial"] == reference["best"]["trial"]
+    assert doc["best"]["value"] == pytest.approx(reference["best"]["value"])
+    assert _lines(doc["run_dir"], "trials.jsonl") == _lines(reference["run_dir"], "trials.jsonl")
+
+
+def test_an_objective_with_no_way_to_stop_early_is_refused(tmp_path):
+    result = invoke("run", str(_python_config(tmp_path, "neither")))
+    one_line_error(result, "slow:neither", "takes neither budget= nor report=")
+    assert not (tmp_path / "runs").exists()
+
+
+COMMAND_OBJECTIVE = """
+import json, os, sys
+budget = int(sys.argv[2]) if len(sys.argv) > 2 else int(os.environ["HPSEARCH_BUDGET"])
+lr = float(sys.argv[1])
+assert os.path.isdir(os.environ["HPSEARCH_CHECKPOINT_DIR"])
+for epoch in range(1, (9 if os.environ.get("IGNORE") else budget) + 1):
+    print(json.dumps({"epoch": epoch, "loss": (lr - 0.3) ** 2 + 1.0 / (1.0 + 10 * lr * epoch)}))
+"""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "{python} cmd.py {lr} {budget}",
+        "{python} cmd.py {lr}",
+        "IGNORE=1 {python} cmd.py {lr}",
+    ],
+    ids=["placeholder", "environment", "ignores-the-budget"],
+)
+def test_command_objectives_get_the_budget(tmp_path, command):
+    reference = run_json("run", str(_python_config(tmp_path)))
+    (tmp_path / "cmd.py").write_text(COMMAND_OBJECTIVE)
+    path = _python_config(
+        tmp_path, objective={"command": command.replace("{python}", sys.executable)}
+    )
+    doc = run_json("run", str(path))
+    assert doc["best"]["trial"] == reference["best"]["trial"]
+    ranks = [(r["trial"], r["status"], r["epochs"]) for r in _lines(doc["run_dir"], "trials.jsonl")]
+    assert ranks == [
+        (r["trial"], r["status"], r["epochs"]) for r in _lines(reference["run_dir"], "trials.jsonl")
+    ]
+
+
+def test_the_python_api_runs_early_stopping(make_config):
+    run = hpsearch.run(make_config(base=HALVING), early_stop="hyperband")
+    counts = run.summary["counts"]
+    assert counts["ok"] >= 1 and counts["stopped"] >= 1
+    assert run.best.epochs == 9
+
+
+# -- bad input -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("early_stop", "fragments"),
+    [
+        ({"method": "halving", "eta": 1}, ["early_stop.eta", "must be >= 2, got 1"]),
+        (
+            {"method": "halving", "min_epochs": 10},
+            ["early_stop.min_epochs", "at most the full budget, model.epochs = 9, got 10"],
+        ),
+        ({"method": "halvng"}, ["early_stop.method", "did you mean 'halving'"]),
+        ({"min_epochs": 2}, ["early_stop.method", "required: halving or hyperband"]),
+        ({"method": "halving", "max_epochs": 20}, ["early_stop.max_epochs", "model.epochs"]),
+    ],
+)
+def test_bad_early_stopping_settings_are_one_line_errors(
+    make_config, tmp_path, early_stop, fragments
+):
+    path = make_config(base={**HALVING, "early_stop": early_stop})
+    for command in ("validate", "run"):
+        one_line_error(invoke(command, str(path)), *fragments)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_bad_early_stopping_flags_are_one_line_errors(make_config, tmp_path):
+    path = make_config(base={**HALVING, "early_stop": {}})
+    one_line_error(
+        invoke("run", str(path), "--early-stop", "halving", "--eta", "1"), "--eta", ">= 2"
+    )
+    one_line_error(
+        invoke("run", str(path), "--early-stop", "halving", "--min-epochs", "12"),
+        "--min-epochs",
+        "model.epochs = 9",
+    )
+    one_line_error(invoke("run", str(path), "--early-stop", "sometimes"), "--early-stop")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_custom_objective_needs_its_full_budget(tmp_path):
+    path = _python_config(tmp_path, early_stop={"method": "halving"})
+    one_line_error(invoke("run", str(path)), "early_stop.max_epochs", "required for a python")
+
+
+def test_budget_placeholder_needs_early_stopping(tmp_path):
+    path = _python_config(tmp_path, objective={"command": "echo {budget}"}, early_stop=None)
+    one_line_error(invoke("validate", str(path)), "{budget} needs early stopping")
+
+
+def test_the_rung_plan_is_the_same_numbers_as_numpy_floor():
+    # eta-th of each rung, at least one: floor(n / eta^k) as in the paper.
+    plan = make_plan("halving", 100, 1, 16, 2)
+    assert [r.trials for r in plan.brackets[0].rungs] == [
+        max(1, int(np.floor(100 / 2**k))) for k in range(5)
+    ]
