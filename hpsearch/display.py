@@ -80,9 +80,14 @@ def top_table(
     table.add_column(metric, justify="right", no_wrap=True, min_width=len(metric))
     for p in config.space:
         table.add_column(p.name, justify="right", no_wrap=True)
+    early = config.early_stop.on  # trials stopped early: how far each got
+    if early:
+        table.add_column("epochs", justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True, min_width=6)
     for position, r in enumerate(ranked[:limit], start=1):
         cells = [p.format(r.params[p.name]) for p in config.space]
+        if early:
+            cells.append("-" if r.epochs is None else str(r.epochs))
         table.add_row(
             str(position), str(r.trial), format_value(r.metrics.get(metric)), *cells, r.status
         )

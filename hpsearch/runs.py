@@ -162,6 +162,8 @@ class Run:
         except UserError:
             return None
         records = [r.record for r in results if r.bracket == 0 and r.rung == 0]
+        if not records:  # not run with early stopping (a re-test of such a run)
+            return None
         return plan.brackets[0].rungs[0].epochs, sorted(records, key=lambda r: r.trial)
 
     def plot(self, out: Path | str | None = None) -> Path:

@@ -74,7 +74,7 @@ class Search:
         else:
             halving = self.halving = self._halving(plan)
             trials = halving.jobs()
-            count = max(len(halving.queue), plan.jobs)
+            count = plan.jobs if halving.queue else 0  # at most; none: all final already
         stream = run_trials(
             self.objective,
             trials,

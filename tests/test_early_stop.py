@@ -429,3 +429,19 @@ def test_the_rung_plan_is_the_same_numbers_as_numpy_floor():
     assert [r.trials for r in plan.brackets[0].rungs] == [
         max(1, int(np.floor(100 / 2**k))) for k in range(5)
     ]
+
+
+def test_readme_plan_figures_are_the_quickstarts():
+    from hpsearch.config import load_config
+
+    root = Path(__file__).resolve().parents[1]
+    config = load_config(root / "configs" / "quickstart.yaml").with_overrides(early_stop="halving")
+    plan = config.rung_plan()
+    assert plan is not None
+    rungs = ", ".join(f"{r.trials}×{r.epochs}" for r in plan.brackets[0].rungs[:-1])
+    last = plan.brackets[0].rungs[-1]
+    text = (
+        f"rungs of {rungs} and {last.trials}×{last.epochs} epochs, "
+        f"{plan.epochs_continuing()} epochs instead of {plan.epochs_full():,}"
+    )
+    assert text in (root / "README.md").read_text().replace("\n  ", " ")
