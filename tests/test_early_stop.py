@@ -188,19 +188,27 @@ def test_a_continued_trial_has_the_curve_of_one_trained_in_one_go(make_config, t
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("optimizer", ["adam", "momentum", "rmsprop", "gd"])
-def test_checkpointed_training_equals_training_in_one_go(dtype, optimizer):
+def test_checkpointed_training_equals_training_in_one_go(dtype, optimizer, monkeypatch):
     from hpsearch.data import load_dataset
     from hpsearch.data.sources import DataConfig
     from hpsearch.trainer import train
 
+    train_module = sys.modules["hpsearch.trainer.train"]  # the module, not the function
+
     data = load_dataset(DataConfig("spirals", classes=3, samples=300), 0)
     params = {"epochs": 7, "optimizer": optimizer, "dtype": dtype, "lr_decay": 0.5}
     whole = train(params, data, 11)
+    epochs_run = []
+    one_epoch = train_module.run_epoch
+    monkeypatch.setattr(
+        train_module, "run_epoch", lambda *a, **k: epochs_run.append(1) or one_epoch(*a, **k)
+    )
     with tempfile.TemporaryDirectory() as directory:
         for budget in (1, 3, 7):
             part = train(params, data, 11, budget=budget, checkpoint_dir=directory)
             assert part.epochs == budget
     assert part.curves == whole.curves and part.metrics == whole.metrics
+    assert len(epochs_run) == 7  # continued each time, never trained again
 
 
 def test_a_half_written_or_foreign_checkpoint_is_never_loaded():

@@ -100,12 +100,12 @@ def train(
     epochs_run = 0
     full = int(hp["epochs"])
     target = full if budget is None else min(int(budget), full)
-    key = ""
+    made_for = ""  # what a checkpoint must have been made for
     if checkpoint_dir is not None:
         from hpsearch.trainer import checkpoint
 
-        key = checkpoint.key_of(hp, seed, (x_train.shape, x_val.shape, data.classes))
-        restored = checkpoint.load(checkpoint_dir, key, model, optimizer, rng)
+        made_for = checkpoint.key_of(hp, seed, (x_train.shape, x_val.shape, data.classes))
+        restored = checkpoint.load(checkpoint_dir, made_for, model, optimizer, rng)
         if restored is not None and restored[1] <= target:
             curves, epochs_run = restored
     with np.errstate(all="ignore"):  # overflow in a blown-up run is reported, not warned
@@ -155,7 +155,7 @@ def train(
     if checkpoint_dir is not None and status == "ok" and epochs_run < full:
         from hpsearch.trainer import checkpoint
 
-        checkpoint.save(checkpoint_dir, key, model, optimizer, rng, curves, epochs_run)
+        checkpoint.save(checkpoint_dir, made_for, model, optimizer, rng, curves, epochs_run)
     metrics = _final_metrics(model, status, curves, x_train, y_train, x_val, y_val, better, best_by)
     return TrainResult(
         status=status,
