@@ -10,6 +10,8 @@ hidden units, batch size; Adam, 2 layers, 27 epochs at most):
 - **halving**: the same 81 trials with ``early_stop: {method: halving, min_epochs: 3,
   eta: 3}`` (rungs 81×3, 27×9, 9×27 epochs);
 - **full, same epochs**: as many fully trained random trials as halving's epochs pay for;
+- **hyperband**: the same 81 trials with ``method: hyperband`` (brackets of 3, 9 and 27
+  starting epochs);
 - **Optuna SHA / Hyperband**: Optuna's ``RandomSampler(seed)`` with
   ``SuccessiveHalvingPruner(min_resource=3, reduction_factor=3)`` or
   ``HyperbandPruner(min_resource=3, max_resource=27, reduction_factor=3)``, driving the same
@@ -46,7 +48,7 @@ DATA = {
 }
 
 
-def config(root: Path, dataset: str, seed: int, trials: int, early: bool, jobs: int) -> Path:
+def config(root: Path, dataset: str, seed: int, trials: int, early: bool | str, jobs: int) -> Path:
     doc = {
         "name": f"{dataset}-{seed}",
         "seed": seed,
@@ -57,7 +59,8 @@ def config(root: Path, dataset: str, seed: int, trials: int, early: bool, jobs: 
         "run": {"jobs": jobs, "runs_dir": str(root / "runs")},
     }
     if early:
-        doc["early_stop"] = {"method": "halving", "min_epochs": MIN_EPOCHS, "eta": ETA}
+        method = early if isinstance(early, str) else "halving"
+        doc["early_stop"] = {"method": method, "min_epochs": MIN_EPOCHS, "eta": ETA}
     path = root / f"{dataset}-{seed}-{trials}-{early}.yaml"
     path.write_text(yamlio.dump(doc))
     return path
@@ -170,7 +173,15 @@ def main() -> None:
                 )
                 same = round(halving["epochs"] / EPOCHS)
                 equal = hpsearch_run(config(root, dataset, seed, same, False, args.jobs), args.jobs)
-            results = {"full": full, "halving": halving, "full, same epochs": equal}
+                hyperband = hpsearch_run(
+                    config(root, dataset, seed, TRIALS, "hyperband", args.jobs), args.jobs
+                )
+            results = {
+                "full": full,
+                "halving": halving,
+                "full, same epochs": equal,
+                "hyperband": hyperband,
+            }
             if with_optuna:
                 results["Optuna SHA"] = optuna_run(dataset, seed, halving["epochs"], "sha")
                 results["Optuna Hyperband"] = optuna_run(dataset, seed, halving["epochs"], "hb")

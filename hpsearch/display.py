@@ -228,14 +228,14 @@ class SearchDisplay:
 
 
 def rung_text(progress: Any) -> str:
-    """``rung 2/3 of bracket 1/2: 5 of 13 reported · 27 stopped · epochs 240 of 800 (30 %)``"""
+    """``rung 2/3, bracket 1/2: 5/13 reported · 27 stopped · 240/800 epochs (30%)``"""
     where = f"rung {progress.rung + 1}/{progress.rungs}"
     if progress.brackets > 1:
-        where += f" of bracket {progress.bracket + 1}/{progress.brackets}"
+        where += f", bracket {progress.bracket + 1}/{progress.brackets}"
     share = progress.epochs / progress.full_epochs if progress.full_epochs else 0.0
     return (
-        f"{where}: {progress.reported} of {progress.of} reported · {progress.stopped} stopped "
-        f"· epochs {progress.epochs:,} of {progress.full_epochs:,} ({share:.0%})"
+        f"{where}: {progress.reported}/{progress.of} reported · {progress.stopped} stopped "
+        f"· {progress.epochs:,}/{progress.full_epochs:,} epochs ({share:.0%})"
     )
 
 

@@ -93,14 +93,14 @@ class RungPlan:
             rungs = ", ".join(f"{r.trials}×{r.epochs}" for r in bracket.rungs)
             label = f"bracket {bracket.number}" if len(self.brackets) > 1 else "rungs"
             last = bracket.first + bracket.rungs[0].trials - 1
-            out.append(f"  {label}: trials {bracket.first}-{last}; trials × epochs: {rungs}")
+            which = f"trial {last}" if last == bracket.first else f"trials {bracket.first}-{last}"
+            out.append(f"  {label}: {which}; trials × epochs: {rungs}")
         full = self.epochs_full()
         cont, again = self.epochs_continuing(), self.epochs_restarting()
         out.append(
-            f"  epochs: {cont:,} of the {full:,} of training every trial fully "
-            f"({_share(cont, full)}); {again:,} ({_share(again, full)}) if trials cannot "
-            "continue from a checkpoint"
+            f"  epochs: {cont:,} of the {full:,} of training all fully ({_share(cont, full)})"
         )
+        out.append(f"  epochs if trials cannot continue: {again:,} ({_share(again, full)})")
         return out
 
 

@@ -144,7 +144,7 @@ def test_validate_and_sample_show_the_rung_plan(make_config):
         assert result.exit_code == 0, result.output
         assert "successive halving, eta 3, 1 to 9 epochs" in result.stdout
         assert "12×1, 4×3, 1×9" in result.stdout
-        assert "epochs: 26 of the 108 of training every trial fully (24 %)" in result.stdout
+        assert "epochs: 26 of the 108 of training all fully (24 %)" in result.stdout
 
 
 # -- results -------------------------------------------------------------------------------------
@@ -453,3 +453,33 @@ def test_readme_plan_figures_are_the_quickstarts():
         f"{plan.epochs_continuing()} epochs instead of {plan.epochs_full():,}"
     )
     assert text in (root / "README.md").read_text().replace("\n  ", " ")
+
+
+def test_zoom_rounds_are_halvings_and_retest_trains_fully(make_config, tmp_path):
+    doc = run_json("run", str(make_config(base=HALVING)), "--rounds", "1")
+    last = Path(doc["run_dir"])
+    summary = json.loads((last / "summary.json").read_text())
+    assert summary["round"] == 1 and summary["counts"]["stopped"] > 0
+    assert (last / "rungs.jsonl").exists()
+    # The round narrowed around the coarse run's one fully trained trial.
+    parent = Path(last.parent / summary["parent"])
+    coarse_best = json.loads((parent / "summary.json").read_text())["best"]
+    assert coarse_best is not None
+    retest = run_json("retest", str(last), "--top", "1", "--seeds", "2")
+    records = [json.loads(line) for line in (Path(retest["run_dir"]) / "trials.jsonl").open()]
+    assert {r["epochs"] for r in records} == {9} and {r["status"] for r in records} == {"ok"}
+
+
+def test_plain_output_says_how_each_rung_went(make_config):
+    result = invoke("run", str(make_config(base=HALVING)))
+    assert result.exit_code == 0, result.output
+    assert "rung 1/3: 12/12 reported · 8 stopped · 12/108 epochs (11%)" in result.stdout
+    assert "rung 3/3: 1/1 reported · 11 stopped · 26/108 epochs (24%)" in result.stdout
+
+
+@pytest.mark.parametrize("function", ["budget_only", "train"])
+def test_retest_trains_a_python_objective_to_its_full_budget(tmp_path, function):
+    doc = run_json("run", str(_python_config(tmp_path, function)))
+    retest = run_json("retest", doc["run_dir"], "--top", "1", "--seeds", "2")
+    records = [json.loads(line) for line in (Path(retest["run_dir"]) / "trials.jsonl").open()]
+    assert [(r["status"], r["epochs"]) for r in records] == [("ok", 9), ("ok", 9)]

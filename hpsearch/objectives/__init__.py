@@ -86,4 +86,5 @@ def build_objective(config: Config) -> Objective:
         problem = budget_problem(function)
     if problem:
         raise ConfigError(f"'{spec}' {problem}", file=config.source, key="objective.python")
-    return PythonObjective(spec, str(workdir), fixed, config.search.metric)
+    full = config.full_budget if config.early_stop.on else None
+    return PythonObjective(spec, str(workdir), fixed, config.search.metric, full)

@@ -24,6 +24,7 @@ from hpsearch.objectives.base import (
     Outcome,
     Report,
     TimedOut,
+    at_budget,
     interpret,
 )
 
@@ -161,6 +162,7 @@ class PythonObjective(Fixing):
     workdir: str
     fixed: Mapping[str, Any]
     metric: str
+    full_budget: int | None = None  # early stopping: the budget of a trial trained fully
 
     dataset = None  # it loads its own data (not a field)
 
@@ -178,6 +180,22 @@ class PythonObjective(Fixing):
         budget: int | None = None,
         checkpoint_dir: str | None = None,
     ) -> Outcome:
+        if budget is None and self.full_budget is not None:
+            # Trained fully outside a search (a re-test, one model): the full budget, and a
+            # checkpoint directory of its own for as long as it trains.
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="hpsearch-checkpoint-") as scratch:
+                outcome = self(
+                    params,
+                    seed,
+                    timeout,
+                    index,
+                    observer,
+                    self.full_budget,
+                    checkpoint_dir or scratch,
+                )
+            return at_budget(outcome, self.full_budget)
         function = load_function(self.spec, self.workdir)
         deadline = None if timeout is None else time.perf_counter() + timeout
         kwargs: dict[str, Any] = {}

@@ -61,13 +61,18 @@ def save(
     path = Path(directory) / FILE
     temporary = path.with_name(f".{FILE}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(temporary, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, path)
+    except OSError:
+        # No place to keep it (a full disk; a Dask worker that does not see the run
+        # directory): the trial trains again from scratch if it goes on. Same result.
+        pass
     finally:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             temporary.unlink()
 
 
