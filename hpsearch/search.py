@@ -144,6 +144,17 @@ class Search:
             if status == "complete" and not self.config.early_stop.keep_checkpoints:
                 self.store.remove_checkpoints()
             wall = self.previous_wall_time + time.perf_counter() - self.started
+            plan = self.config.rung_plan()
+            if plan is not None:  # what early stopping saved, for a CI job reading the JSON
+                extra = {
+                    **(extra or {}),
+                    "early_stop": {
+                        "method": plan.method,
+                        "stopped": sum(r.status == "stopped" for r in self.records),
+                        "epochs": sum(r.epochs or 0 for r in self.records),
+                        "epochs_full": plan.epochs_full(),
+                    },
+                }
             return self.store.write_results(
                 results_of(self.config, self.records), status=status, wall_time=wall, extra=extra
             )

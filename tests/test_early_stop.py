@@ -154,6 +154,12 @@ def test_halving_stops_trials_and_ranks_full_budget_trials_first(make_config):
     doc = run_json("run", str(make_config(base=HALVING)))
     run_dir = Path(doc["run_dir"])
     assert doc["counts"]["ok"] == 1 and doc["counts"]["stopped"] == 11
+    assert doc["early_stop"] == {
+        "method": "halving",
+        "stopped": 11,
+        "epochs": 26,
+        "epochs_full": 108,
+    }
     rows = leaderboard(run_dir).splitlines()
     header = rows[0].split(",")
     epochs = [int(r.split(",")[header.index("epochs")]) for r in rows[1:]]
