@@ -70,6 +70,11 @@ class Halving:
     queue: deque[tuple[int, int, int]] = field(default_factory=deque)  # trial, bracket, rung
     running: dict[int, tuple[int, int]] = field(default_factory=dict)  # trial -> bracket, rung
     last_rung: tuple[int, int] = (0, 0)  # the rung a result last arrived for
+    # Counters for the live view, kept as results arrive (no pass over every trial).
+    reported: dict[tuple[int, int], int] = field(default_factory=dict)
+    reached: dict[int, int] = field(default_factory=dict)  # trial -> epochs trained
+    epochs: int = 0
+    stopped: int = 0
 
     # -- state -------------------------------------------------------------------------------
 
@@ -77,7 +82,7 @@ class Halving:
         """Take the rung results on disk; returns every final record they imply (stopped,
         failed, trained fully), in a fixed order, and queues the trainings still to do."""
         for result in earlier:
-            self.results.setdefault(result.record.trial, {})[result.rung] = result.record
+            self._note(result.bracket, result.rung, result.record)
         finals: list[TrialRecord] = []
         for bracket in self.plan.brackets:
             finals += self._advance(bracket, 0, list(bracket.trials))
@@ -108,12 +113,13 @@ class Halving:
         ranked = [r for r in self.goal.rank(records) if self.goal.value(r) is not None]
         going = [] if last else ranked[: bracket.rungs[rung + 1].trials]
         going_ids = {r.trial for r in going}
+        places = {r.trial: place for place, r in enumerate(ranked, start=1)}
         finals = []
         for r in sorted(records, key=lambda r: r.trial):
             if r.trial in going_ids:
                 continue
             if r.ok and not last:
-                place = ranked.index(r) + 1
+                place = places[r.trial]
                 r = dataclasses.replace(
                     r,
                     status="stopped",
@@ -129,7 +135,20 @@ class Halving:
         spent = [r.seconds for r in self.results[record.trial].values() if r.seconds]
         final = dataclasses.replace(record, seconds=round(sum(spent), 4) if spent else None)
         self.finals[record.trial] = final
+        self.stopped += final.status == "stopped"
         return final
+
+    def _note(self, bracket: int, rung: int, record: TrialRecord) -> None:
+        """Keep a rung result (a later one for the same rung replaces it)."""
+        by_rung = self.results.setdefault(record.trial, {})
+        if rung not in by_rung:
+            self.reported[(bracket, rung)] = self.reported.get((bracket, rung), 0) + 1
+        by_rung[rung] = record
+        epochs = record.epochs or 0
+        before = self.reached.get(record.trial, 0)
+        if epochs > before:
+            self.epochs += epochs - before
+            self.reached[record.trial] = epochs
 
     # -- running -----------------------------------------------------------------------------
 
@@ -159,34 +178,25 @@ class Halving:
             record = dataclasses.replace(
                 record, curves=merge_curves(previous.curves, record.curves)
             )
-        self.results.setdefault(record.trial, {})[rung] = record
+        self._note(bracket_number, rung, record)
         self.last_rung = (bracket_number, rung)
         result = RungResult(bracket_number, rung, record)
         trials = self.members[(bracket_number, rung)]
-        if any(rung not in self.results.get(t, {}) for t in trials):
+        if self.reported[(bracket_number, rung)] < len(trials):
             return result, []
         return result, self._advance(bracket, rung, trials)
 
     def progress(self) -> Progress:
-        bracket_number, rung = self.last_rung
-        trials = self.members.get((bracket_number, rung), [])
-        reported = sum(1 for t in trials if rung in self.results.get(t, {}))
-        budgets = {
-            (b.number, k): r.epochs for b in self.plan.brackets for k, r in enumerate(b.rungs)
-        }
-        epochs = 0
-        for index, by_rung in self.results.items():
-            b = self.plan.bracket_of(index).number
-            epochs += max(r.epochs or budgets[(b, k)] for k, r in by_rung.items())
+        number, rung = self.last_rung
         return Progress(
-            bracket=bracket_number,
+            bracket=number,
             brackets=len(self.plan.brackets),
             rung=rung,
-            rungs=len(self.plan.brackets[bracket_number].rungs),
-            reported=reported,
-            of=len(trials),
-            stopped=sum(1 for r in self.finals.values() if r.status == "stopped"),
-            epochs=epochs,
+            rungs=len(self.plan.brackets[number].rungs),
+            reported=self.reported.get((number, rung), 0),
+            of=len(self.members.get((number, rung), [])),
+            stopped=self.stopped,
+            epochs=self.epochs,
             full_epochs=self.plan.epochs_full(),
         )
 
