@@ -19,8 +19,10 @@ hidden units, batch size; Adam, 2 layers, 27 epochs at most):
 
 It prints per dataset the median best val_accuracy, epochs and wall time of each method, the
 seeds where halving's best is at least that of full training at the same epochs, and the idle
-share of the 2 workers' time (1 − seconds spent in trials / (workers × wall time)) for
-halving and for full training: the difference is what waiting for rungs costs.
+time of the 2 workers (workers × wall time − seconds spent in trials; as a share, and in
+worker-seconds). Every run has the same fixed idle time (starting the workers, loading the
+data); what halving idles beyond a run of full training of the same length is what waiting
+for rungs costs.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ def hpsearch_run(path: Path, jobs: int) -> dict:
         "epochs": epochs,
         "wall": wall,
         "idle": 1.0 - busy / (jobs * trial_wall),
+        "idle_seconds": jobs * trial_wall - busy,
     }
 
 
@@ -105,7 +108,12 @@ def optuna_run(dataset: str, seed: int, budget: int, pruner_name: str) -> dict:
             min_resource=MIN_EPOCHS, max_resource=EPOCHS, reduction_factor=ETA
         )
     study = optuna.create_study(
-        direction="maximize", sampler=optuna.samplers.RandomSampler(seed=seed), pruner=pruner
+        direction="maximize",
+        sampler=optuna.samplers.RandomSampler(seed=seed),
+        pruner=pruner,
+        # HyperbandPruner puts a trial in a bracket by a hash of the study's name: a fixed
+        # name makes its runs repeatable.
+        study_name=f"bench-{dataset}-{seed}",
     )
     spent = {"epochs": 0}
 
@@ -196,21 +204,21 @@ def main() -> None:
         print(f"\n{dataset}, {args.seeds} seeds, {args.jobs} workers (medians)")
         print(
             f"{'method':<20} {'best val_acc':>12} {'vs full':>8} {'epochs':>7} "
-            f"{'of full':>8} {'wall s':>7} {'idle':>6}"
+            f"{'of full':>8} {'wall s':>7} {'idle':>6} {'idle s':>7}"
         )
         full_epochs = statistics.median(r["epochs"] for r in rows["full"])
         for name, results in rows.items():
             best = statistics.median(r["best"] for r in results)
             epochs = statistics.median(r["epochs"] for r in results)
             wall = statistics.median(r["wall"] for r in results)
-            idle = (
-                f"{statistics.median(r['idle'] for r in results):.0%}"
-                if "idle" in results[0]
-                else "-"
-            )
+            idle, idle_seconds = "-", "-"
+            if "idle" in results[0]:
+                idle = f"{statistics.median(r['idle'] for r in results):.0%}"
+                idle_seconds = f"{statistics.median(r['idle_seconds'] for r in results):.2f}"
             print(
                 f"{name:<20} {best:>12.4f} {100 * (best - full_median):>+7.2f}p "
-                f"{epochs:>7.0f} {epochs / full_epochs:>8.0%} {wall:>7.1f} {idle:>6}"
+                f"{epochs:>7.0f} {epochs / full_epochs:>8.0%} {wall:>7.1f} {idle:>6} "
+                f"{idle_seconds:>7}"
             )
         wins = sum(
             h["best"] >= e["best"]
