@@ -96,6 +96,15 @@ def start_run(
     from hpsearch.search import start_search
 
     cfg = _config(config).with_overrides(**overrides)
+    if objective is not None and cfg.early_stop.on:
+        from hpsearch.objectives.python import takes
+
+        if not takes(objective, "budget"):
+            raise UserError(
+                f"objective={type(objective).__name__}: early stopping calls it with "
+                "budget= (epochs to reach) and checkpoint_dir=; add those keywords to its "
+                "__call__"
+            )
     rounds = cfg.zoom.rounds if rounds is None else rounds
     if rounds < 0:
         raise UserError(f"--rounds: must be >= 0, got {rounds}")

@@ -489,3 +489,14 @@ def test_retest_trains_a_python_objective_to_its_full_budget(tmp_path, function)
     retest = run_json("retest", doc["run_dir"], "--top", "1", "--seeds", "2")
     records = [json.loads(line) for line in (Path(retest["run_dir"]) / "trials.jsonl").open()]
     assert [(r["status"], r["epochs"]) for r in records] == [("ok", 9), ("ok", 9)]
+
+
+def test_an_api_objective_gets_the_budget_and_one_without_it_is_refused(make_config, tmp_path):
+    from hpsearch import UserError
+
+    from .objectives import Bowl, Budgeted
+
+    run = hpsearch.run(make_config(base=HALVING), objective=Budgeted())
+    assert sorted(r.epochs for r in run.trials) == [1] * 8 + [3] * 3 + [9]
+    with pytest.raises(UserError, match="early stopping calls it with budget="):
+        hpsearch.run(make_config(base=HALVING), objective=Bowl())
