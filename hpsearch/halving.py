@@ -118,7 +118,13 @@ class Halving:
         for r in sorted(records, key=lambda r: r.trial):
             if r.trial in going_ids:
                 continue
-            if r.ok and not last:
+            if r.ok and r.trial not in places:  # ok, but without the metric: not ranked
+                r = dataclasses.replace(
+                    r,
+                    status="failed",
+                    error=f"no '{self.goal.metric}' reported after {r.epochs} epochs",
+                )
+            elif r.ok and not last:
                 place = places[r.trial]
                 r = dataclasses.replace(
                     r,

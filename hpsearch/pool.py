@@ -240,6 +240,9 @@ class WorkerPool:
                 for connection in wait(connections, timeout=wait_for):
                     slot = next(s for s in active if s.connection is connection)
                     for record in self._receive(slot, queue, strikes, timeout):
+                        # A death counts against one training: early stopping trains a
+                        # trial again at the next rung, with its own retry.
+                        strikes.pop(record.trial, None)
                         seconds = record.seconds
                         if isinstance(seconds, (int, float)):
                             estimate = (

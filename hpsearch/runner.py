@@ -165,8 +165,10 @@ def _dask(
                     again.add(trial.index)
                     completed.add(submit(trial))
                     continue
+                again.discard(trial.index)  # a later training of it has its own retry
                 yield died_record(trial, f"{type(exc).__name__}: {exc}")
             else:
+                again.discard(trial.index)
                 yield future.result()
             for following in _take(trials, in_flight - len(futures)):
                 completed.add(submit(following))

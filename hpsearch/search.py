@@ -43,6 +43,9 @@ class Search:
     lock: RunLock | None = None  # held from start (or resume) to finish
     halving: Halving | None = None  # early stopping: the rung plan's state, once running
 
+    def __post_init__(self) -> None:
+        self._final = {r.trial for r in self.records}  # trials with their final record
+
     @property
     def run_id(self) -> str:
         return self.store.run_id
@@ -96,12 +99,14 @@ class Search:
         try:
             for record in stream:
                 finals = [record]
+                result = None
                 if halving is not None:
                     result, finals = halving.accept(record)
                     self.store.append_rung(result.to_json())
-                    yield result
-                for final in finals:
+                for final in finals:  # on disk before anyone hears of the rung
                     self._keep(final)
+                if result is not None:
+                    yield result
                 if record.trial in watched and record.trial not in first:
                     first[record.trial] = record
                     seen = list(first.values())
@@ -112,8 +117,11 @@ class Search:
             stream.close()  # stops the workers at once if the search stops early
 
     def _keep(self, record: TrialRecord) -> None:
+        if record.trial in self._final:  # already on disk (a rung line lost to a power cut)
+            return
         self.store.append(record)
         self.records.append(record)
+        self._final.add(record.trial)
         if self.config.rung_plan() is not None and not self.config.early_stop.keep_checkpoints:
             self.store.remove_checkpoints(record.trial)  # it will not train again
 
@@ -127,10 +135,8 @@ class Search:
             lambda i: sample_trial(cfg.space, cfg.seed, i),
             lambda i: str(self.store.checkpoint_dir(i)),
         )
-        done = {r.trial for r in self.records}
         for final in halving.restore(self.store.load_rungs(repair=True, space=cfg.space)):
-            if final.trial not in done:
-                self._keep(final)
+            self._keep(final)
         return halving
 
     def finish(

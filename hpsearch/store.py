@@ -241,14 +241,14 @@ class RunStore:
 
     def _abandon(self) -> None:
         """Drop the append handles after a failed write, without raising again."""
-        for f in (self._trials, self._curves):
+        for f in (self._trials, self._curves, self._rungs):
             if f is not None:
                 with contextlib.suppress(OSError):
                     f.close()
-        self._trials = self._curves = None
+        self._trials = self._curves = self._rungs = None
 
     def sync(self) -> None:
-        for f in (self._trials, self._curves):
+        for f in (self._rungs, self._trials, self._curves):  # rung results before finals
             if f is not None:
                 os.fsync(f.fileno())
 
@@ -256,7 +256,8 @@ class RunStore:
         if self._rungs is not None:
             with contextlib.suppress(OSError):
                 os.fsync(self._rungs.fileno())
-            self._rungs.close()
+            with contextlib.suppress(OSError):
+                self._rungs.close()
             self._rungs = None
         if self._trials is not None:
             self.sync()
@@ -359,6 +360,7 @@ class RunStore:
                 self._rungs = open(self.path / "rungs.jsonl", "a", encoding="utf-8")  # noqa: SIM115
             _write_line(self._rungs, json.dumps(line))
         except OSError as exc:
+            self._abandon()
             raise StorageError(
                 f"{self.path}: cannot write a rung result: {exc.strerror or exc}; "
                 "the results written before it are kept"

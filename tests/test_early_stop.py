@@ -235,6 +235,12 @@ def test_a_half_written_or_foreign_checkpoint_is_never_loaded():
         train({**params, "learning_rate": 0.5}, data, 2, budget=2, checkpoint_dir=directory)
         other = train(params, data, 2, budget=4, checkpoint_dir=directory)
         assert other.curves == whole.curves  # another trial's checkpoint: ignored
+        import dataclasses
+
+        edited = dataclasses.replace(data, x_train=data.x_train + 0.5)  # same shape
+        train(params, data, 2, budget=2, checkpoint_dir=directory)
+        fresh = train(params, edited, 2, budget=4, checkpoint_dir=directory)
+        assert fresh.curves == train(params, edited, 2).curves  # other data: ignored
 
 
 # -- reproducible whatever runs it ----------------------------------------------------------
@@ -500,3 +506,36 @@ def test_an_api_objective_gets_the_budget_and_one_without_it_is_refused(make_con
     assert sorted(r.epochs for r in run.trials) == [1] * 8 + [3] * 3 + [9]
     with pytest.raises(UserError, match="early stopping calls it with budget="):
         hpsearch.run(make_config(base=HALVING), objective=Bowl())
+
+
+def test_a_command_past_its_budget_without_the_metric_in_its_curve_is_one_line(tmp_path):
+    (tmp_path / "late.py").write_text(
+        "import json\n"
+        "for epoch in range(1, 10):\n"
+        "    print(json.dumps({'epoch': epoch, 'loss': 1.0 / epoch}))\n"
+        "print(json.dumps({'accuracy': 0.5}))\n"
+    )
+    path = _python_config(
+        tmp_path,
+        objective={"command": f"{sys.executable} late.py {{lr}}"},
+        search={"trials": 12, "metric": "accuracy", "direction": "maximize"},
+    )
+    result = invoke("run", str(path))
+    one_line_error(result, "search.metric", "does not report 'accuracy'", "no 'accuracy' reported")
+
+
+def test_a_nan_at_the_budget_fails_the_trial_and_is_never_promoted(tmp_path):
+    (tmp_path / "nan.py").write_text(
+        "import json, sys\n"
+        "lr = float(sys.argv[1])\n"
+        "for epoch in range(1, 10):\n"
+        "    loss = float('nan') if lr > 0.3 else (lr - 0.3) ** 2 + 1.0 / (1.0 + 10 * lr * epoch)\n"
+        "    print(json.dumps({'epoch': epoch, 'loss': loss}))\n"
+    )
+    path = _python_config(tmp_path, objective={"command": f"{sys.executable} nan.py {{lr}}"})
+    doc = run_json("run", str(path))
+    records = _lines(doc["run_dir"], "trials.jsonl")
+    high = [r for r in records if r["params"]["lr"] > 0.3]
+    assert high and all(r["status"] == "failed" and "NaN" in r["error"] for r in high)
+    assert all(r["epochs"] == 1 for r in high)  # failed in the first rung, never promoted
+    assert doc["best"]["params"]["lr"] <= 0.3

@@ -130,6 +130,7 @@ def misses_metric(record: TrialRecord, metric: str) -> bool:
     return record.status == "failed" and (
         error.startswith(f"returned a dict without '{metric}'")
         or error.startswith(f"no '{metric}' in its output")
+        or error.startswith(f"no '{metric}' reported")
     )
 
 
@@ -227,7 +228,7 @@ def trial_outcome(
                 os.chdir(cwd)  # an objective that changed directory changes it for itself only
     elapsed = time.perf_counter() - started
     if trial.budget is not None:
-        outcome = at_budget(outcome, trial.budget)
+        outcome = at_budget(outcome, trial.budget, getattr(objective, "metric", None))
     if timeout is not None and outcome.status == "ok" and elapsed > timeout * 1.05 + 0.05:
         # Where no alarm can interrupt it (a thread: threading or Dask), an overrun still
         # counts as one.
@@ -240,28 +241,41 @@ def trial_outcome(
     return outcome, time.perf_counter() - started
 
 
-def at_budget(outcome: Outcome, budget: int) -> Outcome:
+def at_budget(outcome: Outcome, budget: int, metric: str | None = None) -> Outcome:
     """An outcome as it stood at epoch ``budget``: an objective that trained past it (it
-    ignores ``budget``) is judged by its curve at that epoch, as if it had stopped there."""
+    ignores ``budget``) is judged by its curve at that epoch, as if it had stopped there —
+    by ``metric``'s value there, with the rules of a returned value (missing or NaN:
+    ``failed``, ±inf: ``diverged``)."""
     curves = outcome.curves
-    if outcome.status != "ok":
+    if outcome.status == "timeout" or outcome.interrupted:
         return outcome
     if not curves or not curves.get("epoch"):  # it reported no epochs: it trained the budget
-        return (
-            outcome if outcome.epochs is not None else dataclasses.replace(outcome, epochs=budget)
-        )
+        if outcome.status != "ok" or outcome.epochs is not None:
+            return outcome
+        return dataclasses.replace(outcome, epochs=budget)
     epochs = curves["epoch"]
     if epochs[-1] is None:
         return outcome
     if epochs[-1] <= budget:  # the epoch it reached (it may have reported only the new ones)
         return dataclasses.replace(outcome, epochs=int(epochs[-1]))
+    # Past its budget: what happened later (a failure included) is not this rung's business.
     keep = [i for i, e in enumerate(epochs) if e is not None and e <= budget]
     if not keep:
         return outcome
     last = keep[-1]
     cut = {k: v[: last + 1] for k, v in curves.items()}
-    metrics = {k: float(v[last]) for k, v in curves.items() if k != "epoch" and is_real(v[last])}
-    return dataclasses.replace(outcome, metrics=metrics, epochs=int(epochs[last]), curves=cut)
+    reached = int(epochs[last])
+    values = {k: v[last] for k, v in curves.items() if k != "epoch" and is_real(v[last])}
+    if metric is None:
+        metric = next(iter(values), "")
+    if metric not in values:
+        error = (
+            f"no '{metric}' reported at epoch {reached}, its budget: it trained past its "
+            "budget and its curve there lacks the metric"
+        )
+        return Outcome("failed", epochs=reached, curves=cut, error=error)
+    status, metrics, error = interpret(values, metric)
+    return Outcome(status, metrics, reached, cut, error)
 
 
 def record_for(trial: Trial, outcome: Outcome, seconds: float | None = None) -> TrialRecord:

@@ -195,7 +195,7 @@ class PythonObjective(Fixing):
                     self.full_budget,
                     checkpoint_dir or scratch,
                 )
-            return at_budget(outcome, self.full_budget)
+            return at_budget(outcome, self.full_budget, self.metric)
         function = load_function(self.spec, self.workdir)
         deadline = None if timeout is None else time.perf_counter() + timeout
         kwargs: dict[str, Any] = {}
@@ -236,7 +236,7 @@ def _reached(report: Curves, metric: str) -> Outcome:
             "failed",
             epochs=report.epochs,
             curves=curves,
-            error=f"stopped at its budget, but report() never gave '{metric}'",
+            error=f"no '{metric}' reported: stopped at its budget, but report() never gave it",
         )
     return Outcome("ok", {k: float(v) for k, v in metrics.items()}, report.epochs, curves)
 

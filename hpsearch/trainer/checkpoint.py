@@ -21,11 +21,15 @@ import numpy as np
 FILE = "trainer.npz"
 
 
-def key_of(hp: dict[str, Any], seed: int, data_shape: tuple) -> str:
-    """What a checkpoint was made for: settings (but the epochs), seed, data shape."""
+def key_of(hp: dict[str, Any], seed: int, arrays: tuple[np.ndarray, ...]) -> str:
+    """What a checkpoint was made for: settings (but the epochs), seed, and the data itself
+    (an edited data file of the same shape must not continue a trial)."""
     settings = {k: v for k, v in hp.items() if k != "epochs"}
-    text = json.dumps([settings, seed, list(data_shape)], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps([settings, seed], sort_keys=True, default=str).encode())
+    for array in arrays:
+        digest.update(repr((array.shape, array.dtype.str)).encode())
+        digest.update(np.ascontiguousarray(array).data)
+    return digest.hexdigest()
 
 
 def _state_arrays(model: Any, optimizer: Any) -> dict[str, np.ndarray]:
@@ -77,10 +81,16 @@ def save(
 
 
 def load(
-    directory: str, key: str, model: Any, optimizer: Any, rng: np.random.Generator
+    directory: str,
+    key: str,
+    model: Any,
+    optimizer: Any,
+    rng: np.random.Generator,
+    at_most: int | None = None,
 ) -> tuple[dict[str, list[float]], int] | None:
     """Restore a trial from its checkpoint into ``model``, ``optimizer`` and ``rng``;
-    returns (curves, epochs trained), or None when there is no usable checkpoint."""
+    returns (curves, epochs trained), or None when there is no usable checkpoint (nothing
+    is changed then), or it is past ``at_most`` epochs."""
     path = Path(directory) / FILE
     try:
         with np.load(path, allow_pickle=False) as saved:
@@ -94,6 +104,8 @@ def load(
         type(rng.bit_generator)().state = meta["rng"]  # raises if it is not one
         curves, epochs = meta["curves"], meta["epochs"]
         if not isinstance(curves, dict) or not isinstance(epochs, int):
+            return None
+        if at_most is not None and epochs > at_most:
             return None
         curves = {str(k): list(v) for k, v in curves.items()}
     except Exception:

@@ -104,9 +104,9 @@ def train(
     if checkpoint_dir is not None:
         from hpsearch.trainer import checkpoint
 
-        made_for = checkpoint.key_of(hp, seed, (x_train.shape, x_val.shape, data.classes))
-        restored = checkpoint.load(checkpoint_dir, made_for, model, optimizer, rng)
-        if restored is not None and restored[1] <= target:
+        made_for = checkpoint.key_of(hp, seed, (x_train, y_train, x_val, y_val))
+        restored = checkpoint.load(checkpoint_dir, made_for, model, optimizer, rng, target)
+        if restored is not None:
             curves, epochs_run = restored
     with np.errstate(all="ignore"):  # overflow in a blown-up run is reported, not warned
         try:
