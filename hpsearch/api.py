@@ -105,6 +105,11 @@ def start_run(
                 "budget= (epochs to reach) and checkpoint_dir=; add those keywords to its "
                 "__call__"
             )
+    if rounds is not None and cfg.search.budget is not None:
+        raise UserError(
+            "--rounds: a budget sets the zoom rounds itself (search.budget = "
+            f"{cfg.search.budget}); give --budget or --rounds"
+        )
     rounds = cfg.zoom.rounds if rounds is None else rounds
     if rounds < 0:
         raise UserError(f"--rounds: must be >= 0, got {rounds}")
@@ -266,10 +271,10 @@ def plan_zoom(
         raise RunError(
             f"{source.path}: nothing to narrow: its space is empty (every parameter is fixed)"
         )
-    records = [r for ancestor in source.lineage for r in ancestor.trials]
+    lineage = [(ancestor.config, ancestor.trials) for ancestor in source.lineage]
     round_ = int(source.summary.get("round") or 0) + 1
     step = zoom_step(
-        config, records, round_, top=top, top_fraction=top_fraction, margin=margin, trials=trials
+        lineage, round_, top=top, top_fraction=top_fraction, margin=margin, trials=trials
     )
     if step is None:
         raise NoOkTrial(f"{source.path}: no ok trial to zoom on")

@@ -1,11 +1,17 @@
-"""Coarse to fine: from the best trials of a run to a narrower space around them.
+"""Coarse to fine: from the best trials of a lineage to a narrower space around them.
 
 Narrowing happens in unit space, with the transforms of the space module and no branching on
 the scale, so a log parameter narrows by decades and a 1−β parameter by its averaging window.
-For each numeric parameter: the interval the top trials span, widened by ``margin`` × its
-width on each side (by ``margin`` × the parent's width where they coincide), clipped to the
-parent's bounds, mapped back. Integers round outward; a choice keeps the values seen among the
-top trials; a parameter left with a single value becomes fixed.
+For each numeric parameter: the interval the top trials span, widened on each side, clipped to
+the bounds, mapped back. Integers round outward; a choice keeps the values seen among the top
+trials; a parameter left with a single value becomes fixed.
+
+A zoom round (``zoom_step``) narrows the lineage's first space — not its parent's — around the
+best trials of every round so far, widened by a *radius* in that space's unit coordinates that
+adapts like a trust region: ``zoom.margin`` (0.35) for the first round; unchanged after a
+round that improved the best so far, × 0.7 after one that did not; back to ``zoom.margin``
+once it falls under 0.005 (a region that collapsed starts again, around the best). The
+settings come from bench/search_quality.py (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -25,8 +31,16 @@ class Zoomed:
     fixed: dict[str, Any] = field(default_factory=dict)  # parameters narrowed to one value
 
 
-def narrow(space: Space, top: Sequence[Mapping[str, Any]], margin: float) -> Zoomed:
-    """The space around ``top`` (the best trials' params); see the module docstring."""
+SHRINK = 0.7  # the radius after a round that did not improve the best so far
+RESTART_BELOW = 0.005  # a radius this small has collapsed: start again at zoom.margin
+
+
+def narrow(
+    space: Space, top: Sequence[Mapping[str, Any]], margin: float, absolute: bool = False
+) -> Zoomed:
+    """The space around ``top`` (the best trials' params); see the module docstring. The
+    widening is ``margin`` × the span of ``top`` (× the whole range where they coincide), or
+    with ``absolute``, ``margin`` of the whole range."""
     if not top:
         raise ValueError("narrowing needs at least one trial")
     if margin < 0:
@@ -38,7 +52,7 @@ def narrow(space: Space, top: Sequence[Mapping[str, Any]], margin: float) -> Zoo
         narrowed = (
             _narrow_choice(p, values)
             if isinstance(p, ChoiceParam)
-            else _narrow_numeric(p, values, margin)
+            else _narrow_numeric(p, values, margin, absolute)
         )
         if isinstance(narrowed, (NumericParam, ChoiceParam)):
             params.append(narrowed)
@@ -52,10 +66,10 @@ def _narrow_choice(p: ChoiceParam, values: Sequence[Any]) -> ChoiceParam | Any:
     return kept[0] if len(kept) == 1 else ChoiceParam(p.name, kept)
 
 
-def _narrow_numeric(p: NumericParam, values: Sequence[float], margin: float):
+def _narrow_numeric(p: NumericParam, values: Sequence[float], margin: float, absolute: bool):
     units = [p.to_unit(v) for v in values]
     lo, hi = min(units), max(units)
-    pad = margin * ((hi - lo) if hi > lo else 1.0)
+    pad = margin if absolute else margin * ((hi - lo) if hi > lo else 1.0)
     low, high = _value_at(p, max(0.0, lo - pad)), _value_at(p, min(1.0, hi + pad))
     if p.integer:
         # Round outward: the integers whose rounding cells hold the ends.
@@ -97,11 +111,31 @@ class ZoomStep:
     config: Any  # hpsearch.config.Config
     anchors: list[TrialRecord]
     fixed: dict[str, Any]
+    radius: float = 0.0  # the widening, in the first run's unit coordinates
+
+
+def radius(lineage: Sequence[tuple[Any, Sequence[TrialRecord]]], start: float) -> float:
+    """The next round's radius, replayed from the lineage's rounds (root first): ``start``
+    for the first zoom round, then as the module docstring says."""
+    goal = lineage[0][0].search.goal
+    best = goal.best(lineage[0][1])
+    r = start
+    for _config, records in lineage[1:]:
+        found = goal.best(records)
+        improved = found is not None and (
+            best is None or goal.direction.better(goal.value(found), goal.value(best))
+        )
+        if improved:
+            best = found
+        else:
+            r *= SHRINK
+            if r < RESTART_BELOW:
+                r = start
+    return r
 
 
 def zoom_step(
-    config: Any,
-    records: Sequence[TrialRecord],
+    lineage: Sequence[tuple[Any, Sequence[TrialRecord]]],
     round_: int,
     *,
     top: int | None = None,
@@ -109,30 +143,49 @@ def zoom_step(
     margin: float | None = None,
     trials: int | None = None,
 ) -> ZoomStep | None:
-    """The config of round ``round_``: the space narrowed around the best of ``records``
-    (``top`` of them, or ``top_fraction``; else ``zoom.top``), widened by ``margin`` (else
-    ``zoom.margin``), ``trials`` trials (else ``zoom.trials``), single-valued parameters fixed;
-    its own seed (new trials), the parent's data seed (same data). None without an ok trial.
-    """
+    """The config of round ``round_`` from the lineage so far (each round's config and
+    records, the first run first): the first run's space narrowed around the best trials of
+    all rounds (``top`` of them, or ``top_fraction``; else ``zoom.top``), widened by the
+    adaptive radius (``margin``: that radius instead), ``trials`` trials (else ``zoom.trials``),
+    single-valued parameters fixed; its own seed (new trials), the data's seed kept. None
+    without an ok trial."""
     import dataclasses
 
     from hpsearch.sampling import round_seed
 
+    root, config = lineage[0][0], lineage[-1][0]
+    records = [_whole(c, root, r) for c, rs in lineage for r in rs]
     if top is None and top_fraction is None:
         top = config.zoom.top
     anchors = config.search.goal.top(records, top, top_fraction)
     if not anchors:
         return None
-    z = narrow(config.space, [r.params for r in anchors], _or(margin, config.zoom.margin))
+    pad = margin if margin is not None else radius(lineage, config.zoom.margin)
+    z = narrow(root.space, [r.params for r in anchors], pad, absolute=True)
     new = dataclasses.replace(
         config,
         seed=round_seed(config.seed, round_),
         data=dataclasses.replace(config.data, seed=config.data_seed),  # same data every round
-        model={**config.model, **z.fixed},
+        model={**root.model, **z.fixed},  # what this round fixes, from the first run's
         space=z.space,
-        search=dataclasses.replace(config.search, trials=_or(trials, config.zoom.trials)),
+        # A round has no budget of its own: the coarse run's sets every round's trials.
+        search=dataclasses.replace(
+            config.search, trials=_or(trials, config.zoom.trials), budget=None
+        ),
     )
-    return ZoomStep(new, anchors, z.fixed)
+    return ZoomStep(new, anchors, z.fixed, pad)
+
+
+def _whole(config: Any, root: Any, record: TrialRecord) -> TrialRecord:
+    """A record with the values its round had fixed put back, so that it is a point of the
+    first run's space."""
+    import dataclasses
+
+    fixed = {n: config.model[n] for n in root.space.names if n not in record.params}
+    fixed = {n: v for n, v in fixed.items() if n in config.model}
+    if not fixed:
+        return record
+    return dataclasses.replace(record, params={**fixed, **record.params})
 
 
 def _or(value: Any, default: Any) -> Any:

@@ -274,9 +274,9 @@ def next_round(searches: list[Search]) -> Search | None:
     cfg = current.config
     if not len(cfg.space):
         return None  # nothing left to narrow
-    records = [r for s in searches for r in s.records]
     round_ = current.round + 1
-    step = zoom_step(cfg, records, round_)
+    lineage = [(s.config, s.records) for s in searches]
+    step = zoom_step(lineage, round_, trials=budgeted_trials(searches[0], round_))
     if step is None:
         return None
     rounds_left = max(int(current.store.summary().get("rounds_left") or 0) - 1, 0)
@@ -289,6 +289,18 @@ def next_round(searches: list[Search]) -> Search | None:
         rounds_left=rounds_left,
         continues=True,
     )
+
+
+def budgeted_trials(root: Search, round_: int) -> int | None:
+    """The trials of round ``round_`` of a search with a budget (from its coarse run's
+    config: the rounds after it have none of their own), else None."""
+    from hpsearch.budget import schedule
+
+    budget = root.config.search.budget
+    if budget is None or root.round != 0:
+        return None
+    plan = schedule(budget)
+    return plan.trials_of(round_) if round_ <= len(plan.rounds) else None
 
 
 def _plain(data: Any) -> Any:

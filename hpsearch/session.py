@@ -60,7 +60,9 @@ class SearchSession:
             try:
                 for notice in [*self.notices, *self._warnings()]:
                     emit(notice)
-                total = config.search.trials + self.rounds * config.zoom.trials
+                total = config.search.budget or (
+                    config.search.trials + self.rounds * config.zoom.trials
+                )
                 emit(SearchStarted(config, total, len(self.first.records)))
                 narrowed_from = None
                 for round_index in range(self.rounds + 1):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 from pathlib import Path
 
@@ -223,8 +222,22 @@ def test_each_round_keeps_the_optimum_and_the_best_never_gets_worse(make_config)
     assert overall > coarse
     assert last.summary["lineage_best"]["value"] == overall
     assert [info.best_so_far for info in last.rounds()][-1] == overall
-    widths = [run.config.space["learning_rate"] for run in rounds]
-    assert all(b.low >= a.low and b.high <= a.high for a, b in itertools.pairwise(widths))
+    # Each round is a region of the first run's space around the best so far; it keeps its
+    # size after a round that improved the best and shrinks (× 0.7) after one that did not.
+    root = rounds[0].config.space["learning_rate"]
+    for run in rounds[1:]:
+        p = run.config.space["learning_rate"]
+        assert root.low <= p.low < p.high <= root.high
+    from hpsearch.narrowing import narrow, radius, width
+
+    lineage = [(run.config, run.trials) for run in rounds]
+    for k in range(1, len(rounds)):
+        expected = radius(lineage[:k], 0.35)
+        best = rounds[0].config.search.goal.top([r for _, rs in lineage[:k] for r in rs], 1)[0]
+        p = rounds[k].config.space["learning_rate"]
+        zoomed = narrow(rounds[0].config.space, [best.params], expected, absolute=True)
+        assert p == zoomed.space["learning_rate"], k
+        assert width(p, root) <= 2 * expected + 1e-9
 
 
 def test_an_interrupted_rounds_search_resumes_its_remaining_rounds(tmp_path, make_config):

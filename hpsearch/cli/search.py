@@ -51,6 +51,14 @@ def run(
         Optional[int],  # noqa: UP045
         typer.Option("--rounds", min=0, help="Zoom rounds after the coarse run (zoom.rounds)."),
     ] = None,
+    budget: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--budget",
+            help="Evaluations in all: coarse run and zoom rounds, split by hpsearch "
+            "(search.budget).",
+        ),
+    ] = None,
     early_stop: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(
@@ -101,6 +109,7 @@ def run(
         session = api.start_run(
             config,
             rounds=rounds,
+            budget=budget,
             name=name,
             seed=seed,
             trials=trials,

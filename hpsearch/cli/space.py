@@ -37,6 +37,10 @@ def validate(config: ConfigArg) -> None:
     say(out, f"fixed: {fixed}")
     direction, metric = cfg.search.direction, cfg.search.metric
     say(out, f"search: {cfg.search.trials} trials, {direction} {metric}, seed {cfg.seed}")
+    if cfg.search.budget is not None:
+        from hpsearch.budget import schedule
+
+        say(out, schedule(cfg.search.budget).describe())
     plan = cfg.rung_plan()
     for line in plan.lines() if plan is not None else []:
         say(out, line)

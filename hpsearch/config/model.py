@@ -37,6 +37,9 @@ class SearchConfig:
     trials: int = 40
     metric: str = "val_accuracy"
     direction: str = "maximize"
+    # Evaluations in all, coarse run and zoom rounds together (hpsearch.budget): sets
+    # ``trials``, ``zoom.rounds`` and each round's trials. None: set them yourself.
+    budget: int | None = None
 
     @property
     def goal(self) -> Goal:
@@ -156,6 +159,7 @@ class Config:
         eta: int | None = None,
         max_epochs: int | None = None,
         keep_checkpoints: bool | None = None,
+        budget: int | None = None,
     ) -> Config:
         """This config with settings given on the command line or to the API in place of its
         own (None: keep the config's), each checked by the rule the file's value obeys. A
@@ -174,6 +178,7 @@ class Config:
             ("--min-epochs", min_epochs, rules.EARLY_STOP["min_epochs"]),
             ("--eta", eta, rules.EARLY_STOP["eta"]),
             ("--max-epochs", max_epochs, rules.EARLY_STOP["max_epochs"]),
+            ("--budget", budget, rules.SEARCH["budget"]),
         ):
             message = None if value is None else rules.problem(rule, value)
             if message:
@@ -186,6 +191,11 @@ class Config:
             scheduler=scheduler
             or (self.run.scheduler if not backend or backend == "dask" else None),
         )
+        if budget is not None and trials is not None:
+            raise ConfigError(
+                "a budget sets the trials of every round itself; give --budget or --trials",
+                key="--trials",
+            )
         if scheduler is not None and run.backend != "dask":
             raise ConfigError(
                 f"{rules.scheduler_problem(run.backend)} (add --backend dask)", key="--scheduler"
@@ -207,6 +217,8 @@ class Config:
             run=run,
             early_stop=es,
         )
+        if budget is not None:
+            out = with_budget(out, budget)
         if es != self.early_stop:
             flags = {"method": "--early-stop", "min_epochs": "--min-epochs", "eta": "--eta"}
             flags |= {"max_epochs": "--max-epochs", "keep_checkpoints": "--keep-checkpoints"}
@@ -250,12 +262,36 @@ class Config:
             **out,
             "model": self.resolved_model(),
             "space": self.space.to_dict(),
-            "search": _fields(self.search),
+            # budget only when set: a run made before budgets existed keeps its config.
+            "search": {
+                k: v for k, v in _fields(self.search).items() if k != "budget" or v is not None
+            },
             "zoom": _fields(self.zoom),
             "run": _fields(self.run),
             # Only when on: the config of a run made before early stopping existed is unchanged.
             **({"early_stop": _fields(self.early_stop)} if self.early_stop.on else {}),
         }
+
+
+def with_budget(config: Config, budget: int | None) -> Config:
+    """``config`` with ``search.budget`` and what its schedule sets: the coarse run's
+    trials, the zoom rounds and their trials (hpsearch.budget)."""
+    import dataclasses
+
+    from hpsearch.budget import schedule
+
+    if budget is None:
+        return config
+    plan = schedule(budget)
+    return dataclasses.replace(
+        config,
+        search=dataclasses.replace(config.search, trials=plan.coarse, budget=budget),
+        zoom=dataclasses.replace(
+            config.zoom,
+            rounds=len(plan.rounds),
+            trials=plan.rounds[0] if plan.rounds else config.zoom.trials,
+        ),
+    )
 
 
 def _fields(obj: Any) -> dict[str, Any]:

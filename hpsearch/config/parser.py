@@ -148,6 +148,7 @@ class Parser(ParamsParser):
             objective=objective,
             early_stop=self.early_stop(data.get("early_stop")),
         )
+        config = self.budgeted(config, data.get("search"))
         found = rules.early_stop_problem(config)
         if found is not None:
             raise self.fail(("early_stop", found[0]), found[1])
@@ -159,6 +160,24 @@ class Parser(ParamsParser):
                         f"placeholder {{{name}}} needs early stopping (an early_stop section)",
                     )
         return config
+
+    def budgeted(self, config: Config, section: Any) -> Config:
+        """A budget sets the trials of the coarse run and the rounds; trials written beside
+        it (a run's config.yaml has them) must be the schedule's."""
+        from hpsearch.budget import schedule
+        from hpsearch.config.model import with_budget
+
+        budget = config.search.budget
+        if budget is None:
+            return config
+        coarse = schedule(budget).coarse
+        if isinstance(section, dict) and "trials" in section and section["trials"] != coarse:
+            raise self.fail(
+                ("search", "trials"),
+                f"search.budget {budget} sets the trials itself ({coarse} coarse); "
+                "leave search.trials out, or drop the budget",
+            )
+        return with_budget(config, budget)
 
     def early_stop(self, value: Any) -> EarlyStopConfig:
         path = ("early_stop",)
@@ -324,7 +343,7 @@ class Parser(ParamsParser):
                 f"'{direction}' would rank the worst "
                 f"{metric} first; {metric} is to {natural} (or leave direction out)",
             )
-        return SearchConfig(s["trials"], metric, direction)
+        return SearchConfig(s["trials"], metric, direction, s["budget"])
 
     def zoom(self, value: Any) -> ZoomConfig:
         return ZoomConfig(**self.section(value, ("zoom",), "zoom settings", rules.ZOOM, ZoomConfig))

@@ -198,6 +198,7 @@ OBJECTIVE = {
 }
 SEARCH = {
     "trials": Integer(low=1, wording="a positive integer"),
+    "budget": Integer(low=1, wording="a positive integer"),
     "metric": Text("a metric name"),  # which names: the built-in trainer's, or any for others
     "direction": OneOf(DIRECTIONS),
 }

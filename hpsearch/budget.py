@@ -1,0 +1,43 @@
+"""A search budget: N evaluations in all, split into a coarse run and zoom rounds.
+
+The schedule (from ``bench/search_quality.py``, docs/benchmarks.md): 20 % of the budget for
+the coarse run (at least one trial), then up to 15 zoom rounds sharing the rest evenly (the
+earlier rounds take one more when it does not divide). The counts add up to the budget
+exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+COARSE_SHARE = 0.2
+ROUNDS = 15
+
+
+@dataclass(frozen=True)
+class Schedule:
+    budget: int
+    coarse: int
+    rounds: tuple[int, ...]  # trials of zoom round 1, 2, ...
+
+    def trials_of(self, round_: int) -> int:
+        """Trials of round ``round_`` (0: the coarse run)."""
+        return self.coarse if round_ == 0 else self.rounds[round_ - 1]
+
+    def describe(self) -> str:
+        sizes = sorted(set(self.rounds))
+        per = " or ".join(map(str, sizes)) if sizes else "0"
+        return (
+            f"budget: {self.budget} evaluations: {self.coarse} coarse, then "
+            f"{len(self.rounds)} zoom rounds of {per}"
+        )
+
+
+def schedule(budget: int) -> Schedule:
+    if budget < 1:
+        raise ValueError(f"a budget is at least 1 evaluation, got {budget}")
+    coarse = min(budget, max(1, round(COARSE_SHARE * budget)))
+    rest = budget - coarse
+    count = min(ROUNDS, rest)
+    rounds = tuple(rest // count + (1 if i < rest % count else 0) for i in range(count))
+    return Schedule(budget, coarse, rounds)
