@@ -221,6 +221,95 @@ def run_tpe(name: str, budget: int, seed: int, runs_dir: Path) -> float:
 
 METHODS = {"random": run_random, "coarse-to-fine": run_coarse_to_fine, "TPE": run_tpe}
 
+# -- the built-in trainer: digits, 60 evaluations ----------------------------------------------
+
+TRAINER_SPACE = {
+    "learning_rate": {"scale": "log", "min": 1.0e-4, "max": 1.0},
+    "beta1": {"scale": "one_minus_log", "min": 0.9, "max": 0.999},
+    "hidden_units": {"scale": "linear", "min": 16, "max": 128, "type": "int"},
+    "l2": {"scale": "log", "min": 1.0e-6, "max": 1.0},
+}
+
+
+def trainer_config(seed: int, runs_dir: Path, trials: int = 1):
+    from hpsearch.config import parse_config
+
+    return parse_config(
+        {
+            "name": "digits",
+            "seed": seed,
+            "data": {"source": "digits", "seed": 0},
+            "model": {"layers": 2, "epochs": 10, "optimizer": "adam", "batch_size": 64},
+            "space": TRAINER_SPACE,
+            "search": {"trials": trials},
+            "run": {"jobs": 2, "runs_dir": str(runs_dir)},
+        }
+    )
+
+
+def trainer_job(args) -> tuple:
+    import hpsearch
+
+    method, seed, budget = args
+    warnings.filterwarnings("ignore")
+    with tempfile.TemporaryDirectory() as tmp:
+        if method == "random":
+            run = hpsearch.run(trainer_config(seed, Path(tmp), budget), rounds=0)
+            runs = [run]
+        elif method == "coarse-to-fine":
+            runs = hpsearch.run(trainer_config(seed, Path(tmp)), budget=budget).lineage
+        else:
+            return method, seed, trainer_tpe(seed, budget, Path(tmp))
+    return method, seed, max(t.metrics["val_accuracy"] for r in runs for t in r.trials if t.ok)
+
+
+def trainer_tpe(seed: int, budget: int, tmp: Path) -> float:
+    import optuna
+
+    from hpsearch.data import load_dataset
+    from hpsearch.sampling import training_seed
+    from hpsearch.trainer import train
+
+    cfg = trainer_config(seed, tmp)
+    data = load_dataset(cfg.data, cfg.data_seed, cfg.base_dir)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+
+    def objective(trial) -> float:
+        params = {n: _suggest(trial, n, spec) for n, spec in TRAINER_SPACE.items()}
+        result = train({**cfg.resolved_model(), **params}, data, training_seed(seed, trial.number))
+        return result.metrics.get("val_accuracy", 0.0) if result.status == "ok" else 0.0
+
+    study.optimize(objective, n_trials=budget)
+    return study.best_value
+
+
+def trainer_comparison(seeds: int, budget: int = 60) -> None:
+    methods = ["random", "coarse-to-fine"]
+    try:
+        import optuna  # noqa: F401
+
+        methods.append("TPE")
+    except ImportError:
+        pass
+    best: dict[str, dict[int, float]] = {}
+    for method in methods:  # one at a time: hpsearch's runs use both cores themselves
+        for seed in range(seeds):
+            _, _, value = trainer_job((method, seed, budget))
+            best.setdefault(method, {})[seed] = value
+    print(f"\nbuilt-in trainer on digits, {budget} evaluations, {seeds} seeds: best val_accuracy")
+    print("| method | median | 25 % | 75 % |")
+    print("| --- | ---: | ---: | ---: |")
+    for method in methods:
+        q1, med, q3 = np.percentile(list(best[method].values()), [25, 50, 75])
+        print(f"| {method} | {med:.4f} | {q1:.4f} | {q3:.4f} |")
+    wins = sum(best["coarse-to-fine"][s] > best["random"][s] for s in range(seeds))
+    ties = sum(best["coarse-to-fine"][s] == best["random"][s] for s in range(seeds))
+    print(f"coarse-to-fine better than random in {wins} of {seeds} seeds ({ties} ties)")
+    if "TPE" in best:
+        tpe_wins = sum(best["coarse-to-fine"][s] >= best["TPE"][s] for s in range(seeds))
+        print(f"coarse-to-fine at least TPE's in {tpe_wins} of {seeds} seeds")
+
 
 def _job(args) -> tuple:
     method, name, budget, seed = args
@@ -236,7 +325,13 @@ def main() -> None:
     parser.add_argument("--budgets", type=int, nargs="+", default=[30, 60, 100])
     parser.add_argument("--problems", nargs="+", default=list(PROBLEMS))
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument(
+        "--trainer", action="store_true", help="the built-in trainer on digits instead"
+    )
     args = parser.parse_args()
+    if args.trainer:
+        trainer_comparison(args.seeds)
+        return
     methods = ["random", "coarse-to-fine"]
     try:
         import optuna

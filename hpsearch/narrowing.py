@@ -10,8 +10,10 @@ A zoom round (``zoom_step``) narrows the lineage's first space — not its paren
 best trials of every round so far, widened by a *radius* in that space's unit coordinates that
 adapts like a trust region: ``zoom.margin`` (0.35) for the first round; unchanged after a
 round that improved the best so far, × 0.7 after one that did not; back to ``zoom.margin``
-once it falls under 0.005 (a region that collapsed starts again, around the best). The
-settings come from bench/search_quality.py (docs/benchmarks.md).
+once it falls under 0.005 (a region that collapsed starts again, around the best). Each
+numeric parameter stretches the radius by how widely the best 20 % of the trials spread in
+it relative to the others (0.5–2 ×): long along a valley, short across it. The settings come
+from bench/search_quality.py (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -36,11 +38,15 @@ RESTART_BELOW = 0.005  # a radius this small has collapsed: start again at zoom.
 
 
 def narrow(
-    space: Space, top: Sequence[Mapping[str, Any]], margin: float, absolute: bool = False
+    space: Space,
+    top: Sequence[Mapping[str, Any]],
+    margin: float,
+    absolute: bool = False,
+    pads: Mapping[str, float] | None = None,
 ) -> Zoomed:
     """The space around ``top`` (the best trials' params); see the module docstring. The
     widening is ``margin`` × the span of ``top`` (× the whole range where they coincide), or
-    with ``absolute``, ``margin`` of the whole range."""
+    with ``absolute``, ``margin`` of the whole range (``pads``: a parameter's own, instead)."""
     if not top:
         raise ValueError("narrowing needs at least one trial")
     if margin < 0:
@@ -52,7 +58,7 @@ def narrow(
         narrowed = (
             _narrow_choice(p, values)
             if isinstance(p, ChoiceParam)
-            else _narrow_numeric(p, values, margin, absolute)
+            else _narrow_numeric(p, values, (pads or {}).get(p.name, margin), absolute)
         )
         if isinstance(narrowed, (NumericParam, ChoiceParam)):
             params.append(narrowed)
@@ -161,7 +167,8 @@ def zoom_step(
     if not anchors:
         return None
     pad = margin if margin is not None else radius(lineage, config.zoom.margin)
-    z = narrow(root.space, [r.params for r in anchors], pad, absolute=True)
+    pads = shaped(root.space, config.search.goal.rank(records), pad)
+    z = narrow(root.space, [r.params for r in anchors], pad, absolute=True, pads=pads)
     new = dataclasses.replace(
         config,
         seed=round_seed(config.seed, round_),
@@ -174,6 +181,27 @@ def zoom_step(
         ),
     )
     return ZoomStep(new, anchors, z.fixed, pad)
+
+
+def shaped(space: Space, ranked: Sequence[TrialRecord], pad: float) -> dict[str, float]:
+    """Each numeric parameter's own radius: ``pad`` × how widely the best 20 % of the trials
+    (at least 3) spread in it against the others, clipped to 0.5–2 × ``pad`` — a region
+    longer along a valley than across it."""
+    numeric = [p for p in space if isinstance(p, NumericParam)]
+    best = [r for r in ranked if r.ok][: max(3, math.ceil(0.2 * len(ranked)))]
+    if len(best) < 3 or not numeric:
+        return {}
+    spread = {}
+    for p in numeric:
+        units = [p.to_unit(r.params[p.name]) for r in best if p.name in r.params]
+        if len(units) < 3:
+            return {}
+        mean = sum(units) / len(units)
+        spread[p.name] = math.sqrt(sum((u - mean) ** 2 for u in units) / len(units))
+    average = sum(spread.values()) / len(spread)
+    if average <= 0:
+        return {}
+    return {name: pad * min(max(value / average, 0.5), 2.0) for name, value in spread.items()}
 
 
 def _whole(config: Any, root: Any, record: TrialRecord) -> TrialRecord:

@@ -199,4 +199,4 @@ def test_the_zoom_step_keeps_the_best_and_stays_inside_the_first_space(lineage):
             assert q.integer == p.integer
             if p.integer:
                 assert isinstance(q.low, int) and isinstance(q.high, int)
-    assert 0 < step.radius <= ROOT.zoom.margin
+    assert 0 < step.radius <= ROOT.zoom.margin  # the radius before each parameter's stretch

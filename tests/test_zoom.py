@@ -228,16 +228,19 @@ def test_each_round_keeps_the_optimum_and_the_best_never_gets_worse(make_config)
     for run in rounds[1:]:
         p = run.config.space["learning_rate"]
         assert root.low <= p.low < p.high <= root.high
-    from hpsearch.narrowing import narrow, radius, width
+    from hpsearch.narrowing import narrow, radius, shaped, width
 
     lineage = [(run.config, run.trials) for run in rounds]
+    goal = rounds[0].config.search.goal
     for k in range(1, len(rounds)):
         expected = radius(lineage[:k], 0.35)
-        best = rounds[0].config.search.goal.top([r for _, rs in lineage[:k] for r in rs], 1)[0]
+        so_far = goal.rank([r for _, rs in lineage[:k] for r in rs])
+        pads = shaped(rounds[0].config.space, so_far, expected)
+        assert all(0.5 * expected <= v <= 2 * expected for v in pads.values())
         p = rounds[k].config.space["learning_rate"]
-        zoomed = narrow(rounds[0].config.space, [best.params], expected, absolute=True)
+        zoomed = narrow(rounds[0].config.space, [so_far[0].params], expected, True, pads)
         assert p == zoomed.space["learning_rate"], k
-        assert width(p, root) <= 2 * expected + 1e-9
+        assert width(p, root) <= 2 * pads.get("learning_rate", expected) + 1e-9
 
 
 def test_an_interrupted_rounds_search_resumes_its_remaining_rounds(tmp_path, make_config):
