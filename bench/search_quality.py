@@ -252,15 +252,14 @@ def trainer_job(args) -> tuple:
 
     method, seed, budget = args
     warnings.filterwarnings("ignore")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:  # runs are read before it goes
         if method == "random":
-            run = hpsearch.run(trainer_config(seed, Path(tmp), budget), rounds=0)
-            runs = [run]
+            runs = [hpsearch.run(trainer_config(seed, Path(tmp), budget), rounds=0)]
         elif method == "coarse-to-fine":
             runs = hpsearch.run(trainer_config(seed, Path(tmp)), budget=budget).lineage
         else:
             return method, seed, trainer_tpe(seed, budget, Path(tmp))
-    return method, seed, max(t.metrics["val_accuracy"] for r in runs for t in r.trials if t.ok)
+        return method, seed, max(t.metrics["val_accuracy"] for r in runs for t in r.trials if t.ok)
 
 
 def trainer_tpe(seed: int, budget: int, tmp: Path) -> float:

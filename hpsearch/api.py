@@ -88,7 +88,7 @@ def start_run(
     **overrides: Any,
 ) -> SearchSession:
     """A new search, ready to run: its run directory is made, no trial has started.
-    ``overrides``: name, seed, trials, jobs, backend, scheduler, runs_dir, early_stop,
+    ``overrides``: name, seed, trials, budget, jobs, backend, scheduler, runs_dir, early_stop,
     min_epochs, eta, max_epochs, keep_checkpoints; ``rounds``: zoom
     rounds after the coarse run (default ``zoom.rounds``); ``objective``: what the trials run
     instead of the config's (an object of the ``hpsearch.objectives.Objective`` protocol,
