@@ -47,17 +47,22 @@ def cluster():
         yield c
 
 
-def test_dask_gives_the_processes_leaderboard(make_config, cluster):
-    path = make_config(base=DASK)
-    boards = []
+def _on_processes_and_dask(path: Path, cluster) -> list[Path]:
+    """The run directories of ``hpsearch run PATH`` on worker processes, then on Dask."""
+    runs = []
     for args in (
         ["--backend", "processes"],
         ["--backend", "dask", "--scheduler", cluster.scheduler_address],
     ):
         result = invoke("run", str(path), "--json", "--quiet", *args)
         assert result.exit_code == 0, result.output
-        boards.append((Path(json.loads(result.stdout)["run_dir"]) / "leaderboard.csv").read_text())
-    assert boards[0] == boards[1]
+        runs.append(Path(json.loads(result.stdout)["run_dir"]))
+    return runs
+
+
+def test_dask_gives_the_processes_leaderboard(make_config, cluster):
+    runs = _on_processes_and_dask(make_config(base=DASK), cluster)
+    assert (runs[0] / "leaderboard.csv").read_text() == (runs[1] / "leaderboard.csv").read_text()
 
 
 def test_a_killed_dask_worker_leaves_a_complete_search(tmp_path, make_config, cluster):
@@ -101,14 +106,7 @@ def test_early_stopping_on_dask_takes_the_same_decisions(make_config, cluster):
         search={"trials": 9},
         early_stop={"method": "halving", "min_epochs": 1, "eta": 3},
     )
-    runs = []
-    for args in (
-        ["--backend", "processes"],
-        ["--backend", "dask", "--scheduler", cluster.scheduler_address],
-    ):
-        result = invoke("run", str(path), "--json", "--quiet", *args)
-        assert result.exit_code == 0, result.output
-        runs.append(Path(json.loads(result.stdout)["run_dir"]))
+    runs = _on_processes_and_dask(path, cluster)
 
     def lines(run_dir: Path, name: str) -> list[dict]:
         items = [json.loads(line) for line in (run_dir / name).read_text().splitlines()]
