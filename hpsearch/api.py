@@ -262,16 +262,15 @@ def plan_zoom(
         if value is not None and not value >= low:
             raise UserError(f"{name}: must be >= {low}, got {value}")
     source = load_search(run, runs_dir)
-    config = source.config
     if source.kind == "retest":
         raise RunError(
             f"{source.path}: a re-test is not a search to zoom into; zoom the run it re-tested"
         )
-    if not len(config.space):
+    lineage = [(ancestor.config, ancestor.trials) for ancestor in source.lineage]
+    if not len(lineage[0][0].space):  # rounds narrow the first run's space
         raise RunError(
             f"{source.path}: nothing to narrow: its space is empty (every parameter is fixed)"
         )
-    lineage = [(ancestor.config, ancestor.trials) for ancestor in source.lineage]
     round_ = int(source.summary.get("round") or 0) + 1
     step = zoom_step(
         lineage, round_, top=top, top_fraction=top_fraction, margin=margin, trials=trials

@@ -169,8 +169,12 @@ def zoom_step(
     pad = margin if margin is not None else radius(lineage, config.zoom.margin)
     pads = shaped(root.space, config.search.goal.rank(records), pad)
     z = narrow(root.space, [r.params for r in anchors], pad, absolute=True, pads=pads)
+    zoom = config.zoom
+    if config.search.budget is not None:  # the schedule's rounds belong to the budget
+        zoom = dataclasses.replace(zoom, rounds=0)
     new = dataclasses.replace(
         config,
+        zoom=zoom,
         seed=round_seed(config.seed, round_),
         data=dataclasses.replace(config.data, seed=config.data_seed),  # same data every round
         model={**root.model, **z.fixed},  # what this round fixes, from the first run's
@@ -209,8 +213,9 @@ def _whole(config: Any, root: Any, record: TrialRecord) -> TrialRecord:
     first run's space."""
     import dataclasses
 
-    fixed = {n: config.model[n] for n in root.space.names if n not in record.params}
-    fixed = {n: v for n, v in fixed.items() if n in config.model}
+    fixed = {
+        n: config.model[n] for n in root.space.names if n not in record.params and n in config.model
+    }
     if not fixed:
         return record
     return dataclasses.replace(record, params={**fixed, **record.params})

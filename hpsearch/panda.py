@@ -65,7 +65,10 @@ def plan(
     resolved = config.to_dict(absolute_paths=True)
     resolved["model"] = {**resolved["model"], **extra, **values}
     resolved["space"] = {}
-    resolved["search"] = {**resolved["search"], "trials": 1}
+    resolved["search"] = {
+        **{k: v for k, v in resolved["search"].items() if k != "budget"},
+        "trials": 1,
+    }
     resolved["zoom"] = {**resolved["zoom"], "rounds": 0}
     try:
         one = parse_config(resolved, filename="--set", default_name=config.name)

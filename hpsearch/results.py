@@ -230,6 +230,7 @@ def best_config_yaml(config: Config, best: TrialRecord) -> str:
     resolved["model"] = {**resolved["model"], **best.params}
     resolved["space"] = {}
     resolved["zoom"] = {**resolved["zoom"], "rounds": 0}
+    resolved["search"] = {k: v for k, v in resolved["search"].items() if k != "budget"}
     # A seed of its own, so no re-test trial repeats the winner's (possibly lucky) seed; the
     # data keeps the run's seed.
     resolved["seed"] = retrain_seed(best.seed or 0)

@@ -105,6 +105,7 @@ def plan_retest(
             data = DataConfig("digits", None, None, None, None, 0.2)
         seed = data_seed if data_seed is not None else config.data_seed
         new = dataclasses.replace(config, data=dataclasses.replace(data, seed=seed))
+    new = dataclasses.replace(new, search=dataclasses.replace(new.search, budget=None))
     new = new.with_overrides(
         trials=len(winners) * seeds, runs_dir=str(store.path.parent), jobs=jobs, backend=backend
     )

@@ -271,9 +271,8 @@ def next_round(searches: list[Search]) -> Search | None:
     from hpsearch.narrowing import zoom_step
 
     current = searches[-1]
-    cfg = current.config
-    if not len(cfg.space):
-        return None  # nothing left to narrow
+    if not len(searches[0].config.space):
+        return None  # nothing to narrow (zoom rounds narrow the first run's space)
     round_ = current.round + 1
     lineage = [(s.config, s.records) for s in searches]
     step = zoom_step(lineage, round_, trials=budgeted_trials(searches[0], round_))

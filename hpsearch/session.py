@@ -60,10 +60,7 @@ class SearchSession:
             try:
                 for notice in [*self.notices, *self._warnings()]:
                     emit(notice)
-                total = config.search.budget or (
-                    config.search.trials + self.rounds * config.zoom.trials
-                )
-                emit(SearchStarted(config, total, len(self.first.records)))
+                emit(SearchStarted(config, *self._planned()))
                 narrowed_from = None
                 for round_index in range(self.rounds + 1):
                     current = searches[-1]
@@ -132,6 +129,17 @@ class SearchSession:
                 for finished in searches:  # held until the next round existed and all is written
                     finished.release()
         return outcome
+
+    def _planned(self) -> tuple[int, int]:
+        """(trials planned over the whole search, trials done before): a budget's for a
+        search with one (its coarse run's config holds it), else this run's and its rounds'."""
+        root = self.history[0] if self.history else self.first
+        budget = root.config.search.budget if root.round == 0 else None
+        if budget is not None:
+            done = sum(len(s.records) for s in self.history) + len(self.first.records)
+            return budget, done
+        config = self.first.config
+        return config.search.trials + self.rounds * config.zoom.trials, len(self.first.records)
 
     def _warnings(self) -> list[Notice]:
         """More worker processes than cores only helps trials that wait: say so."""

@@ -200,3 +200,46 @@ def test_the_zoom_step_keeps_the_best_and_stays_inside_the_first_space(lineage):
             if p.integer:
                 assert isinstance(q.low, int) and isinstance(q.high, int)
     assert 0 < step.radius <= ROOT.zoom.margin  # the radius before each parameter's stretch
+
+
+def test_a_budget_in_the_file_and_trials_from_elsewhere_never_make_an_unreadable_run(
+    make_config, tmp_path
+):
+    path = make_config(base={**BOWL, "run": {"backend": "sequential"}})
+    one_line_error(invoke("run", str(path), "--trials", "5"), "--trials", "search.budget = 23")
+    bad = make_config("zoomed", base=BOWL, zoom={"rounds": 3})
+    one_line_error(invoke("validate", str(bad)), "zoom.rounds", "search.budget 23")
+    assert not (tmp_path / "runs").exists()
+    run = hpsearch.run(path, objective=Bowl())
+    coarse = run.lineage[0]
+    # Every run's config.yaml reads back; best.yaml re-trains the winner, no budget.
+    for r in run.lineage:
+        assert hpsearch.load_run(r.path).config is not None
+    best = hpsearch.load_config(coarse.path / "best.yaml")
+    assert best.search.budget is None and best.zoom.rounds == 0
+    retest = hpsearch.retest(coarse, top=1, seeds=2)
+    assert len(retest.trials) == 2 and retest.config.search.budget is None
+
+
+def test_a_budget_is_spent_when_rounds_fix_every_parameter(tmp_path):
+    # One choice and a narrow integer: round 1 fixes the choice (top 1) and soon the integer;
+    # later rounds are cut from the first space again, so the budget is spent in full.
+    (tmp_path / "tiny.py").write_text(
+        "def f(params, seed):\n    return params['x'] * params['n']\n"
+    )
+    path = tmp_path / "tiny.yaml"
+    path.write_text(
+        json.dumps(
+            {
+                "objective": {"python": "tiny:f"},
+                "space": {
+                    "x": {"choice": [1, 2, 3]},
+                    "n": {"scale": "linear", "min": 8, "max": 10, "type": "int"},
+                },
+                "search": {"budget": 30, "metric": "loss", "direction": "minimize"},
+                "run": {"backend": "sequential", "runs_dir": str(tmp_path / "runs")},
+            }
+        )
+    )
+    run = hpsearch.run(path)
+    assert sum(len(r.trials) for r in run.lineage) == 30

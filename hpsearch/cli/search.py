@@ -171,7 +171,9 @@ def zoom(
     margin: Annotated[
         Optional[float],  # noqa: UP045
         typer.Option(
-            "--margin", callback=finite, help="Widening on each side, × the span (zoom.margin)."
+            "--margin",
+            callback=finite,
+            help="This round's radius on each side, in each range's unit scale (zoom.margin).",
         ),
     ] = None,
     trials: Annotated[

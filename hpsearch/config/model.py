@@ -191,9 +191,10 @@ class Config:
             scheduler=scheduler
             or (self.run.scheduler if not backend or backend == "dask" else None),
         )
-        if budget is not None and trials is not None:
+        if trials is not None and (budget is not None or self.search.budget is not None):
             raise ConfigError(
-                "a budget sets the trials of every round itself; give --budget or --trials",
+                "a budget sets the trials of every round itself (search.budget = "
+                f"{budget or self.search.budget}); give --budget or --trials",
                 key="--trials",
             )
         if scheduler is not None and run.backend != "dask":

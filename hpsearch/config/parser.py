@@ -148,7 +148,7 @@ class Parser(ParamsParser):
             objective=objective,
             early_stop=self.early_stop(data.get("early_stop")),
         )
-        config = self.budgeted(config, data.get("search"))
+        config = self.budgeted(config, data.get("search"), data.get("zoom"))
         found = rules.early_stop_problem(config)
         if found is not None:
             raise self.fail(("early_stop", found[0]), found[1])
@@ -161,9 +161,10 @@ class Parser(ParamsParser):
                     )
         return config
 
-    def budgeted(self, config: Config, section: Any) -> Config:
-        """A budget sets the trials of the coarse run and the rounds; trials written beside
-        it (a run's config.yaml has them) must be the schedule's."""
+    def budgeted(self, config: Config, section: Any, zoom: Any) -> Config:
+        """A budget sets the trials of the coarse run and the rounds; ``search.trials``,
+        ``zoom.rounds`` or ``zoom.trials`` written beside it (a run's config.yaml has them)
+        must be the schedule's."""
         from hpsearch.budget import schedule
         from hpsearch.config.model import with_budget
 
@@ -177,7 +178,16 @@ class Parser(ParamsParser):
                 f"search.budget {budget} sets the trials itself ({coarse} coarse); "
                 "leave search.trials out, or drop the budget",
             )
-        return with_budget(config, budget)
+        budgeted = with_budget(config, budget)
+        for key in ("rounds", "trials"):
+            derived = getattr(budgeted.zoom, key)
+            if isinstance(zoom, dict) and key in zoom and zoom[key] != derived:
+                raise self.fail(
+                    ("zoom", key),
+                    f"search.budget {budget} sets zoom.{key} itself ({derived}); leave "
+                    f"zoom.{key} out, or drop the budget",
+                )
+        return budgeted
 
     def early_stop(self, value: Any) -> EarlyStopConfig:
         path = ("early_stop",)
