@@ -122,7 +122,8 @@ class Search:
         self.store.append(record)
         self.records.append(record)
         self._final.add(record.trial)
-        if self.config.rung_plan() is not None and not self.config.early_stop.keep_checkpoints:
+        # A flag test, not the plan: this runs for every record of every search.
+        if self.config.early_stop.on and not self.config.early_stop.keep_checkpoints:
             self.store.remove_checkpoints(record.trial)  # it will not train again
 
     def _halving(self, plan: RungPlan) -> Halving:

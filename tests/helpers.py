@@ -97,6 +97,24 @@ ZOOMY = merged(TRAINER, {"name": "zoomy", "search": {"trials": 6}})
 # -- the command line ----------------------------------------------------------------------------
 
 
+def spawn_cli(args: list[str], cwd: Path, env: Mapping[str, str] | None = None):
+    """``python -m hpsearch ARGS`` in a session of its own (so a test can signal its whole
+    group), unbuffered, stdout and stderr piped as text."""
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "hpsearch", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
 def invoke(*args: str):
     """Run ``hpsearch ARGS`` in-process; stdout and stderr are kept apart."""
     return CliRunner().invoke(app, list(args), catch_exceptions=False)

@@ -19,7 +19,7 @@ import pytest
 import hpsearch
 from hpsearch.rungs import make_plan
 
-from .helpers import invoke, leaderboard, one_line_error, run_json
+from .helpers import invoke, leaderboard, one_line_error, run_json, spawn_cli
 
 HALVING = {
     "name": "halving",
@@ -261,18 +261,6 @@ def test_the_same_trials_for_every_worker_count_and_backend(make_config, tmp_pat
         _same_run(runs[0], other)
 
 
-def _spawn(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "hpsearch", *args],
-        cwd=cwd,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-
-
 def _wait_for_rungs(runs: Path, count: int, process: subprocess.Popen) -> Path:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -294,7 +282,7 @@ def test_interrupted_anywhere_resume_gives_the_same_run(tmp_path, how, after):
     reference = Path(
         run_json("run", str(path), "--runs-dir", str(tmp_path / "reference"))["run_dir"]
     )
-    process = _spawn(["run", str(path)], tmp_path, {"SLOW_EPOCH": "0.05"})
+    process = spawn_cli(["run", str(path)], tmp_path, {"SLOW_EPOCH": "0.05"})
     run_dir = _wait_for_rungs(tmp_path / "runs", after, process)
     if how == "sigkill":
         os.killpg(process.pid, signal.SIGKILL)

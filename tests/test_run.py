@@ -24,6 +24,7 @@ from .helpers import (
     leaderboard,
     reference_leaderboard,
     run_json,
+    spawn_cli,
 )
 from .objectives import Faulty
 
@@ -155,16 +156,7 @@ def test_plain_lines_when_not_a_terminal(make_config):
 
 
 def _spawn(args: list[str], cwd: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "hpsearch", *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    return spawn_cli(args, cwd)
 
 
 def _wait_for_trials(runs: Path, count: int, process: subprocess.Popen, limit: float = 60):
