@@ -10,7 +10,7 @@ raises ``KeyboardInterrupt``; ``resume`` goes on from there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,16 +139,32 @@ def start_resume(
     jobs: int | None = None,
     backend: str | None = None,
     scheduler: str | None = None,
+    trials: int | None = None,
+    retry: str | Sequence[str] | None = None,
 ) -> SearchSession:
     """An interrupted search, ready to go on: the missing trials of its newest round, then
-    the rounds a ``--rounds`` search still had to go."""
+    the rounds a ``--rounds`` search still had to go. ``trials``: that many trials in all
+    (more than it had: a complete run grows); ``retry``: statuses ("failed,timeout") whose
+    trials run again, their earlier records kept in attempts.jsonl."""
+    from hpsearch.growing import retry_statuses
     from hpsearch.lineage import ancestors, latest_round
+    from hpsearch.rundirs import lineage
     from hpsearch.runner import require_backend
     from hpsearch.search import resume_search
 
+    statuses = retry_statuses(retry)
     named = load_search(run, runs_dir).store
     store = latest_round(named)  # a --rounds search goes on where it had got to
-    resumed = resume_search(store)
+    growing = trials is not None or statuses
+    if growing and store.run_id != named.run_id:
+        flag = "--trials" if trials is not None else "--retry"
+        raise RunError(
+            f"{named.path}: its search went on in round {store.summary().get('round')} "
+            f"({store.run_id}), narrowed from these trials; {flag} applies to the newest "
+            f"round: hpsearch resume {shown(store.path)} {flag} ..."
+        )
+    root = lineage(store)[0].config() if growing else None
+    resumed = resume_search(store, trials=trials, retry=statuses, root=root)
     search = resumed.search
     try:
         checked = search.config.with_overrides(jobs=jobs, backend=backend, scheduler=scheduler)
@@ -168,6 +184,21 @@ def start_resume(
                 warning=True,
             )
         )
+    if trials is not None:
+        notices.append(Notice(f"{store.run_id}: {search.config.search.trials} trials in all"))
+    if search.retried:
+        shown_trials = ", ".join(map(str, search.retried[:8])) + (
+            " …" if len(search.retried) > 8 else ""
+        )
+        notices.append(
+            Notice(
+                f"retrying {len(search.retried)} trial{'s' if len(search.retried) != 1 else ''} "
+                f"({shown_trials}); their earlier records are kept in "
+                f"{shown(store.path / 'attempts.jsonl')}"
+            )
+        )
+    elif statuses:
+        notices.append(Notice(f"no {' or '.join(statuses)} trials to retry"))
     if resumed.torn is not None:
         notices.append(
             Notice(
@@ -196,10 +227,21 @@ def resume(
     jobs: int | None = None,
     backend: str | None = None,
     scheduler: str | None = None,
+    trials: int | None = None,
+    retry: str | Sequence[str] | None = None,
 ) -> Run:
     """Finish an interrupted run, then the rounds it had left (``hpsearch resume``): only the
-    missing trials run, with the same seeds."""
-    session = start_resume(run, runs_dir=runs_dir, jobs=jobs, backend=backend, scheduler=scheduler)
+    missing trials run, with the same seeds. ``trials`` grows the run to that many trials;
+    ``retry`` runs the trials of those statuses again (see ``start_resume``)."""
+    session = start_resume(
+        run,
+        runs_dir=runs_dir,
+        jobs=jobs,
+        backend=backend,
+        scheduler=scheduler,
+        trials=trials,
+        retry=retry,
+    )
     return _finished(session.run(on_event))
 
 

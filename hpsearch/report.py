@@ -124,6 +124,16 @@ def summary_lines(summary: dict, run_dir) -> list[str]:
         lines.append(
             f"round {summary.get('round')} of a coarse-to-fine lineage; parent {summary['parent']}"
         )
+    retried = summary.get("retried")
+    if isinstance(retried, dict) and isinstance(retried.get("trials"), int):
+        attempts = retried.get("attempts")
+        kept = (
+            f" ({attempts} earlier attempts in attempts.jsonl)" if isinstance(attempts, int) else ""
+        )
+        lines.append(f"{retried['trials']} trials retried{kept}")
+    extended = summary.get("extended")
+    if isinstance(extended, list) and extended and isinstance(extended[0], dict):
+        lines.append(f"grown from {extended[0].get('from')} trials by resume --trials")
     lines.append(f"path: {run_dir}")
     return lines
 

@@ -97,6 +97,11 @@ class Run:
         """Failed, diverged and timed-out trials grouped by reason, most common first."""
         return failures_by_reason(self.trials)
 
+    def attempts(self) -> list[dict[str, Any]]:
+        """The earlier records of trials that ``resume --retry`` ran again (attempts.jsonl),
+        in the order they were set aside."""
+        return self.store.load_attempts()
+
     def leaderboard(self, as_frame: bool | None = None) -> Any:
         """leaderboard.csv's rows as dicts, best first; a pandas DataFrame when pandas is
         installed (or ``as_frame=True``, which needs it)."""

@@ -6,9 +6,10 @@ yielded. A whole search, its zoom rounds included, is driven by ``hpsearch.sessi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ class Search:
     started: float = field(default_factory=time.perf_counter)
     lock: RunLock | None = None  # held from start (or resume) to finish
     halving: Halving | None = None  # early stopping: the rung plan's state, once running
+    retried: list[int] = field(default_factory=list)  # trials set aside to run again
 
     def __post_init__(self) -> None:
         self._final = {r.trial for r in self.records}  # trials with their final record
@@ -151,6 +153,15 @@ class Search:
             if status == "complete" and not self.config.early_stop.keep_checkpoints:
                 self.store.remove_checkpoints()
             wall = self.previous_wall_time + time.perf_counter() - self.started
+            attempts = self.store.load_attempts()
+            if attempts:  # a retried run: how many trials ran again, how many tries were kept
+                extra = {
+                    **(extra or {}),
+                    "retried": {
+                        "trials": len({a["trial"] for a in attempts}),
+                        "attempts": len(attempts),
+                    },
+                }
             plan = self.config.rung_plan()
             if plan is not None:  # what early stopping saved, for a CI job reading the JSON
                 extra = {
@@ -217,8 +228,20 @@ class Resumed:
     torn: str | None  # a torn last line that was set aside
 
 
-def resume_search(store: RunStore, objective: Objective | None = None) -> Resumed:
-    """Reopen a run: same config (refused if config.yaml was edited), same seeds."""
+def resume_search(
+    store: RunStore,
+    objective: Objective | None = None,
+    *,
+    trials: int | None = None,
+    retry: Sequence[str] = (),
+    root: Config | None = None,
+) -> Resumed:
+    """Reopen a run: same config (refused if config.yaml was edited), same seeds. ``trials``:
+    grow (or trim the unrun end of) the run to that many trials; ``retry``: run the trials of
+    those statuses again (``hpsearch.growing``); ``root``: the first run's config of its
+    lineage, for those checks."""
+    from hpsearch import growing
+
     config = store.config()
     summary = store.summary()
     if store.kind != "search":
@@ -227,15 +250,35 @@ def resume_search(store: RunStore, objective: Objective | None = None) -> Resume
         raise RunError(f"{store.path}: {what} cannot be resumed; run {again} again")
     original = summary.get("config")
     current = config.to_dict(absolute_paths=True)
-    if original is not None and _plain(original) != _plain(current):
+    finish_extension = original is not None and store.pending_extension(current)
+    if original is not None and _plain(original) != _plain(current) and not finish_extension:
         changes = "; ".join(_differences(original, current))
         raise RunError(
             f"{store.path / 'config.yaml'}: changed since the run started ({changes}); "
             "resuming would mix two searches. Start a new run with the new config."
         )
+    for flag, wanted in (("--trials", trials is not None), ("--retry", bool(retry))):
+        if wanted:
+            growing.check_growable(config, root or config, str(store.path), flag)
     lock = RunLock(store.path).acquire()  # before repairing: no other driver writes here
     try:
+        if finish_extension:  # killed between the two writes of an extension: complete it
+            planned = int(summary["config"]["search"]["trials"])
+            config = dataclasses.replace(
+                config, search=dataclasses.replace(config.search, trials=planned)
+            )
+            store.write_config(config)
         loaded = store.load_trials(repair=True, space=config.space)
+        records = loaded.records
+        if trials is not None:
+            grown = growing.grown(config, records, trials, store.run_id)
+            if grown.search.trials != config.search.trials:
+                store.extend(grown, config.search.trials)
+                config = grown
+        again = growing.to_retry(records, retry)
+        if again:
+            store.set_aside(again)
+            records = [r for r in records if r.trial not in again]
         objective = objective or build_objective(config)
     except BaseException:
         lock.release()
@@ -244,10 +287,11 @@ def resume_search(store: RunStore, objective: Objective | None = None) -> Resume
         config,
         store,
         objective,
-        records=loaded.records,
+        records=records,
         round=int(summary.get("round") or 0),
         previous_wall_time=float(summary.get("wall_time") or 0.0),
         lock=lock,
+        retried=sorted(again),
     )
     return Resumed(search, loaded.torn)
 

@@ -350,6 +350,110 @@ class RunStore:
                 continue  # curves are a convenience; a torn line loses one curve, not the run
         return curves
 
+    # -- growing: more trials ------------------------------------------------------------------
+
+    def extend(self, config: Config, before: int) -> None:
+        """Record that the run now plans ``config.search.trials`` trials (``before``: what it
+        planned until now): the summary first
+        (with the change in ``extended``), then config.yaml. A kill between the two leaves a
+        config.yaml that differs from the summary only in search.trials, which
+        ``pending_extension`` recognises and resume completes."""
+        summary = self.summary()
+        resolved = config.to_dict(absolute_paths=True)
+        history = [e for e in summary.get("extended") or [] if isinstance(e, dict)]
+        history.append({"from": before, "to": config.search.trials, "at": now()})
+        self.write_summary(
+            {
+                **summary,
+                "trials_planned": config.search.trials,
+                "config": resolved,
+                "extended": history,
+            }
+        )
+        self.write_config(config)
+
+    def write_config(self, config: Config) -> None:
+        atomic_write(self.path / "config.yaml", yamlio.dump(config.to_dict(absolute_paths=True)))
+
+    def pending_extension(self, on_disk: Mapping[str, Any]) -> bool:
+        """Whether config.yaml (``on_disk``, resolved) is the summary's config before its last
+        extension: ``extend`` was killed between its two writes."""
+        summary = self.summary()
+        history = summary.get("extended") or []
+        original = summary.get("config")
+        if not history or not isinstance(history[-1], dict) or not isinstance(original, dict):
+            return False
+        search = on_disk.get("search") if isinstance(on_disk, dict) else None
+        if not isinstance(search, dict) or search.get("trials") != history[-1].get("from"):
+            return False
+        patched = {**on_disk, "search": {**search, "trials": history[-1].get("to")}}
+        return json.loads(json.dumps(patched)) == json.loads(json.dumps(original))
+
+    # -- retried trials: earlier attempts ------------------------------------------------------
+
+    def set_aside(self, trials: set[int]) -> None:
+        """Move every record of ``trials`` (with its curve) from trials.jsonl to
+        attempts.jsonl, so they run again on resume and nothing is lost. The attempts are
+        written and synced first; a kill before trials.jsonl is rewritten leaves the records in
+        place (an attempt already kept is not kept twice)."""
+        file, curves_file = self.path / "trials.jsonl", self.path / "curves.jsonl"
+        try:
+            lines = file.read_text(encoding="utf-8").splitlines() if file.exists() else []
+            curve_lines = (
+                curves_file.read_text(encoding="utf-8").splitlines() if curves_file.exists() else []
+            )
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RunError(f"{file}: cannot read it: {exc}") from None
+        kept, moved = _split_by_trial(lines, trials)
+        kept_curves, moved_curves = _split_by_trial(curve_lines, trials)
+        curve_of = {}
+        for line in moved_curves:
+            item = json.loads(line)
+            curve_of[item.pop("trial")] = item
+        attempts = self.path / "attempts.jsonl"
+        try:
+            known = set(self._attempt_lines())
+            with open(attempts, "a", encoding="utf-8") as f:
+                for line in moved:
+                    item = json.loads(line)
+                    if item["trial"] in curve_of:
+                        item["curves"] = curve_of[item["trial"]]
+                    text = json.dumps(item)
+                    if text not in known:
+                        f.write(text + "\n")
+                        known.add(text)
+                f.flush()
+                os.fsync(f.fileno())
+            atomic_write(file, "".join(line + "\n" for line in kept))
+            atomic_write(curves_file, "".join(line + "\n" for line in kept_curves))
+        except OSError as exc:
+            raise StorageError(
+                f"{self.path}: cannot set the trials to retry aside: {exc.strerror or exc}; "
+                "trials.jsonl is unchanged"
+            ) from None
+
+    def _attempt_lines(self) -> list[str]:
+        try:
+            text = (self.path / "attempts.jsonl").read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RunError(f"{self.path / 'attempts.jsonl'}: cannot read it: {exc}") from None
+        return [line for line in text.splitlines() if line.strip()]
+
+    def load_attempts(self) -> list[dict[str, Any]]:
+        """The earlier attempts of retried trials, in the order set aside (a line that cannot
+        be read is skipped: they are a history, not the run's results)."""
+        attempts = []
+        for line in self._attempt_lines():
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(item, dict) and is_int(item.get("trial")):
+                attempts.append(item)
+        return attempts
+
     # -- early stopping: rung results and checkpoints ------------------------------------------
 
     def append_rung(self, line: Mapping[str, Any]) -> None:
@@ -455,6 +559,20 @@ class RunStore:
         }
         self.write_summary(summary)
         return summary
+
+
+def _split_by_trial(lines: list[str], trials: set[int]) -> tuple[list[str], list[str]]:
+    """Lines of JSON records: those of other trials, those of ``trials`` (blank and unreadable
+    lines are kept where they are: load_trials reports them)."""
+    kept, moved = [], []
+    for line in lines:
+        try:
+            item = json.loads(line)
+            index = item.get("trial") if isinstance(item, dict) else None
+        except ValueError:
+            index = None
+        (moved if is_int(index) and index in trials else kept).append(line)
+    return kept, moved
 
 
 def _check_best(best: Any, field: str) -> str | None:

@@ -63,7 +63,8 @@ def show(
     for info in rounds:
         say(
             out,
-            f"round {info.round} {info.run_id}: {info.trials} trials, best "
+            f"round {info.round} {info.run_id}: {info.trials} "
+            f"trial{'' if info.trials == 1 else 's'}, best "
             f"{format_value(info.best)}",
         )
         for name, text in info.ranges.items():

@@ -139,16 +139,39 @@ def resume(
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     fail_under: FailUnderOpt = None,
+    trials: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--trials",
+            help="Grow the run to N trials in all (a complete run too); the same as a run "
+            "started with N.",
+        ),
+    ] = None,
+    retry: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--retry",
+            metavar="STATUSES",
+            help="Run the trials of these statuses again with the same seeds, e.g. "
+            "failed,timeout (or all); earlier records are kept in attempts.jsonl.",
+        ),
+    ] = None,
 ) -> None:
     """Finish an interrupted run, then the rounds it had left.
 
     Only the missing trials run, with the same seeds; a --rounds search goes on from the
-    newest round it had started."""
+    newest round it had started. --trials grows a run, --retry heals one."""
     from hpsearch import api
 
     with user_errors():
         session = api.start_resume(
-            run_ref, runs_dir=runs_dir, jobs=jobs, backend=backend, scheduler=scheduler
+            run_ref,
+            runs_dir=runs_dir,
+            jobs=jobs,
+            backend=backend,
+            scheduler=scheduler,
+            trials=trials,
+            retry=retry,
         )
     follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under)
 

@@ -1,0 +1,205 @@
+"""Growing a run (``resume --trials N``) and healing one (``resume --retry STATUSES``): both
+exact, since trial i depends only on (seed, i); nothing already computed is lost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import hpsearch
+
+from .helpers import DROP, TRAINER, invoke, leaderboard, merged, one_line_error, run_json
+
+FLAKY = '''
+import os
+from pathlib import Path
+
+
+def objective(params, seed):
+    """Fails the first time it sees a trial whose x is above 0.5 (a passing fault)."""
+    marker = Path(os.environ["FLAKY_DIR"]) / f"seen-{params['x']!r}"
+    first = not marker.exists()
+    marker.touch()
+    if first and params["x"] > 0.5:
+        raise MemoryError("out of memory")
+    return {"loss": (params["x"] - 0.3) ** 2 + 0.01 * params["k"]}
+'''
+
+
+def _trials(run_dir: Path | str) -> list[dict]:
+    """trials.jsonl without times, by trial index (the last record of each)."""
+    records = {}
+    for line in (Path(run_dir) / "trials.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        record.pop("seconds", None)
+        records[record["trial"]] = record
+    return [records[i] for i in sorted(records)]
+
+
+def _files(run_dir: Path) -> dict[str, str]:
+    return {
+        p.name: p.read_text()
+        for p in sorted(run_dir.iterdir())
+        if p.is_file() and p.name != ".lock"
+    }
+
+
+@pytest.fixture
+def flaky(tmp_path, make_config, monkeypatch):
+    """A config of the flaky Python objective: it fails on a trial's first attempt only."""
+    (tmp_path / "flaky.py").write_text(FLAKY)
+    (tmp_path / "seen").mkdir()
+    monkeypatch.setenv("FLAKY_DIR", str(tmp_path / "seen"))
+
+    def make(**sections):
+        base = {
+            "name": "flaky",
+            "seed": 5,
+            "objective": {"python": "flaky:objective", "workdir": str(tmp_path)},
+            "space": {
+                "x": {"scale": "linear", "min": 0.0, "max": 1.0},
+                "k": {"scale": "linear", "min": 1, "max": 4, "type": "int"},
+            },
+            "search": {"trials": 12, "metric": "loss", "direction": "minimize"},
+            "run": {"backend": "sequential"},
+        }
+        return make_config(base=merged(base, sections))
+
+    return make
+
+
+def test_a_grown_run_equals_a_run_started_with_that_many_trials(make_config, tmp_path):
+    small = make_config("six", base=merged(TRAINER, {"search": {"trials": 6}}))
+    grown = run_json("run", str(small))["run_dir"]
+    doc = run_json("resume", grown, "--trials", "10")
+    assert doc["run_dir"] == grown and doc["status"] == "complete"
+    reference = run_json(
+        "run", str(make_config("ten", base=merged(TRAINER, {"search": {"trials": 10}})))
+    )
+    assert _trials(grown) == _trials(reference["run_dir"])
+    assert leaderboard(grown) == leaderboard(reference["run_dir"])
+    summary = json.loads((Path(grown) / "summary.json").read_text())
+    assert summary["trials_planned"] == 10 and summary["extended"][0]["from"] == 6
+    shown = invoke("show", grown)
+    assert "10 of 10 trials" in shown.stdout and "grown from 6 trials" in shown.stdout
+    # Growing again to the same size runs nothing and changes no trial.
+    before = _trials(grown)
+    assert run_json("resume", grown, "--trials", "10")["trials_done"] == 10
+    assert _trials(grown) == before
+    # The API does the same.
+    assert len(hpsearch.resume(grown, trials=12).trials) == 12
+
+
+def test_growing_the_last_zoom_round_equals_a_round_of_that_size(make_config):
+    def lineage(trials: int) -> list[str]:
+        config = make_config(f"z{trials}", base=merged(TRAINER, {"zoom": {"trials": trials}}))
+        doc = run_json("run", str(config), "--rounds", "1")
+        return [row["run_id"] for row in doc["lineage"]]
+
+    small, large = lineage(3), lineage(6)
+    runs = Path(make_config("z3").parent / "runs")
+    doc = run_json("resume", str(runs / small[1]), "--trials", "6")
+    assert doc["trials_done"] == 6
+    assert _trials(runs / small[1]) == _trials(runs / large[1])
+    assert leaderboard(runs / small[1]) == leaderboard(runs / large[1])
+    # The coarse run has a round narrowed from it: growing it is refused, nothing changes.
+    before = _files(runs / small[0])
+    one_line_error(
+        invoke("resume", str(runs / small[0]), "--trials", "20"), "went on in round 1", small[1]
+    )
+    assert _files(runs / small[0]) == before
+
+
+def test_a_kill_between_the_two_writes_of_growing_is_completed_on_resume(make_config):
+    config = make_config("six", base=merged(TRAINER, {"search": {"trials": 6}}))
+    run_dir = Path(run_json("run", str(config))["run_dir"])
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary["config"]["search"]["trials"] = 9  # the summary was written, config.yaml not yet
+    summary["extended"] = [{"from": 6, "to": 9, "at": "2026-12-02T00:00:00Z"}]
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    doc = run_json("resume", str(run_dir))
+    assert doc["trials_done"] == 9
+    reference = make_config("nine", base=merged(TRAINER, {"search": {"trials": 9}}))
+    assert _trials(run_dir) == _trials(run_json("run", str(reference))["run_dir"])
+    assert "trials: 9" in (run_dir / "config.yaml").read_text()
+
+
+def test_retrying_failed_trials_heals_the_run_and_keeps_the_failed_attempts(flaky):
+    config = flaky()
+    doc = run_json("run", str(config))
+    run_dir = Path(doc["run_dir"])
+    failed = [r for r in _trials(run_dir) if r["status"] == "failed"]
+    assert failed and all("out of memory" in r["error"] for r in failed)
+    result = invoke("resume", str(run_dir), "--retry", "failed")
+    assert result.exit_code == 0, result.output
+    assert f"retrying {len(failed)} trials" in result.output
+    assert [a["trial"] for a in hpsearch.load_run(run_dir).attempts()] == [
+        r["trial"] for r in failed
+    ]
+    healed = _trials(run_dir)
+    assert [r["status"] for r in healed] == ["ok"] * 12
+    # The same seeds and values as the failed attempts, which are all still on disk.
+    attempts = [json.loads(line) for line in (run_dir / "attempts.jsonl").read_text().splitlines()]
+    assert [a["trial"] for a in attempts] == [r["trial"] for r in failed]
+    for attempt, before in zip(attempts, failed, strict=True):
+        assert attempt["status"] == "failed" and attempt["seed"] == before["seed"]
+        assert attempt["params"] == healed[attempt["trial"]]["params"]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["retried"] == {"trials": len(failed), "attempts": len(failed)}
+    assert summary["counts"]["ok"] == 12
+    assert f"{len(failed)} trials retried" in invoke("show", str(run_dir)).stdout
+    # A run where nothing failed has the same trials and leaderboard.
+    clean = Path(run_json("run", str(flaky(name="clean")))["run_dir"])
+    assert _trials(clean) == healed and leaderboard(clean) == leaderboard(run_dir)
+    # Nothing left to retry: said, and nothing changes.
+    again = invoke("resume", str(run_dir), "--retry", "failed,timeout")
+    assert again.exit_code == 0 and "no failed or timeout trials to retry" in again.output
+    assert _trials(run_dir) == healed
+
+
+def test_an_attempt_set_aside_twice_is_kept_once(flaky):
+    from hpsearch.store import RunStore
+
+    run_dir = Path(run_json("run", str(flaky()))["run_dir"])
+    failed = {r["trial"] for r in _trials(run_dir) if r["status"] == "failed"}
+    store = RunStore.open(run_dir)
+    trials_before = (run_dir / "trials.jsonl").read_text()
+    store.set_aside(failed)
+    kept = (run_dir / "attempts.jsonl").read_text()
+    # A kill after the attempts were synced but before trials.jsonl was rewritten.
+    (run_dir / "trials.jsonl").write_text(trials_before)
+    assert invoke("resume", str(run_dir), "--retry", "failed").exit_code == 0
+    assert (run_dir / "attempts.jsonl").read_text() == kept
+    assert all(r["status"] == "ok" for r in _trials(run_dir))
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--retry", "bogus"], ["--retry", "unknown status 'bogus'", "failed"]),
+        (["--retry", "stopped"], ["--retry", "early stopping"]),
+        (["--retry", ","], ["--retry", "got nothing"]),
+        (["--trials", "3"], ["--trials", "below the trials", "at least 12"]),
+        (["--trials", "0"], ["--trials"]),
+    ],
+)
+def test_bad_growing_and_healing_options_change_nothing(flaky, args, fragments):
+    run_dir = Path(run_json("run", str(flaky()))["run_dir"])
+    before = _files(run_dir)
+    one_line_error(invoke("resume", str(run_dir), *args), *fragments)
+    assert _files(run_dir) == before
+
+
+def test_growing_a_budget_or_early_stopping_search_is_refused(flaky, make_config):
+    budget = run_json("run", str(flaky(search={"trials": DROP, "budget": 12})))["run_dir"]
+    halving = make_config(
+        "halving", base=merged(TRAINER, {"early_stop": {"method": "halving", "min_epochs": 1}})
+    )
+    stopped = run_json("run", str(halving))["run_dir"]
+    for run_dir, fragment in ((budget, "search with a budget"), (stopped, "early stopping")):
+        before = _files(Path(run_dir))
+        for flag in (["--trials", "40"], ["--retry", "failed"]):
+            one_line_error(invoke("resume", run_dir, *flag), fragment, flag[0])
+        assert _files(Path(run_dir)) == before
