@@ -61,15 +61,21 @@ def importance(
     shuffles = [rng.permutation(n) for _ in range(_PERMUTATIONS)] if n else []
     results = []
     for p in space:
-        if n < 3 or np.ptp(y) == 0:
-            results.append(Importance(p.name, 0.0, 0.0, 0.0, 0.0))
+        if not space.condition(p.name):
+            results.append(_main_effect(p, rows, y, shuffles))
             continue
-        units = np.array([p.to_unit(r.params[p.name]) for r in rows])
-        bins = _bins(units, n, categorical=isinstance(p, ChoiceParam))
-        eta = _eta_squared(y, bins)
-        chance = float(np.mean([_eta_squared(y[s], bins) for s in shuffles]))
-        rho = 0.0 if isinstance(p, ChoiceParam) else _spearman(units, y)
-        results.append(Importance(p.name, max(0.0, eta - chance), eta, chance, rho))
+        # A conditional parameter: measured on the trials where it is active, with shuffles
+        # of its own (same seed), and weighted by the share of those trials.
+        mine = [i for i, r in enumerate(rows) if p.name in r.params]
+        sub_rng = np.random.default_rng(seed)
+        sub = [sub_rng.permutation(len(mine)) for _ in range(_PERMUTATIONS)] if mine else []
+        found = _main_effect(p, [rows[i] for i in mine], y[mine], sub)
+        weight = len(mine) / n if n else 0.0
+        results.append(
+            Importance(
+                p.name, found.share * weight, found.eta_squared, found.chance, found.spearman
+            )
+        )
     total = sum(r.share for r in results)
     if total > 1.0:  # main effects overlap when parameters interact; keep them as shares
         results = [
@@ -85,6 +91,21 @@ def importance(
             "the estimates are rough; run more trials before trusting the ranking"
         )
     return ImportanceReport(results, n, caution)
+
+
+def _main_effect(
+    p: Any, rows: Sequence[TrialRecord], y: np.ndarray, shuffles: list[np.ndarray]
+) -> Importance:
+    """η² of ``p``'s bins over ``rows`` (metric ``y``) less its chance level, and Spearman's ρ."""
+    n = len(rows)
+    if n < 3 or np.ptp(y) == 0:
+        return Importance(p.name, 0.0, 0.0, 0.0, 0.0)
+    units = np.array([p.to_unit(r.params[p.name]) for r in rows])
+    bins = _bins(units, n, categorical=isinstance(p, ChoiceParam))
+    eta = _eta_squared(y, bins)
+    chance = float(np.mean([_eta_squared(y[s], bins) for s in shuffles]))
+    rho = 0.0 if isinstance(p, ChoiceParam) else _spearman(units, y)
+    return Importance(p.name, max(0.0, eta - chance), eta, chance, rho)
 
 
 def _bins(units: np.ndarray, n: int, categorical: bool) -> np.ndarray:

@@ -85,7 +85,7 @@ def top_table(
         table.add_column("epochs", justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True, min_width=6)
     for position, r in enumerate(ranked[:limit], start=1):
-        cells = [p.format(r.params[p.name]) for p in config.space]
+        cells = [p.format(r.params[p.name]) if p.name in r.params else "-" for p in config.space]
         if early:
             cells.append("-" if r.epochs is None else str(r.epochs))
         table.add_row(
@@ -311,6 +311,9 @@ def lineage_table(rounds: Sequence[RoundInfo], metric: str) -> Fitted:
     return Fitted(table, rightmost(table, keep=2))
 
 
+INACTIVE = "inactive (its condition no longer holds)"
+
+
 def ranges_text(before: Config, after: Config) -> str:
     """Each parameter's range before → after, on its own scale."""
     from hpsearch.narrowing import width
@@ -322,8 +325,10 @@ def ranges_text(before: Config, after: Config) -> str:
             lines.append(
                 f"  {p.name}: {p.describe()} -> {q.describe()} ({width(q, p):.0%} of the range)"
             )
-        else:
+        elif p.name in after.model:
             lines.append(f"  {p.name}: {p.describe()} -> fixed at {p.format(after.model[p.name])}")
+        else:  # conditional, and its condition can no longer hold in this round
+            lines.append(f"  {p.name}: {p.describe()} -> {INACTIVE}")
     return "zoom:\n" + "\n".join(lines)
 
 

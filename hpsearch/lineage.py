@@ -59,7 +59,11 @@ def rounds_of(searches: Sequence[Search]) -> list[RoundInfo]:
             so_far = value
         ranges = {p.name: p.describe() for p in cfg.space}
         for name in sorted(searched - set(ranges)):
-            ranges[name] = f"fixed at {cfg.model.get(name)}"
+            ranges[name] = (
+                f"fixed at {cfg.model[name]}"
+                if name in cfg.model
+                else "inactive (its condition no longer holds)"
+            )
         searched |= set(cfg.space.names)
         widths = [width(cfg.space[p.name], p) if p.name in cfg.space else 0.0 for p in root.space]
         out.append(

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hpsearch.record import TrialRecord
-from hpsearch.space import ChoiceParam, NumericParam, Param, Space
+from hpsearch.space import ChoiceParam, Condition, NumericParam, Param, Space, can_meet
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,10 @@ def narrow(
     params: list[Param] = []
     fixed: dict[str, Any] = {}
     for p in space:
-        values = [t[p.name] for t in top]
+        values = [t[p.name] for t in top if p.name in t]
+        if not values:  # a conditional parameter inactive in every anchor: left whole
+            params.append(p)
+            continue
         narrowed = (
             _narrow_choice(p, values)
             if isinstance(p, ChoiceParam)
@@ -62,9 +65,45 @@ def narrow(
         )
         if isinstance(narrowed, (NumericParam, ChoiceParam)):
             params.append(narrowed)
+        elif space.condition(p.name):  # one value, still only where its condition holds
+            params.append(ChoiceParam(p.name, (narrowed,)))
         else:
             fixed[p.name] = narrowed
-    return Zoomed(Space(tuple(params)), fixed)
+    return Zoomed(conditioned(tuple(params), space.conditions, fixed), fixed)
+
+
+def conditioned(
+    params: Sequence[Param], conditions: Sequence[tuple[str, Condition]], fixed: Mapping[str, Any]
+) -> Space:
+    """The narrowed parameters with their conditions: a clause on a fixed parameter is
+    dropped when the fixed value meets it, and a parameter whose condition can no longer hold
+    (a fixed value or a narrowed range rules it out, or it depends on such a parameter) is
+    dropped from the space."""
+    kept = {p.name: p for p in params}
+    pending = {name: condition for name, condition in conditions if name in kept}
+    changed = True
+    while changed:
+        changed = False
+        for name, condition in list(pending.items()):
+            clauses = []
+            for other, need in condition:
+                if other in fixed:
+                    possible = need.holds(fixed[other])
+                    if possible:
+                        continue  # always true now
+                else:
+                    possible = other in kept and can_meet(kept[other], [need])
+                if not possible:
+                    del kept[name], pending[name]
+                    changed = True
+                    break
+                clauses.append((other, need))
+            else:
+                pending[name] = tuple(clauses)
+    return Space(
+        tuple(p for p in params if p.name in kept),
+        tuple((name, c) for name, c in pending.items() if c),
+    )
 
 
 def _narrow_choice(p: ChoiceParam, values: Sequence[Any]) -> ChoiceParam | Any:
@@ -198,10 +237,12 @@ def shaped(space: Space, ranked: Sequence[TrialRecord], pad: float) -> dict[str,
     spread = {}
     for p in numeric:
         units = [p.to_unit(r.params[p.name]) for r in best if p.name in r.params]
-        if len(units) < 3:
-            return {}
+        if len(units) < 3:  # a conditional parameter active in too few: no stretch of its own
+            continue
         mean = sum(units) / len(units)
         spread[p.name] = math.sqrt(sum((u - mean) ** 2 for u in units) / len(units))
+    if not spread:
+        return {}
     average = sum(spread.values()) / len(spread)
     if average <= 0:
         return {}

@@ -66,32 +66,36 @@ def plot_run(
         parent = parent_space.get(p.name) if parent_space is not None else None
         box = parent if isinstance(parent, NumericParam) else p
         x_of = _axis(p)  # value -> what is drawn on the x axis
-        xs = [x_of(r.params[p.name]) for r in ok]
-        colours = ["tab:orange" if r.trial in top else "tab:blue" for r in ok]
-        sizes = [46 if r.trial in top else 18 for r in ok]
-        if stopped:
+        active = [r for r in ok if p.name in r.params]  # a conditional parameter: where it is
+        xs = [x_of(r.params[p.name]) for r in active]
+        colours = ["tab:orange" if r.trial in top else "tab:blue" for r in active]
+        sizes = [46 if r.trial in top else 18 for r in active]
+        shown_stopped = [r for r in stopped if p.name in r.params]
+        shown_bad = [r for r in bad if p.name in r.params]
+        if shown_stopped:
             ax.scatter(
-                [x_of(r.params[p.name]) for r in stopped],
-                [r.metrics[metric] for r in stopped],
+                [x_of(r.params[p.name]) for r in shown_stopped],
+                [r.metrics[metric] for r in shown_stopped],
                 c="tab:gray",
                 s=12,
                 alpha=0.5,
                 edgecolors="none",
                 zorder=2,
-                label=f"{len(stopped)} stopped early",
+                label=f"{len(shown_stopped)} stopped early",
             )
-        ax.scatter(xs, values, c=colours, s=sizes, alpha=0.8, edgecolors="none", zorder=3)
-        if bad:
+        ys = [r.metrics[metric] for r in active]
+        ax.scatter(xs, ys, c=colours, s=sizes, alpha=0.8, edgecolors="none", zorder=3)
+        if shown_bad:
             ax.scatter(
-                [x_of(r.params[p.name]) for r in bad],
-                [worst_edge] * len(bad),
+                [x_of(r.params[p.name]) for r in shown_bad],
+                [worst_edge] * len(shown_bad),
                 marker="x",
                 c="tab:red",
                 s=30,
                 zorder=3,
-                label=f"{len(bad)} failed / diverged",
+                label=f"{len(shown_bad)} failed / diverged",
             )
-        if bad or stopped:
+        if shown_bad or shown_stopped:
             ax.legend(loc="best", fontsize=7, frameon=False)
         if parent is not None and box is not p:
             ax.axvspan(
@@ -105,7 +109,8 @@ def plot_run(
         ax.set_xlim(*_padded(sorted((x_of(box.low), x_of(box.high))), p.kind != "linear"))
         ax.set_ylim(min(low, worst_edge) - pad / 2, max(high, worst_edge) + pad / 2)
         _scale_axis(ax, p, box, FixedLocator, NullFormatter, NullLocator)
-        ax.set_xlabel(f"{p.name} ({p.kind})")
+        conditional = f", in {len(active)} ok trials" if config.space.condition(p.name) else ""
+        ax.set_xlabel(f"{p.name} ({p.kind}{conditional})")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.25)
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hpsearch.space import describe_condition
+
 # stopped: early stopping ended it after a rung (its metric is the one it had there).
 STATUSES = ("ok", "stopped", "diverged", "failed", "timeout")
 
@@ -127,8 +129,17 @@ def _problem(record: Any, space: Any) -> str | None:
         if record.get(name) is not None and not check(record[name]):
             return bad(name, f"{expected} or null")
     if space is not None:
+        params = record["params"]
+        active = space.active(params) if space.conditions else params
         for p in space:
-            if p.name not in record["params"]:
+            if p.name in params and p.name not in active:
+                return (
+                    f"field 'params.{p.name}': a value where its condition does not hold "
+                    f"(when: {describe_condition(space.condition(p.name))})"
+                )
+            if p.name not in params:
+                if space.condition(p.name) and p.name not in space.active({**params, p.name: None}):
+                    continue  # inactive: absent, as it should be
                 return f"field 'params': no value for '{p.name}'"
             if not p.contains(record["params"][p.name]):
                 return (

@@ -11,7 +11,7 @@ from rich.table import Table
 from hpsearch.config import Config
 from hpsearch.console import Fitted, rightmost
 from hpsearch.sampling import Trial
-from hpsearch.space import ChoiceParam, NumericParam, Param
+from hpsearch.space import ChoiceParam, NumericParam, Param, describe_condition
 from hpsearch.trainer.registry import REGISTRY
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -27,22 +27,29 @@ def _fitted(table: Table, keep: int) -> Fitted:
 
 
 def space_table(config: Config) -> Fitted:
-    """One row per searched parameter: scale, range and the 10/50/90 % quantiles of a draw."""
+    """One row per searched parameter: scale, range, its condition (in a conditional space)
+    and the 10/50/90 % quantiles of a draw."""
     table = _table(f"search space of {config.name}")
     table.add_column("name", style="bold", no_wrap=True)
     table.add_column("scale", no_wrap=True)
     table.add_column("range", no_wrap=True)
+    conditional = bool(config.space.conditions)
+    if conditional:  # before the quantiles: a narrow terminal hides those first
+        table.add_column("when", no_wrap=True)
     for q in QUANTILES:
         table.add_column(f"{q:.0%}", justify="right", no_wrap=True, min_width=7)
     for p in config.space:
+        when = (
+            [describe_condition(config.space.condition(p.name)) or "always"] if conditional else []
+        )
         if isinstance(p, ChoiceParam):
-            table.add_row(p.name, "choice", p.describe(), "", "", "")
+            table.add_row(p.name, "choice", p.describe(), *when, "", "", "")
         else:
             # Sampling is uniform in unit space, so the q-quantile of a draw is from_unit(q).
             quantiles = [p.format(p.from_unit(q)) for q in QUANTILES]
             kind = p.kind + (" (int)" if p.integer else "")
-            table.add_row(p.name, kind, p.describe(), *quantiles)
-    return _fitted(table, keep=3)
+            table.add_row(p.name, kind, p.describe(), *when, *quantiles)
+    return _fitted(table, keep=4 if conditional else 3)
 
 
 def trials_table(params: Sequence[Param], trials: Sequence[Trial]) -> Fitted:
@@ -52,7 +59,7 @@ def trials_table(params: Sequence[Param], trials: Sequence[Trial]) -> Fitted:
         table.add_column(p.name, justify="right", no_wrap=True)
     table.add_column("seed", justify="right", style="dim", no_wrap=True)
     for trial in trials:
-        cells = [p.format(trial.params[p.name]) for p in params]
+        cells = [p.format(trial.params[p.name]) if p.name in trial.params else "-" for p in params]
         table.add_row(str(trial.index), *cells, str(trial.seed))
     return _fitted(table, keep=1)
 
@@ -64,10 +71,11 @@ def spread_table(params: Sequence[Param], trials: Sequence[Trial]) -> Table:
     # Free text: wraps between intervals on a narrow terminal.
     table.add_column("share of trials per interval", min_width=30)
     for p in params:
-        values = [trial.params[p.name] for trial in trials]
-        table.add_row(
-            p.name, "   ".join(f"{label} {share:.0%}" for label, share in _shares(p, values))
-        )
+        values = [trial.params[p.name] for trial in trials if p.name in trial.params]
+        shares = "   ".join(f"{label} {share:.0%}" for label, share in _shares(p, values))
+        if len(values) < len(trials):  # a conditional parameter: of the trials it is active in
+            shares += f"   (active in {len(values)} of {len(trials)})"
+        table.add_row(p.name, shares)
     return table
 
 
@@ -100,6 +108,8 @@ def registry_table(registry: Mapping[str, Any] | None = None) -> Fitted:
     table.add_column("description", min_width=30)
     for h in (registry or REGISTRY).values():
         default = str(h.default).lower() if isinstance(h.default, bool) else str(h.default)
+        if h.default is None:  # as its general setting (the description names it)
+            default = "-"
         scale = h.suggested_scale if h.type in ("int", "float") else "choice"
         table.add_row(h.name, h.type, default, h.describe_range(), scale, h.description)
     return Fitted(table, ["scale", "type", "default"])

@@ -212,10 +212,70 @@ Param = NumericParam | ChoiceParam
 
 
 @dataclass(frozen=True)
+class Requirement:
+    """What a condition asks of one parameter: one of ``values``, or (an integer) between
+    ``low`` and ``high``, both included (either may be None: no bound)."""
+
+    values: tuple[Value, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+
+    def holds(self, value: Value) -> bool:
+        if self.values is not None:
+            return any(_key(value) == _key(v) for v in self.values)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+    def to_data(self) -> Any:
+        if self.values is not None:
+            return self.values[0] if len(self.values) == 1 else list(self.values)
+        bounds = {"min": self.low, "max": self.high}
+        return {k: v for k, v in bounds.items() if v is not None}
+
+    def describe(self) -> str:
+        if self.values is not None:
+            shown = [str(v).lower() if isinstance(v, bool) else str(v) for v in self.values]
+            return shown[0] if len(shown) == 1 else "{" + ", ".join(shown) + "}"
+        if self.high is None:
+            return f">= {self.low:g}"
+        if self.low is None:
+            return f"<= {self.high:g}"
+        return f"{self.low:g}–{self.high:g}"
+
+
+def can_meet(p: Param, needs: list[Requirement]) -> bool:
+    """Whether one value of ``p`` meets every requirement in ``needs``."""
+    if isinstance(p, ChoiceParam):
+        return any(all(n.holds(c) for n in needs) for c in p.choices)
+    low, high = int(p.low), int(p.high)
+    for need in needs:
+        if need.values is not None:
+            return any(low <= v <= high and all(n.holds(v) for n in needs) for v in need.values)
+        low = max(low, need.low) if need.low is not None else low
+        high = min(high, need.high) if need.high is not None else high
+    return low <= high
+
+
+Condition = tuple[tuple[str, Requirement], ...]  # every (parameter, requirement) must hold
+
+
+def describe_condition(condition: Condition) -> str:
+    """``optimizer adam`` / ``optimizer {adam, rmsprop}, layers >= 2``."""
+    return ", ".join(f"{name} {need.describe()}" for name, need in condition)
+
+
+@dataclass(frozen=True)
 class Space:
-    """An ordered set of parameters; the order fixes which unit coordinate each one uses."""
+    """An ordered set of parameters; the order fixes which unit coordinate each one uses.
+
+    ``conditions``: parameters that are active only when others have given values (``when:``
+    in a config); an inactive parameter is absent from a trial's values. Every coordinate is
+    drawn whatever the conditions, so a parameter's active values are the same in every trial
+    whatever the other parameters' conditions."""
 
     params: tuple[Param, ...]
+    conditions: tuple[tuple[str, Condition], ...] = ()
 
     def __iter__(self) -> Iterator[Param]:
         return iter(self.params)
@@ -239,15 +299,47 @@ class Space:
     def names(self) -> list[str]:
         return [p.name for p in self.params]
 
+    def condition(self, name: str) -> Condition:
+        """What parameter ``name`` needs to be active (empty: always active)."""
+        return dict(self.conditions).get(name, ())
+
+    def active(self, values: Mapping[str, Value]) -> dict[str, Value]:
+        """``values`` without the parameters whose conditions do not hold (a condition on an
+        inactive parameter does not hold), in the space's order."""
+        if not self.conditions:
+            return dict(values)
+        conditions = dict(self.conditions)
+        known: dict[str, bool] = {}
+
+        def is_active(name: str) -> bool:
+            if name not in known:
+                known[name] = False  # a cycle (refused by the config parser) ends inactive
+                known[name] = name in values and all(
+                    is_active(other) and need.holds(values[other])
+                    for other, need in conditions.get(name, ())
+                )
+            return known[name]
+
+        return {name: value for name, value in values.items() if is_active(name)}
+
     def from_unit(self, units: Sequence[float]) -> dict[str, Value]:
-        return {p.name: p.from_unit(u) for p, u in zip(self.params, units, strict=True)}
+        every = {p.name: p.from_unit(u) for p, u in zip(self.params, units, strict=True)}
+        return self.active(every)
 
     def to_unit(self, values: Mapping[str, Value]) -> list[float]:
         return [p.to_unit(values[p.name]) for p in self.params]
 
     def sample(self, rng: np.random.Generator) -> dict[str, Value]:
-        """One point, uniform in unit space: one draw per parameter, in order."""
+        """One point, uniform in unit space: one draw per parameter, in order (inactive ones
+        drawn too, then dropped)."""
         return self.from_unit(rng.random(len(self.params)).tolist())
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
-        return {p.name: p.to_dict() for p in self.params}
+        out = {}
+        for p in self.params:
+            entry = p.to_dict()
+            condition = self.condition(p.name)
+            if condition:
+                entry["when"] = {name: need.to_data() for name, need in condition}
+            out[p.name] = entry
+        return out

@@ -234,7 +234,12 @@ class Config:
         trainer; a Python or command objective gets exactly what ``model`` says)."""
         if not self.objective.is_builtin:
             return dict(self.model)
-        fixed = {n: h.default for n, h in REGISTRY.items() if n not in self.space}
+        # A default of None ("as the general setting", e.g. adam_beta1 -> beta1) is left out.
+        fixed = {
+            n: h.default
+            for n, h in REGISTRY.items()
+            if n not in self.space and h.default is not None
+        }
         fixed.update(self.model)
         return fixed
 

@@ -22,6 +22,11 @@ class Architecture:
     batch_norm: bool = True
     bn_momentum: float = 0.9  # β of the running mean / variance used at test time
     bn_epsilon: float = 1e-5
+    widths: tuple[int, ...] = ()  # each hidden layer's units (beyond it: hidden_units)
+
+    def width(self, layer: int) -> int:
+        """Units of hidden layer ``layer`` (from 0)."""
+        return int(self.widths[layer]) if layer < len(self.widths) else self.hidden_units
 
 
 class MLP:
@@ -103,12 +108,11 @@ def _build_layers(arch: Architecture, dtype: np.dtype) -> list[Layer]:
     layers: list[Layer] = []
     width = arch.inputs
     for i in range(arch.layers):
-        layers.append(
-            Linear(width, arch.hidden_units, bias=not arch.batch_norm, init=init, input_grad=i > 0)
-        )
+        units = arch.width(i)
+        layers.append(Linear(width, units, bias=not arch.batch_norm, init=init, input_grad=i > 0))
         if arch.batch_norm:
-            layers.append(BatchNorm(arch.hidden_units, arch.bn_momentum, arch.bn_epsilon, dtype))
+            layers.append(BatchNorm(units, arch.bn_momentum, arch.bn_epsilon, dtype))
         layers.append(ReLU() if arch.activation == "relu" else Tanh())
-        width = arch.hidden_units
+        width = units
     layers.append(Linear(width, arch.classes, bias=True, init="glorot", input_grad=arch.layers > 0))
     return layers

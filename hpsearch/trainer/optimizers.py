@@ -89,11 +89,22 @@ def make_optimizer(name: str, size: int, dtype: np.dtype, hp: dict) -> Optimizer
     if name == "gd":
         return GD()
     if name == "momentum":
-        return Momentum(size, dtype, hp["beta1"])
+        return Momentum(size, dtype, hp.get("momentum_beta", hp["beta1"]))
     if name == "rmsprop":
-        return RMSprop(size, dtype, hp["beta2"], hp["epsilon"])
+        return RMSprop(
+            size,
+            dtype,
+            hp.get("rmsprop_beta", hp["beta2"]),
+            hp.get("rmsprop_epsilon", hp["epsilon"]),
+        )
     if name == "adam":
-        return Adam(size, dtype, hp["beta1"], hp["beta2"], hp["epsilon"])
+        return Adam(
+            size,
+            dtype,
+            hp.get("adam_beta1", hp["beta1"]),
+            hp.get("adam_beta2", hp["beta2"]),
+            hp.get("adam_epsilon", hp["epsilon"]),
+        )
     raise ValueError(f"unknown optimizer {name!r}")
 
 

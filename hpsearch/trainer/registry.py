@@ -70,6 +70,26 @@ _POS = Interval(0.0, math.inf, low_open=True)
 _NONNEG = Interval(0.0, math.inf)
 _BETA = Interval(0.0, 1.0, high_open=True)
 
+# Each optimizer's own settings, so that a conditional space can search momentum's β only
+# when the optimizer is momentum, and so on: (optimizer, name, general setting it defaults
+# to, meaning, valid values, scale).
+PER_OPTIMIZER = (
+    ("momentum", "beta", "beta1", "momentum's averaging β", _BETA, "one_minus_log"),
+    (
+        "rmsprop",
+        "beta",
+        "beta2",
+        "RMSprop's decay β of the squared gradients",
+        _BETA,
+        "one_minus_log",
+    ),
+    ("rmsprop", "epsilon", "epsilon", "RMSprop's denominator guard ε", _POS, "log"),
+    ("adam", "beta1", "beta1", "Adam's first-moment β1", _BETA, "one_minus_log"),
+    ("adam", "beta2", "beta2", "Adam's second-moment β2", _BETA, "one_minus_log"),
+    ("adam", "epsilon", "epsilon", "Adam's denominator guard ε", _POS, "log"),
+)
+PER_LAYER = 8  # hidden_units_1 .. hidden_units_8: one layer's width each
+
 REGISTRY: dict[str, Hyperparam] = {
     h.name: h
     for h in [
@@ -120,6 +140,17 @@ REGISTRY: dict[str, Hyperparam] = {
             _POS,
             suggested_scale="log",
         ),
+        *[
+            Hyperparam(
+                f"{optimizer}_{name}",
+                "float",
+                None,
+                f"{label} (default: {general})",
+                interval,
+                suggested_scale=scale,
+            )
+            for optimizer, name, general, label, interval, scale in PER_OPTIMIZER
+        ],
         Hyperparam("layers", "int", 2, "hidden layers (0 = softmax regression)", Interval(0, 64)),
         Hyperparam(
             "hidden_units",
@@ -129,6 +160,17 @@ REGISTRY: dict[str, Hyperparam] = {
             Interval(1, 65536),
             suggested_scale="log",
         ),
+        *[
+            Hyperparam(
+                f"hidden_units_{k}",
+                "int",
+                None,
+                f"units in hidden layer {k} (default: hidden_units)",
+                Interval(1, 65536),
+                suggested_scale="log",
+            )
+            for k in range(1, PER_LAYER + 1)
+        ],
         Hyperparam(
             "activation", "choice", "relu", "hidden-layer activation", choices=("relu", "tanh")
         ),
@@ -168,8 +210,24 @@ REGISTRY: dict[str, Hyperparam] = {
 
 
 def defaults() -> dict[str, Any]:
-    """Every hyperparameter's default value, in registry order."""
+    """Every hyperparameter's default value, in registry order (None: as its general
+    setting, see ``resolved``)."""
     return {name: h.default for name, h in REGISTRY.items()}
+
+
+def resolved(params: dict[str, Any]) -> dict[str, Any]:
+    """Every setting with the per-optimizer and per-layer ones that were left out (None)
+    taken from their general settings: ``adam_beta1`` from ``beta1``, ``hidden_units_2`` from
+    ``hidden_units``."""
+    out = dict(params)
+    for optimizer, name, general, *_ in PER_OPTIMIZER:
+        key = f"{optimizer}_{name}"
+        if out.get(key) is None:
+            out[key] = out[general]
+    for k in range(1, PER_LAYER + 1):
+        if out.get(f"hidden_units_{k}") is None:
+            out[f"hidden_units_{k}"] = out["hidden_units"]
+    return out
 
 
 # Metrics the trainer reports, with the direction in which they improve.

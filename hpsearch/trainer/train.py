@@ -12,7 +12,7 @@ import numpy as np
 
 from hpsearch.trainer.model import MLP, Architecture
 from hpsearch.trainer.optimizers import decayed_learning_rate, make_optimizer
-from hpsearch.trainer.registry import METRICS, REGISTRY, defaults
+from hpsearch.trainer.registry import METRICS, REGISTRY, defaults, resolved
 
 if TYPE_CHECKING:
     from hpsearch.data import Dataset
@@ -40,7 +40,7 @@ def resolve_hyperparams(params: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(params) - set(REGISTRY))
     if unknown:
         raise ValueError(f"unknown hyperparameters {unknown}; known: {sorted(REGISTRY)}")
-    return {**defaults(), **params}
+    return resolved({**defaults(), **params})
 
 
 def train(
@@ -83,6 +83,9 @@ def train(
         classes=data.classes,
         layers=hp["layers"],
         hidden_units=hp["hidden_units"],
+        widths=tuple(
+            hp.get(f"hidden_units_{k}", hp["hidden_units"]) for k in range(1, hp["layers"] + 1)
+        ),
         activation=hp["activation"],
         batch_norm=hp["batch_norm"],
         bn_momentum=hp["bn_momentum"],
