@@ -31,7 +31,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -86,8 +86,9 @@ class _Slot:
 
 
 class WorkerPool:
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, devices: tuple[str, ...] | None = None) -> None:
         self.size = size
+        self.devices = devices
         self.slots = [_Slot(n) for n in range(size)]
         self.starts = 0
         self.failed_starts = 0  # workers in a row that ended by themselves before "ready"
@@ -104,6 +105,7 @@ class WorkerPool:
             **ONE_THREAD,
             procs.TOKEN: slot.token,
             "HPSEARCH_SYS_PATH": os.pathsep.join(sys.path),
+            **procs.device_env(self.device_of(slot.number)),
         }
         from hpsearch.worker import BOOTSTRAP
 
@@ -256,8 +258,14 @@ class WorkerPool:
             if not finished:  # interrupted, or the caller stopped reading: trials in flight
                 self.kill()
 
+    def device_of(self, number: int) -> str | None:
+        return None if not self.devices else self.devices[number % len(self.devices)]
+
     def _send(self, slot: _Slot, key: str, payload: bytes, batch: list, timeout) -> None:
         assert slot.connection is not None
+        device = self.device_of(slot.number)
+        if device is not None:  # every trial (one put back after a death too) is told its own
+            batch[:] = [replace(t, device=device) for t in batch]
         try:
             if key in slot.objectives:
                 slot.objectives.remove(key)
@@ -369,14 +377,17 @@ def describe_exit(code: int | None) -> str:
 _POOL: WorkerPool | None = None
 
 
-def pool(size: int) -> WorkerPool:
-    """The reusable pool of ``size`` workers (a new one when the size changes)."""
+def pool(size: int, devices: tuple[str, ...] | None = None) -> WorkerPool:
+    """The reusable pool of ``size`` workers (a new one when the size or the devices
+    change). With ``devices``, worker k is a slot of device k mod len(devices)."""
     global _POOL
-    if _POOL is not None and (_POOL.size != size or not _POOL.healthy()):
+    if _POOL is not None and (
+        _POOL.size != size or _POOL.devices != devices or not _POOL.healthy()
+    ):
         _POOL.kill()
         _POOL = None
     if _POOL is None:
-        _POOL = WorkerPool(size)
+        _POOL = WorkerPool(size, devices)
     return _POOL
 
 

@@ -115,3 +115,9 @@ def alive(pid: int) -> bool:
     with contextlib.suppress(OSError), open(f"/proc/{pid}/stat", "rb") as f:
         return f.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
     return True
+
+
+def device_env(device: str | None) -> dict[str, str]:
+    """What a process on ``device`` is told: ``HPSEARCH_DEVICE``, and ``CUDA_VISIBLE_DEVICES``
+    so that CUDA programs see only their own GPU (as device 0)."""
+    return {} if device is None else {"HPSEARCH_DEVICE": device, "CUDA_VISIBLE_DEVICES": device}

@@ -17,9 +17,11 @@ from its own seed, and every trial runs with one BLAS thread.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from hpsearch.errors import UserError
@@ -54,39 +56,68 @@ def run_trials(
     timeout: float | None = None,
     scheduler: str | None = None,
     count: int | None = None,
+    devices: Sequence[str] | None = None,
+    per_device: int = 1,
 ) -> Iterator[TrialRecord]:
     """Yield one record per trial, in the order they finish. ``trials`` is read lazily, as
     workers need them (``count``: how many it holds, when known).
 
     ``dask`` runs on the scheduler at ``scheduler`` (or ``HPSEARCH_DASK_SCHEDULER``), else on
     a local cluster of ``jobs`` single-threaded worker processes on 127.0.0.1.
+
+    ``devices``: each worker is a slot of one device (slot k: device k mod len(devices)), so
+    with at most len(devices) × ``per_device`` workers no device runs more than
+    ``per_device`` trials at once; each trial is told its device (``Trial.device``). Dask
+    keeps the count itself, since its workers are not ours to number.
     """
     if count is None and hasattr(trials, "__len__"):
         count = len(trials)  # type: ignore[arg-type]
     if count == 0:
         return
+    if devices:
+        jobs = len(devices) * per_device if jobs == -1 else min(jobs, len(devices) * per_device)
     n_jobs = effective_jobs(jobs) if count is None else min(effective_jobs(jobs), count)
+    slots = DeviceSlots(tuple(devices), per_device) if devices else None
     if backend in ("processes", "loky"):
         from hpsearch.pool import pool
 
-        yield from pool(n_jobs).run(objective, trials, timeout, count)
+        yield from pool(n_jobs, slots.devices if slots else None).run(
+            objective, trials, timeout, count
+        )
         return
     if backend == "dask":
         with _dask_client(scheduler, n_jobs) as client:
-            yield from _dask(client, objective, iter(trials), timeout, n_jobs)
+            yield from _dask(client, objective, iter(trials), timeout, n_jobs, slots)
         return
     if backend == "sequential" or n_jobs == 1:
         with one_blas_thread():
             for trial in trials:
                 if trial is WAIT:  # one at a time, each result taken before the next
                     raise RuntimeError("a trial stream waited with no trial running")
-                yield run_trial(objective, trial, timeout)
+                yield run_trial(objective, on_device(trial, slots, 0), timeout)
         return
     with one_blas_thread():  # threads share this process's BLAS
-        yield from _threads(objective, iter(trials), n_jobs, timeout)
+        yield from _threads(objective, iter(trials), n_jobs, timeout, slots)
 
 
-def _threads(objective, trials: Iterator[Trial], n_jobs: int, timeout) -> Iterator[TrialRecord]:
+@dataclass(frozen=True)
+class DeviceSlots:
+    devices: tuple[str, ...]
+    per_device: int
+
+    def of(self, slot: int) -> str:
+        """The device of worker slot ``slot``: round the devices, so that fewer workers than
+        slots still spread over every device."""
+        return self.devices[slot % len(self.devices)]
+
+
+def on_device(trial: Trial, slots: DeviceSlots | None, slot: int) -> Trial:
+    return trial if slots is None else dataclasses.replace(trial, device=slots.of(slot))
+
+
+def _threads(
+    objective, trials: Iterator[Trial], n_jobs: int, timeout, slots: DeviceSlots | None = None
+) -> Iterator[TrialRecord]:
     """Trials on ``n_jobs`` daemon threads, each record as it finishes. (Not joblib: the
     stream of trials may have none ready until a result is taken; not concurrent.futures:
     its threads are joined at exit, so a trial still running would hold the exit.)"""
@@ -97,18 +128,20 @@ def _threads(objective, trials: Iterator[Trial], n_jobs: int, timeout) -> Iterat
     results: queue.Queue = queue.Queue()
     stop = threading.Event()
 
-    def work() -> None:
+    def work(number: int) -> None:
         while True:
             trial = tasks.get()
             if trial is None or stop.is_set():
                 return
             try:
-                results.put(run_trial(objective, trial, timeout))
+                results.put(run_trial(objective, on_device(trial, slots, number), timeout))
             except BaseException as exc:
                 results.put(exc)
 
     for number in range(n_jobs):
-        threading.Thread(target=work, name=f"hpsearch-trial-{number}", daemon=True).start()
+        threading.Thread(
+            target=work, args=(number,), name=f"hpsearch-trial-{number}", daemon=True
+        ).start()
     running = 0
     finished = False
     try:
@@ -135,26 +168,38 @@ def _threads(objective, trials: Iterator[Trial], n_jobs: int, timeout) -> Iterat
 
 
 def _dask(
-    client, objective, trials: Iterator[Trial], timeout, n_jobs: int
+    client, objective, trials: Iterator[Trial], timeout, n_jobs: int, slots=None
 ) -> Iterator[TrialRecord]:
     """One Dask future per trial, a few per worker in flight, results as they complete. A
     trial whose worker dies again and again ends in KilledWorker: it is recorded ``failed``;
-    the others go on."""
+    the others go on. With device slots, a trial is submitted only when a slot is free (at
+    most ``per_device`` per device in flight), holding that slot until it ends."""
     from dask.distributed import as_completed
 
-    in_flight = max(4 * n_jobs, 8)
+    in_flight = max(4 * n_jobs, 8) if slots is None else n_jobs
     futures: dict[Any, Trial] = {}
     again: set[int] = set()
+    free = list(range(n_jobs)) if slots is not None else []  # slot numbers not in use
+    held: dict[Any, int] = {}
 
     def submit(trial: Trial):
+        slot = None
+        if slots is not None:
+            slot = free.pop(0)
+            trial = on_device(trial, slots, slot)
         future = client.submit(run_trial, objective, trial, timeout, pure=False)
         futures[future] = trial
+        if slot is not None:
+            held[future] = slot
         return future
 
     completed = as_completed([submit(t) for t in _take(trials, in_flight)])
     try:
         for future in completed:
             trial = futures.pop(future)
+            if future in held:
+                free.append(held.pop(future))
+                free.sort()
             if future.status == "error":
                 exc = future.exception()
                 if type(exc).__name__ != "KilledWorker":

@@ -34,6 +34,9 @@ class Trial:
     # it needs to continue (None: train fully, keep nothing).
     budget: int | None = None
     checkpoint_dir: str | None = None
+    # Device slots: the device this trial runs on (set by the runner; never recorded, since
+    # which slot runs a trial depends on timing).
+    device: str | None = None
 
 
 class _Wait:

@@ -88,6 +88,8 @@ class Search:
             jobs=jobs if jobs is not None else self.config.run.jobs,
             timeout=self.config.trial_timeout,
             scheduler=scheduler or self.config.run.scheduler,
+            devices=self.config.run.devices,
+            per_device=self.config.run.per_device,
         )
         metric = self.config.search.metric
         # A metric the objective never reports fails every trial: stop once the first few

@@ -99,6 +99,24 @@ def run(
             rich_help_panel="Early stopping",
         ),
     ] = False,
+    devices: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--devices",
+            metavar="LIST",
+            help="Devices to share out, e.g. 0,1 (run.devices): each trial gets "
+            "CUDA_VISIBLE_DEVICES / HPSEARCH_DEVICE, {device} or device=.",
+            rich_help_panel="Devices",
+        ),
+    ] = None,
+    per_device: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--per-device",
+            help="Trials at once on one device (run.per_device, 1).",
+            rich_help_panel="Devices",
+        ),
+    ] = None,
 ) -> None:
     """Sample random trials, train them in parallel, rank them.
 
@@ -122,6 +140,8 @@ def run(
             eta=eta,
             max_epochs=max_epochs,
             keep_checkpoints=keep_checkpoints or None,
+            devices=devices,
+            per_device=per_device,
         )
     if not quiet:
         for hint in session.first.config.hints:

@@ -54,6 +54,15 @@ def validate(config: ConfigArg) -> None:
     else:
         what = cfg.objective.python or cfg.objective.command
         say(out, f"objective: {cfg.objective.kind} {what} (in {cfg.workdir})")
+    if cfg.run.devices is not None:
+        say(
+            out,
+            f"devices: {', '.join(cfg.run.devices)}, {cfg.run.per_device} trial"
+            f"{'s' if cfg.run.per_device > 1 else ''} at once on each ({cfg.run.workers} "
+            "workers at most)",
+        )
+        if cfg.objective.is_builtin:
+            say(out, "hint: the built-in trainer runs on the CPU and ignores devices")
     out.print(f"[green]{config} is valid[/green]", soft_wrap=True)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,6 +84,18 @@ class RunConfig:
     runs_dir: str = "runs"  # relative paths are relative to the working directory
     trial_timeout: float | None = None  # seconds one trial may take before it is `timeout`
     scheduler: str | None = None  # dask: "tcp://host:8786"; none: a local cluster
+    devices: tuple[str, ...] | None = None  # GPUs (any names): each trial is told its own
+    per_device: int = 1  # trials at once on one device
+
+    @property
+    def slots(self) -> int | None:
+        """Trials that may run at once on the devices (None: no devices)."""
+        return None if self.devices is None else len(self.devices) * self.per_device
+
+    @property
+    def workers(self) -> int:
+        """``jobs``, where -1 means one worker per device slot when there are devices."""
+        return self.slots if self.jobs == -1 and self.slots is not None else self.jobs
 
 
 @dataclass(frozen=True)
@@ -160,6 +172,8 @@ class Config:
         max_epochs: int | None = None,
         keep_checkpoints: bool | None = None,
         budget: int | None = None,
+        devices: str | Sequence[Any] | None = None,
+        per_device: int | None = None,
     ) -> Config:
         """This config with settings given on the command line or to the API in place of its
         own (None: keep the config's), each checked by the rule the file's value obeys. A
@@ -179,6 +193,8 @@ class Config:
             ("--eta", eta, rules.EARLY_STOP["eta"]),
             ("--max-epochs", max_epochs, rules.EARLY_STOP["max_epochs"]),
             ("--budget", budget, rules.SEARCH["budget"]),
+            ("--devices", devices, rules.DEVICES),
+            ("--per-device", per_device, rules.PER_DEVICE),
         ):
             message = None if value is None else rules.problem(rule, value)
             if message:
@@ -190,7 +206,16 @@ class Config:
             runs_dir=str(runs_dir) if runs_dir is not None else self.run.runs_dir,
             scheduler=scheduler
             or (self.run.scheduler if not backend or backend == "dask" else None),
+            devices=rules.DEVICES.check(devices) if devices is not None else self.run.devices,
+            per_device=per_device if per_device is not None else self.run.per_device,
         )
+        found = rules.devices_problem(run.devices, run.per_device, run.jobs)
+        if found is not None:
+            key, message = found
+            given = {"jobs": jobs, "per_device": per_device}
+            flag = "--jobs" if key == "jobs" and jobs is not None else None
+            flag = flag or ("--per-device" if given.get(key) is not None else f"run.{key}")
+            raise ConfigError(message, key=flag)
         if trials is not None and (budget is not None or self.search.budget is not None):
             raise ConfigError(
                 "a budget sets the trials of every round itself (search.budget = "
@@ -273,7 +298,12 @@ class Config:
                 k: v for k, v in _fields(self.search).items() if k != "budget" or v is not None
             },
             "zoom": _fields(self.zoom),
-            "run": _fields(self.run),
+            # Devices only when given: a run made before they existed keeps its config.
+            "run": {
+                k: (list(v) if k == "devices" else v)
+                for k, v in _fields(self.run).items()
+                if k not in ("devices", "per_device") or self.run.devices is not None
+            },
             # Only when on: the config of a run made before early stopping existed is unchanged.
             **({"early_stop": _fields(self.early_stop)} if self.early_stop.on else {}),
         }

@@ -25,7 +25,7 @@ from hpsearch.trainer.registry import REGISTRY, Hyperparam, Interval
 
 BUDGET_FIELDS = ("budget", "checkpoint_dir")  # placeholders of an early-stopping search
 # Placeholders a command may use besides the parameters.
-COMMAND_FIELDS = ("seed", "trial", *BUDGET_FIELDS)
+COMMAND_FIELDS = ("seed", "trial", "device", *BUDGET_FIELDS)
 MAX_EXACT_INT = 2**53  # beyond it a float cannot hold every integer: sampling would skip some
 _BETA_NAME = re.compile(r"(^|_)(beta\d*|momentum|rho)($|_)", re.IGNORECASE)
 

@@ -362,6 +362,10 @@ class Parser(ParamsParser):
         r = self.section(value, ("run",), "run settings", rules.run_rules(), RunConfig)
         if r["scheduler"] is not None and r["backend"] != "dask":
             raise self.fail(("run", "scheduler"), rules.scheduler_problem(r["backend"]))
+        r["per_device"] = 1 if r["per_device"] is None else r["per_device"]
+        found = rules.devices_problem(r["devices"], r["per_device"], r["jobs"])
+        if found is not None:
+            raise self.fail(("run", found[0]), found[1])
         return RunConfig(**r)
 
 

@@ -134,7 +134,56 @@ class Flag:
         return value
 
 
-Rule = Integer | Number | OneOf | Text | Jobs | Flag
+_DEVICE = re.compile(r"^[A-Za-z0-9_.:/-]+$")
+
+
+@dataclass(frozen=True)
+class Devices:
+    """A list of device names (strings or integers: GPU 0, 1, "cuda:2", a MIG id), or one
+    comma-separated string of them (the ``--devices`` flag): at least one, none twice."""
+
+    def check(self, value: Any) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise Broken(f"must be a list of device names, e.g. [0, 1], got {got(value)}")
+        if not items:
+            raise Broken("must list at least one device, e.g. [0, 1], got an empty list")
+        names: list[str] = []
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, str | int):
+                raise Broken(f"each device must be a name or a number, got {got(item)}")
+            name = str(item).strip()
+            if not _DEVICE.match(name):
+                raise Broken(f"a device name is letters, digits and _ . : / -, got {got(item)}")
+            if name in names:
+                raise Broken(f"device {name!r} is listed twice")
+            names.append(name)
+        return tuple(names)
+
+
+DEVICES = Devices()
+PER_DEVICE = Integer(low=1, wording="a positive integer (trials at once on one device)")
+
+
+def devices_problem(
+    devices: tuple[str, ...] | None, per_device: int, jobs: int
+) -> tuple[str, str] | None:
+    """(key, message) when run.per_device or run.jobs do not fit the devices."""
+    if devices is None:
+        if per_device != 1:
+            return "per_device", "applies with run.devices only (the devices to share out)"
+        return None
+    slots = len(devices) * per_device
+    if jobs != -1 and jobs > slots:
+        return (
+            "jobs",
+            f"must be at most the {slots} device slots ({len(devices)} devices × per_device "
+            f"{per_device}), got {jobs}; leave it out (or -1) for one worker per slot",
+        )
+    return None
+
+
+Rule = Integer | Number | OneOf | Text | Jobs | Flag | Devices
 
 
 def problem(rule: Rule, value: Any) -> str | None:
@@ -261,6 +310,8 @@ def run_rules() -> dict[str, Rule]:
         "runs_dir": Text("a directory path"),
         "trial_timeout": SECONDS,
         "scheduler": Text("a scheduler address such as 'tcp://10.0.0.5:8786'"),
+        "devices": DEVICES,
+        "per_device": PER_DEVICE,
     }
 
 

@@ -65,6 +65,12 @@ def build_objective(config: Config) -> Objective:
         )
     fixed = dict(config.model)
     if kind == "command":
+        if "{device}" in config.objective.command and config.run.devices is None:
+            raise ConfigError(
+                "placeholder {device} needs devices to share out: run.devices (or --devices)",
+                file=config.source,
+                key="objective.command",
+            )
         return CommandObjective(
             config.objective.command,
             str(workdir),
@@ -81,7 +87,7 @@ def build_objective(config: Config) -> Objective:
             file=config.source,
             key="objective.python",
         ) from None
-    problem = check_signature(function, config.early_stop.on)
+    problem = check_signature(function, config.early_stop.on, config.run.devices is not None)
     if not problem and config.early_stop.on:
         problem = budget_problem(function)
     if problem:

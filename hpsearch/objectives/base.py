@@ -48,7 +48,7 @@ class Objective(Protocol):
         timeout: float | None,
         index: int = 0,
         report: Report | None = None,
-        **budget: Any,  # early stopping: budget= (epochs to reach), checkpoint_dir=
+        **budget: Any,  # early stopping: budget=, checkpoint_dir=; device slots: device=
     ) -> Outcome: ...
 
     def with_fixed(self, values: Mapping[str, Any]) -> Objective: ...
@@ -202,7 +202,7 @@ def trial_outcome(
     took. ``report``: a live observer of each epoch (one-model training)."""
     started = time.perf_counter()
     cwd = _cwd()
-    extra = (
+    extra: dict[str, Any] = (
         {}
         if trial.budget is None
         else {
@@ -210,6 +210,8 @@ def trial_outcome(
             "checkpoint_dir": trial.checkpoint_dir,
         }
     )
+    if trial.device is not None:
+        extra["device"] = trial.device
     try:
         outcome = objective(trial.params, trial.seed, timeout, trial.index, report, **extra)
         if not isinstance(outcome, Outcome):

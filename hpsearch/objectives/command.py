@@ -48,6 +48,7 @@ class CommandObjective(Fixing):
         report: Report | None = None,  # a command's curve is read when it exits
         budget: int | None = None,
         checkpoint_dir: str | None = None,
+        device: str | None = None,
     ) -> Outcome:
         import tempfile
 
@@ -63,6 +64,8 @@ class CommandObjective(Fixing):
                 budgets["checkpoint_dir"] = checkpoint_dir or os.path.join(scratch, "checkpoint")
                 os.makedirs(budgets["checkpoint_dir"], exist_ok=True)
             fields = {**values, "seed": seed, "trial": index, **budgets}
+            if device is not None:
+                fields["device"] = device
             command = self.template.format(
                 **{k: shlex.quote(_as_text(v)) for k, v in fields.items()}
             )
@@ -79,6 +82,10 @@ class CommandObjective(Fixing):
                 procs.TOKEN: token,
             }
             env.pop("HPSEARCH_PARAMS", None)
+            if device is not None:
+                env.update(procs.device_env(device))
+            else:  # not inherited from an hpsearch this one runs under
+                env.pop("HPSEARCH_DEVICE", None)
             if not budgets:  # not inherited from an hpsearch this one runs under
                 env.pop("HPSEARCH_BUDGET", None)
                 env.pop("HPSEARCH_CHECKPOINT_DIR", None)

@@ -104,18 +104,24 @@ def takes_report(function: Callable[..., Any]) -> bool:
     return takes(function, "report")
 
 
-def check_signature(function: Callable[..., Any], early_stop: bool = False) -> str | None:
+def check_signature(
+    function: Callable[..., Any], early_stop: bool = False, devices: bool = False
+) -> str | None:
     """Why ``function(params, seed[, report=...])`` cannot be called, or None (with
-    ``early_stop``, the ``budget=`` and ``checkpoint_dir=`` it takes are passed too)."""
+    ``early_stop``, the ``budget=`` and ``checkpoint_dir=`` it takes are passed too; with
+    ``devices``, the ``device=`` it takes)."""
     try:
         kwargs: dict[str, Any] = {"report": None} if takes_report(function) else {}
         if early_stop and takes(function, "budget"):
             kwargs["budget"] = 1
             if takes(function, "checkpoint_dir"):
                 kwargs["checkpoint_dir"] = ""
+        if devices and takes(function, "device"):
+            kwargs["device"] = "0"
         inspect.signature(function).bind({}, 0, **kwargs)
     except TypeError as exc:
-        return f"cannot be called as function(params, seed): {exc}"
+        hint = " (device= is passed only with run.devices)" if "'device'" in str(exc) else ""
+        return f"cannot be called as function(params, seed): {exc}{hint}"
     except ValueError:
         return None  # no signature to check (a builtin): trust it
     return None
@@ -179,6 +185,7 @@ class PythonObjective(Fixing):
         observer: Report | None = None,
         budget: int | None = None,
         checkpoint_dir: str | None = None,
+        device: str | None = None,
     ) -> Outcome:
         if budget is None and self.full_budget is not None:
             # Trained fully outside a search (a re-test, one model): the full budget, and a
@@ -194,6 +201,7 @@ class PythonObjective(Fixing):
                     observer,
                     self.full_budget,
                     checkpoint_dir or scratch,
+                    device,
                 )
             return at_budget(outcome, self.full_budget, self.metric)
         function = load_function(self.spec, self.workdir)
@@ -203,6 +211,8 @@ class PythonObjective(Fixing):
             kwargs["budget"] = budget
             if takes(function, "checkpoint_dir"):
                 kwargs["checkpoint_dir"] = checkpoint_dir
+        if device is not None and takes(function, "device"):
+            kwargs["device"] = device
         # A function that knows no budget is stopped by report() at the budget's epoch.
         report = Curves(deadline, observer, None if "budget" in kwargs else budget)
         if takes_report(function):

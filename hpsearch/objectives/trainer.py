@@ -27,6 +27,7 @@ class TrainerObjective(Fixing):
         report: Report | None = None,
         budget: int | None = None,
         checkpoint_dir: str | None = None,
+        device: str | None = None,  # NumPy on the CPU: devices do not apply
     ) -> Outcome:
         from hpsearch.trainer import train
         from hpsearch.trainer.registry import selection_metric
