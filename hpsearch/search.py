@@ -272,16 +272,18 @@ def resume_search(
             store.write_config(config)
         loaded = store.load_trials(repair=True, space=config.space)
         records = loaded.records
-        if trials is not None:
-            grown = growing.grown(config, records, trials, store.run_id)
-            if grown.search.trials != config.search.trials:
-                store.extend(grown, config.search.trials)
-                config = grown
+        objective = objective or build_objective(config)  # its errors come before any write
+        grown = growing.grown(config, records, trials, store.run_id) if trials is not None else None
         again = growing.to_retry(records, retry)
+        if grown is not None and grown.search.trials != config.search.trials:
+            store.extend(grown, config.search.trials)
+            config = grown
         if again:
             store.set_aside(again)
             records = [r for r in records if r.trial not in again]
-        objective = objective or build_objective(config)
+        if len(records) < config.search.trials and summary.get("status") == "complete":
+            # More to run: a look at it meanwhile (or after a kill) must not say complete.
+            store.write_summary({**store.summary(), "status": "running"})
     except BaseException:
         lock.release()
         raise

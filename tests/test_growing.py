@@ -203,3 +203,13 @@ def test_growing_a_budget_or_early_stopping_search_is_refused(flaky, make_config
         for flag in (["--trials", "40"], ["--retry", "failed"]):
             one_line_error(invoke("resume", run_dir, *flag), fragment, flag[0])
         assert _files(Path(run_dir)) == before
+
+
+def test_a_complete_run_being_grown_is_no_longer_marked_complete(make_config):
+    config = make_config("six", base=merged(TRAINER, {"search": {"trials": 6}}))
+    run_dir = Path(run_json("run", str(config))["run_dir"])
+    session = hpsearch.start_resume(run_dir, trials=9)
+    # Before the first new trial: a look meanwhile (or after a kill -9) must not say complete.
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "running"
+    outcome = session.run()
+    assert outcome.summary["status"] == "complete" and outcome.summary["trials_done"] == 9
