@@ -199,6 +199,18 @@ class Run:
         except OSError as exc:
             raise UserError(f"{target}: cannot write: {exc.strerror or exc}") from None
 
+    def report(self, out: Path | str | None = None, lineage: bool = False) -> Path:
+        """Write the one-file HTML report (``hpsearch report``; default ``RUN/report.html``)."""
+        from hpsearch.pages import write_html
+
+        return write_html(self, out, lineage)
+
+    def markdown(self, lineage: bool = False) -> str:
+        """The GitHub Markdown summary (``hpsearch report --markdown``)."""
+        from hpsearch.pages import markdown
+
+        return markdown(self, lineage)
+
     def best_column(self) -> dict[str, Any]:
         """The run's best trial and what it trained with, for ``compare``."""
         config, best = self.config, self.best

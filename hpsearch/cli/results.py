@@ -157,3 +157,49 @@ def plot(
     with user_errors():
         written = api.load_run(run_ref, runs_dir).plot(out)
     typer.echo(f"wrote {written}")
+
+
+@app.command()
+def report(
+    run_ref: RunArg,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", "-o", help="Where to write it (default: RUN/report.html)."),
+    ] = None,
+    lineage_: Annotated[
+        bool, typer.Option("--lineage", help="With each round of the lineage and its best.")
+    ] = False,
+    as_markdown: Annotated[
+        bool,
+        typer.Option(
+            "--markdown",
+            help="A GitHub Markdown summary instead, on stdout (or to --out), e.g. "
+            ">> $GITHUB_STEP_SUMMARY.",
+        ),
+    ] = False,
+    runs_dir: RunsDirOpt = None,
+) -> None:
+    """A one-file HTML report of a run, to open anywhere offline (or --markdown)."""
+    from hpsearch import api
+    from hpsearch.pages import markdown, write_html
+    from hpsearch.paths import shown
+
+    with user_errors():
+        run = api.load_run(run_ref, runs_dir)
+        if as_markdown:
+            text = markdown(run, lineage_)
+            if out is None:
+                typer.echo(text)
+                return
+            from hpsearch.store import atomic_write
+
+            try:
+                atomic_write(out, text + "\n")
+            except OSError as exc:
+                from hpsearch.errors import UserError
+
+                raise UserError(f"{out}: cannot write: {exc.strerror or exc}") from None
+            typer.echo(f"wrote {shown(out)}")
+            return
+        path = write_html(run, out, lineage_)
+    typer.echo(f"wrote {shown(path)}")

@@ -117,6 +117,10 @@ def run(
             rich_help_panel="Devices",
         ),
     ] = None,
+    html_report: Annotated[
+        bool,
+        typer.Option("--report", help="Write the run's HTML report at the end (report.html)."),
+    ] = False,
 ) -> None:
     """Sample random trials, train them in parallel, rank them.
 
@@ -146,7 +150,7 @@ def run(
     if not quiet:
         for hint in session.first.config.hints:
             typer.echo(hint, err=True)
-    follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under)
+    follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under, html=html_report)
 
 
 @app.command()
@@ -176,6 +180,10 @@ def resume(
             "failed,timeout (or all); earlier records are kept in attempts.jsonl.",
         ),
     ] = None,
+    html_report: Annotated[
+        bool,
+        typer.Option("--report", help="Write the run's HTML report at the end (report.html)."),
+    ] = False,
 ) -> None:
     """Finish an interrupted run, then the rounds it had left.
 
@@ -193,7 +201,7 @@ def resume(
             trials=trials,
             retry=retry,
         )
-    follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under)
+    follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under, html=html_report)
 
 
 @app.command()
@@ -269,8 +277,16 @@ def zoom(
     follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under)
 
 
-def follow(session: Any, *, as_json: bool, quiet: bool, fail_under: float | None) -> None:
-    """Run ``session`` under one display, report how it ended, exit with the documented code."""
+def follow(
+    session: Any,
+    *,
+    as_json: bool,
+    quiet: bool,
+    fail_under: float | None,
+    html: bool = False,
+) -> None:
+    """Run ``session`` under one display, report how it ended, exit with the documented code.
+    ``html``: write the run's HTML report at the end (an interrupted run's too)."""
     from hpsearch.display import SearchDisplay, choose_mode
     from hpsearch.events import SearchFinished
 
@@ -283,7 +299,25 @@ def follow(session: Any, *, as_json: bool, quiet: bool, fail_under: float | None
                 report(event.outcome, out, as_json=as_json, quiet=quiet)
 
         outcome = session.run(subscriber)
+    if html and outcome.run_dir is not None:
+        write_report(outcome, quiet=quiet)
     raise typer.Exit(exit_code(outcome, fail_under))
+
+
+def write_report(outcome: Any, *, quiet: bool) -> None:
+    """``--report``: the HTML report of the search's last run; a failure to write it is a
+    warning (the search's own exit code stands)."""
+    from hpsearch import api
+    from hpsearch.errors import UserError, one_line
+    from hpsearch.pages import write_html
+
+    try:
+        path = write_html(api.load_run(outcome.run_dir), lineage=len(outcome.rounds) > 1)
+    except UserError as exc:
+        typer.echo(f"warning: no report: {one_line(str(exc))}", err=True)
+        return
+    if not quiet:
+        typer.echo(f"report: {shown(path)}", err=True)
 
 
 def report(outcome: Any, out: Any, *, as_json: bool, quiet: bool) -> None:

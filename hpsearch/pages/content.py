@@ -1,0 +1,126 @@
+"""What a report shows, gathered once from a run (and, with ``lineage``, its rounds): plain
+data for the HTML and Markdown writers, read defensively (a summary field of the wrong type
+is shown as missing, never a crash)."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from hpsearch import __version__
+from hpsearch.analysis import ImportanceReport
+from hpsearch.errors import UserError
+from hpsearch.lineage import RoundInfo
+from hpsearch.record import STATUSES, TrialRecord
+from hpsearch.space import Space
+
+TOP = 5  # trials highlighted and whose curves are drawn
+
+
+@dataclass
+class Content:
+    title: str
+    run_id: str
+    kind: str
+    status: str
+    metric: str
+    direction: str
+    space: Space
+    records: list[TrialRecord]
+    ranked: list[TrialRecord]
+    ok: list[TrialRecord]  # ok trials, best first
+    counts: dict[str, int]
+    done: int
+    planned: Any
+    started: str
+    wall_time: float | None
+    parent: str | None
+    round: int
+    best: TrialRecord | None
+    best_run: str | None
+    best_yaml: str | None
+    curves: dict[int, dict[str, Any]]
+    rungs: list[int]
+    failures: list[dict[str, Any]]
+    importance: ImportanceReport | None
+    rounds: list[RoundInfo]
+    retest: Any
+    metric_columns: list[str]
+    note: str = ""
+    version: str = __version__
+    top: int = TOP
+    by_trial: dict[int, TrialRecord] = field(default_factory=dict)
+
+    @property
+    def maximize(self) -> bool:
+        return self.direction == "maximize"
+
+
+def gather(run: Any, lineage: bool = False) -> Content:
+    """The content of ``run``'s report (``hpsearch.runs.Run``); ``lineage``: with each round
+    of its lineage and the best over all of them."""
+    config, summary = run.config, run.summary
+    goal = config.search.goal
+    records = run.trials
+    ranked = goal.rank(records)
+    ok = [r for r in ranked if r.ok]
+    best, best_run = (ok[0] if ok else None), run.run_id
+    rounds: list[RoundInfo] = []
+    if lineage or summary.get("parent"):
+        try:
+            rounds = run.rounds()
+        except UserError:
+            rounds = []
+    if lineage and rounds:
+        for other in run.lineage:
+            found = goal.best(other.trials)
+            if found is not None and (
+                best is None or goal.direction.better(goal.value(found), goal.value(best))
+            ):
+                best, best_run = found, other.run_id
+    try:
+        importance = run.importance() if ok and len(config.space) else None
+    except UserError:
+        importance = None
+    best_yaml = None
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        best_yaml = (run.path / "best.yaml").read_text(encoding="utf-8")
+    counts = {s: sum(r.status == s for r in records) for s in STATUSES}
+    metric_columns = sorted({m for r in records for m in r.metrics})
+    wall = summary.get("wall_time")
+    status = str(summary.get("status", "?"))
+    note = ""
+    if status in ("running", "interrupted"):
+        note = f"this run is {status}: the report shows the {len(records)} trials on disk"
+    return Content(
+        title=f"{config.name}: {config.search.direction} {config.search.metric}",
+        run_id=run.run_id,
+        kind=str(summary.get("kind", "search")),
+        status=status,
+        metric=config.search.metric,
+        direction=config.search.direction,
+        space=config.space,
+        records=records,
+        ranked=ranked,
+        ok=ok,
+        counts=counts,
+        done=len(records),
+        planned=summary.get("trials_planned", "?"),
+        started=str(summary.get("started", "?")),
+        wall_time=float(wall) if isinstance(wall, (int, float)) else None,
+        parent=summary.get("parent") if isinstance(summary.get("parent"), str) else None,
+        round=int(summary.get("round") or 0),
+        best=best,
+        best_run=best_run,
+        best_yaml=best_yaml,
+        curves=run.curves(),
+        rungs=run._rung_budgets(),
+        failures=run.failures(),
+        importance=importance,
+        rounds=rounds,
+        retest=summary.get("retest"),
+        metric_columns=metric_columns,
+        note=note,
+        by_trial={r.trial: r for r in records},
+    )

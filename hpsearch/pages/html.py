@@ -1,0 +1,331 @@
+"""The one-file HTML report of a run: everything inline (styles, SVG charts, a few lines of
+JavaScript for sorting), a Content-Security-Policy that forbids any request, every value from
+the run escaped (a run directory is untrusted input)."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any
+
+from hpsearch.pages import svg
+from hpsearch.pages.content import Content
+
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+    "img-src data:; base-uri 'none'; form-action 'none'"
+)
+
+STYLE = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5em auto;
+max-width:1100px;padding:0 1em;color:#222;background:#fff}
+h1{font-size:1.45em;margin:.2em 0}h2{font-size:1.15em;margin:1.6em 0 .5em;
+border-bottom:1px solid #ddd;padding-bottom:.2em}
+table{border-collapse:collapse;font-size:12.5px}td,th{padding:2px 8px;text-align:right;
+white-space:nowrap}th{background:#f3f3f3;position:sticky;top:0}
+#leaderboard th{cursor:pointer;user-select:none}#leaderboard th:after{content:" \\2195";
+color:#aaa}tbody tr:nth-child(odd){background:#fafafa}td.l,th.l{text-align:left}
+.scroll{max-height:480px;overflow:auto;border:1px solid #e4e4e4}
+.charts{display:flex;flex-wrap:wrap;gap:10px}svg{background:#fff}
+.frame{fill:none;stroke:#bbb}.grid{stroke:#eee}.tick{font-size:9.5px;fill:#555}
+.name{font-size:11px;fill:#222}.ok{fill:#4c78a8;fill-opacity:.75}.top{fill:#f58518;
+stroke:#7a3d00;stroke-width:.6}.stopped{fill:#999;fill-opacity:.5}.bad{stroke:#d62728;
+stroke-width:1.4;fill:none}.line{fill:none;stroke-width:1.1;stroke-opacity:.55}
+.line:hover,.curve:hover{stroke-width:3;stroke-opacity:1}.axis{stroke:#333}
+.curve{fill:none;stroke-width:1.8}.rung{stroke:#888;stroke-dasharray:3 3}
+.bar{fill:#4c78a8}.chance{stroke:#d62728;stroke-width:2}
+pre{background:#f6f6f6;padding:.6em;overflow:auto;font-size:12px;max-height:300px}
+.muted{color:#777}.status-ok{color:#2a7a2a}.status-bad{color:#b22}
+button{font:inherit;font-size:12px}
+"""
+
+SCRIPT = """
+(function(){
+  var table=document.getElementById("leaderboard");
+  if(!table){return;}
+  var heads=table.tHead.rows[0].cells;
+  for(var i=0;i<heads.length;i++){(function(col){
+    heads[col].addEventListener("click",function(){
+      var body=table.tBodies[0],rows=Array.prototype.slice.call(body.rows);
+      var dir=heads[col].getAttribute("data-dir")==="asc"?"desc":"asc";
+      for(var k=0;k<heads.length;k++){heads[k].removeAttribute("data-dir");}
+      heads[col].setAttribute("data-dir",dir);
+      rows.sort(function(a,b){
+        var x=a.cells[col].getAttribute("data-v"),y=b.cells[col].getAttribute("data-v");
+        var nx=x===""?NaN:Number(x),ny=y===""?NaN:Number(y),c;
+        if(isNaN(nx)&&isNaN(ny)){c=(x||"").localeCompare(y||"");}
+        else if(isNaN(nx)){return 1;}else if(isNaN(ny)){return -1;}else{c=nx-ny;}
+        return dir==="asc"?c:-c;
+      });
+      rows.forEach(function(r){body.appendChild(r);});
+    });
+  })(i);}
+  var copy=document.getElementById("copy-best");
+  if(copy){copy.addEventListener("click",function(){
+    var text=document.getElementById("best-yaml").textContent;
+    var range=document.createRange();range.selectNodeContents(document.getElementById("best-yaml"));
+    var sel=window.getSelection();sel.removeAllRanges();sel.addRange(range);
+    if(navigator.clipboard&&window.isSecureContext){navigator.clipboard.writeText(text).catch(function(){});}
+  });}
+})();
+"""
+
+
+def page(c: Content) -> str:
+    """The whole report as one HTML document."""
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="viewport" content="width=device-width,initial-scale=1">',
+        f"<title>{escape(c.title)}</title><style>{STYLE}</style></head><body>",
+        _summary(c),
+        _leaderboard(c),
+        _charts(c),
+        _importance(c),
+        _lineage(c),
+        _retest(c),
+        _failures(c),
+        f'<p class="muted">hpsearch {escape(c.version)} · {escape(c.run_id)}</p>',
+        f"<script>{SCRIPT}</script></body></html>",
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def _summary(c: Content) -> str:
+    counts = ", ".join(f"{n} {escape(s)}" for s, n in c.counts.items() if n) or "no trials yet"
+    rows = [
+        ("run", c.run_id),
+        ("kind", c.kind),
+        ("status", c.status),
+        ("trials", f"{c.done} of {c.planned}: {counts}"),
+        ("goal", f"{c.direction} {c.metric}"),
+        ("started", c.started),
+        ("wall time", f"{c.wall_time:.1f} s" if c.wall_time is not None else "-"),
+    ]
+    if c.parent:
+        rows.append(("parent", f"{c.parent} (round {c.round})"))
+    body = "".join(
+        f'<tr><th class="l">{escape(k)}</th><td class="l">{v if k == "trials" else escape(str(v))}'
+        "</td></tr>"
+        for k, v in rows
+    )
+    best = "<p>No ok trial.</p>"
+    if c.best is not None:
+        values = " ".join(
+            f"<code>{escape(k)}={escape(_fmt(c, k, v))}</code>" for k, v in c.best.params.items()
+        )
+        where = f" in {escape(c.best_run)}" if c.best_run and c.best_run != c.run_id else ""
+        best = (
+            f"<p><b>best</b>: {escape(c.metric)} = <b>{_value(c.best.metrics.get(c.metric))}"
+            f"</b> (trial {c.best.trial}{where}) {values}</p>"
+        )
+    yaml = ""
+    if c.best_yaml:
+        yaml = (
+            '<p><button id="copy-best" type="button">select best.yaml</button> '
+            '<span class="muted">to re-train the winner: hpsearch run best.yaml</span></p>'
+            f'<pre id="best-yaml">{escape(c.best_yaml)}</pre>'
+        )
+    return f"<h1>{escape(c.title)}</h1><table>{body}</table>{best}{yaml}" + (
+        f"<p class='muted'>{escape(c.note)}</p>" if c.note else ""
+    )
+
+
+def _value(v: Any) -> str:
+    return "-" if not isinstance(v, (int, float)) or isinstance(v, bool) else f"{v:.4f}"
+
+
+def _short_value(v: Any) -> str:
+    return "-" if not isinstance(v, (int, float)) or isinstance(v, bool) else f"{v:.4g}"
+
+
+def _fmt(c: Content, name: str, value: Any) -> str:
+    p = c.space.get(name)
+    try:
+        return p.format(value) if p is not None else str(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _sort_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, (int, float)) and math.isfinite(v):
+        return repr(v)
+    return "" if v is None else str(v)
+
+
+def _leaderboard(c: Content) -> str:
+    if not c.ranked:
+        return "<h2>Leaderboard</h2><p>No trials yet.</p>"
+    others = [m for m in c.metric_columns if m != c.metric]
+    names = [p.name for p in c.space]
+    head = ["rank", "trial", "status", c.metric, *names, *others, "epochs", "seconds", "error"]
+    cells = [
+        "<tr>"
+        + "".join(
+            f'<th class="{"l" if h in ("status", "error") else ""}">{escape(h)}</th>' for h in head
+        )
+        + "</tr>"
+    ]
+    rows = []
+    for position, r in enumerate(c.ranked, start=1):
+        values: list[tuple[Any, str, str]] = [
+            (position, str(position), ""),
+            (r.trial, str(r.trial), ""),
+            (r.status, r.status, "l"),
+        ]
+        values.append((r.metrics.get(c.metric), _value(r.metrics.get(c.metric)), ""))
+        values += [
+            (r.params.get(n), _fmt(c, n, r.params[n]) if n in r.params else "-", "") for n in names
+        ]
+        values += [(r.metrics.get(m), _short_value(r.metrics.get(m)), "") for m in others]
+        values += [
+            (r.epochs, "-" if r.epochs is None else str(r.epochs), ""),
+            (r.seconds, "-" if r.seconds is None else f"{r.seconds:.2f}", ""),
+            (r.error or "", _clip(r.error or ""), "l"),
+        ]
+        rows.append(
+            "<tr>"
+            + "".join(
+                f'<td class="{cls}" data-v="{escape(_sort_value(v))}">{escape(text)}</td>'
+                for v, text, cls in values
+            )
+            + "</tr>"
+        )
+    return (
+        f"<h2>Leaderboard</h2><p class='muted'>{len(c.ranked)} trials; click a column to sort"
+        "</p><div class='scroll'><table id='leaderboard'><thead>"
+        + "".join(cells)
+        + "</thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div>"
+    )
+
+
+def _clip(text: str, limit: int = 90) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _charts(c: Content) -> str:
+    if not c.records:
+        return ""
+    params = list(c.space)
+    top = {r.trial for r in c.ok[: c.top]}
+    panels = [svg.scatter(p, c.records, c.metric, c.maximize, top, params) for p in params]
+    curves = svg.curves(c.ok[: c.top], c.curves, c.metric, c.rungs)
+    out = []
+    if panels:
+        out.append(
+            f"<h2>{escape(c.metric)} against each parameter</h2><p class='muted'>on each "
+            f"parameter's own scale; the top {min(c.top, len(c.ok))} in orange, trials "
+            "stopped early grey, failures as red crosses at the worst edge; hover a point "
+            "for its trial and values</p><div class='charts'>" + "".join(panels) + "</div>"
+        )
+        if len(params) >= 2:
+            out.append(
+                "<h2>Parallel coordinates</h2><div class='scroll'>"
+                + svg.parallel(params, c.records, c.metric, c.maximize)
+                + "</div>"
+            )
+    if curves:
+        out.append(
+            f"<h2>Learning curves of the top {min(c.top, len(c.ok))}</h2>"
+            f"<div class='charts'>{curves}</div>"
+        )
+    return "".join(out)
+
+
+def _importance(c: Content) -> str:
+    if c.importance is None or not c.importance.params:
+        return ""
+    rows = [(i.name, i.eta_squared, i.chance) for i in c.importance.params]
+    notes = [n for n in (c.importance.basis, c.importance.caution) if n]
+    return (
+        "<h2>Importance</h2><p class='muted'>share of the metric's variance each parameter "
+        "explains on its own (η² of its bins); red: what the same bins explain by chance "
+        f"(shuffled metric); {c.importance.trials} ok trials</p>"
+        + svg.bars(rows, lambda v: f"{v:.0%}")
+        + "".join(f"<p class='muted'>{escape(n)}</p>" for n in notes)
+    )
+
+
+def _lineage(c: Content) -> str:
+    if len(c.rounds) < 2:
+        return ""
+    names: list[str] = []
+    for info in c.rounds:
+        names += [n for n in info.ranges if n not in names]
+    head = "".join(
+        f"<th>{escape(h)}</th>" for h in ["round", "run", "trials", "best", "best so far", *names]
+    )
+    rows = []
+    for info in c.rounds:
+        cells = [
+            str(info.round),
+            info.run_id,
+            str(info.trials),
+            _value(info.best),
+            _value(info.best_so_far),
+        ]
+        cells += [info.ranges.get(n, "") for n in names]
+        rows.append("<tr>" + "".join(f"<td class='l'>{escape(x)}</td>" for x in cells) + "</tr>")
+    return (
+        "<h2>Coarse to fine, round by round</h2><p class='muted'>each round's ranges "
+        "(narrowed around the best so far) and best</p><div class='scroll'><table><thead><tr>"
+        + head
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div>"
+    )
+
+
+def _retest(c: Content) -> str:
+    retest = c.retest
+    if not isinstance(retest, dict) or not isinstance(retest.get("winners"), list):
+        return ""
+    head = ["rank", "trial", "original", "mean", "std", "seeds", "new rank", "lucky"]
+    rows = []
+    for w in retest["winners"]:
+        if not isinstance(w, dict):
+            continue
+        values = w.get("values") if isinstance(w.get("values"), list) else []
+        cells = [
+            w.get("rank"),
+            w.get("trial"),
+            _value(w.get("original")),
+            _value(w.get("mean")),
+            _value(w.get("std")),
+            len(values),
+            w.get("new_rank"),
+            w.get("lucky"),
+        ]
+        rows.append("<tr>" + "".join(f"<td>{escape(str(x))}</td>" for x in cells) + "</tr>")
+    holds = retest.get("ranking_holds")
+    verdict = "the original ranking holds" if holds else "the ranking changed on fresh seeds"
+    return (
+        f"<h2>Re-test of {escape(str(retest.get('of')))}</h2><p>{verdict}</p><table><thead><tr>"
+        + "".join(f"<th>{h}</th>" for h in head)
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+
+
+def _failures(c: Content) -> str:
+    if not c.failures:
+        return ""
+    items = []
+    for f in c.failures:
+        example = c.by_trial.get(f["trials"][0]) if f["trials"] else None
+        values = ""
+        if example is not None:
+            values = " ".join(f"{k}={_fmt(c, k, v)}" for k, v in example.params.items())
+            values = f"<br><span class='muted'>e.g. trial {example.trial}: {escape(values)}</span>"
+        shown = ", ".join(map(str, f["trials"][:12])) + (" …" if f["count"] > 12 else "")
+        items.append(
+            f"<li><b>{f['count']} {escape(f['status'])}</b>: {escape(f['reason'])} "
+            f"<span class='muted'>(trials {escape(shown)})</span>{values}</li>"
+        )
+    return "<h2>Failures by reason</h2><ul>" + "".join(items) + "</ul>"

@@ -1,0 +1,112 @@
+"""A run's summary as GitHub-flavoured Markdown: the best, the top 10, counts by status, each
+parameter's range among the best trials, and the lineage round by round. Every cell is
+escaped, so a hostile value cannot break the table."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from hpsearch.pages.content import Content
+from hpsearch.space import ChoiceParam
+
+TOP_ROWS = 10
+
+
+def cell(value: Any) -> str:
+    """A value safe inside a table cell: one line, pipes and HTML escaped."""
+    text = " ".join(str(value).split())
+    for a, b in (("\\", "\\\\"), ("|", "\\|"), ("<", "&lt;"), (">", "&gt;"), ("`", "'")):
+        text = text.replace(a, b)
+    return text
+
+
+def table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(cell(h) for h in head) + " |"]
+    lines.append("| " + " | ".join("---" for _ in head) + " |")
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return lines
+
+
+def _value(v: Any) -> str:
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return f"{v:.4f}" if ok else "-"
+
+
+def _fmt(c: Content, name: str, value: Any) -> str:
+    p = c.space.get(name)
+    try:
+        return p.format(value) if p is not None else str(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def render(c: Content) -> str:
+    lines = [f"### hpsearch: {cell(c.title)}", ""]
+    counts = ", ".join(f"{n} {s}" for s, n in c.counts.items() if n) or "no trials yet"
+    lines.append(
+        f"Run `{cell(c.run_id)}`: **{cell(c.status)}**, {c.done} of {c.planned} trials ({counts})."
+    )
+    lines.append("")
+    if c.best is not None:
+        values = ", ".join(f"{k}={_fmt(c, k, v)}" for k, v in c.best.params.items())
+        where = f" of {c.best_run}" if c.best_run and c.best_run != c.run_id else ""
+        lines.append(
+            f"**Best**: {cell(c.metric)} = **{_value(c.best.metrics.get(c.metric))}** "
+            f"(trial {c.best.trial}{cell(where)}): {cell(values) or '(nothing searched)'}"
+        )
+    else:
+        lines.append("**Best**: no ok trial.")
+    lines.append("")
+    lines += table(["status", "trials"], [[s, n] for s, n in c.counts.items() if n] or [["-", 0]])
+    lines.append("")
+    names = [p.name for p in c.space]
+    if c.ranked:
+        lines.append(f"Top {min(TOP_ROWS, len(c.ranked))} of {len(c.ranked)}:")
+        lines.append("")
+        rows = [
+            [i, r.trial, r.status, _value(r.metrics.get(c.metric))]
+            + [_fmt(c, n, r.params[n]) if n in r.params else "-" for n in names]
+            for i, r in enumerate(c.ranked[:TOP_ROWS], start=1)
+        ]
+        lines += table(["rank", "trial", "status", c.metric, *names], rows)
+        lines.append("")
+    best_share = c.ok[: max(3, math.ceil(0.1 * len(c.ok)))]
+    if names and best_share:
+        rows = []
+        for p in c.space:
+            values = [r.params[p.name] for r in best_share if p.name in r.params]
+            if not values:
+                rows.append([p.name, "-", p.describe()])
+                continue
+            if isinstance(p, ChoiceParam):
+                seen = sorted({p.format(v) for v in values})
+                found = ", ".join(seen)
+            else:
+                found = f"{p.format(min(values))} – {p.format(max(values))}"
+            rows.append([p.name, found, p.describe()])
+        lines.append(f"Ranges of the best {len(best_share)} ok trials:")
+        lines.append("")
+        lines += table(["parameter", "best trials", "searched"], rows)
+        lines.append("")
+    if len(c.rounds) >= 2:
+        lines.append("Coarse to fine:")
+        lines.append("")
+        lines += table(
+            ["round", "run", "trials", "best", "best so far"],
+            [
+                [i.round, i.run_id, i.trials, _value(i.best), _value(i.best_so_far)]
+                for i in c.rounds
+            ],
+        )
+        lines.append("")
+    if c.failures:
+        lines.append("Failures:")
+        lines.append("")
+        lines += table(
+            ["status", "trials", "reason"],
+            [[f["status"], f["count"], f["reason"][:200]] for f in c.failures[:10]],
+        )
+        lines.append("")
+    return "\n".join(lines)
