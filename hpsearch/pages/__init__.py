@@ -29,6 +29,6 @@ def write_html(run: Any, out: Path | str | None = None, lineage: bool = False) -
 def markdown(run: Any, lineage: bool = False) -> str:
     """``run``'s summary as GitHub-flavoured Markdown (for ``$GITHUB_STEP_SUMMARY``)."""
     from hpsearch.pages.content import gather
-    from hpsearch.pages.markdown import render
+    from hpsearch.pages.gfm import render
 
     return render(gather(run, lineage))
