@@ -25,7 +25,7 @@ table{border-collapse:collapse;font-size:12.5px}td,th{padding:2px 8px;text-align
 white-space:nowrap}th{background:#f3f3f3;position:sticky;top:0}
 #leaderboard th{cursor:pointer;user-select:none}#leaderboard th:after{content:" \\2195";
 color:#aaa}tbody tr:nth-child(odd){background:#fafafa}td.l,th.l{text-align:left}
-.scroll{max-height:480px;overflow:auto;border:1px solid #e4e4e4}
+.scroll{max-height:360px;overflow:auto;border:1px solid #e4e4e4}
 .charts{display:flex;flex-wrap:wrap;gap:10px}svg{background:#fff}
 .frame{fill:none;stroke:#bbb}.grid{stroke:#eee}.tick{font-size:9.5px;fill:#555}
 .name{font-size:11px;fill:#222}.ok{fill:#4c78a8;fill-opacity:.75}.top{fill:#f58518;
@@ -123,9 +123,9 @@ def _summary(c: Content) -> str:
     yaml = ""
     if c.best_yaml:
         yaml = (
-            '<p><button id="copy-best" type="button">select best.yaml</button> '
-            '<span class="muted">to re-train the winner: hpsearch run best.yaml</span></p>'
-            f'<pre id="best-yaml">{escape(c.best_yaml)}</pre>'
+            "<details><summary>best.yaml, copy-ready: <code>hpsearch run best.yaml</code> "
+            're-trains the winner</summary><p><button id="copy-best" type="button">select '
+            f'it</button></p><pre id="best-yaml">{escape(c.best_yaml)}</pre></details>'
         )
     return f"<h1>{escape(c.title)}</h1><table>{body}</table>{best}{yaml}" + (
         f"<p class='muted'>{escape(c.note)}</p>" if c.note else ""
