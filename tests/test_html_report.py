@@ -321,3 +321,14 @@ def _not_blank(png: Path) -> bool:
 
     pixels = matplotlib.image.imread(str(png))
     return float(pixels.std()) > 0.05
+
+
+def test_an_early_stopping_run_shows_its_rungs_and_stopped_trials(make_config):
+    halving = make_config(
+        "halving",
+        base=merged(TRAINER, {"search": {"trials": 9}, "model": {"epochs": 9}}),
+        early_stop={"method": "halving", "min_epochs": 1, "eta": 3},
+    )
+    html = _report(run_json("run", str(halving))["run_dir"])
+    assert 'class="rung"' in html and "dotted: rungs" in html
+    assert 'class="stopped"' in html
