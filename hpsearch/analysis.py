@@ -60,6 +60,7 @@ def importance(
     rng = np.random.default_rng(seed)
     shuffles = [rng.permutation(n) for _ in range(_PERMUTATIONS)] if n else []
     results = []
+    scarce: list[str] = []  # conditional parameters active in too few trials to measure
     for p in space:
         if not space.condition(p.name):
             results.append(_main_effect(p, rows, y, shuffles))
@@ -67,6 +68,11 @@ def importance(
         # A conditional parameter: measured on the trials where it is active, with shuffles
         # of its own (same seed), and weighted by the share of those trials.
         mine = [i for i, r in enumerate(rows) if p.name in r.params]
+        if len(mine) < MIN_ACTIVE:  # too few to tell a share from chance
+            results.append(Importance(p.name, 0.0, 0.0, 0.0, 0.0))
+            if n:
+                scarce.append(f"{p.name} ({len(mine)})")
+            continue
         sub_rng = np.random.default_rng(seed)
         sub = [sub_rng.permutation(len(mine)) for _ in range(_PERMUTATIONS)] if mine else []
         found = _main_effect(p, [rows[i] for i in mine], y[mine], sub)
@@ -90,7 +96,13 @@ def importance(
             f"only {n} ok trials for {len(space)} parameters: with fewer than {needed} "
             "the estimates are rough; run more trials before trusting the ranking"
         )
+    if scarce:
+        note = f"not measured, active in fewer than {MIN_ACTIVE} ok trials: {', '.join(scarce)}"
+        caution = f"{caution}; {note}" if caution else note
     return ImportanceReport(results, n, caution)
+
+
+MIN_ACTIVE = 10  # ok trials a conditional parameter needs before its share is estimated
 
 
 def _main_effect(

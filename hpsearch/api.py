@@ -56,7 +56,7 @@ def check(config: ConfigLike) -> tuple[Config, Objective]:
     a Python function imported), as a run would before its first trial."""
     from hpsearch.objectives import build_objective
 
-    cfg = _config(config)
+    cfg = _config(config).with_overrides()  # the checks a run makes once its flags are in
     return cfg, build_objective(cfg)
 
 

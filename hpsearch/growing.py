@@ -35,6 +35,10 @@ def retry_statuses(value: str | Sequence[str] | None) -> tuple[str, ...]:
     for name in names:
         if name == "all":
             chosen += RETRYABLE
+        elif name == "ok":
+            raise ConfigError(
+                f"'ok' trials need no retry; retry any of {', '.join(RETRYABLE)}", key="--retry"
+            )
         elif name == "stopped":
             raise ConfigError(
                 "'stopped' trials were stopped by early stopping and would be stopped again; "

@@ -61,7 +61,20 @@ def plan(
             values[p.name], chosen[p.name] = from_params[p.name], "--from"
         else:
             values[p.name], chosen[p.name] = p.from_unit(0.5), "middle of its range"
-    extra = {k: v for k, v in settings.items() if k not in values}
+    if config.space.conditions:  # a conditional parameter whose condition fails is left out
+        active = config.space.active(values)
+        for name in [n for n in values if n not in active]:
+            if chosen[name] == "--set":
+                from hpsearch.space import describe_condition
+
+                raise ConfigError(
+                    f"'{name}' is inactive with these values (when: "
+                    f"{describe_condition(config.space.condition(name))}); set what it "
+                    "depends on, or leave it out",
+                    key=f"--set {name}",
+                )
+            del values[name], chosen[name]
+    extra = {k: v for k, v in settings.items() if k not in values and k not in config.space}
     resolved = config.to_dict(absolute_paths=True)
     resolved["model"] = {**resolved["model"], **extra, **values}
     resolved["space"] = {}
@@ -77,7 +90,7 @@ def plan(
         if name not in settings:
             raise
         raise ConfigError(exc.message, key=f"--set {name}") from None
-    shown = {p.name: p.format(values[p.name]) for p in config.space}
+    shown = {p.name: p.format(values[p.name]) for p in config.space if p.name in values}
     return Panda(one, values, chosen, shown)
 
 
@@ -116,7 +129,13 @@ def train_one(panda: Panda, report: Report | None = None) -> PandaOutcome:
     config = panda.config
     objective = build_objective(config)
     store = RunStore.create(config, config.run.runs_dir, kind="panda")
-    trial = Trial(0, dict(panda.values), training_seed(config.seed, 0))
+    devices = config.run.devices
+    trial = Trial(
+        0,
+        dict(panda.values),
+        training_seed(config.seed, 0),
+        device=devices[0] if devices else None,  # one model: the first device
+    )
     started = time.perf_counter()
     with interrupts.stop_on_signals(), one_blas_thread():  # the same numbers as in a search
         outcome, seconds = trial_outcome(objective, trial, config.trial_timeout, report)

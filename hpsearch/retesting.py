@@ -151,6 +151,8 @@ def run_retest(plan: RetestPlan, subscriber: Subscriber | None = None) -> Retest
                 jobs=new.run.jobs,
                 timeout=new.trial_timeout,
                 scheduler=new.run.scheduler,
+                devices=new.run.devices,
+                per_device=new.run.per_device,
             ):
                 store.append(record)
                 results.setdefault(owner[record.trial], []).append(record)

@@ -241,6 +241,8 @@ class Requirement:
             return f">= {self.low:g}"
         if self.low is None:
             return f"<= {self.high:g}"
+        if self.low == self.high:
+            return f"{self.low:g}"
         return f"{self.low:g}–{self.high:g}"
 
 

@@ -360,7 +360,12 @@ class RunStore:
         ``pending_extension`` recognises and resume completes."""
         summary = self.summary()
         resolved = config.to_dict(absolute_paths=True)
-        history = [e for e in summary.get("extended") or [] if isinstance(e, dict)]
+        before_history = summary.get("extended")
+        history = (
+            [e for e in before_history if isinstance(e, dict)]
+            if isinstance(before_history, list)
+            else []
+        )
         history.append({"from": before, "to": config.search.trials, "at": now()})
         self.write_summary(
             {
@@ -379,9 +384,11 @@ class RunStore:
         """Whether config.yaml (``on_disk``, resolved) is the summary's config before its last
         extension: ``extend`` was killed between its two writes."""
         summary = self.summary()
-        history = summary.get("extended") or []
+        history = summary.get("extended")
         original = summary.get("config")
-        if not history or not isinstance(history[-1], dict) or not isinstance(original, dict):
+        if not isinstance(history, list) or not history:  # absent, or edited into anything
+            return False
+        if not isinstance(history[-1], dict) or not isinstance(original, dict):
             return False
         search = on_disk.get("search") if isinstance(on_disk, dict) else None
         if not isinstance(search, dict) or search.get("trials") != history[-1].get("from"):
@@ -442,10 +449,15 @@ class RunStore:
         return [line for line in text.splitlines() if line.strip()]
 
     def load_attempts(self) -> list[dict[str, Any]]:
-        """The earlier attempts of retried trials, in the order set aside (a line that cannot
-        be read is skipped: they are a history, not the run's results)."""
+        """The earlier attempts of retried trials, in the order set aside (a file or a line
+        that cannot be read is skipped: they are a history, not the run's results; a retry
+        refuses to add to an unreadable file before it runs anything)."""
         attempts = []
-        for line in self._attempt_lines():
+        try:
+            lines = self._attempt_lines()
+        except RunError:
+            return []
+        for line in lines:
             try:
                 item = json.loads(line)
             except ValueError:

@@ -322,3 +322,32 @@ def test_each_hidden_layer_takes_its_own_width():
     model = MLP(arch, np.random.default_rng(0), np.dtype("float64"))
     shapes = [layer.shape for layer in model.layers if hasattr(layer, "shape")]
     assert shapes == [(2, 5), (5, 7), (7, 16), (16, 3)]
+
+
+def test_train_leaves_inactive_parameters_out_and_refuses_setting_one(lineage, tmp_path):
+    root = lineage[0]
+    config = str(root / "config.yaml")
+    best = json.loads((root / "summary.json").read_text())["best"]["params"]
+    result = invoke("train", config, "--from", str(root), "--json", "--runs-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    (one,) = tmp_path.glob("*/trials.jsonl")
+    params = json.loads(one.read_text().splitlines()[0])["params"]
+    assert params == best  # the same values as the best trial, the inactive ones left out
+    inactive = "adam_beta1" if best["optimizer"] != "adam" else "momentum_beta"
+    one_line_error(
+        invoke("train", config, "--from", str(root), "--set", f"{inactive}=0.9"),
+        f"--set {inactive}",
+        "inactive",
+    )
+
+
+def test_importance_does_not_measure_a_parameter_active_in_a_few_trials(lineage):
+    result = invoke("importance", str(lineage[0]), "--json")
+    doc = json.loads(result.stdout)
+    rare = next(p for p in doc["params"] if p["name"] == "momentum_beta")
+    active = sum(
+        "momentum_beta" in json.loads(line)["params"]
+        for line in (lineage[0] / "trials.jsonl").read_text().splitlines()
+    )
+    assert active < 10 and rare["share"] == 0.0
+    assert "fewer than 10 ok trials: " in (doc["caution"] or "")

@@ -148,3 +148,29 @@ def test_devices_flag_overrides_the_file(make_config, tmp_path, monkeypatch):
     assert {r["device"] for r in rows} == {"7"} and _most_at_once(rows, "7") == 1
     config = Path(tmp_path / "runs").glob("*/config.yaml")
     assert "devices: ['7']" in next(config).read_text()
+
+
+def test_retest_and_train_run_on_the_devices(make_config, tmp_path):
+    (tmp_path / "ondevice.py").write_text(PYTHON)
+    base = {
+        "objective": {"python": "ondevice:objective", "workdir": str(tmp_path)},
+        "space": {"x": {"scale": "linear", "min": 0, "max": 1}},
+        "search": {"trials": 4, "metric": "loss", "direction": "minimize"},
+        "run": {"backend": "threading", "devices": ["a", "b"]},
+    }
+    path = make_config("py", base=base)
+    run_dir = run_json("run", str(path))["run_dir"]
+    retest = run_json("retest", run_dir, "--top", "2", "--seeds", "2")
+    assert retest["counts"]["ok"] == 4
+    trained = run_json("train", str(path), "--from", run_dir)
+    assert trained["counts"]["ok"] == 1
+
+
+def test_devices_from_the_command_line_can_make_the_files_jobs_fit(
+    make_config, tmp_path, monkeypatch
+):
+    path = _config(make_config, tmp_path, jobs=4, per_device=1)
+    one_line_error(invoke("validate", str(path)), "gpus.yaml", "run.jobs", "at most the 2")
+    monkeypatch.setenv("DEVICE_LOG", str(tmp_path / "devices.jsonl"))
+    result = invoke("run", str(path), "--devices", "0,1,2,3", "--trials", "2", "--quiet")
+    assert result.exit_code == 0, result.output

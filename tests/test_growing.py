@@ -213,3 +213,29 @@ def test_a_complete_run_being_grown_is_no_longer_marked_complete(make_config):
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "running"
     outcome = session.run()
     assert outcome.summary["status"] == "complete" and outcome.summary["trials_done"] == 9
+
+
+@pytest.mark.parametrize("extended", [5, {"a": 1}, ["x"], [{"from": "?", "to": None}]])
+def test_a_hand_edited_extended_field_never_stops_a_resume(make_config, extended):
+    config = make_config("six", base=merged(TRAINER, {"search": {"trials": 6}}))
+    run_dir = Path(run_json("run", str(config))["run_dir"])
+    summary = json.loads((run_dir / "summary.json").read_text())
+    (run_dir / "summary.json").write_text(json.dumps({**summary, "extended": extended}))
+    assert run_json("resume", str(run_dir))["trials_done"] == 6
+    assert run_json("resume", str(run_dir), "--trials", "7")["trials_done"] == 7
+
+
+def test_an_unreadable_attempts_file_is_history_not_a_failure(flaky):
+    run_dir = Path(run_json("run", str(flaky()))["run_dir"])
+    (run_dir / "attempts.jsonl").write_bytes(b"\xff\xfe not text")
+    doc = run_json("resume", str(run_dir), "--trials", "14")
+    assert doc["status"] == "complete" and doc["trials_done"] == 14
+    # Adding to it is refused before anything runs.
+    before = (run_dir / "trials.jsonl").read_text()
+    one_line_error(invoke("resume", str(run_dir), "--retry", "failed"), "attempts.jsonl")
+    assert (run_dir / "trials.jsonl").read_text() == before
+
+
+def test_retrying_ok_trials_is_explained(flaky):
+    run_dir = Path(run_json("run", str(flaky()))["run_dir"])
+    one_line_error(invoke("resume", str(run_dir), "--retry", "ok"), "'ok' trials need no retry")

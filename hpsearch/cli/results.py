@@ -179,7 +179,7 @@ def report(
     ] = False,
     runs_dir: RunsDirOpt = None,
 ) -> None:
-    """A one-file HTML report of a run, to open anywhere offline (or --markdown)."""
+    """A one-file HTML report of a run, or Markdown."""
     from hpsearch import api
     from hpsearch.pages import markdown, write_html
     from hpsearch.paths import shown

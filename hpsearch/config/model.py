@@ -215,7 +215,8 @@ class Config:
             given = {"jobs": jobs, "per_device": per_device}
             flag = "--jobs" if key == "jobs" and jobs is not None else None
             flag = flag or ("--per-device" if given.get(key) is not None else f"run.{key}")
-            raise ConfigError(message, key=flag)
+            # From the file, unless a flag set it: --devices can still fix the file's jobs.
+            raise ConfigError(message, key=flag, file=None if flag[0] == "-" else self.source)
         if trials is not None and (budget is not None or self.search.budget is not None):
             raise ConfigError(
                 "a budget sets the trials of every round itself (search.budget = "

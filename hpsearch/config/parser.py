@@ -363,9 +363,8 @@ class Parser(ParamsParser):
         if r["scheduler"] is not None and r["backend"] != "dask":
             raise self.fail(("run", "scheduler"), rules.scheduler_problem(r["backend"]))
         r["per_device"] = 1 if r["per_device"] is None else r["per_device"]
-        found = rules.devices_problem(r["devices"], r["per_device"], r["jobs"])
-        if found is not None:
-            raise self.fail(("run", found[0]), found[1])
+        # jobs and per_device against the devices: checked once the flags are in (--devices
+        # may supply what the file lacks), by Config.with_overrides.
         return RunConfig(**r)
 
 
