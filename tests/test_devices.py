@@ -16,7 +16,7 @@ from .helpers import invoke, one_line_error, run_json
 RECORDER = """
 import json, os, sys, time
 started = time.time()
-time.sleep(0.25)
+time.sleep(0.15)
 with open(os.environ["DEVICE_LOG"], "a") as f:
     f.write(json.dumps({
         "device": os.environ.get("HPSEARCH_DEVICE"),
@@ -45,7 +45,7 @@ def _config(make_config, tmp_path, **run):
         base={
             "objective": {"command": "python recorder.py --gpu {device}"},
             "space": {"x": {"scale": "linear", "min": 0, "max": 1}},
-            "search": {"trials": 10, "metric": "loss", "direction": "minimize"},
+            "search": {"trials": 8, "metric": "loss", "direction": "minimize"},
             "run": {"devices": ["a", "b"], "per_device": 2},
         },
         run=run,
@@ -76,9 +76,9 @@ def test_no_device_runs_more_than_per_device_trials_at_once(
     log = tmp_path / "devices.jsonl"
     monkeypatch.setenv("DEVICE_LOG", str(log))
     doc = run_json("run", str(_config(make_config, tmp_path)), "--backend", backend)
-    assert doc["counts"]["ok"] == 10
+    assert doc["counts"]["ok"] == 8
     rows = [json.loads(line) for line in log.read_text().splitlines()]
-    assert len(rows) == 10
+    assert len(rows) == 8
     for row in rows:  # told its device three ways, all the same
         assert row["device"] in ("a", "b")
         assert row["cuda"] == row["device"] and row["argument"] == row["device"]

@@ -243,13 +243,10 @@ def _requests(driver) -> list[str]:
     return urls
 
 
-def test_the_report_in_a_real_browser(tmp_path, make_config):
+def test_the_report_in_a_real_browser(tmp_path, python_config):
     from selenium.webdriver.common.by import By
 
-    quickstart = make_config(
-        "quickstart", base=merged(TRAINER, {"search": {"trials": 16}}), run={"jobs": 2}
-    )
-    run_dir = Path(run_json("run", str(quickstart), "--report")["run_dir"])
+    run_dir = Path(run_json("run", str(python_config()), "--report")["run_dir"])
     big = _thousand_trials(tmp_path)
     driver = _browser()
     try:
