@@ -5,6 +5,7 @@ is shown as missing, never a crash)."""
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,21 @@ class Content:
     @property
     def maximize(self) -> bool:
         return self.direction == "maximize"
+
+
+def number(v: Any, spec: str = ".4f") -> str:
+    """A metric as shown: ``spec`` for a finite number, ``-`` for anything else."""
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return format(v, spec) if ok else "-"
+
+
+def value_text(space: Space, name: str, value: Any) -> str:
+    """A parameter's value on its scale (as the tables show it); any other value as text."""
+    p = space.get(name)
+    try:
+        return p.format(value) if p is not None else str(value)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def gather(run: Any, lineage: bool = False) -> Content:

@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from hpsearch.pages.content import Content
+from hpsearch.pages.content import Content, number, value_text
 from hpsearch.space import ChoiceParam
 
 TOP_ROWS = 10
@@ -29,19 +29,6 @@ def table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return lines
 
 
-def _value(v: Any) -> str:
-    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-    return f"{v:.4f}" if ok else "-"
-
-
-def _fmt(c: Content, name: str, value: Any) -> str:
-    p = c.space.get(name)
-    try:
-        return p.format(value) if p is not None else str(value)
-    except (TypeError, ValueError):
-        return str(value)
-
-
 def render(c: Content) -> str:
     lines = [f"### hpsearch: {cell(c.title)}", ""]
     counts = ", ".join(f"{n} {s}" for s, n in c.counts.items() if n) or "no trials yet"
@@ -50,10 +37,10 @@ def render(c: Content) -> str:
     )
     lines.append("")
     if c.best is not None:
-        values = ", ".join(f"{k}={_fmt(c, k, v)}" for k, v in c.best.params.items())
+        values = ", ".join(f"{k}={value_text(c.space, k, v)}" for k, v in c.best.params.items())
         where = f" of {c.best_run}" if c.best_run and c.best_run != c.run_id else ""
         lines.append(
-            f"**Best**: {cell(c.metric)} = **{_value(c.best.metrics.get(c.metric))}** "
+            f"**Best**: {cell(c.metric)} = **{number(c.best.metrics.get(c.metric))}** "
             f"(trial {c.best.trial}{cell(where)}): {cell(values) or '(nothing searched)'}"
         )
     else:
@@ -66,8 +53,8 @@ def render(c: Content) -> str:
         lines.append(f"Top {min(TOP_ROWS, len(c.ranked))} of {len(c.ranked)}:")
         lines.append("")
         rows = [
-            [i, r.trial, r.status, _value(r.metrics.get(c.metric))]
-            + [_fmt(c, n, r.params[n]) if n in r.params else "-" for n in names]
+            [i, r.trial, r.status, number(r.metrics.get(c.metric))]
+            + [value_text(c.space, n, r.params[n]) if n in r.params else "-" for n in names]
             for i, r in enumerate(c.ranked[:TOP_ROWS], start=1)
         ]
         lines += table(["rank", "trial", "status", c.metric, *names], rows)
@@ -96,7 +83,7 @@ def render(c: Content) -> str:
         lines += table(
             ["round", "run", "trials", "best", "best so far"],
             [
-                [i.round, i.run_id, i.trials, _value(i.best), _value(i.best_so_far)]
+                [i.round, i.run_id, i.trials, number(i.best), number(i.best_so_far)]
                 for i in c.rounds
             ],
         )

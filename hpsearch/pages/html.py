@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 
 from hpsearch.pages import svg
-from hpsearch.pages.content import Content
+from hpsearch.pages.content import Content, number, value_text
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
@@ -113,11 +113,12 @@ def _summary(c: Content) -> str:
     best = "<p>No ok trial.</p>"
     if c.best is not None:
         values = " ".join(
-            f"<code>{escape(k)}={escape(_fmt(c, k, v))}</code>" for k, v in c.best.params.items()
+            f"<code>{escape(k)}={escape(value_text(c.space, k, v))}</code>"
+            for k, v in c.best.params.items()
         )
         where = f" in {escape(c.best_run)}" if c.best_run and c.best_run != c.run_id else ""
         best = (
-            f"<p><b>best</b>: {escape(c.metric)} = <b>{_value(c.best.metrics.get(c.metric))}"
+            f"<p><b>best</b>: {escape(c.metric)} = <b>{number(c.best.metrics.get(c.metric))}"
             f"</b> (trial {c.best.trial}{where}) {values}</p>"
         )
     yaml = ""
@@ -130,22 +131,6 @@ def _summary(c: Content) -> str:
     return f"<h1>{escape(c.title)}</h1><table>{body}</table>{best}{yaml}" + (
         f"<p class='muted'>{escape(c.note)}</p>" if c.note else ""
     )
-
-
-def _value(v: Any) -> str:
-    return "-" if not isinstance(v, (int, float)) or isinstance(v, bool) else f"{v:.4f}"
-
-
-def _short_value(v: Any) -> str:
-    return "-" if not isinstance(v, (int, float)) or isinstance(v, bool) else f"{v:.4g}"
-
-
-def _fmt(c: Content, name: str, value: Any) -> str:
-    p = c.space.get(name)
-    try:
-        return p.format(value) if p is not None else str(value)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 def _sort_value(v: Any) -> str:
@@ -176,11 +161,12 @@ def _leaderboard(c: Content) -> str:
             (r.trial, str(r.trial), ""),
             (r.status, r.status, "l"),
         ]
-        values.append((r.metrics.get(c.metric), _value(r.metrics.get(c.metric)), ""))
+        values.append((r.metrics.get(c.metric), number(r.metrics.get(c.metric)), ""))
         values += [
-            (r.params.get(n), _fmt(c, n, r.params[n]) if n in r.params else "-", "") for n in names
+            (r.params.get(n), value_text(c.space, n, r.params[n]) if n in r.params else "-", "")
+            for n in names
         ]
-        values += [(r.metrics.get(m), _short_value(r.metrics.get(m)), "") for m in others]
+        values += [(r.metrics.get(m), number(r.metrics.get(m), ".4g"), "") for m in others]
         values += [
             (r.epochs, "-" if r.epochs is None else str(r.epochs), ""),
             (r.seconds, "-" if r.seconds is None else f"{r.seconds:.2f}", ""),
@@ -266,8 +252,8 @@ def _lineage(c: Content) -> str:
             str(info.round),
             info.run_id,
             str(info.trials),
-            _value(info.best),
-            _value(info.best_so_far),
+            number(info.best),
+            number(info.best_so_far),
         ]
         cells += [info.ranges.get(n, "") for n in names]
         rows.append("<tr>" + "".join(f"<td class='l'>{escape(x)}</td>" for x in cells) + "</tr>")
@@ -294,9 +280,9 @@ def _retest(c: Content) -> str:
         cells = [
             w.get("rank"),
             w.get("trial"),
-            _value(w.get("original")),
-            _value(w.get("mean")),
-            _value(w.get("std")),
+            number(w.get("original")),
+            number(w.get("mean")),
+            number(w.get("std")),
             len(values),
             w.get("new_rank"),
             w.get("lucky"),
@@ -321,7 +307,7 @@ def _failures(c: Content) -> str:
         example = c.by_trial.get(f["trials"][0]) if f["trials"] else None
         values = ""
         if example is not None:
-            values = " ".join(f"{k}={_fmt(c, k, v)}" for k, v in example.params.items())
+            values = " ".join(f"{k}={value_text(c.space, k, v)}" for k, v in example.params.items())
             values = f"<br><span class='muted'>e.g. trial {example.trial}: {escape(values)}</span>"
         shown = ", ".join(map(str, f["trials"][:12])) + (" …" if f["count"] > 12 else "")
         items.append(
