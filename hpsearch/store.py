@@ -354,24 +354,18 @@ class RunStore:
 
     def extend(self, config: Config, before: int) -> None:
         """Record that the run now plans ``config.search.trials`` trials (``before``: what it
-        planned until now): the summary first
-        (with the change in ``extended``), then config.yaml. A kill between the two leaves a
-        config.yaml that differs from the summary only in search.trials, which
-        ``pending_extension`` recognises and resume completes."""
+        planned until now): the summary first (the change appended to ``extended``), then
+        config.yaml. A kill between the two leaves a config.yaml that differs from the summary
+        only in search.trials, which ``pending_extension`` recognises and resume completes."""
         summary = self.summary()
-        resolved = config.to_dict(absolute_paths=True)
-        before_history = summary.get("extended")
-        history = (
-            [e for e in before_history if isinstance(e, dict)]
-            if isinstance(before_history, list)
-            else []
-        )
+        earlier = summary.get("extended")  # hand-edited into anything: started afresh
+        history = [e for e in earlier if isinstance(e, dict)] if isinstance(earlier, list) else []
         history.append({"from": before, "to": config.search.trials, "at": now()})
         self.write_summary(
             {
                 **summary,
                 "trials_planned": config.search.trials,
-                "config": resolved,
+                "config": config.to_dict(absolute_paths=True),
                 "extended": history,
             }
         )
