@@ -56,6 +56,9 @@ def importance(
     # A fixed order, so the shuffles and ties do not depend on the order the trials finished in.
     rows.sort(key=lambda r: r.trial)
     y = np.array([r.metrics[metric] for r in rows], dtype=float)
+    scale = float(np.max(np.abs(y))) if len(y) else 0.0
+    if scale > 1e100:  # η² and ρ do not change with the unit; squares of 1e200 would overflow
+        y = y / scale
     n = len(rows)
     rng = np.random.default_rng(seed)
     shuffles = [rng.permutation(n) for _ in range(_PERMUTATIONS)] if n else []

@@ -340,9 +340,11 @@ class RunStore:
     def load_curves(self) -> dict[int, dict[str, Any]]:
         file = self.path / "curves.jsonl"
         curves: dict[int, dict[str, Any]] = {}
-        if not file.exists():
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):  # missing or unreadable: curves are a convenience
             return curves
-        for line in file.read_text(encoding="utf-8").splitlines():
+        for line in text.splitlines():
             try:
                 item = json.loads(line)
                 curves[item.pop("trial")] = item

@@ -78,8 +78,10 @@ def test_a_complete_run_has_every_section_and_escapes_what_it_shows(python_confi
     # A hostile error message and choice value are text, never markup.
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<b>bold</b>" not in html and "&lt;b&gt;bold&lt;/b&gt;" in html
-    # Hovering a point: its trial number and values in a <title>.
-    assert re.search(r"<title>trial \d+ \(ok\) loss=[^<]+: x=", html)
+    # Hovering a point: its trial number and values, from one label per trial in the page.
+    labels = json.loads(re.search(r'id="labels">(.*?)</script>', html).group(1))
+    assert re.match(r"trial 0 \((ok|failed)\) loss=\S+: x=", labels["0"])
+    assert re.search(r'<circle [^>]*data-t="\d+"', html)
 
 
 def test_report_options_and_bad_input(python_config, tmp_path):
@@ -271,6 +273,13 @@ def test_the_report_in_a_real_browser(tmp_path, python_config):
         assert column("trial")[1] == sorted(before, key=int)
         column("trial")[0].click()
         assert column("trial")[1] == sorted(before, key=int, reverse=True)
+        # Hovering a point shows its trial and values.
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        point = driver.find_element(By.CSS_SELECTOR, "circle.top")
+        ActionChains(driver).move_to_element(point).perform()
+        tip = driver.find_element(By.ID, "tip")
+        assert tip.is_displayed() and tip.text.startswith("trial ") and "x=" in tip.text
         shot = tmp_path / "shot.png"
         driver.save_screenshot(str(shot))
         assert _not_blank(shot)
@@ -329,3 +338,65 @@ def test_an_early_stopping_run_shows_its_rungs_and_stopped_trials(make_config):
     html = _report(run_json("run", str(halving))["run_dir"])
     assert 'class="rung"' in html and "dotted: rungs" in html
     assert 'class="stopped"' in html
+
+
+HOSTILE = """
+import math
+
+
+def objective(params, seed):
+    kind = params["kind"]
+    if kind == "const":
+        return {"loss": 1e20}
+    if kind == "huge":
+        return {"loss": params["x"] * 1.7e308}
+    raise ValueError(f"trial-specific {params['x']!r} " + "x" * 20000)
+"""
+
+
+@pytest.mark.parametrize("kind", ["const", "huge", "long"])
+def test_extreme_metrics_and_long_errors_make_a_report(tmp_path, make_config, kind):
+    (tmp_path / "hostile.py").write_text(HOSTILE)
+    config = make_config(
+        kind,
+        base={
+            "objective": {"python": "hostile:objective", "workdir": str(tmp_path)},
+            "space": {
+                "x": {"scale": "linear", "min": 0.0, "max": 1.0},
+                "kind": {"choice": [kind]},
+                "y": {"scale": "log", "min": 1e-3, "max": 1.0},
+            },
+            "search": {"trials": 60, "metric": "loss", "direction": "minimize"},
+            "run": {"backend": "sequential"},
+        },
+    )
+    result = invoke("run", str(config), "--report")
+    assert result.exit_code == (1 if kind == "long" else 0), result.output
+    assert "Traceback" not in result.output and "warning" not in result.stderr
+    (run_dir,) = (tmp_path / "runs").glob(f"{kind}-*")
+    html = (run_dir / "report.html").read_text()
+    assert "nan" not in re.sub(r"<script.*?</script>", "", html, flags=re.S).lower()
+    assert len(html) < 400_000  # 60 messages of 20,000 characters are not all repeated
+    _check_markdown_tables(invoke("report", str(run_dir), "--markdown").stdout)
+
+
+def test_hand_edited_or_unreadable_curves_are_left_out(python_config):
+    run_dir = Path(run_json("run", str(python_config()))["run_dir"])
+    for text in (
+        b'{"trial": 0, "epoch": 5, "loss": 3}\n{"trial": 1, "epoch": [1, 2], "loss": true}\n',
+        b"\xff\xfe not text",
+    ):
+        (run_dir / "curves.jsonl").write_bytes(text)
+        assert invoke("report", str(run_dir)).exit_code == 0
+    (run_dir / "curves.jsonl").unlink()
+    (run_dir / "curves.jsonl").mkdir()
+    assert invoke("report", str(run_dir)).exit_code == 0
+
+
+def test_markdown_lets_no_link_or_image_through(python_config):
+    config = python_config(
+        "links", space={"kind": {"choice": ["![i](https://e.com/i.png)", "[l](https://e.com)"]}}
+    )
+    text = invoke("report", run_json("run", str(config))["run_dir"], "--markdown").stdout
+    assert "![i](" not in text and "[l](" not in text
+    assert "\\!\\[i\\]\\(https://e.com/i.png\\)" in text

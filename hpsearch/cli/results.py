@@ -193,6 +193,8 @@ def report(
                 return
             from hpsearch.store import atomic_write
 
+            if out.is_dir():
+                out = out / f"{run.run_id}.md"
             try:
                 atomic_write(out, text + "\n")
             except OSError as exc:

@@ -313,8 +313,9 @@ def write_report(outcome: Any, *, quiet: bool) -> None:
 
     try:
         path = write_html(api.load_run(outcome.run_dir), lineage=len(outcome.rounds) > 1)
-    except UserError as exc:
-        typer.echo(f"warning: no report: {one_line(str(exc))}", err=True)
+    except Exception as exc:  # a report never costs the search its exit code
+        what = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+        typer.echo(f"warning: no report: {one_line(what)}", err=True)
         return
     if not quiet:
         typer.echo(f"report: {shown(path)}", err=True)

@@ -14,12 +14,15 @@ from hpsearch.space import ChoiceParam
 TOP_ROWS = 10
 
 
+MARKUP = "\\`*_[]()!~|#"  # what Markdown would read as markup (a link, an image, emphasis)
+
+
 def cell(value: Any) -> str:
-    """A value safe inside a table cell: one line, pipes and HTML escaped."""
+    """A value safe anywhere in the summary: one line, Markdown's punctuation backslash-
+    escaped (so no link, image or emphasis can come from a run), HTML's < > & as entities."""
     text = " ".join(str(value).split())
-    for a, b in (("\\", "\\\\"), ("|", "\\|"), ("<", "&lt;"), (">", "&gt;"), ("`", "'")):
-        text = text.replace(a, b)
-    return text
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "".join("\\" + ch if ch in MARKUP else ch for ch in text)
 
 
 def table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
@@ -33,7 +36,7 @@ def render(c: Content) -> str:
     lines = [f"### hpsearch: {cell(c.title)}", ""]
     counts = ", ".join(f"{n} {s}" for s, n in c.counts.items() if n) or "no trials yet"
     lines.append(
-        f"Run `{cell(c.run_id)}`: **{cell(c.status)}**, {c.done} of {c.planned} trials ({counts})."
+        f"Run {cell(c.run_id)}: **{cell(c.status)}**, {c.done} of {c.planned} trials ({counts})."
     )
     lines.append("")
     if c.best is not None:

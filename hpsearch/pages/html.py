@@ -11,6 +11,7 @@ from typing import Any
 from hpsearch.pages import svg
 from hpsearch.pages.content import Content, number, value_text
 
+FAILURE_GROUPS = 20  # reasons listed; an objective's messages may all differ
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
     "img-src data:; base-uri 'none'; form-action 'none'"
@@ -37,9 +38,22 @@ stroke-width:1.4;fill:none}.line{fill:none;stroke-width:1.1;stroke-opacity:.55}
 pre{background:#f6f6f6;padding:.6em;overflow:auto;font-size:12px;max-height:300px}
 .muted{color:#777}.status-ok{color:#2a7a2a}.status-bad{color:#b22}
 button{font:inherit;font-size:12px}
+#tip{position:absolute;background:#222;color:#fff;padding:3px 7px;border-radius:3px;
+font-size:12px;pointer-events:none;max-width:560px;white-space:normal;z-index:9}
+[data-t]{cursor:default}
 """
 
 SCRIPT = """
+(function(){
+  var labels=JSON.parse(document.getElementById("labels").textContent||"{}");
+  var tip=document.getElementById("tip");
+  document.addEventListener("mouseover",function(e){
+    var t=e.target.getAttribute?e.target.getAttribute("data-t"):null;
+    if(t===null||!Object.prototype.hasOwnProperty.call(labels,t)){tip.hidden=true;return;}
+    tip.textContent=labels[t];tip.hidden=false;
+    tip.style.left=(e.pageX+12)+"px";tip.style.top=(e.pageY+12)+"px";
+  });
+})();
 (function(){
   var table=document.getElementById("leaderboard");
   if(!table){return;}
@@ -87,9 +101,21 @@ def page(c: Content) -> str:
         _retest(c),
         _failures(c),
         f'<p class="muted">hpsearch {escape(c.version)} · {escape(c.run_id)}</p>',
+        '<div id="tip" hidden></div>',
+        f'<script type="application/json" id="labels">{_labels(c)}</script>',
         f"<script>{SCRIPT}</script></body></html>",
     ]
     return "\n".join(p for p in parts if p)
+
+
+def _labels(c: Content) -> str:
+    """What hovering a trial's point or line shows, once per trial: a JSON object in the
+    page, safe inside its script element (no ``<`` at all, so nothing can close it)."""
+    import json
+
+    params = list(c.space)
+    text = json.dumps({str(r.trial): svg.label(r, c.metric, params) for r in c.records})
+    return text.replace("<", "\\u003c")  # JSON's own escape: the element cannot end early
 
 
 def _summary(c: Content) -> str:
@@ -170,7 +196,7 @@ def _leaderboard(c: Content) -> str:
         values += [
             (r.epochs, "-" if r.epochs is None else str(r.epochs), ""),
             (r.seconds, "-" if r.seconds is None else f"{r.seconds:.2f}", ""),
-            (r.error or "", _clip(r.error or ""), "l"),
+            (_clip(r.error or "", 200), _clip(r.error or ""), "l"),
         ]
         rows.append(
             "<tr>"
@@ -289,7 +315,13 @@ def _retest(c: Content) -> str:
         ]
         rows.append("<tr>" + "".join(f"<td>{escape(str(x))}</td>" for x in cells) + "</tr>")
     holds = retest.get("ranking_holds")
-    verdict = "the original ranking holds" if holds else "the ranking changed on fresh seeds"
+    verdict = (
+        "the original ranking holds"
+        if holds is True
+        else "the ranking changed on fresh seeds"
+        if holds is False
+        else "no verdict"
+    )
     return (
         f"<h2>Re-test of {escape(str(retest.get('of')))}</h2><p>{verdict}</p><table><thead><tr>"
         + "".join(f"<th>{h}</th>" for h in head)
@@ -303,7 +335,7 @@ def _failures(c: Content) -> str:
     if not c.failures:
         return ""
     items = []
-    for f in c.failures:
+    for f in c.failures[:FAILURE_GROUPS]:
         example = c.by_trial.get(f["trials"][0]) if f["trials"] else None
         values = ""
         if example is not None:
@@ -311,7 +343,10 @@ def _failures(c: Content) -> str:
             values = f"<br><span class='muted'>e.g. trial {example.trial}: {escape(values)}</span>"
         shown = ", ".join(map(str, f["trials"][:12])) + (" …" if f["count"] > 12 else "")
         items.append(
-            f"<li><b>{f['count']} {escape(f['status'])}</b>: {escape(f['reason'])} "
+            f"<li><b>{f['count']} {escape(f['status'])}</b>: {escape(_clip(f['reason'], 400))} "
             f"<span class='muted'>(trials {escape(shown)})</span>{values}</li>"
         )
+    more = len(c.failures) - FAILURE_GROUPS
+    if more > 0:
+        items.append(f"<li class='muted'>and {more} more reasons (hpsearch show lists them)</li>")
     return "<h2>Failures by reason</h2><ul>" + "".join(items) + "</ul>"

@@ -98,20 +98,36 @@ def _short(text: str, limit: int = 12) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class Frame:
-    """A plot area: x in [0, 1] and y in [low, high] to pixels."""
+PAD = 0.06  # of the plot's height, above and below the values
 
-    def __init__(self, low: float, high: float, flip: bool = False) -> None:
-        pad = (high - low) * 0.06 or 0.05
-        self.low, self.high = low - pad, high + pad
-        self.flip = flip
+
+class Frame:
+    """A plot area: x in [0, 1] and y in [low, high] (finite numbers) to pixels. Computed on
+    halves, so that a range as wide as the floats (−1.7e308 … 1.7e308) does not overflow; a
+    range of one value (or one too narrow for its magnitude) puts everything in the middle."""
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low, self.high = low, high
+        self.half = 0.5 * high - 0.5 * low
+
+    def fraction(self, v: float) -> float:
+        """Where ``v`` lies between low (0) and high (1); 0.5 for a range of one value."""
+        t = 0.5 if self.half <= 0 else (0.5 * v - 0.5 * self.low) / self.half
+        return t if math.isfinite(t) else 0.5
+
+    def unit(self, v: float) -> float:
+        """``fraction`` with the padding: 0 is the plot's bottom, 1 its top."""
+        return (min(max(self.fraction(v), -PAD), 1 + PAD) + PAD) / (1 + 2 * PAD)
 
     def x(self, u: float) -> float:
         return LEFT + u * (WIDTH - LEFT - RIGHT)
 
     def y(self, v: float) -> float:
-        t = (v - self.low) / (self.high - self.low)
-        return HEIGHT - BOTTOM - t * (HEIGHT - BOTTOM - TOP)
+        return HEIGHT - BOTTOM - self.unit(v) * (HEIGHT - BOTTOM - TOP)
+
+    def edge(self, bottom: bool) -> float:
+        """The pixel row of the plot's bottom (or top) edge: where failures go."""
+        return HEIGHT - BOTTOM - 2 if bottom else TOP + 2
 
     def axes(self, xticks: list[tuple[float, str]], xname: str, yname: str) -> list[str]:
         body = [
@@ -144,10 +160,10 @@ class Frame:
 
 
 def _nice(low: float, high: float, count: int = 4) -> list[float]:
-    """Round tick values inside [low, high]."""
+    """Round tick values inside [low, high] (the two ends where no round step fits)."""
     span = high - low
-    if not math.isfinite(span) or span <= 0:
-        return [low]
+    if not math.isfinite(span) or span <= 0 or span < abs(high) * 1e-12:
+        return [low] if low == high else [low, high]
     step = 10 ** math.floor(math.log10(span / count))
     for m in (1, 2, 5, 10):
         if span / (step * m) <= count + 1:
@@ -183,25 +199,24 @@ def scatter(
     axis = Axis(p)
     span = metric_range(records, metric) or (0.0, 1.0)
     frame = Frame(*span)
-    worst = frame.low if maximize else frame.high
     body = frame.axes(axis.ticks(), axis.name(), metric)
     drawn = [r for r in records if p.name in r.params]
     drawn.sort(key=lambda r: (r.trial in top, r.ok))  # the top ones on top
     for r in drawn:
         value = r.metrics.get(metric)
         x = frame.x(axis.unit(r.params[p.name], r.trial))
-        title = f"<title>{escape(label(r, metric, params))}</title>"
         if (r.ok or r.status == "stopped") and _finite(value):
             cls = "top" if r.trial in top else ("ok" if r.ok else "stopped")
             radius = 4 if r.trial in top else 2.6
             body.append(
                 f'<circle cx="{_num(x)}" cy="{_num(frame.y(value))}" r="{radius}" '
-                f'class="{cls}">{title}</circle>'
+                f'class="{cls}" data-t="{r.trial}"/>'
             )
         else:
-            y = frame.y(worst)
+            y = frame.edge(bottom=maximize)
             body.append(
-                f'<path d="M{_num(x - 3)} {_num(y - 3)}l6 6m0-6l-6 6" class="bad">{title}</path>'
+                f'<path d="M{_num(x - 3)} {_num(y - 3)}l6 6m0-6l-6 6" class="bad" '
+                f'data-t="{r.trial}"/>'
             )
     return _svg(body, label=f"{metric} against {p.name}")
 
@@ -221,13 +236,15 @@ def parallel(
     axes = [Axis(p) for p in params]
     values = [r.metrics[metric] for r in ok]
     low, high = min(values), max(values)
+    # Coloured by rank, not by value: any range of values (1e308 wide, or all equal) works.
+    order = sorted(ok, key=lambda r: r.metrics[metric] if maximize else -r.metrics[metric])
+    position = {r.trial: i / max(len(order) - 1, 1) for i, r in enumerate(order)}
 
-    def rank(v: float) -> float:
-        t = 0.5 if high == low else (v - low) / (high - low)
-        return t if maximize else 1 - t
+    def rank(v: TrialRecord) -> float:
+        return position[v.trial] if len(order) > 1 else 1.0
 
     body = []
-    for r in sorted(ok, key=lambda r: rank(r.metrics[metric])):  # the best drawn last
+    for r in order:  # the best drawn last
         path, pen = [], "M"
         for x, axis in zip(xs, axes, strict=True):
             if axis.p.name not in r.params:
@@ -236,10 +253,9 @@ def parallel(
             y = bottom_y - axis.unit(r.params[axis.p.name], r.trial) * (bottom_y - top_y)
             path.append(f"{pen}{_num(x)} {_num(y)}")
             pen = "L"
-        t = rank(r.metrics[metric])
         body.append(
-            f'<path d="{"".join(path)}" stroke="{colour(t)}" class="line">'
-            f"<title>{escape(label(r, metric, params))}</title></path>"
+            f'<path d="{"".join(path)}" stroke="{colour(rank(r))}" class="line" '
+            f'data-t="{r.trial}"/>'
         )
     for x, axis in zip(xs, axes, strict=True):
         body.append(
@@ -250,7 +266,11 @@ def parallel(
             body.append(_text(x + 4, y + 3, text, anchor="start", cls="tick"))
         body.append(_text(x, top_y - 8, axis.p.name, cls="name"))
     body.append(
-        _text(width / 2, height - 10, f"colour: {metric}, dark = best ({low:.4g} … {high:.4g})")
+        _text(
+            width / 2,
+            height - 10,
+            f"colour: rank by {metric}, dark = best ({low:.4g} … {high:.4g})",
+        )
     )
     return _svg(body, width, height, label="parallel coordinates")
 
@@ -265,16 +285,14 @@ def curves(
     metric they did), with early stopping's rung budgets dotted."""
     series = []
     for r in top:
-        c = curve_of.get(r.trial) or {}
-        epochs = c.get("epoch") or []
-        key = metric if metric in c else next((k for k in c if k != "epoch"), None)
-        if key is None or not epochs:
-            continue
-        points = [
-            (e, v)
-            for e, v in zip(epochs, c.get(key) or [], strict=False)
-            if _finite(e) and _finite(v)
-        ]
+        c = curve_of.get(r.trial)
+        c = c if isinstance(c, Mapping) else {}
+        epochs = c.get("epoch")
+        columns = [k for k, v in c.items() if k != "epoch" and isinstance(v, list)]
+        key = metric if metric in columns else (columns[0] if columns else None)
+        if key is None or not isinstance(epochs, list) or not epochs:
+            continue  # a curve edited into something else: not drawn
+        points = [(e, v) for e, v in zip(epochs, c[key], strict=False) if _finite(e) and _finite(v)]
         if points:
             series.append((r, key, points))
     if not series:
@@ -284,10 +302,7 @@ def curves(
     vs = [v for _, _, pts in series for _, v in pts]
     frame = Frame(min(vs), max(vs))
     first, last = min(es), max(es)
-    span = (last - first) or 1
-
-    def unit(e: float) -> float:
-        return (e - first) / span
+    unit = Frame(first, last).fraction
 
     ticks = [(unit(e), f"{e:g}") for e in _nice(first, last, 5) if first <= e <= last]
     body = frame.axes(ticks, "epoch" + (" (dotted: rungs)" if len(rungs) > 1 else ""), key)
@@ -304,8 +319,8 @@ def curves(
             for j, (e, v) in enumerate(points)
         )
         body.append(
-            f'<path d="{d}" stroke="{colour(1 - i / max(len(series), 2))}" class="curve">'
-            f"<title>trial {r.trial}</title></path>"
+            f'<path d="{d}" stroke="{colour(1 - i / max(len(series), 2))}" class="curve" '
+            f'data-t="{r.trial}"/>'
         )
     return _svg(body, label="learning curves")
 
@@ -315,6 +330,8 @@ def bars(rows: Sequence[tuple[str, float, float]], caption: Callable[[float], st
     height = 26 + 22 * len(rows)
     body = []
     for i, (name, value, chance) in enumerate(rows):
+        value = value if math.isfinite(value) else 0.0
+        chance = chance if math.isfinite(chance) else 0.0
         y = 14 + 22 * i
         body.append(_text(120, y + 12, _short(name, 18), anchor="end", cls="tick"))
         w = max(value, 0.0) * 170
