@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hpsearch import yamlio
@@ -94,6 +94,7 @@ def conditional_spaces(draw):
     return doc
 
 
+@settings(max_examples=50)
 @given(conditional_spaces(), st.integers(0, 2**32 - 1), st.integers(0, 10**6))
 def test_a_trial_draws_the_same_active_values_whatever_the_conditions(doc, seed, index):
     conditional = _space(doc)
