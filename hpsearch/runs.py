@@ -150,7 +150,8 @@ class Run:
         )
         return dataclasses.replace(found, basis=basis)
 
-    def _rung_budgets(self) -> list[int]:
+    def rung_budgets(self) -> list[int]:
+        """Early stopping: the epochs of every rung of the plan, ascending (else none)."""
         plan = self.config.rung_plan()
         if plan is None:
             return []
@@ -194,7 +195,7 @@ class Run:
                 target,
                 parent_space,
                 title=f"{self.run_id}: {config.search.direction} {config.search.metric}",
-                rungs=self._rung_budgets(),
+                rungs=self.rung_budgets(),
             )
         except OSError as exc:
             raise UserError(f"{target}: cannot write: {exc.strerror or exc}") from None

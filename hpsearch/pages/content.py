@@ -107,7 +107,7 @@ def gather(run: Any, lineage: bool = False) -> Content:
     wall = summary.get("wall_time")
     status = str(summary.get("status", "?"))
     note = ""
-    if status in ("running", "interrupted"):
+    if status in ("running", "interrupted", "stopped"):
         note = f"this run is {status}: the report shows the {len(records)} trials on disk"
     return Content(
         title=f"{config.name}: {config.search.direction} {config.search.metric}",
@@ -131,7 +131,7 @@ def gather(run: Any, lineage: bool = False) -> Content:
         best_run=best_run,
         best_yaml=best_yaml,
         curves=run.curves(),
-        rungs=run._rung_budgets(),
+        rungs=run.rung_budgets(),
         failures=run.failures(),
         importance=importance,
         rounds=rounds,
