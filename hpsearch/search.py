@@ -264,6 +264,7 @@ def resume_search(
             growing.check_growable(config, root or config, str(store.path), flag)
     lock = RunLock(store.path).acquire()  # before repairing: no other driver writes here
     try:
+        store.recover_set_aside()  # a retry killed mid-move: finished or undone, never doubled
         if finish_extension:  # killed between the two writes of an extension: complete it
             planned = int(summary["config"]["search"]["trials"])
             config = dataclasses.replace(

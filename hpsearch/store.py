@@ -396,9 +396,12 @@ class RunStore:
 
     def set_aside(self, trials: set[int]) -> None:
         """Move every record of ``trials`` (with its curve) from trials.jsonl to
-        attempts.jsonl, so they run again on resume and nothing is lost. The attempts are
-        written and synced first; a kill before trials.jsonl is rewritten leaves the records in
-        place (an attempt already kept is not kept twice)."""
+        attempts.jsonl, so they run again on resume and nothing is lost. A marker
+        (``attempts.pending``: the records moved, and attempts.jsonl's length before) is
+        written first, then the attempts are appended and synced, then trials.jsonl is
+        rewritten, then the marker goes; ``recover_set_aside`` finishes or undoes a move that
+        a kill interrupted, so an attempt is kept exactly once."""
+        self.recover_set_aside()
         file, curves_file = self.path / "trials.jsonl", self.path / "curves.jsonl"
         try:
             lines = file.read_text(encoding="utf-8").splitlines() if file.exists() else []
@@ -407,6 +410,7 @@ class RunStore:
             )
         except (OSError, UnicodeDecodeError) as exc:
             raise RunError(f"{file}: cannot read it: {exc}") from None
+        self._attempt_lines()  # an attempts.jsonl that cannot be read is refused before any write
         kept, moved = _split_by_trial(lines, trials)
         kept_curves, moved_curves = _split_by_trial(curve_lines, trials)
         curve_of = {}
@@ -415,24 +419,53 @@ class RunStore:
             curve_of[item.pop("trial")] = item
         attempts = self.path / "attempts.jsonl"
         try:
-            known = set(self._attempt_lines())
+            before = attempts.stat().st_size if attempts.exists() else 0
+            atomic_write(self._pending, json.dumps({"size": before, "moved": moved}) + "\n")
             with open(attempts, "a", encoding="utf-8") as f:
                 for line in moved:
                     item = json.loads(line)
                     if item["trial"] in curve_of:
                         item["curves"] = curve_of[item["trial"]]
-                    text = json.dumps(item)
-                    if text not in known:
-                        f.write(text + "\n")
-                        known.add(text)
+                    f.write(json.dumps(item) + "\n")
                 f.flush()
                 os.fsync(f.fileno())
             atomic_write(file, "".join(line + "\n" for line in kept))
             atomic_write(curves_file, "".join(line + "\n" for line in kept_curves))
+            self._pending.unlink()
         except OSError as exc:
             raise StorageError(
                 f"{self.path}: cannot set the trials to retry aside: {exc.strerror or exc}; "
-                "trials.jsonl is unchanged"
+                "resume puts things back as they were"
+            ) from None
+
+    @property
+    def _pending(self) -> Path:
+        return self.path / "attempts.pending"
+
+    def recover_set_aside(self) -> None:
+        """After a kill inside ``set_aside``: if trials.jsonl still holds the records being
+        moved, the move did not happen (attempts.jsonl is cut back to its length before);
+        otherwise it did (only the marker is left to remove)."""
+        try:
+            pending = json.loads(self._pending.read_text(encoding="utf-8"))
+            size, moved = int(pending["size"]), list(pending["moved"])
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # a marker that cannot be read: leave the files as they are
+        file = self.path / "trials.jsonl"
+        try:
+            present = set(file.read_text(encoding="utf-8").splitlines()) if file.exists() else set()
+            if moved and all(line in present for line in moved):
+                attempts = self.path / "attempts.jsonl"
+                if attempts.exists() and attempts.stat().st_size > size:
+                    with open(attempts, "r+b") as f:
+                        f.truncate(size)
+                        os.fsync(f.fileno())
+            self._pending.unlink()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StorageError(
+                f"{self._pending}: cannot finish an interrupted retry: {exc}"
             ) from None
 
     def _attempt_lines(self) -> list[str]:

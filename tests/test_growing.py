@@ -159,20 +159,64 @@ def test_retrying_failed_trials_heals_the_run_and_keeps_the_failed_attempts(flak
     assert _trials(run_dir) == healed
 
 
-def test_an_attempt_set_aside_twice_is_kept_once(flaky):
+def test_a_retry_killed_mid_move_keeps_each_attempt_once(flaky, monkeypatch):
+    from hpsearch import store as store_module
+    from hpsearch.errors import StorageError
     from hpsearch.store import RunStore
 
     run_dir = Path(run_json("run", str(flaky()))["run_dir"])
     failed = {r["trial"] for r in _trials(run_dir) if r["status"] == "failed"}
-    store = RunStore.open(run_dir)
-    trials_before = (run_dir / "trials.jsonl").read_text()
-    store.set_aside(failed)
-    kept = (run_dir / "attempts.jsonl").read_text()
-    # A kill after the attempts were synced but before trials.jsonl was rewritten.
-    (run_dir / "trials.jsonl").write_text(trials_before)
+    before = (run_dir / "trials.jsonl").read_text()
+    real = store_module.atomic_write
+
+    def dies_on_trials(path, text):  # the kill: after the attempts were synced
+        if Path(path).name == "trials.jsonl":
+            raise OSError(28, "No space left on device")
+        real(path, text)
+
+    monkeypatch.setattr(store_module, "atomic_write", dies_on_trials)
+    with pytest.raises(StorageError):
+        RunStore.open(run_dir).set_aside(failed)
+    monkeypatch.setattr(store_module, "atomic_write", real)
+    assert (run_dir / "trials.jsonl").read_text() == before
+    assert (run_dir / "attempts.pending").exists()
     assert invoke("resume", str(run_dir), "--retry", "failed").exit_code == 0
-    assert (run_dir / "attempts.jsonl").read_text() == kept
+    attempts = (run_dir / "attempts.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["trial"] for line in attempts) == sorted(failed)
+    assert not (run_dir / "attempts.pending").exists()
     assert all(r["status"] == "ok" for r in _trials(run_dir))
+
+
+def test_a_trial_that_fails_alike_twice_keeps_both_attempts(python_failing):
+    result = invoke("run", str(python_failing), "--json", "--quiet")
+    assert result.exit_code == 1  # every trial failed
+    run_dir = Path(json.loads(result.stdout)["run_dir"])
+    failed = [r["trial"] for r in _trials(run_dir) if r["status"] == "failed"]
+    for _ in range(2):
+        assert invoke("resume", str(run_dir), "--retry", "failed").exit_code == 1
+    attempts = (run_dir / "attempts.jsonl").read_text().splitlines()
+    assert len(attempts) == 2 * len(failed)
+    assert (
+        f"{len(failed)} trials retried ({2 * len(failed)} earlier attempts"
+        in invoke("show", str(run_dir)).stdout
+    )
+
+
+@pytest.fixture
+def python_failing(tmp_path, make_config):
+    """Every trial fails the same way, in no time: identical records attempt after attempt."""
+    (tmp_path / "always.py").write_text(
+        "def objective(params, seed):\n    raise RuntimeError('always')\n"
+    )
+    return make_config(
+        "always",
+        base={
+            "objective": {"python": "always:objective", "workdir": str(tmp_path)},
+            "space": {"x": {"scale": "linear", "min": 0.0, "max": 1.0}},
+            "search": {"trials": 4, "metric": "loss", "direction": "minimize"},
+            "run": {"backend": "sequential"},
+        },
+    )
 
 
 @pytest.mark.parametrize(
