@@ -140,3 +140,6 @@ FailUnderOpt = Annotated[
         "--fail-under", callback=finite, help="Exit 1 if the best metric is worse than this."
     ),
 ]
+ReportOpt = Annotated[
+    bool, typer.Option("--report", help="Write the run's HTML report at the end (report.html).")
+]

@@ -15,6 +15,7 @@ from hpsearch.cli.common import (
     JobsOpt,
     JsonOpt,
     QuietOpt,
+    ReportOpt,
     RunArg,
     RunsDirOpt,
     SchedulerOpt,
@@ -117,10 +118,7 @@ def run(
             rich_help_panel="Devices",
         ),
     ] = None,
-    html_report: Annotated[
-        bool,
-        typer.Option("--report", help="Write the run's HTML report at the end (report.html)."),
-    ] = False,
+    html_report: ReportOpt = False,
 ) -> None:
     """Sample random trials, train them in parallel, rank them.
 
@@ -180,10 +178,7 @@ def resume(
             "failed,timeout (or all); earlier records are kept in attempts.jsonl.",
         ),
     ] = None,
-    html_report: Annotated[
-        bool,
-        typer.Option("--report", help="Write the run's HTML report at the end (report.html)."),
-    ] = False,
+    html_report: ReportOpt = False,
 ) -> None:
     """Finish an interrupted run, then the rounds it had left.
 
