@@ -12,7 +12,7 @@ minimum) over the seeds.
 
 Every hpsearch method runs the path a user runs: an ordinary config with a Python objective
 (this module's ``objective``; the problem is a fixed value under ``model``),
-``hpsearch.run(config, budget=N)`` for coarse-to-fine (its own schedule: hpsearch.budget),
+``hpsearch.run(config, budget=N)`` for coarse-to-fine (its own schedule: hpsearch.schedule),
 and the coarse run alone with all N trials for random; sequential backend, runs written to a
 temporary directory. TPE is Optuna's ``TPESampler(seed=s)`` with log=True for log parameters,
 1 − β suggested as a log-scaled 1 − β, integers as integers. Targets (issue 14): median regret
@@ -180,22 +180,22 @@ def config_for(name: str, seed: int, trials: int, runs_dir: Path):
     )
 
 
-def best_value(runs) -> float:
-    return min(t.metrics["value"] for run in runs for t in run.trials if t.ok)
+def best_value(run) -> float:
+    return min(t.metrics["value"] for t in run.trials if t.ok)
 
 
 def run_random(name: str, budget: int, seed: int, runs_dir: Path) -> float:
     import hpsearch
 
-    return best_value([hpsearch.run(config_for(name, seed, budget, runs_dir), rounds=0)])
+    return best_value(hpsearch.run(config_for(name, seed, budget, runs_dir), rounds=0))
 
 
 def run_coarse_to_fine(name: str, budget: int, seed: int, runs_dir: Path) -> float:
     import hpsearch
 
-    lineage = hpsearch.run(config_for(name, seed, 1, runs_dir), budget=budget).lineage
-    assert sum(len(run.trials) for run in lineage) == budget
-    return best_value(lineage)
+    run = hpsearch.run(config_for(name, seed, 1, runs_dir), budget=budget)
+    assert len(run.trials) == budget
+    return best_value(run)
 
 
 def _suggest(trial, name: str, spec: dict):
@@ -254,12 +254,12 @@ def trainer_job(args) -> tuple:
     warnings.filterwarnings("ignore")
     with tempfile.TemporaryDirectory() as tmp:  # runs are read before it goes
         if method == "random":
-            runs = [hpsearch.run(trainer_config(seed, Path(tmp), budget), rounds=0)]
+            run = hpsearch.run(trainer_config(seed, Path(tmp), budget), rounds=0)
         elif method == "coarse-to-fine":
-            runs = hpsearch.run(trainer_config(seed, Path(tmp)), budget=budget).lineage
+            run = hpsearch.run(trainer_config(seed, Path(tmp)), budget=budget)
         else:
             return method, seed, trainer_tpe(seed, budget, Path(tmp))
-        return method, seed, max(t.metrics["val_accuracy"] for r in runs for t in r.trials if t.ok)
+        return method, seed, max(t.metrics["val_accuracy"] for t in run.trials if t.ok)
 
 
 def trainer_tpe(seed: int, budget: int, tmp: Path) -> float:

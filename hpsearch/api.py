@@ -3,7 +3,8 @@
 Each command has a function that runs it and returns a ``Run`` (``run``, ``resume``,
 ``zoom``, ``retest``, ``train``), and below it the two steps the command line takes itself
 (``start_run`` / ``plan_zoom`` / ... then ``.run(subscriber)``), so that a display can follow
-the events. Bad input raises a ``UserError`` (``ConfigError``, ``RunError``, ...) whose message
+the events. Every option is a typed keyword (a misspelt one is a TypeError before anything is
+written). Bad input raises a ``UserError`` (``ConfigError``, ``RunError``, ...) whose message
 is the CLI's one line. Ctrl-C keeps every finished trial, marks the run ``interrupted`` and
 raises ``KeyboardInterrupt``; ``resume`` goes on from there.
 """
@@ -23,9 +24,12 @@ from hpsearch.panda import Panda, PandaOutcome
 from hpsearch.paths import shown
 from hpsearch.record import TrialRecord
 from hpsearch.retesting import RetestOutcome, RetestPlan
+from hpsearch.rounds import Round
 from hpsearch.runs import Run, compare, list_runs, load_run, load_search  # noqa: F401 - the API
 from hpsearch.sampling import Trial
 from hpsearch.session import SearchSession
+from hpsearch.store import RunStore
+from hpsearch.strategies import Proposal
 
 ConfigLike = str | Path | Config
 RunLike = str | Path | Run
@@ -83,19 +87,49 @@ def sample(config: ConfigLike, n: int | None = None, seed: int | None = None) ->
 def start_run(
     config: ConfigLike,
     *,
+    trials: int | None = None,
+    budget: int | None = None,
     rounds: int | None = None,
+    jobs: int | None = None,
+    seed: int | None = None,
+    name: str | None = None,
+    backend: str | None = None,
+    scheduler: str | None = None,
+    runs_dir: str | Path | None = None,
+    early_stop: str | None = None,
+    min_epochs: int | None = None,
+    eta: int | None = None,
+    max_epochs: int | None = None,
+    keep_checkpoints: bool | None = None,
+    devices: str | Sequence[Any] | None = None,
+    per_device: int | None = None,
     objective: Objective | None = None,
-    **overrides: Any,
 ) -> SearchSession:
-    """A new search, ready to run: its run directory is made, no trial has started.
-    ``overrides``: name, seed, trials, budget, jobs, backend, scheduler, runs_dir, early_stop,
-    min_epochs, eta, max_epochs, keep_checkpoints; ``rounds``: zoom
-    rounds after the coarse run (default ``zoom.rounds``); ``objective``: what the trials run
-    instead of the config's (an object of the ``hpsearch.objectives.Objective`` protocol,
-    defined in an importable module so worker processes can load it)."""
+    """A new search, ready to run: its run directory is made, no trial has started. The
+    keywords are the command's flags (each checked as the file's key is); ``rounds``: zoom
+    rounds after the coarse one (``zoom.rounds``); ``objective``: what the trials run instead
+    of the config's (an object of the ``hpsearch.objectives.Objective`` protocol, defined in
+    an importable module so worker processes can load it)."""
     from hpsearch.search import start_search
 
-    cfg = _config(config).with_overrides(**overrides)
+    cfg = _config(config).with_overrides(
+        trials=trials,
+        budget=budget,
+        rounds=rounds,
+        jobs=jobs,
+        seed=seed,
+        name=name,
+        backend=backend,
+        scheduler=scheduler,
+        runs_dir=runs_dir,
+        early_stop=early_stop,
+        min_epochs=min_epochs,
+        eta=eta,
+        max_epochs=max_epochs,
+        keep_checkpoints=keep_checkpoints,
+        devices=devices,
+        per_device=per_device,
+    )
     if objective is not None and cfg.early_stop.on:
         from hpsearch.objectives.python import takes
 
@@ -105,31 +139,74 @@ def start_run(
                 "budget= (epochs to reach) and checkpoint_dir=; add those keywords to its "
                 "__call__"
             )
-    if rounds is not None and cfg.search.budget is not None:
-        raise UserError(
-            "--rounds: a budget sets the zoom rounds itself (search.budget = "
-            f"{cfg.search.budget}); give --budget or --rounds"
-        )
-    rounds = cfg.zoom.rounds if rounds is None else rounds
-    if rounds < 0:
-        raise UserError(f"--rounds: must be >= 0, got {rounds}")
-    search = start_search(cfg, rounds_left=rounds, objective=objective)
-    return SearchSession(search, rounds=rounds)
+    return SearchSession(start_search(cfg, objective=objective))
 
 
 def run(
     config: ConfigLike,
     *,
+    trials: int | None = None,
+    budget: int | None = None,
     rounds: int | None = None,
-    on_event: Subscriber | None = None,
+    jobs: int | None = None,
+    seed: int | None = None,
+    name: str | None = None,
+    backend: str | None = None,
+    scheduler: str | None = None,
+    runs_dir: str | Path | None = None,
+    early_stop: str | None = None,
+    min_epochs: int | None = None,
+    eta: int | None = None,
+    max_epochs: int | None = None,
+    keep_checkpoints: bool | None = None,
+    devices: str | Sequence[Any] | None = None,
+    per_device: int | None = None,
     objective: Objective | None = None,
-    **overrides: Any,
+    on_event: Subscriber | None = None,
 ) -> Run:
     """Sample random trials, train them in parallel, rank them (``hpsearch run``); with
-    ``rounds``, zoom in that many times. Returns the last round's run; ``on_event`` is called
-    with each event (``hpsearch.events``) as the search goes."""
-    session = start_run(config, rounds=rounds, objective=objective, **overrides)
+    ``rounds``, zoom in that many times, with ``budget``, spend that many evaluations.
+    Returns the search's run; ``on_event`` is called with each event (``hpsearch.events``)
+    as the search goes. The keywords are those of ``start_run``."""
+    session = start_run(
+        config,
+        trials=trials,
+        budget=budget,
+        rounds=rounds,
+        jobs=jobs,
+        seed=seed,
+        name=name,
+        backend=backend,
+        scheduler=scheduler,
+        runs_dir=runs_dir,
+        early_stop=early_stop,
+        min_epochs=min_epochs,
+        eta=eta,
+        max_epochs=max_epochs,
+        keep_checkpoints=keep_checkpoints,
+        devices=devices,
+        per_device=per_device,
+        objective=objective,
+    )
     return _finished(session.run(on_event))
+
+
+def _open_search(run: RunLike, runs_dir: str | Path | None) -> tuple[RunStore, list[Notice]]:
+    """The run directory of a search to write to: a search written by hpsearch 0.1 (one
+    directory per round) is converted into one first (``hpsearch.legacy``)."""
+    from hpsearch.legacy import convert
+
+    source = load_search(run, runs_dir)
+    if source.legacy is None:
+        return source.store, []
+    old = source.legacy
+    store = convert(old)
+    note = Notice(
+        f"converted the hpsearch 0.1 search {', '.join(s.run_id for s in old.stores)} into "
+        f"one run, {shown(store.path)} (the old directories are left as they were)",
+        warning=True,
+    )
+    return store, [note]
 
 
 def start_resume(
@@ -142,50 +219,32 @@ def start_resume(
     trials: int | None = None,
     retry: str | Sequence[str] | None = None,
 ) -> SearchSession:
-    """An interrupted search, ready to go on: the missing trials of its newest round, then
-    the rounds a ``--rounds`` search still had to go. ``trials``: that many trials in all
-    (more than it had: a complete run grows); ``retry``: statuses ("failed,timeout") whose
-    trials run again, their earlier records kept in attempts.jsonl."""
+    """An interrupted search, ready to go on: the missing trials of its rounds, then the
+    rounds its strategy has left. ``trials``: that many trials in the whole search (more than
+    it had: a complete search grows, its newest round taking the new trials); ``retry``:
+    statuses ("failed,timeout") whose trials run again, their earlier records kept in
+    attempts.jsonl."""
     from hpsearch.growing import retry_statuses
-    from hpsearch.lineage import ancestors, latest_round
-    from hpsearch.rundirs import lineage
     from hpsearch.runner import require_backend
     from hpsearch.search import resume_search
 
     statuses = retry_statuses(retry)
-    named = load_search(run, runs_dir).store
-    store = latest_round(named)  # a --rounds search goes on where it had got to
-    growing = trials is not None or statuses
-    if growing and store.run_id != named.run_id:
-        flag = "--trials" if trials is not None else "--retry"
-        raise RunError(
-            f"{named.path}: its search went on in round {store.summary().get('round')} "
-            f"({store.run_id}), narrowed from these trials; {flag} applies to the newest "
-            f"round: hpsearch resume {shown(store.path)} {flag} ..."
-        )
-    root = lineage(store)[0].config() if growing else None
-    resumed = resume_search(store, trials=trials, retry=statuses, root=root)
+    store, notices = _open_search(run, runs_dir)
+    resumed = resume_search(store, trials=trials, retry=statuses)
     search = resumed.search
     try:
         checked = search.config.with_overrides(jobs=jobs, backend=backend, scheduler=scheduler)
         require_backend(checked.run.backend)
-        summary = store.summary()
-        rounds = int(summary.get("rounds_left") or 0)
-        history = ancestors(store) if rounds or summary.get("round") else []
     except BaseException:
         search.release()
         raise
-    notices = []
-    if store.run_id != named.run_id:
+    if resumed.grown_from is not None:
         notices.append(
             Notice(
-                f"{named.run_id} went on in round {summary.get('round')}: "
-                f"resuming {shown(store.path)}",
-                warning=True,
+                f"{store.run_id}: {search.history.planned} trials in all (from "
+                f"{resumed.grown_from}; round {search.history.rounds[-1].number} takes the change)"
             )
         )
-    if trials is not None:
-        notices.append(Notice(f"{store.run_id}: {search.config.search.trials} trials in all"))
     if search.retried:
         shown_trials = ", ".join(map(str, search.retried[:8])) + (
             " …" if len(search.retried) > 8 else ""
@@ -208,31 +267,23 @@ def start_resume(
                 warning=True,
             )
         )
-    return SearchSession(
-        search,
-        rounds=rounds,
-        history=history,
-        jobs=jobs,
-        backend=backend,
-        scheduler=scheduler,
-        notices=notices,
-    )
+    return SearchSession(search, jobs=jobs, backend=backend, scheduler=scheduler, notices=notices)
 
 
 def resume(
     run: RunLike,
     *,
     runs_dir: str | Path | None = None,
-    on_event: Subscriber | None = None,
     jobs: int | None = None,
     backend: str | None = None,
     scheduler: str | None = None,
     trials: int | None = None,
     retry: str | Sequence[str] | None = None,
+    on_event: Subscriber | None = None,
 ) -> Run:
-    """Finish an interrupted run, then the rounds it had left (``hpsearch resume``): only the
-    missing trials run, with the same seeds. ``trials`` grows the run to that many trials;
-    ``retry`` runs the trials of those statuses again (see ``start_resume``)."""
+    """Finish an interrupted search, then the rounds it had left (``hpsearch resume``): only
+    the missing trials run, with the same seeds. ``trials`` grows the search to that many
+    trials; ``retry`` runs the trials of those statuses again (see ``start_resume``)."""
     session = start_resume(
         run,
         runs_dir=runs_dir,
@@ -247,22 +298,32 @@ def resume(
 
 @dataclass
 class ZoomPlan:
-    """The next round of a run: its config (an ordinary one: it can be written out and run),
-    the round number, the trials it was narrowed around."""
+    """The next round of a search: its region (``proposal``), the round number, the trials it
+    was narrowed around; ``config`` is the same region as a standalone config."""
 
     source: Run
-    config: Config
+    proposal: Proposal
     round: int
     anchors: list[TrialRecord]
+    config: Config
+    runs_dir: str | Path | None = None
+    jobs: int | None = None
+    backend: str | None = None
+    scheduler: str | None = None
     notices: list[Notice] = field(default_factory=list)
 
+    @property
+    def parent(self) -> Round:
+        """The round the new one is cut from (the search's newest)."""
+        return self.source.history.rounds[-1]
+
     def write(self, path: str | Path) -> Path:
-        """Write the narrowed config as YAML (``--write-config``)."""
+        """Write the narrowed region as an ordinary config (``--write-config``)."""
         from hpsearch import yamlio
-        from hpsearch.store import atomic_write
+        from hpsearch.files import atomic_write
 
         header = (
-            f"# Zoomed from {self.source.path} (round {self.round}) around its best "
+            f"# Zoomed from {self.source.path} (as its round {self.round}) around "
             f"{len(self.anchors)} trial(s). An ordinary config: edit it, then hpsearch run it.\n"
         )
         target = Path(path)
@@ -273,11 +334,30 @@ class ZoomPlan:
         return target
 
     def start(self) -> SearchSession:
-        """The new round as a run beside its parent, ready to run."""
-        from hpsearch.search import start_search
+        """The new round, added to the search's run, ready to run."""
+        from hpsearch.search import resume_search
 
-        search = start_search(self.config, parent=self.source.run_id, round_=self.round)
-        return SearchSession(search)
+        store, notices = _open_search(self.source, self.runs_dir)
+        search = resume_search(store).search
+        try:
+            if search.history.unfinished():
+                raise RunError(
+                    f"{store.path}: {search.history.planned - len(search.history.by_trial)} of "
+                    "its trials have not run yet; finish it first: hpsearch resume "
+                    f"{shown(store.path)}"
+                )
+            search.config.with_overrides(jobs=self.jobs, backend=self.backend)
+        except BaseException:
+            search.release()
+            raise
+        return SearchSession(
+            search,
+            jobs=self.jobs,
+            backend=self.backend,
+            scheduler=self.scheduler,
+            notices=[*notices, *self.notices],
+            asked=self.proposal,
+        )
 
 
 def plan_zoom(
@@ -292,56 +372,106 @@ def plan_zoom(
     backend: str | None = None,
     scheduler: str | None = None,
 ) -> ZoomPlan:
-    """The space narrowed around a run's best trials (its whole lineage's), as the next
-    round; nothing is run or written yet."""
-    from hpsearch.narrowing import zoom_step
+    """The search's next round, narrowed inside its newest round's region around the best
+    trials there (the course's zoom); nothing is run or written yet."""
+    from hpsearch.config.rules import ZOOM, problem
+    from hpsearch.strategies import Done, ZoomStrategy
 
     if top is not None and top_fraction is not None:
         raise UserError("--top: give --top or --top-fraction, not both")
     if top_fraction is not None and not 0 < top_fraction <= 1:
         raise UserError(f"--top-fraction: must be in (0, 1], got {top_fraction}")
-    for name, value, low in (("--top", top, 1), ("--trials", trials, 1), ("--margin", margin, 0)):
+    for name, value, low in (("--top", top, 1), ("--trials", trials, 1)):
         if value is not None and not value >= low:
             raise UserError(f"{name}: must be >= {low}, got {value}")
+    if margin is not None and problem(ZOOM["margin"], margin):
+        raise UserError(f"--margin: {problem(ZOOM['margin'], margin)}")
     source = load_search(run, runs_dir)
     if source.kind == "retest":
         raise RunError(
             f"{source.path}: a re-test is not a search to zoom into; zoom the run it re-tested"
         )
-    lineage = [(ancestor.config, ancestor.trials) for ancestor in source.lineage]
-    if not len(lineage[0][0].space):  # rounds narrow the first run's space
+    if not len(source.config.space):
         raise RunError(
             f"{source.path}: nothing to narrow: its space is empty (every parameter is fixed)"
         )
-    round_ = int(source.summary.get("round") or 0) + 1
-    step = zoom_step(
-        lineage, round_, top=top, top_fraction=top_fraction, margin=margin, trials=trials
-    )
-    if step is None:
-        raise NoOkTrial(f"{source.path}: no ok trial to zoom on")
+    history = source.history
+    try:
+        proposal = ZoomStrategy(source.config).propose(
+            history, top=top, top_fraction=top_fraction, margin=margin, trials=trials
+        )
+    except Done as reason:
+        if "no ok trial" in str(reason):
+            raise NoOkTrial(f"{source.path}: {reason}") from None
+        raise RunError(f"{source.path}: {reason}") from None
     notices = []
-    if top is not None and len(step.anchors) < top:
+    anchors = [history.by_trial[i] for i in proposal.anchors]
+    if top is not None and len(anchors) < top:
         notices.append(
             Notice(
-                f"warning: only {len(step.anchors)} ok trials, fewer than --top {top}: "
-                "zooming on those",
+                f"warning: only {len(anchors)} ok trials in its newest region, fewer than --top "
+                f"{top}: zooming on those",
                 warning=True,
             )
         )
-    # The new run lives beside its parent, so its lineage can be followed.
-    new = step.config.with_overrides(
-        runs_dir=source.path.parent, jobs=jobs, backend=backend, scheduler=scheduler
+    number = len(history.rounds)
+    return ZoomPlan(
+        source,
+        proposal,
+        number,
+        anchors,
+        _standalone(source.config, proposal),
+        runs_dir,
+        jobs,
+        backend,
+        scheduler,
+        notices,
     )
-    return ZoomPlan(source, new, round_, step.anchors, notices)
 
 
-def zoom(run: RunLike, *, on_event: Subscriber | None = None, **options: Any) -> Run:
-    """Narrow the space around a run's best trials and search it as a new, linked run
-    (``hpsearch zoom``); ``options`` as for ``plan_zoom``."""
-    plan = plan_zoom(run, **options)
-    session = plan.start()
-    session.notices[:0] = plan.notices  # said when the search starts
-    return _finished(session.run(on_event))
+def _standalone(config: Config, proposal: Proposal) -> Config:
+    """A zoom round's region as an ordinary config: its space, what it fixes under ``model``,
+    its own seed (new trials), the same data."""
+    import dataclasses
+
+    return dataclasses.replace(
+        config,
+        seed=proposal.seed,
+        data=dataclasses.replace(config.data, seed=config.data_seed),
+        model={**config.model, **proposal.region.fixed},
+        space=proposal.region.space,
+        search=dataclasses.replace(config.search, trials=proposal.trials, budget=None),
+        zoom=dataclasses.replace(config.zoom, rounds=0),
+    )
+
+
+def zoom(
+    run: RunLike,
+    *,
+    runs_dir: str | Path | None = None,
+    top: int | None = None,
+    top_fraction: float | None = None,
+    margin: float | None = None,
+    trials: int | None = None,
+    jobs: int | None = None,
+    backend: str | None = None,
+    scheduler: str | None = None,
+    on_event: Subscriber | None = None,
+) -> Run:
+    """Add a zoom round to a search: narrowed around its best trials, inside its newest
+    round's region, run into the same run (``hpsearch zoom``)."""
+    plan = plan_zoom(
+        run,
+        runs_dir=runs_dir,
+        top=top,
+        top_fraction=top_fraction,
+        margin=margin,
+        trials=trials,
+        jobs=jobs,
+        backend=backend,
+        scheduler=scheduler,
+    )
+    return _finished(plan.start().run(on_event))
 
 
 # -- re-testing and one model ----------------------------------------------------------------
@@ -363,7 +493,7 @@ def plan_retest(
 
     source = load_search(run, runs_dir)
     return plan(
-        source.store,
+        source,
         top=top,
         seeds=seeds,
         data_source=data_source,
@@ -373,10 +503,31 @@ def plan_retest(
     )
 
 
-def retest(run: RunLike, *, on_event: Subscriber | None = None, **options: Any) -> Run:
-    """Re-train a run's winners with fresh seeds (``hpsearch retest``); the verdict is the
-    returned run's ``summary["retest"]``. ``options`` as for ``plan_retest``."""
-    return _finished(plan_retest(run, **options).run(on_event))
+def retest(
+    run: RunLike,
+    *,
+    runs_dir: str | Path | None = None,
+    top: int = 3,
+    seeds: int = 5,
+    data_source: str | None = None,
+    data_seed: int | None = None,
+    jobs: int | None = None,
+    backend: str | None = None,
+    on_event: Subscriber | None = None,
+) -> Run:
+    """Re-train a search's winners with fresh seeds (``hpsearch retest``); the verdict is the
+    returned run's ``summary["retest"]``."""
+    plan = plan_retest(
+        run,
+        runs_dir=runs_dir,
+        top=top,
+        seeds=seeds,
+        data_source=data_source,
+        data_seed=data_seed,
+        jobs=jobs,
+        backend=backend,
+    )
+    return _finished(plan.run(on_event))
 
 
 def plan_train(
@@ -388,7 +539,6 @@ def plan_train(
 ) -> Panda:
     """One model to train: the config's searched parameters fixed from ``settings``, else
     the best trial of ``from_run``, else the middle of their ranges."""
-    from hpsearch.lineage import best_values
     from hpsearch.panda import plan
 
     cfg = _config(config)
@@ -397,9 +547,10 @@ def plan_train(
     from_params = None
     if from_run is not None:
         source = load_search(from_run, runs_dir or cfg.run.runs_dir)
-        from_params = best_values(source.store)
-        if from_params is None:
+        best = source.best
+        if best is None:
             raise NoOkTrial(f"{source.path}: no ok trial to start from")
+        from_params = {**source.config.model, **best.params}
     return plan(cfg, dict(settings or {}), from_params)
 
 

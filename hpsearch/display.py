@@ -39,7 +39,10 @@ from hpsearch.paths import shown
 from hpsearch.record import TrialRecord
 
 if TYPE_CHECKING:
-    from hpsearch.lineage import RoundInfo
+    from hpsearch.history import RoundInfo
+    from hpsearch.rounds import Region, Round
+    from hpsearch.space import Space
+    from hpsearch.strategies import Proposal
 
 
 def choose_mode(console: Console, quiet: bool) -> str:
@@ -122,6 +125,12 @@ class SearchDisplay:
                 self.note(event.text)
         elif isinstance(event, SearchStarted):
             self.config, self.total, self.done = event.config, event.total, event.done
+            if self.mode != "quiet" and event.run_dir is not None:
+                config = event.config
+                self.note(
+                    f"run {event.run_id}: {event.total - event.done} of {event.total} trials to "
+                    f"go, {config.search.direction} {config.search.metric}"
+                )
             self._start()
         elif isinstance(event, RoundStarted):
             self._round(event)
@@ -158,19 +167,18 @@ class SearchDisplay:
         self.console.print(text, soft_wrap=True, highlight=False, markup=False)
 
     def _round(self, event: RoundStarted) -> None:
-        """A new run (a zoom round, or a resumed run with its finished trials)."""
+        """A round begins (or goes on): the best so far stays, across rounds."""
         self.config = config = event.config
-        self.top = []
-        for record in event.records:
-            self._consider(record)
-        if self.mode == "quiet":
+        if not self.top:  # a resumed search: its finished trials
+            for record in event.records:
+                self._consider(record)
+        if self.mode == "quiet" or event.round.number == 0:
             return
-        if event.narrowed_from is not None:
-            self.note(ranges_text(event.narrowed_from, config))
-        self.note(
-            f"run {event.run_id}: {event.to_go} of {config.search.trials} trials to go, "
-            f"{config.search.direction} {config.search.metric}"
-        )
+        r = event.round
+        going_on = "" if event.new else f" (going on: {event.to_go} of {r.trials} to go)"
+        self.note(f"round {r.number}: {r.summary}{going_on}")
+        if r.strategy == "zoom" and event.previous is not None:
+            self.note(region_lines(config.space, event.previous.region, r.region, r.notes))
 
     def _consider(self, record: TrialRecord) -> None:
         """Keep the best five ``ok`` trials, without re-ranking everything each time."""
@@ -262,13 +270,13 @@ def final_report(
                 f"widen the terminal, or see {shown(run_dir / 'leaderboard.csv')}",
             )
         )
-    best = summary.get("lineage_best") or summary.get("best")
+    best = summary.get("best")
     if best:
-        where = f"run {best['run_id']}, " if "run_id" in best else ""
-        label = "best over all rounds" if "run_id" in best else "best"
+        rounds = summary.get("rounds")
+        where = f", round {best['round']}" if isinstance(rounds, list) and len(rounds) > 1 else ""
         console.print(
-            f"{label}: {config.search.metric} = {format_value(best['value'])} "
-            f"({where}trial {best['trial']}): {format_params(config, best['params'])}",
+            f"best: {config.search.metric} = {format_value(best['value'])} "
+            f"(trial {best['trial']}{where}): {format_params(config, best['params'])}",
             soft_wrap=True,
             highlight=False,
         )
@@ -292,44 +300,61 @@ def final_report(
     )
 
 
-def lineage_table(rounds: Sequence[RoundInfo], metric: str) -> Fitted:
-    """One row per round: its run, trials, how much of each range is left, its best."""
+def rounds_table(rounds: Sequence[RoundInfo], metric: str) -> Fitted:
+    """One row per round: its trials, how much of the space it searched, its best, the best
+    so far, and what it did, in words."""
     table = Table(
-        title="coarse to fine", title_justify="left", box=None, header_style="bold", pad_edge=False
+        title="rounds", title_justify="left", box=None, header_style="bold", pad_edge=False
     )
-    for column in ("round", "run", "trials", "range left", f"best {metric}", "best so far"):
-        table.add_column(column, justify="left" if column == "run" else "right", no_wrap=True)
+    columns = ("round", "trials", "space", f"best {metric}", "best so far", "what")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "what" else "right", no_wrap=True)
     for r in rounds:
+        trials = str(r.trials) if r.trials == r.planned else f"{r.trials}/{r.planned}"
         table.add_row(
             str(r.round),
-            r.run_id,
-            str(r.trials),
+            trials,
             f"{r.range_left:.0%}",
             format_value(r.best),
             format_value(r.best_so_far),
+            r.summary,
         )
-    return Fitted(table, rightmost(table, keep=2))
+    return Fitted(table, rightmost(table, keep=3))
 
 
-INACTIVE = "inactive (its condition no longer holds)"
-
-
-def ranges_text(before: Config, after: Config) -> str:
-    """Each parameter's range before → after, on its own scale."""
-    from hpsearch.narrowing import width
-
+def region_lines(root: Space, parent: Region, region: Region, notes: Mapping[str, str]) -> str:
+    """Each parameter of ``parent``: its range -> the region's, on its own scale, and why."""
+    described, before = region.describe(root), parent.describe(root)
     lines = []
-    for p in before.space:
-        q = after.space.get(p.name)
-        if q is not None:
+    for p in root:
+        if p.name not in parent.space:
+            continue  # fixed or inactive already: nothing changes
+        note = notes.get(p.name, "")
+        after = described[p.name]
+        if after == before[p.name]:
+            lines.append(f"  {p.name}: {after} ({note or 'kept'})")
+        else:
             lines.append(
-                f"  {p.name}: {p.describe()} -> {q.describe()} ({width(q, p):.0%} of the range)"
+                f"  {p.name}: {before[p.name]} -> {after}" + (f" ({note})" if note else "")
             )
-        elif p.name in after.model:
-            lines.append(f"  {p.name}: {p.describe()} -> fixed at {p.format(after.model[p.name])}")
-        else:  # conditional, and its condition can no longer hold in this round
-            lines.append(f"  {p.name}: {p.describe()} -> {INACTIVE}")
-    return "zoom:\n" + "\n".join(lines)
+    return "\n".join(lines)
+
+
+def zoom_text(root: Space, parent: Region, proposal: Proposal) -> str:
+    """What ``hpsearch zoom`` is about to run: the round in words, then each range."""
+    lines = region_lines(root, parent, proposal.region, proposal.notes)
+    return f"zoom: {proposal.summary}\n{lines}"
+
+
+def round_lines(root: Space, rounds: Sequence[Round]) -> list[str]:
+    """``show --rounds``: each round in words, then its parameters' ranges."""
+    out = []
+    for r in rounds:
+        out.append(f"round {r.number} ({r.strategy}, trials {r.first}-{r.stop - 1}): {r.summary}")
+        for name, text in r.region.describe(root).items():
+            note = r.notes.get(name)
+            out.append(f"    {name}: {text}" + (f" ({note})" if note else ""))
+    return out
 
 
 _SPARKS = "▁▂▃▄▅▆▇█"

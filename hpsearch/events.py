@@ -1,10 +1,10 @@
 """What a search tells its subscriber as it goes (the CLI's display, an API user's callback).
 
-A search calls its subscriber with each event in order: ``SearchStarted``; per round
+A search calls its subscriber with each event in order: ``SearchStarted``; per round it runs
 ``RoundStarted``, ``TrialFinished`` for each trial (with early stopping, ``RungReported``
-for each rung training too), ``RoundFinished``; ``Notice`` whenever
-there is something to say; ``SearchFinished`` last, with the outcome. Every record an event
-carries is already on disk.
+for each rung training too), ``RoundFinished``; ``Notice`` whenever there is something to
+say; ``SearchFinished`` last, with the outcome. Every record and round an event carries is
+already on disk.
 """
 
 from __future__ import annotations
@@ -19,27 +19,32 @@ from hpsearch.record import TrialRecord
 if TYPE_CHECKING:
     from hpsearch.config import Config
     from hpsearch.errors import UserError
-    from hpsearch.lineage import RoundInfo
+    from hpsearch.history import RoundInfo
+    from hpsearch.rounds import Round
 
 
 @dataclass(frozen=True)
 class SearchStarted:
-    config: Config  # the first round's
+    config: Config
     total: int  # trials planned over every round
     done: int  # trials finished before (a resumed search)
+    run_id: str = ""
+    run_dir: Path | None = None
 
 
 @dataclass(frozen=True)
 class RoundStarted:
-    """A run of the search begins: the coarse run, a zoom round, or a run resumed."""
+    """A round of the search begins (or goes on, in a resumed search): ``round`` holds its
+    region, trials and why; ``previous``: the round before it, if any."""
 
-    round: int
+    round: Round
     run_id: str
     run_dir: Path
     config: Config
-    records: tuple[TrialRecord, ...]  # its trials finished before (a resumed run)
+    records: tuple[TrialRecord, ...]  # the search's trials finished so far
     to_go: int
-    narrowed_from: Config | None  # the round before, when this one was zoomed from it here
+    previous: Round | None
+    new: bool  # opened now (not a round resumed)
 
 
 @dataclass(frozen=True)
@@ -76,21 +81,22 @@ class Notice:
 
 @dataclass
 class SearchOutcome:
-    """How a search ended: its last run, that run's summary (with the lineage's best for a
-    ``--rounds`` search), the rounds it ran, and what stopped it, if anything."""
+    """How a search ended: its run, its summary (counts and best of every round), its
+    trials best first, its rounds, and what stopped it, if anything."""
 
     status: str  # complete | interrupted
-    run_dir: Path  # the last run
-    config: Config  # the last run's config
+    run_dir: Path
+    config: Config
     summary: dict[str, Any]
-    ranked: list[TrialRecord]  # the last run's trials, best first
-    rounds: list[RoundInfo]  # every round of the lineage this search ran in
+    ranked: list[TrialRecord]  # every trial of the search, best first
+    rounds: list[RoundInfo]  # every round of the search
     stopped: BaseException | None = None  # the interruption (Ctrl-C, SIGTERM, closed pipe)
     error: UserError | None = None  # what ended it early: a full disk, a metric never reported
 
     @property
     def planned(self) -> int:
-        return self.config.search.trials
+        planned = self.summary.get("trials_planned")
+        return planned if isinstance(planned, int) else len(self.ranked)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Growing and healing a run on resume: more trials (``--trials N``) and trials that did not
 succeed run again (``--retry failed,timeout``).
 
-Trial i depends only on (seed, i), so both are exact: a 40-trial run grown to 60 is the
-60-trial run, and a retried trial trains with the same values and seed as before. The records
+Trial i depends only on its round's seed and i, so both are exact: a 40-trial run grown to 60
+is the 60-trial run (the search's newest round takes the new trials), and a retried trial
+trains with the same values and seed as before. The records
 a retry replaces are moved to ``attempts.jsonl`` first (nothing is lost). Neither applies to
 a search with a budget (its schedule fixes every round's trials) or with early stopping (its
 rungs were decided among the trials it had).
@@ -10,12 +11,15 @@ rungs were decided among the trials it had).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hpsearch.errors import ConfigError, RunError
-from hpsearch.record import STATUSES, TrialRecord
+from hpsearch.record import STATUSES, TrialRecord, is_int
+
+if TYPE_CHECKING:
+    from hpsearch.history import History
+    from hpsearch.rounds import Round
 
 RETRYABLE = tuple(s for s in STATUSES if s not in ("ok", "stopped"))
 
@@ -55,13 +59,12 @@ def retry_statuses(value: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(chosen))
 
 
-def check_growable(config: Any, root: Any, where: str, flag: str) -> None:
-    """Refuse ``flag`` for a run whose trials are not the user's to change: ``root`` is the
-    first run of its lineage (``config``'s own for a run of its own)."""
-    if root.search.budget is not None:
+def check_growable(config: Any, where: str, flag: str) -> None:
+    """Refuse ``flag`` for a search whose trials are not the user's to change."""
+    if config.search.budget is not None:
         raise RunError(
             f"{where}: {flag} does not apply to a search with a budget (search.budget: "
-            f"{root.search.budget} evaluations, spread by its schedule); start a new run with "
+            f"{config.search.budget} evaluations, spread by its schedule); start a new run with "
             "a larger --budget"
         )
     if config.early_stop.on:
@@ -71,19 +74,24 @@ def check_growable(config: Any, root: Any, where: str, flag: str) -> None:
         )
 
 
-def grown(config: Any, records: Sequence[TrialRecord], trials: int, where: str) -> Any:
-    """``config`` with ``trials`` trials in all, checked against the trials already run."""
-    checked = config.with_overrides(trials=trials)  # the rule of --trials (at least 1)
-    highest = max((r.trial for r in records), default=-1)
-    if trials <= highest:
+def grown(history: History, trials: int, where: str) -> Round | None:
+    """The search's newest round grown so that the search has ``trials`` trials in all (None:
+    it has that many already), checked against the trials already run."""
+    if not is_int(trials) or trials < 1:
+        raise ConfigError(f"must be a positive integer, got {trials!r}", key="--trials")
+    last = history.rounds[-1]
+    highest = max((r.trial for r in history.records), default=-1)
+    floor = max(highest + 1, last.first + 1)
+    if trials < floor:
+        earlier = "" if last.number == 0 else f" (rounds before {last.number} hold {last.first})"
         raise ConfigError(
-            f"{trials} is below the trials {where} already ran ({len(records)}, up to trial "
-            f"{highest}); give at least {highest + 1}",
+            f"{trials} is below the trials {where} already ran ({len(history.records)}, up to "
+            f"trial {highest}{earlier}); give at least {floor}",
             key="--trials",
         )
-    return dataclasses.replace(
-        config, search=dataclasses.replace(config.search, trials=checked.search.trials)
-    )
+    if trials == history.planned:
+        return None
+    return last.grown(trials - last.first)
 
 
 def to_retry(records: Sequence[TrialRecord], statuses: Sequence[str]) -> set[int]:

@@ -20,27 +20,8 @@ from dataclasses import dataclass, field
 
 from hpsearch.record import TrialRecord
 from hpsearch.results import Goal
-from hpsearch.rungs import Bracket, RungPlan
+from hpsearch.rungs import Bracket, RungPlan, RungResult
 from hpsearch.sampling import WAIT, Trial
-
-
-@dataclass(frozen=True)
-class RungResult:
-    """One rung training of one trial, as ``rungs.jsonl`` keeps it."""
-
-    bracket: int
-    rung: int
-    record: TrialRecord
-
-    def to_json(self) -> dict:
-        from hpsearch.store import clean_json
-
-        return {
-            "bracket": self.bracket,
-            "rung": self.rung,
-            **clean_json(self.record.to_json()),
-            "curves": clean_json(self.record.curves) if self.record.curves else None,
-        }
 
 
 @dataclass

@@ -121,8 +121,8 @@ def train_one(panda: Panda, report: Report | None = None) -> PandaOutcome:
     through the same trial function as every trial of a search. Ctrl-C (or SIGTERM) stops
     the built-in trainer with what it learned so far: the run is then ``interrupted``."""
     from hpsearch import interrupts
+    from hpsearch.leaderboard import results_of
     from hpsearch.objectives import build_objective, record_for, trial_outcome
-    from hpsearch.results import results_of
     from hpsearch.runner import one_blas_thread
     from hpsearch.sampling import Trial, training_seed
 

@@ -34,6 +34,7 @@ class TrialRecord:
     epochs: int | None = None
     seconds: float | None = None
     error: str | None = None
+    round: int = 0  # the round of the search it was drawn in (0: the first, coarse one)
     # The learning curve travels with the record from the worker to the store, which keeps it
     # in curves.jsonl; it is not part of trials.jsonl.
     curves: Mapping[str, list] | None = field(default=None, compare=False, repr=False)
@@ -50,6 +51,7 @@ class TrialRecord:
         """The line of trials.jsonl (without the curve), in a fixed key order."""
         return {
             "trial": self.trial,
+            "round": self.round,
             "params": dict(self.params),
             "seed": self.seed,
             "status": self.status,
@@ -75,6 +77,7 @@ class TrialRecord:
             epochs=data.get("epochs"),
             seconds=data.get("seconds"),
             error=data.get("error"),
+            round=data.get("round") or 0,  # runs made by 0.1 have one round and no field
         )
 
 
@@ -110,6 +113,8 @@ def _problem(record: Any, space: Any) -> str | None:
 
     if not is_int(record.get("trial")) or record["trial"] < 0:
         return bad("trial", "a trial number")
+    if record.get("round") is not None and not (is_int(record["round"]) and record["round"] >= 0):
+        return bad("round", "a round number")
     if not isinstance(record.get("params"), dict):
         return bad("params", "an object of parameter values")
     if record.get("status") not in STATUSES:

@@ -130,10 +130,17 @@ def summary_lines(summary: dict, run_dir) -> list[str]:
     ]
     if summary.get("retest"):
         lines.append(f"a re-test of {summary['retest'].get('of')}")
-    elif summary.get("parent"):
-        lines.append(
-            f"round {summary.get('round')} of a coarse-to-fine lineage; parent {summary['parent']}"
+    rounds = summary.get("rounds")
+    best = summary.get("best")
+    if isinstance(rounds, list) and len(rounds) > 1:
+        where = (
+            f"; its best in round {best['round']}"
+            if isinstance(best, dict) and "round" in best
+            else ""
         )
+        lines.append(f"{len(rounds)} rounds ({summary.get('strategy', 'zoom')}){where}")
+    if summary.get("layout"):
+        lines.append(f"written by hpsearch {summary['layout']}")
     retried = summary.get("retried")
     if isinstance(retried, dict) and isinstance(retried.get("trials"), int):
         attempts = retried.get("attempts")
@@ -154,7 +161,7 @@ def runs_table(rows: list[dict]) -> Fitted:
     table.add_column("status", no_wrap=True, min_width=8)
     table.add_column("ok", justify="right", no_wrap=True, min_width=5)
     table.add_column("best", justify="right", no_wrap=True, min_width=6)
-    table.add_column("rd", justify="right", no_wrap=True, min_width=2)  # zoom round
+    table.add_column("rounds", justify="right", no_wrap=True, min_width=2)
     table.add_column("started UTC", no_wrap=True, min_width=11)
     for r in rows:
         best = "-" if r["best"] is None else f"{r['best']:.4g}"
@@ -163,7 +170,7 @@ def runs_table(rows: list[dict]) -> Fitted:
             r["status"],
             f"{r['ok']}/{r['trials']}",
             best,
-            str(r["round"]) if r["parent"] and not r.get("retest") else "",
+            str(r["rounds"]) if r["kind"] == "search" else r["kind"],
             (r["started"] or "")[5:16].replace("T", " "),
         )
     return _fitted(table, keep=2)

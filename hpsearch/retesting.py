@@ -16,8 +16,8 @@ from hpsearch.config import Config
 from hpsearch.data.sources import BUILT_IN, DataConfig
 from hpsearch.errors import NoOkTrial, UserError
 from hpsearch.events import Notice, Subscriber, TrialFinished, ignore
+from hpsearch.leaderboard import results_of
 from hpsearch.record import TrialRecord
-from hpsearch.results import results_of
 from hpsearch.sampling import Trial, retest_seed
 from hpsearch.store import RunStore
 
@@ -26,7 +26,7 @@ from hpsearch.store import RunStore
 class RetestPlan:
     """What a re-test will run, checked, before anything is written."""
 
-    of: RunStore  # the run re-tested
+    of: Any  # the search re-tested (hpsearch.runs.Run)
     original: Config
     config: Config  # the re-test's: the winners' settings, maybe other data
     winners: list[TrialRecord]  # best first
@@ -64,7 +64,7 @@ class RetestOutcome:
 
 
 def plan_retest(
-    store: RunStore,
+    source: Any,
     *,
     top: int = 3,
     seeds: int = 5,
@@ -73,14 +73,15 @@ def plan_retest(
     jobs: int | None = None,
     backend: str | None = None,
 ) -> RetestPlan:
-    """Check what a re-test of ``store``'s best ``top`` trials with ``seeds`` fresh seeds
-    each would run (``data_source`` / ``data_seed``: on other built-in data, or a fresh draw)."""
-    config = store.config()
+    """Check what a re-test of ``source``'s best ``top`` trials (over every round of the
+    search) with ``seeds`` fresh seeds each would run (``data_source`` / ``data_seed``: on
+    other built-in data, or a fresh draw)."""
+    config = source.config
     if top < 1 or seeds < 2:
         raise UserError(f"a re-test needs top >= 1 and seeds >= 2, got top={top}, seeds={seeds}")
-    winners = config.search.goal.top(store.load_trials(space=config.space).records, top)
+    winners = config.search.goal.top(source.trials, top)
     if not winners:
-        raise NoOkTrial(f"{store.path}: no ok trial to re-test")
+        raise NoOkTrial(f"{source.path}: no ok trial to re-test")
     notices = []
     if len(winners) < top:
         notices.append(
@@ -105,11 +106,15 @@ def plan_retest(
             data = DataConfig("digits", None, None, None, None, 0.2)
         seed = data_seed if data_seed is not None else config.data_seed
         new = dataclasses.replace(config, data=dataclasses.replace(data, seed=seed))
-    new = dataclasses.replace(new, search=dataclasses.replace(new.search, budget=None))
-    new = new.with_overrides(
-        trials=len(winners) * seeds, runs_dir=str(store.path.parent), jobs=jobs, backend=backend
+    new = dataclasses.replace(
+        new,
+        search=dataclasses.replace(new.search, budget=None),
+        zoom=dataclasses.replace(new.zoom, rounds=0),
     )
-    return RetestPlan(store, config, new, winners, seeds, data_source, data_seed, notices)
+    new = new.with_overrides(
+        trials=len(winners) * seeds, runs_dir=str(source.path.parent), jobs=jobs, backend=backend
+    )
+    return RetestPlan(source, config, new, winners, seeds, data_source, data_seed, notices)
 
 
 def run_retest(plan: RetestPlan, subscriber: Subscriber | None = None) -> RetestOutcome:
@@ -121,14 +126,7 @@ def run_retest(plan: RetestPlan, subscriber: Subscriber | None = None) -> Retest
     new = plan.config
     require_backend(new.run.backend)
     objective = build_objective(new)
-    summary = plan.of.summary()
-    store = RunStore.create(
-        new,
-        new.run.runs_dir,
-        parent=plan.of.run_id,
-        round_=int(summary.get("round") or 0),
-        kind="retest",
-    )
+    store = RunStore.create(new, new.run.runs_dir, parent=plan.of.run_id, kind="retest")
     trials = plan.trials
     owner = {t.index: plan.winners[t.index // plan.seeds].trial for t in trials}
     results: dict[int, list[TrialRecord]] = {}

@@ -1,5 +1,6 @@
 """Finding runs: a run named by path, id, prefix or ``latest``; every run of a runs
-directory; a run's ancestors and the next round of a ``--rounds`` search."""
+directory. A 0.1 round that was converted into a run of today (``converted_to``) names that
+run."""
 
 from __future__ import annotations
 
@@ -14,12 +15,27 @@ def resolve_run(ref: str, runs_dir: Path | str = "runs", *, search_only: bool = 
     """A run named by path, by id (or a unique prefix of one) under ``runs_dir``, or
     ``latest``: the newest run, or with ``search_only`` the newest search (panda runs and
     re-tests skipped)."""
+    return _converted(_resolve(ref, runs_dir, search_only))
+
+
+def _converted(store: RunStore) -> RunStore:
+    """The run a converted 0.1 round became, if it is one (and that run is still there)."""
+    try:
+        target = store.summary().get("converted_to")
+    except RunError:
+        return store
+    if target and is_run_dir(store.path.parent / target):
+        return RunStore(store.path.parent / target)
+    return store
+
+
+def _resolve(ref: str, runs_dir: Path | str, search_only: bool) -> RunStore:
     candidate = Path(ref)
     if ref != "latest" and is_run_dir(candidate):
         return RunStore.open(candidate)
     runs_dir = Path(runs_dir)
     if ref == "latest":
-        runs = list_runs(runs_dir)
+        runs = [r for r in list_runs(runs_dir) if not _is_converted(r)]
         if search_only:
             runs = [r for r in runs if _kind_or_search(r) == "search"]
         if not runs:
@@ -49,6 +65,13 @@ def resolve_run(ref: str, runs_dir: Path | str = "runs", *, search_only: bool = 
         f"no run '{ref}': not a run directory, nor a run id in {runs_dir} (another "
         "runs directory: --runs-dir DIR)"
     )
+
+
+def _is_converted(store: RunStore) -> bool:
+    try:
+        return bool(store.summary().get("converted_to"))
+    except RunError:
+        return False
 
 
 def _kind_or_search(store: RunStore) -> str:
@@ -89,34 +112,3 @@ def list_runs(runs_dir: Path | str, problems: list[str] | None = None) -> list[R
             return ""
 
     return sorted(stores, key=lambda s: (started(s), s.run_id), reverse=True)
-
-
-def lineage(store: RunStore) -> list[RunStore]:
-    """The run and its ancestors (``parent`` in summary.json), root first. A parent that is
-    no longer in the runs directory ends the chain."""
-    chain = [store]
-    seen = {store.run_id}
-    while True:
-        parent = chain[-1].summary().get("parent")
-        if not parent or parent in seen:
-            break
-        path = chain[-1].path.parent / parent
-        if not is_run_dir(path):
-            break
-        chain.append(RunStore(path))
-        seen.add(parent)
-    return chain[::-1]
-
-
-def continuation(store: RunStore) -> RunStore | None:
-    """The next round of ``store``'s ``--rounds`` search, if it was started (the newest, if
-    an earlier resume started more than one)."""
-    children = []
-    for other in list_runs(store.path.parent):
-        try:
-            summary = other.summary()
-        except RunError:
-            continue
-        if summary.get("parent") == store.run_id and summary.get("continues"):
-            children.append(other)
-    return children[0] if children else None

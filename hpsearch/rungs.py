@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
+
+from hpsearch.files import clean_json
+from hpsearch.record import TrialRecord
 
 METHODS = ("halving", "hyperband")
 
@@ -140,8 +144,11 @@ def share_out(total: int, weights: list[int]) -> list[int]:
     return counts
 
 
-def make_plan(method: str, trials: int, min_epochs: int, max_epochs: int, eta: int) -> RungPlan:
-    """The plan for ``trials`` sampled trials (see the module docstring)."""
+def make_plan(
+    method: str, trials: int, min_epochs: int, max_epochs: int, eta: int, first: int = 0
+) -> RungPlan:
+    """The plan for ``trials`` sampled trials, numbered from ``first`` (a round's first trial
+    in its search; see the module docstring)."""
     if method not in METHODS:
         raise ValueError(f"unknown early-stopping method {method!r}")
     if not (1 <= min_epochs <= max_epochs) or eta < 2 or trials < 1:
@@ -153,11 +160,11 @@ def make_plan(method: str, trials: int, min_epochs: int, max_epochs: int, eta: i
             min_epochs,
             max_epochs,
             eta,
-            (Bracket(0, 0, halving_rungs(trials, budgets, eta)),),
+            (Bracket(0, first, halving_rungs(trials, budgets, eta)),),
         )
     s_max = len(budgets) - 1
     counts = share_out(trials, hyperband_weights(s_max, eta))
-    brackets, first = [], 0
+    brackets = []
     for s, n in zip(range(s_max, -1, -1), counts, strict=True):
         if n:
             brackets.append(
@@ -165,3 +172,20 @@ def make_plan(method: str, trials: int, min_epochs: int, max_epochs: int, eta: i
             )
             first += n
     return RungPlan(method, min_epochs, max_epochs, eta, tuple(brackets))
+
+
+@dataclass(frozen=True)
+class RungResult:
+    """One rung training of one trial, as ``rungs.jsonl`` keeps it."""
+
+    bracket: int
+    rung: int
+    record: TrialRecord
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bracket": self.bracket,
+            "rung": self.rung,
+            **clean_json(self.record.to_json()),
+            "curves": clean_json(self.record.curves) if self.record.curves else None,
+        }

@@ -30,7 +30,6 @@ from hpsearch.pool import died_record
 from hpsearch.record import TrialRecord
 from hpsearch.sampling import WAIT, Trial
 
-BACKENDS = ("processes", "threading", "sequential", "dask", "loky")  # loky: processes' old name
 DASK_CONNECT_TIMEOUT = "10s"  # to reach a scheduler given by address
 
 

@@ -1,8 +1,10 @@
 """A run as the Python API and the result commands see it: ``load_run(ref)`` → ``Run``.
 
 A ``Run`` reads its directory once, defensively (a hand-edited file is a one-line
-``RunError``), and answers what ``show``, ``list``, ``compare``, ``importance`` and ``plot``
-show: its trials, its best, its leaderboard, its lineage.
+``RunError``), and answers what ``show``, ``list``, ``compare``, ``importance``, ``plot`` and
+``report`` show: every trial of the search, every round, the best. It never runs anything.
+A search written by hpsearch 0.1 (one directory per round) is read as the one search it was
+(``hpsearch.legacy``).
 """
 
 from __future__ import annotations
@@ -15,50 +17,75 @@ from typing import TYPE_CHECKING, Any
 
 from hpsearch.config import Config
 from hpsearch.errors import NoOkTrial, RunError, UserError
+from hpsearch.history import History, RoundInfo
+from hpsearch.leaderboard import leaderboard_rows
 from hpsearch.lock import RunLock
 from hpsearch.record import TrialRecord
-from hpsearch.results import failures_by_reason, leaderboard_rows, result_fields
+from hpsearch.results import failures_by_reason, result_fields
 from hpsearch.rundirs import list_runs as run_stores
 from hpsearch.rundirs import resolve_run
-from hpsearch.store import RunStore, is_run_dir, run_kind
+from hpsearch.rungs import RungResult
+from hpsearch.store import RunStore, run_kind
 
 if TYPE_CHECKING:
     from hpsearch.analysis import ImportanceReport
-    from hpsearch.lineage import RoundInfo
+    from hpsearch.legacy import LegacySearch
 
 
 class Run:
-    """One run directory: a search (or one of its zoom rounds), a re-test or a one-model run."""
+    """One run directory: a search (every round of it), a re-test or a one-model run."""
 
-    def __init__(self, store: RunStore) -> None:
+    def __init__(self, store: RunStore, children: dict[str, list[str]] | None = None) -> None:
         self.store = store
+        self._children = children
 
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r}, status={self.status!r}, trials={len(self.trials)})"
 
+    @cached_property
+    def legacy(self) -> LegacySearch | None:
+        """The 0.1 search of several directories this run is a round of, read as one."""
+        from hpsearch.legacy import is_legacy, read_lineage
+
+        if not is_legacy(self.store, self._children):
+            return None
+        return read_lineage(self.store, self._children)
+
     @property
     def path(self) -> Path:
-        return self.store.path
+        return self.legacy.newest.path if self.legacy is not None else self.store.path
 
     @property
     def run_id(self) -> str:
-        return self.store.run_id
+        return self.path.name
 
     @cached_property
     def config(self) -> Config:
-        return self.store.config()
+        return self.legacy.config if self.legacy is not None else self.store.config()
 
     @cached_property
+    def history(self) -> History:
+        """The search's rounds and trials (a re-test or one-model run: one round)."""
+        if self.legacy is not None:
+            return self.legacy.history
+        from hpsearch.search import read_history
+
+        records = self.store.load_trials(space=self.config.space).records
+        if self.kind != "search":
+            return History.single(self.config, records, max(len(records), 1))
+        return read_history(self.store, self.config, records)
+
+    @property
     def trials(self) -> list[TrialRecord]:
-        """Every recorded trial, by index (checked against the run's space)."""
-        return self.store.load_trials(space=self.config.space).records
+        """Every recorded trial of every round, by index (checked against the space)."""
+        return self.history.records
 
     @cached_property
     def summary(self) -> dict[str, Any]:
         """summary.json as things stand. One still marked ``running`` (it is written when a
-        run starts and when it ends) gets its counts and best from the trials on disk, and is
-        ``stopped`` once the driver that ran it is gone: killed, it can be resumed."""
-        summary = self.store.summary()
+        run starts and after each round) gets its counts and best from the trials on disk,
+        and is ``stopped`` once the driver that ran it is gone: killed, it can be resumed."""
+        summary = self.legacy.summary if self.legacy is not None else self.store.summary()
         if summary.get("status") != "running":
             return summary
         try:
@@ -76,22 +103,20 @@ class Run:
     @property
     def kind(self) -> str:
         """search, panda (one model) or retest."""
-        return run_kind(self.summary)
+        return run_kind(self.store.summary())
 
     def ranked(self) -> list[TrialRecord]:
         """The trials, best first (failures last)."""
-        return self.config.search.goal.rank(self.trials)
+        return self.history.ranked()
 
     @property
     def best(self) -> TrialRecord | None:
-        """The run's best ok trial, or None."""
-        return self.config.search.goal.best(self.trials)
+        """The search's best ok trial, over every round, or None."""
+        return self.history.best()
 
-    @property
-    def lineage_best(self) -> dict[str, Any] | None:
-        """The best over every round of a ``--rounds`` search (in its last round), else the
-        run's own best, as the summary has it."""
-        return self.summary.get("lineage_best") or self.summary.get("best")
+    def rounds(self) -> list[RoundInfo]:
+        """Each round: its region, trials and best, and the best so far."""
+        return self.history.infos()
 
     def failures(self) -> list[dict[str, Any]]:
         """Failed, diverged and timed-out trials grouped by reason, most common first."""
@@ -100,7 +125,7 @@ class Run:
     def attempts(self) -> list[dict[str, Any]]:
         """The earlier records of trials that ``resume --retry`` ran again (attempts.jsonl),
         in the order they were set aside."""
-        return self.store.load_attempts()
+        return self.legacy.attempts if self.legacy is not None else self.store.attempts.load()
 
     def leaderboard(self, as_frame: bool | None = None) -> Any:
         """leaderboard.csv's rows as dicts, best first; a pandas DataFrame when pandas is
@@ -118,20 +143,16 @@ class Run:
 
     def curves(self) -> dict[int, dict[str, Any]]:
         """Learning curves by trial index (trials that reported epochs)."""
-        return self.store.load_curves()
+        return self.legacy.curves if self.legacy is not None else self.store.load_curves()
 
-    @cached_property
-    def lineage(self) -> list[Run]:
-        """This run and its ancestors (the rounds it was zoomed from), root first."""
-        from hpsearch.rundirs import lineage
-
-        return [Run(s) for s in lineage(self.store)]
-
-    def rounds(self) -> list[RoundInfo]:
-        """Each round of the lineage: its ranges, trials and best."""
-        from hpsearch.lineage import read_lineage, rounds_of
-
-        return rounds_of(read_lineage(self.store))
+    def rung_results(self) -> list[RungResult]:
+        """Early stopping: every rung training's result, in the order written."""
+        if self.legacy is not None:
+            return self.legacy.rung_results
+        try:
+            return self.store.rungs.load(space=self.config.space)
+        except UserError:
+            return []
 
     def importance(self) -> ImportanceReport:
         """How much of the metric each searched parameter explains (``hpsearch importance``)."""
@@ -139,13 +160,22 @@ class Run:
 
         if not any(r.ok for r in self.trials):
             raise NoOkTrial(f"{self.path}: no ok trial: nothing to tell the parameters apart")
+        metric = self.config.search.metric
         first = self.first_rung()
         if first is None:
-            return importance(self.config.space, self.trials, self.config.search.metric)
+            found = importance(self.config.space, self.trials, metric)
+            count = len(self.history.rounds)
+            if count > 1:
+                basis = (
+                    f"{metric} of all {len(self.trials)} trials of the search's {count} rounds "
+                    "(rounds after the first sample narrower regions, around the best)"
+                )
+                found = dataclasses.replace(found, basis=basis)
+            return found
         epochs, records = first
-        found = importance(self.config.space, records, self.config.search.metric)
+        found = importance(self.config.space, records, metric)
         basis = (
-            f"{self.config.search.metric} after {epochs} epochs, the first rung, where all "
+            f"{metric} after {epochs} epochs, the first rung, where all "
             f"{len(records)} of its trials trained alike (later rungs hold only the best)"
         )
         return dataclasses.replace(found, basis=basis)
@@ -158,16 +188,16 @@ class Run:
         return sorted({r.epochs for b in plan.brackets for r in b.rungs})
 
     def first_rung(self) -> tuple[int, list[TrialRecord]] | None:
-        """Early stopping: the results of the first rung of the first bracket (every trial
-        there trained the same epochs), or None for a run without early stopping."""
+        """Early stopping: the results of the first rung of the first round's first bracket
+        (every trial there trained the same epochs), or None without early stopping."""
         plan = self.config.rung_plan()
         if plan is None:
             return None
-        try:
-            results = RunStore.open(self.path).load_rungs(space=self.config.space)
-        except UserError:
-            return None
-        records = [r.record for r in results if r.bracket == 0 and r.rung == 0]
+        records = [
+            r.record
+            for r in self.rung_results()
+            if r.bracket == 0 and r.rung == 0 and r.record.round == 0
+        ]
         if not records:  # not run with early stopping (a re-test of such a run)
             return None
         return plan.brackets[0].rungs[0].epochs, sorted(records, key=lambda r: r.trial)
@@ -182,38 +212,35 @@ class Run:
             target = target / f"{self.run_id}.png"
         if target.suffix.lower() != ".png":
             raise UserError(f"--out {target}: the plot is a PNG: give a file name ending in .png")
-        parent = self.summary.get("parent")
-        parent_space = None
-        if parent and is_run_dir(self.path.parent / parent):
-            parent_space = RunStore.open(self.path.parent / parent).config().space
         config = self.config
+        last = self.history.rounds[-1].region.space if len(self.history.rounds) > 1 else None
         try:
             return plot_run(
                 config,
                 self.trials,
                 self.curves(),
                 target,
-                parent_space,
-                title=f"{self.run_id}: {config.search.direction} {config.search.metric}",
+                last,
+                title=f"{config.name}: {config.search.direction} {config.search.metric}",
                 rungs=self.rung_budgets(),
             )
         except OSError as exc:
             raise UserError(f"{target}: cannot write: {exc.strerror or exc}") from None
 
-    def report(self, out: Path | str | None = None, lineage: bool = False) -> Path:
+    def report(self, out: Path | str | None = None) -> Path:
         """Write the one-file HTML report (``hpsearch report``; default ``RUN/report.html``)."""
         from hpsearch.pages import write_html
 
-        return write_html(self, out, lineage)
+        return write_html(self, out)
 
-    def markdown(self, lineage: bool = False) -> str:
+    def markdown(self) -> str:
         """The GitHub Markdown summary (``hpsearch report --markdown``)."""
         from hpsearch.pages import markdown
 
-        return markdown(self, lineage)
+        return markdown(self)
 
     def best_column(self) -> dict[str, Any]:
-        """The run's best trial and what it trained with, for ``compare``."""
+        """The search's best trial and what it trained with, for ``compare``."""
         config, best = self.config, self.best
         params = {**config.model, **best.params} if best is not None else {}
         return {
@@ -223,28 +250,31 @@ class Run:
             "direction": config.search.direction,
             "value": best.metrics.get(config.search.metric) if best is not None else None,
             "trial": best.trial if best is not None else None,
+            "round": best.round if best is not None else None,
             "params": params,
             "ok": sum(r.ok for r in self.trials),
             "trials": len(self.trials),
+            "rounds": len(self.history.rounds),
         }
 
     def list_row(self) -> dict[str, Any]:
-        """The run's line in ``hpsearch list``."""
+        """The search's line in ``hpsearch list``."""
         summary = self.summary
         counts = summary.get("counts") or {}
-        best = summary.get("lineage_best") or summary.get("best") or {}
+        best = summary.get("best") or {}
+        rounds = summary.get("rounds")
         return {
             "run_id": self.run_id,
             "name": summary.get("name", "?"),
             "status": summary.get("status", "?"),
             "ok": counts.get("ok", 0),
             "trials": summary.get("trials_done", 0),
-            "best": best.get("value"),
+            "planned": summary.get("trials_planned"),
+            "best": best.get("value") if isinstance(best, dict) else None,
             "metric": summary.get("metric", ""),
-            "parent": summary.get("parent"),
-            "round": summary.get("round", 0),
-            "retest": bool(summary.get("retest")),
+            "rounds": len(rounds) if isinstance(rounds, list) and rounds else 1,
             "kind": run_kind(summary),
+            "parent": summary.get("parent"),
             "started": summary.get("started"),
             "path": str(self.path),
         }
@@ -270,12 +300,21 @@ def load_search(ref: str | Path | Run, runs_dir: Path | str | None = None) -> Ru
 
 
 def list_runs(runs_dir: Path | str | None = None, problems: list[str] | None = None) -> list[Run]:
-    """Every run under ``runs_dir``, newest first. A run that cannot be read is left out and
-    named in ``problems``."""
+    """Every run under ``runs_dir``, newest first, one per search (a 0.1 search of several
+    directories once, as its newest round). A run that cannot be read is listed with an
+    empty summary and named in ``problems``."""
+    from hpsearch.legacy import child_map
+
+    directory = Path(runs_dir or "runs")
+    children = child_map(directory) if directory.is_dir() else {}
     out = []
-    for store in run_stores(runs_dir or "runs", problems):
-        run = Run(store)
+    for store in run_stores(directory, problems):
+        run = Run(store, children)
         try:
+            if store.summary().get("converted_to"):
+                continue  # listed as the run it became
+            if run.legacy is not None and children.get(store.run_id):
+                continue  # a 0.1 search is listed once, as its newest round
             run.summary  # noqa: B018
         except UserError as exc:  # one bad run does not hide the others
             if problems is not None:

@@ -37,6 +37,7 @@ class Trial:
     # Device slots: the device this trial runs on (set by the runner; never recorded, since
     # which slot runs a trial depends on timing).
     device: str | None = None
+    round: int = 0  # the round of the search it belongs to
 
 
 class _Wait:

@@ -1,12 +1,15 @@
-"""One run of a search: config → trials → runner → records on disk → ranked results.
+"""A search on disk, driven: its run directory (held under the lock), what it has done
+(``History``), the objective its trials run and the strategy that chooses its rounds.
 
-``Search.run()`` is a generator of finished trial records; every record is on disk when it is
-yielded. A whole search, its zoom rounds included, is driven by ``hpsearch.session``.
+``start_search`` makes the run directory with its first round; ``resume_search`` reopens one
+(same config, a torn line repaired, grown or healed on request). ``Search.open_round`` writes
+a new round to the run before any of its trials; ``Search.run_round`` runs a round's missing
+trials and yields each record once it is on disk; ``Search.finish`` writes the results. The
+whole loop over rounds, with its events and interruptions, is ``hpsearch.session``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -15,15 +18,18 @@ from typing import Any
 
 from hpsearch.config import Config
 from hpsearch.errors import ConfigError, RunError
-from hpsearch.halving import Halving, RungResult
+from hpsearch.history import History
+from hpsearch.leaderboard import results_of
 from hpsearch.lock import RunLock
 from hpsearch.objectives import Objective, build_objective, misses_metric
 from hpsearch.record import TrialRecord
-from hpsearch.results import results_of
-from hpsearch.rungs import RungPlan
+from hpsearch.rounds import Round
+from hpsearch.rungs import RungResult
 from hpsearch.runner import run_trials
-from hpsearch.sampling import Trial, sample_trial
+from hpsearch.sampling import Trial
+from hpsearch.scheduling import scheduler_for
 from hpsearch.store import RunStore
+from hpsearch.strategies import Proposal, Strategy, strategy_for
 
 METRIC_CHECK = 5  # trials that all miss the metric before a search stops
 
@@ -36,77 +42,97 @@ class MetricMissing(ConfigError):
 class Search:
     config: Config
     store: RunStore
-    objective: Objective | None  # None for an earlier round read back (not run again)
-    records: list[TrialRecord] = field(default_factory=list)
-    round: int = 0  # 0 for a coarse run, n for the n-th zoom round
+    history: History
+    objective: Objective
+    strategy: Strategy
+    lock: RunLock | None = None  # held from start (or resume) to finish
     previous_wall_time: float = 0.0
     started: float = field(default_factory=time.perf_counter)
-    lock: RunLock | None = None  # held from start (or resume) to finish
-    halving: Halving | None = None  # early stopping: the rung plan's state, once running
     retried: list[int] = field(default_factory=list)  # trials set aside to run again
-
-    def __post_init__(self) -> None:
-        self._final = {r.trial for r in self.records}  # trials with their final record
+    scheduler: Any = None  # the current round's trial scheduler, for its progress
 
     @property
     def run_id(self) -> str:
         return self.store.run_id
 
-    @property
-    def missing(self) -> list[int]:
-        done = {r.trial for r in self.records}
-        return [i for i in range(self.config.search.trials) if i not in done]
+    def draw(self, index: int) -> Trial:
+        """Trial ``index`` of the search, drawn in its round's region."""
+        owner = self.history.round_of(index)
+        assert owner is not None
+        return owner.draw(self.config.space, index)
 
-    def ranked(self) -> list[TrialRecord]:
-        return self.config.search.goal.rank(self.records)
+    def open_round(self, proposal: Proposal, origin: str = "plan") -> Round:
+        """Turn a strategy's proposal into the search's next round, on disk before any of
+        its trials."""
+        new = Round(
+            number=len(self.history.rounds),
+            first=self.history.next_index,
+            trials=proposal.trials,
+            seed=proposal.seed,
+            region=proposal.region,
+            strategy=proposal.strategy,
+            origin=origin,
+            anchors=proposal.anchors,
+            radius=proposal.radius,
+            notes=dict(proposal.notes),
+            summary=proposal.summary,
+        )
+        self.store.append_round(new)
+        self.history.add_round(new)
+        return new
 
-    def run(
-        self, jobs: int | None = None, backend: str | None = None, scheduler: str | None = None
+    def run_round(
+        self,
+        round_: Round,
+        jobs: int | None = None,
+        backend: str | None = None,
+        scheduler: str | None = None,
     ) -> Iterator[TrialRecord | RungResult]:
-        """Run the missing trials; yield each record once it is written. Trials are
-        sampled as workers ask for them, so a million trials start at once. With early
-        stopping, each rung training's result is yielded too (a ``RungResult``), and a
-        trial's record once it is final (stopped, failed or trained fully)."""
-        assert self.objective is not None
-        plan = self.config.rung_plan()
-        missing = self.missing
-        halving = None
-        if plan is None:
-            trials: Iterator[Trial | object] = (
-                sample_trial(self.config.space, self.config.seed, i) for i in missing
-            )
-            count = len(missing)
-        else:
-            halving = self.halving = self._halving(plan)
-            trials = halving.jobs()
-            count = plan.jobs if halving.queue else 0  # at most; none: all final already
+        """Run the round's missing trials; yield each record once it is written. Trials are
+        drawn as workers ask for them, so a million trials start at once. With early
+        stopping, each rung training's result is yielded too, and a trial's record once it
+        is final (stopped, failed or trained fully)."""
+        cfg = self.config
+        missing = self.history.missing(round_)
+        earlier = [
+            r
+            for r in self.store.rungs.load(repair=True, space=cfg.space)
+            if r.record.round == round_.number
+        ]
+        trials = self.scheduler = scheduler_for(
+            cfg,
+            round_,
+            missing,
+            self.draw,
+            lambda i: str(self.store.checkpoint_dir(i)),
+            earlier,
+        )
+        for final in getattr(trials, "finals", []):  # implied by rung results already on disk
+            self._keep(final)
         stream = run_trials(
             self.objective,
-            trials,
-            count=count,
-            backend=backend or self.config.run.backend,
-            jobs=jobs if jobs is not None else self.config.run.jobs,
-            timeout=self.config.trial_timeout,
-            scheduler=scheduler or self.config.run.scheduler,
-            devices=self.config.run.devices,
-            per_device=self.config.run.per_device,
+            trials.jobs(),
+            count=trials.count,
+            backend=backend or cfg.run.backend,
+            jobs=jobs if jobs is not None else cfg.run.jobs,
+            timeout=cfg.trial_timeout,
+            scheduler=scheduler or cfg.run.scheduler,
+            devices=cfg.run.devices,
+            per_device=cfg.run.per_device,
         )
-        metric = self.config.search.metric
         # A metric the objective never reports fails every trial: stop once the first few
         # trials (by index, so whatever order they finish in) all missed it.
         watched = (
             set()
-            if self.config.objective.is_builtin or any(r.ok for r in self.records)
+            if cfg.objective.is_builtin or any(r.ok for r in self.history.by_trial.values())
             else set(missing[:METRIC_CHECK])
         )
         first: dict[int, TrialRecord] = {}
         try:
             for record in stream:
-                finals = [record]
-                result = None
-                if halving is not None:
-                    result, finals = halving.accept(record)
-                    self.store.append_rung(result.to_json())
+                result, finals = trials.accept(record)
+                if result is not None:
+                    self.store.rungs.append(result.to_json())
                 for final in finals:  # on disk before anyone hears of the rung
                     self._keep(final)
                 if result is not None:
@@ -114,69 +140,53 @@ class Search:
                 if record.trial in watched and record.trial not in first:
                     first[record.trial] = record
                     seen = list(first.values())
-                    if len(seen) == len(watched) and all(misses_metric(r, metric) for r in seen):
-                        raise MetricMissing(_missing_metric_message(self.config, seen))
+                    if len(seen) == len(watched) and all(
+                        misses_metric(r, cfg.search.metric) for r in seen
+                    ):
+                        raise MetricMissing(_missing_metric_message(cfg, seen))
                 yield from finals
         finally:
             stream.close()  # stops the workers at once if the search stops early
 
     def _keep(self, record: TrialRecord) -> None:
-        if record.trial in self._final:  # already on disk (a rung line lost to a power cut)
+        if record.trial in self.history.by_trial:  # on disk already (a rung line lost)
             return
         self.store.append(record)
-        self.records.append(record)
-        self._final.add(record.trial)
+        self.history.add(record)
         # A flag test, not the plan: this runs for every record of every search.
         if self.config.early_stop.on and not self.config.early_stop.keep_checkpoints:
             self.store.remove_checkpoints(record.trial)  # it will not train again
 
-    def _halving(self, plan: RungPlan) -> Halving:
-        """The rung plan's state, from the rung results on disk; a final record they imply
-        but the trials file lacks (the driver was killed in between) is written now."""
-        cfg = self.config
-        halving = Halving(
-            plan,
-            cfg.search.goal,
-            lambda i: sample_trial(cfg.space, cfg.seed, i),
-            lambda i: str(self.store.checkpoint_dir(i)),
-        )
-        for final in halving.restore(self.store.load_rungs(repair=True, space=cfg.space)):
-            self._keep(final)
-        return halving
-
-    def finish(
-        self, status: str, extra: Mapping[str, Any] | None = None, release: bool = True
-    ) -> dict[str, Any]:
-        """Flush the trials and write leaderboard, best.yaml and the summary; release the
-        run directory (unless ``release`` is false: the next round is yet to be started from
-        it, and the lineage written into it)."""
+    def finish(self, status: str, release: bool = True) -> dict[str, Any]:
+        """Flush the trials and write leaderboard, best.yaml and the summary of the whole
+        search; release the run directory (unless ``release`` is false)."""
         try:
             self.store.close()
             if status == "complete" and not self.config.early_stop.keep_checkpoints:
                 self.store.remove_checkpoints()
-            wall = self.previous_wall_time + time.perf_counter() - self.started
-            attempts = self.store.load_attempts()
+            records = self.history.records
+            extra: dict[str, Any] = {
+                "rounds": [info.to_json() for info in self.history.infos()],
+                "trials_planned": self.strategy.planned(self.history),
+                "strategy": self.strategy.name,
+            }
+            attempts = self.store.attempts.load()
             if attempts:  # a retried run: how many trials ran again, how many tries were kept
-                extra = {
-                    **(extra or {}),
-                    "retried": {
-                        "trials": len({a["trial"] for a in attempts}),
-                        "attempts": len(attempts),
-                    },
+                extra["retried"] = {
+                    "trials": len({a["trial"] for a in attempts}),
+                    "attempts": len(attempts),
                 }
-            plan = self.config.rung_plan()
-            if plan is not None:  # what early stopping saved, for a CI job reading the JSON
-                extra = {
-                    **(extra or {}),
-                    "early_stop": {
-                        "method": plan.method,
-                        "stopped": sum(r.status == "stopped" for r in self.records),
-                        "epochs": sum(r.epochs or 0 for r in self.records),
-                        "epochs_full": plan.epochs_full(),
-                    },
+            if self.config.early_stop.on:  # what early stopping saved, for a CI job's JSON
+                full = self.config.full_budget or 0
+                extra["early_stop"] = {
+                    "method": self.config.early_stop.method,
+                    "stopped": sum(r.status == "stopped" for r in records),
+                    "epochs": sum(r.epochs or 0 for r in records),
+                    "epochs_full": len(records) * full,
                 }
+            wall = self.previous_wall_time + time.perf_counter() - self.started
             return self.store.write_results(
-                results_of(self.config, self.records), status=status, wall_time=wall, extra=extra
+                results_of(self.config, records), status=status, wall_time=wall, extra=extra
             )
         finally:
             if release:
@@ -197,37 +207,36 @@ def _missing_metric_message(config: Config, first: list[TrialRecord]) -> str:
     )
 
 
-def start_search(
-    config: Config,
-    *,
-    parent: str | None = None,
-    round_: int = 0,
-    objective: Objective | None = None,
-    rounds_left: int = 0,
-    continues: bool = False,
-) -> Search:
-    """Check the data, then create the run directory. ``rounds_left``: zoom rounds to run
-    after this one (written down at once, so a resume after a kill still runs them);
-    ``continues``: this run is the next round of its parent's ``--rounds`` search."""
+def start_search(config: Config, *, objective: Objective | None = None) -> Search:
+    """Check the data, then create the run directory with the strategy's first round."""
     from hpsearch.runner import require_backend
 
     require_backend(config.run.backend)
     objective = objective or build_objective(config)
-    store = RunStore.create(
-        config,
-        config.run.runs_dir,
-        parent=parent,
-        round_=round_,
-        rounds_left=rounds_left,
-        continues=continues,
+    strategy = strategy_for(config)
+    proposal = strategy.first()
+    first = Round(
+        0,
+        0,
+        proposal.trials,
+        proposal.seed,
+        proposal.region,
+        proposal.strategy,
+        summary=proposal.summary,
     )
-    return Search(config, store, objective, round=round_, lock=RunLock(store.path).acquire())
+    history = History(config, [first])
+    store = RunStore.create(
+        config, config.run.runs_dir, first=first, planned=strategy.planned(history)
+    )
+    lock = RunLock(store.path).acquire()
+    return Search(config, store, history, objective, strategy, lock=lock)
 
 
 @dataclass
 class Resumed:
     search: Search
     torn: str | None  # a torn last line that was set aside
+    grown_from: int | None = None  # the trials the search had before --trials grew it
 
 
 def resume_search(
@@ -236,13 +245,12 @@ def resume_search(
     *,
     trials: int | None = None,
     retry: Sequence[str] = (),
-    root: Config | None = None,
 ) -> Resumed:
-    """Reopen a run: same config (refused if config.yaml was edited), same seeds. ``trials``:
-    grow (or trim the unrun end of) the run to that many trials; ``retry``: run the trials of
-    those statuses again (``hpsearch.growing``); ``root``: the first run's config of its
-    lineage, for those checks."""
+    """Reopen a search: same config (refused if config.yaml was edited), same seeds.
+    ``trials``: grow the search to that many trials in all, its newest round taking the new
+    ones; ``retry``: run the trials of those statuses again (``hpsearch.growing``)."""
     from hpsearch import growing
+    from hpsearch.store import now
 
     config = store.config()
     summary = store.summary()
@@ -250,39 +258,39 @@ def resume_search(
         what = "a re-test" if store.kind == "retest" else "a one-model (train) run"
         again = "hpsearch retest" if store.kind == "retest" else "hpsearch train"
         raise RunError(f"{store.path}: {what} cannot be resumed; run {again} again")
-    original = summary.get("config")
-    current = config.to_dict(absolute_paths=True)
-    finish_extension = original is not None and store.pending_extension(current)
-    if original is not None and _plain(original) != _plain(current) and not finish_extension:
-        changes = "; ".join(_differences(original, current))
-        raise RunError(
-            f"{store.path / 'config.yaml'}: changed since the run started ({changes}); "
-            "resuming would mix two searches. Start a new run with the new config."
-        )
+    _check_unchanged(store, config, summary)
     for flag, wanted in (("--trials", trials is not None), ("--retry", bool(retry))):
         if wanted:
-            growing.check_growable(config, root or config, str(store.path), flag)
+            growing.check_growable(config, str(store.path), flag)
     lock = RunLock(store.path).acquire()  # before repairing: no other driver writes here
     try:
-        store.recover_set_aside()  # a retry killed mid-move: finished or undone, never doubled
-        if finish_extension:  # killed between the two writes of an extension: complete it
-            planned = int(summary["config"]["search"]["trials"])
-            config = dataclasses.replace(
-                config, search=dataclasses.replace(config.search, trials=planned)
-            )
-            store.write_config(config)
+        store.attempts.recover()  # a retry killed mid-move: finished or undone, never doubled
         loaded = store.load_trials(repair=True, space=config.space)
-        records = loaded.records
+        history = read_history(store, config, loaded.records, repair=True)
         objective = objective or build_objective(config)  # its errors come before any write
-        grown = growing.grown(config, records, trials, store.run_id) if trials is not None else None
-        again = growing.to_retry(records, retry)
-        if grown is not None and grown.search.trials != config.search.trials:
-            store.extend(grown, config.search.trials)
-            config = grown
+        grown_from = None
+        if trials is not None:
+            last = growing.grown(history, trials, store.run_id)
+            if last is not None:
+                grown_from = history.planned
+                store.append_round(last)
+                history.add_round(last)
+                changes = summary.get("extended")
+                kept = (
+                    [e for e in changes if isinstance(e, dict)] if isinstance(changes, list) else []
+                )
+                summary = {
+                    **summary,
+                    "trials_planned": history.planned,
+                    "extended": [*kept, {"from": grown_from, "to": history.planned, "at": now()}],
+                }
+                store.write_summary(summary)
+        again = growing.to_retry(history.records, retry)
         if again:
             store.set_aside(again)
-            records = [r for r in records if r.trial not in again]
-        if len(records) < config.search.trials and summary.get("status") == "complete":
+            history.forget(again)
+        strategy = strategy_for(config)
+        if history.unfinished() and summary.get("status") == "complete":
             # More to run: a look at it meanwhile (or after a kill) must not say complete.
             store.write_summary({**store.summary(), "status": "running"})
     except BaseException:
@@ -291,65 +299,44 @@ def resume_search(
     search = Search(
         config,
         store,
+        history,
         objective,
-        records=records,
-        round=int(summary.get("round") or 0),
-        previous_wall_time=float(summary.get("wall_time") or 0.0),
+        strategy,
         lock=lock,
+        previous_wall_time=float(summary.get("wall_time") or 0.0),
         retried=sorted(again),
     )
-    return Resumed(search, loaded.torn)
+    return Resumed(search, loaded.torn, grown_from)
 
 
-def read_back(store: RunStore) -> Search:
-    """An earlier round of a lineage, read back: its trials are anchors and count towards the
-    lineage's best; it is not run again."""
-    config = store.config()
-    return Search(
-        config,
-        store,
-        objective=None,
-        records=store.load_trials(space=config.space).records,
-        round=int(store.summary().get("round") or 0),
-    )
+def read_history(
+    store: RunStore, config: Config, records: Sequence[TrialRecord], repair: bool = False
+) -> History:
+    """The search's history from its logs. A run made by hpsearch 0.1 has no rounds log: it
+    is one round over the whole space (and, with ``repair``, gets its rounds log now)."""
+    if store.has_rounds:
+        rounds = store.load_rounds(config.space, repair=repair)
+        if rounds:
+            return History(config, rounds, records)
+    planned = store.summary().get("trials_planned")
+    count = max([config.search.trials, *[r.trial + 1 for r in records]])
+    if isinstance(planned, int) and planned > count:
+        count = planned
+    history = History.single(config, records, count)
+    if repair:
+        store.append_round(history.rounds[0])
+    return history
 
 
-def next_round(searches: list[Search]) -> Search | None:
-    """The zoom round after the last of ``searches``, or None when no trial is ok or nothing
-    is left to search. The anchors come from every round so far, so the best of earlier
-    rounds keep the region where they are."""
-    from hpsearch.narrowing import zoom_step
-
-    current = searches[-1]
-    if not len(searches[0].config.space):
-        return None  # nothing to narrow (zoom rounds narrow the first run's space)
-    round_ = current.round + 1
-    lineage = [(s.config, s.records) for s in searches]
-    step = zoom_step(lineage, round_, trials=budgeted_trials(searches[0], round_))
-    if step is None:
-        return None
-    rounds_left = max(int(current.store.summary().get("rounds_left") or 0) - 1, 0)
-    assert current.objective is not None
-    return start_search(
-        step.config,
-        parent=current.run_id,
-        round_=round_,
-        objective=current.objective.with_fixed(step.fixed),  # same data, more fixed
-        rounds_left=rounds_left,
-        continues=True,
-    )
-
-
-def budgeted_trials(root: Search, round_: int) -> int | None:
-    """The trials of round ``round_`` of a search with a budget (from its coarse run's
-    config: the rounds after it have none of their own), else None."""
-    from hpsearch.budget import schedule
-
-    budget = root.config.search.budget
-    if budget is None or root.round != 0:
-        return None
-    plan = schedule(budget)
-    return plan.trials_of(round_) if round_ <= len(plan.rounds) else None
+def _check_unchanged(store: RunStore, config: Config, summary: Mapping[str, Any]) -> None:
+    original = summary.get("config")
+    current = config.to_dict(absolute_paths=True)
+    if original is not None and _plain(original) != _plain(current):
+        changes = "; ".join(_differences(original, current))
+        raise RunError(
+            f"{store.path / 'config.yaml'}: changed since the run started ({changes}); "
+            "resuming would mix two searches. Start a new run with the new config."
+        )
 
 
 def _plain(data: Any) -> Any:

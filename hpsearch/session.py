@@ -1,8 +1,11 @@
-"""A whole search: a run, then the zoom rounds it still has to go, told as events.
+"""A whole search, told as events: the rounds it has left to run, then each round its
+strategy proposes, until the strategy is done.
 
-``SearchSession.run(subscriber)`` runs every round, calls ``subscriber`` with each event
-(``hpsearch.events``), and returns how the search ended. Whatever stops it — Ctrl-C, SIGTERM,
-a closed output pipe, a full disk — every finished trial is kept, the run's summary says
+``SearchSession.run(subscriber)`` first finishes any round with trials still to run (a
+resumed search), then opens a round the caller asked for (``hpsearch zoom``), then asks the
+search's strategy for the next round until it has none; it calls ``subscriber`` with each
+event (``hpsearch.events``) and returns how the search ended. Whatever stops it — Ctrl-C,
+SIGTERM, a closed output pipe, a full disk — every finished trial is kept, the summary says
 ``interrupted``, and ``resume`` goes on from there. The subscriber is called from inside that
 guard, so an interruption while it draws is handled like any other.
 """
@@ -10,10 +13,10 @@ guard, so an interruption while it draws is handled like any other.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hpsearch import interrupts
+from hpsearch.config import Config
 from hpsearch.errors import UserError
 from hpsearch.events import (
     Notice,
@@ -27,32 +30,32 @@ from hpsearch.events import (
     TrialFinished,
     ignore,
 )
-from hpsearch.halving import RungResult
-from hpsearch.lineage import finish_lineage, rounds_of
+from hpsearch.rounds import Round
+from hpsearch.rungs import RungResult
 from hpsearch.runner import shutdown_workers
-from hpsearch.search import Search, next_round
-
-NOTHING_TO_ZOOM = "nothing to zoom on (no ok trial, or every parameter is fixed): no more rounds"
+from hpsearch.search import Search
+from hpsearch.strategies import Done, Proposal
 
 
 @dataclass
 class SearchSession:
-    """``first``: the run to go on with (new or resumed); ``rounds``: zoom rounds after it;
-    ``history``: the rounds before it (a resumed lineage), read back."""
+    """``search``: the search to go on with (new or resumed); ``asked``: a round to open
+    before the strategy's own (``hpsearch zoom``)."""
 
-    first: Search
-    rounds: int = 0
-    history: Sequence[Search] = ()
+    search: Search
     jobs: int | None = None
     backend: str | None = None
     scheduler: str | None = None
     notices: list[Notice] = field(default_factory=list)  # said before the search starts
+    asked: Proposal | None = None
+
+    @property
+    def config(self) -> Config:
+        return self.search.config
 
     def run(self, subscriber: Subscriber | None = None) -> SearchOutcome:
         emit = subscriber or ignore
-        config = self.first.config
-        searches = [*self.history, self.first]
-        summaries: dict[int, dict] = {}
+        search = self.search
         status = "complete"
         stopped: BaseException | None = None
         error: UserError | None = None
@@ -60,60 +63,22 @@ class SearchSession:
             try:
                 for notice in [*self.notices, *self._warnings()]:
                     emit(notice)
-                emit(SearchStarted(config, *self._planned()))
-                narrowed_from = None
-                for round_index in range(self.rounds + 1):
-                    current = searches[-1]
-                    emit(
-                        RoundStarted(
-                            current.round,
-                            current.run_id,
-                            current.store.path,
-                            current.config,
-                            tuple(current.records),
-                            len(current.missing),
-                            narrowed_from,
-                        )
-                    )
-                    try:
-                        for item in current.run(self.jobs, self.backend, self.scheduler):
-                            if isinstance(item, RungResult):
-                                assert current.halving is not None
-                                progress = current.halving.progress()
-                                emit(RungReported(item, progress, current.round, current.run_id))
-                            else:
-                                emit(TrialFinished(item, current.round, current.run_id))
-                    except KeyboardInterrupt as exc:
-                        status, stopped = "interrupted", exc
-                    except BrokenPipeError:  # `hpsearch run ... | head`: like Ctrl-C
-                        status, stopped = "interrupted", interrupts.output_closed()
-                    except UserError as exc:  # a full disk, an unreachable scheduler: stop,
-                        status, error = "interrupted", exc  # keep what is on disk
-                    with interrupts.protected():
+                total, done = self._planned()
+                emit(SearchStarted(search.config, total, done, search.run_id, search.store.path))
+                while True:
+                    current, new = self._next(emit)
+                    if current is None:
+                        break
+                    status, stopped, error = self._run_round(current, new, emit)
+                    if status != "complete":
+                        break
+                    with interrupts.protected():  # the results so far, for a look meanwhile
                         try:
-                            summaries[id(current)] = current.finish(
-                                status,
-                                extra={"rounds_left": self.rounds - round_index},
-                                release=False,
-                            )
+                            summary = search.finish("running", release=False)
                         except (OSError, UserError) as exc:
-                            error = error or _as_user_error(exc)
-                            summaries[id(current)] = {"status": status}
-                    emit(RoundFinished(current.round, current.run_id, summaries[id(current)]))
-                    if status != "complete" or round_index == self.rounds:
-                        break
-                    with interrupts.protected():
-                        following = next_round(searches)
-                        if following is None:
-                            with contextlib.suppress(OSError, UserError):
-                                current.store.write_summary(
-                                    {**current.store.summary(), "rounds_left": 0}
-                                )
-                    if following is None:
-                        emit(Notice(NOTHING_TO_ZOOM))
-                        break
-                    narrowed_from = current.config
-                    searches.append(following)
+                            status, error = "interrupted", _as_user_error(exc)
+                            break
+                    emit(RoundFinished(current.number, search.run_id, summary))
             except KeyboardInterrupt as exc:  # between two rounds, or while the subscriber drew
                 status, stopped = "interrupted", stopped or exc
             except BrokenPipeError:
@@ -123,29 +88,99 @@ class SearchSession:
                     shutdown_workers()
             try:
                 with interrupts.protected(raise_after=False):  # the search is over: write it all
-                    outcome = _outcome(searches, summaries, status, stopped, error)
+                    outcome = self._outcome(status, stopped, error)
                     emit(SearchFinished(outcome))
             finally:
-                for finished in searches:  # held until the next round existed and all is written
-                    finished.release()
+                search.release()
         return outcome
 
+    def _next(self, emit: Subscriber) -> tuple[Round | None, bool]:
+        """The round to run next and whether it is new: an unfinished one first, then the one
+        asked for, then the strategy's; None when the search is done."""
+        search = self.search
+        unfinished = search.history.unfinished()
+        if unfinished:
+            return unfinished[0], False
+        proposal, origin = self.asked, "zoom"
+        self.asked = None
+        if proposal is None:
+            origin = "plan"
+            try:
+                proposal = search.strategy.next(search.history)
+            except Done as reason:
+                emit(Notice(f"{reason}: no more rounds"))
+                return None, False
+        if proposal is None:
+            return None, False
+        with interrupts.protected():
+            return search.open_round(proposal, origin), True
+
+    def _run_round(
+        self, current: Round, new: bool, emit: Subscriber
+    ) -> tuple[str, BaseException | None, UserError | None]:
+        search = self.search
+        previous = search.history.rounds[current.number - 1] if current.number else None
+        emit(
+            RoundStarted(
+                current,
+                search.run_id,
+                search.store.path,
+                search.config,
+                tuple(search.history.records),
+                len(search.history.missing(current)),
+                previous,
+                new,
+            )
+        )
+        try:
+            for item in search.run_round(current, self.jobs, self.backend, self.scheduler):
+                if isinstance(item, RungResult):
+                    progress = search.scheduler.progress()
+                    emit(RungReported(item, progress, current.number, search.run_id))
+                else:
+                    emit(TrialFinished(item, current.number, search.run_id))
+        except KeyboardInterrupt as exc:
+            return "interrupted", exc, None
+        except BrokenPipeError:  # `hpsearch run ... | head`: like Ctrl-C
+            return "interrupted", interrupts.output_closed(), None
+        except UserError as exc:  # a full disk, an unreachable scheduler: stop, keep the rest
+            return "interrupted", None, exc
+        return "complete", None, None
+
+    def _outcome(
+        self, status: str, stopped: BaseException | None, error: UserError | None
+    ) -> SearchOutcome:
+        search = self.search
+        summary: dict = {"status": status}
+        if error is None:
+            summary = search.finish(status, release=False)
+        else:
+            with contextlib.suppress(OSError, UserError):
+                summary = search.finish("interrupted", release=False)
+        return SearchOutcome(
+            status=status,
+            run_dir=search.store.path,
+            config=search.config,
+            summary=summary,
+            ranked=search.history.ranked(),
+            rounds=search.history.infos(),
+            stopped=stopped,
+            error=error,
+        )
+
     def _planned(self) -> tuple[int, int]:
-        """(trials planned over the whole search, trials done before): a budget's for a
-        search with one (its coarse run's config holds it), else this run's and its rounds'."""
-        root = self.history[0] if self.history else self.first
-        budget = root.config.search.budget if root.round == 0 else None
-        if budget is not None:
-            done = sum(len(s.records) for s in self.history) + len(self.first.records)
-            return budget, done
-        config = self.first.config
-        return config.search.trials + self.rounds * config.zoom.trials, len(self.first.records)
+        """(trials planned over the whole search, trials done before)."""
+        search = self.search
+        total = search.strategy.planned(search.history)
+        if self.asked is not None:
+            total += self.asked.trials
+        return total, len(search.history.by_trial)
 
     def _warnings(self) -> list[Notice]:
         """More worker processes than cores only helps trials that wait: say so."""
         from hpsearch.runner import cores, effective_jobs
 
-        config = self.first.config
+        config = self.search.config
         jobs = self.jobs if self.jobs is not None else config.run.jobs
         backend = self.backend or config.run.backend
         if backend in ("processes", "loky", "threading") and effective_jobs(jobs) > cores():
@@ -158,31 +193,6 @@ class SearchSession:
                 )
             ]
         return []
-
-
-def _outcome(
-    searches: list[Search],
-    summaries: dict[int, dict],
-    status: str,
-    stopped: BaseException | None,
-    error: UserError | None,
-) -> SearchOutcome:
-    last = searches[-1]
-    summary = summaries.get(id(last))
-    if error is None:
-        summary = summary or last.finish(status, release=False)
-        if len(searches) > 1:
-            summary = finish_lineage(searches, summary)
-    return SearchOutcome(
-        status=status,
-        run_dir=last.store.path,
-        config=last.config,
-        summary=summary or {"status": status},
-        ranked=last.ranked(),
-        rounds=rounds_of(searches),
-        stopped=stopped,
-        error=error,
-    )
 
 
 def _as_user_error(exc: BaseException) -> UserError:

@@ -120,10 +120,10 @@ def invoke(*args: str):
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
-def run_json(*args: str) -> dict:
-    """``hpsearch ARGS --json --quiet``, which must exit 0; the JSON it printed."""
+def run_json(*args: str, code: int = 0) -> dict:
+    """``hpsearch ARGS --json --quiet``, which must exit ``code``; the JSON it printed."""
     result = invoke(*args, "--json", "--quiet")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     return json.loads(result.stdout)
 
 
@@ -160,17 +160,20 @@ def reference_leaderboard(config: Path, runs_dir: Path) -> str:
 
 
 def wait_for_round(runs: Path, round_: int, limit: float = 60):
-    """The run directory of zoom round ``round_`` once it has written a trial, or None."""
+    """The run directory whose round ``round_`` has written a trial, once it has, or None."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         for run in runs.glob("*"):
-            summary = run / "summary.json"
             try:
-                started = json.loads(summary.read_text()).get("round") == round_
-            except (OSError, ValueError):
+                lines = (run / "trials.jsonl").read_text().splitlines()
+            except OSError:
                 continue
-            if started and (run / "trials.jsonl").exists():
-                return run
+            for line in lines:
+                try:
+                    if json.loads(line).get("round") == round_:
+                        return run
+                except ValueError:
+                    continue
         time.sleep(0.01)
     return None
 

@@ -9,12 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import hpsearch
-from hpsearch.budget import schedule
+from hpsearch.schedule import schedule
 from hpsearch.config import parse_config
-from hpsearch.narrowing import zoom_step
+from hpsearch.history import History
 from hpsearch.record import TrialRecord
+from hpsearch.rounds import Round, first_round
+from hpsearch.strategies import Done
+from hpsearch.strategies.budget import BudgetStrategy
 
-from .helpers import invoke, one_line_error
+from .helpers import invoke, one_line_error, wait_for_round
 from .objectives import Bowl
 from .test_zoom import PARAMS, SPACE
 
@@ -40,14 +43,8 @@ def test_a_schedule_adds_up_to_its_budget(budget):
 
 def _trials(run) -> list[tuple]:
     return [
-        (
-            r.summary["round"],
-            t.trial,
-            json.dumps(t.params, sort_keys=True),
-            t.metrics["val_accuracy"],
-        )
-        for r in run.lineage
-        for t in r.trials
+        (t.round, t.trial, json.dumps(t.params, sort_keys=True), t.metrics["val_accuracy"])
+        for t in run.trials
     ]
 
 
@@ -57,10 +54,11 @@ def test_a_budget_runs_exactly_that_many_trials_the_same_way_everywhere(make_con
         hpsearch.run(path, objective=Bowl(), **args)
         for args in ({}, {"backend": "processes", "jobs": 2}, {"backend": "threading", "jobs": 2})
     ]
-    assert sum(len(r.trials) for r in runs[0].lineage) == 23
+    assert len(runs[0].trials) == 23 and len({r.path for r in runs}) == 3
     plan = schedule(23)
-    assert [len(r.trials) for r in runs[0].lineage] == [plan.coarse, *plan.rounds]
+    assert [info.trials for info in runs[0].rounds()] == [plan.coarse, *plan.rounds]
     assert _trials(runs[0]) == _trials(runs[1]) == _trials(runs[2])
+    assert all(len(list(r.path.parent.iterdir())) == 3 for r in runs)  # one directory each
 
 
 def test_a_budget_search_resumes_to_the_same_trials(make_config, tmp_path):
@@ -68,7 +66,6 @@ def test_a_budget_search_resumes_to_the_same_trials(make_config, tmp_path):
     import signal
     import subprocess
     import sys
-    import time
 
     doc = {
         **BOWL,
@@ -92,9 +89,7 @@ def test_a_budget_search_resumes_to_the_same_trials(make_config, tmp_path):
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list((tmp_path / "runs").glob("*"))) < 4:
-        time.sleep(0.02)
+    assert wait_for_round(tmp_path / "runs", 3) is not None
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     result = invoke("resume", "latest", "--runs-dir", str(tmp_path / "runs"), "--quiet")
@@ -102,14 +97,10 @@ def test_a_budget_search_resumes_to_the_same_trials(make_config, tmp_path):
     resumed = hpsearch.load_run("latest", tmp_path / "runs")
 
     def trials(run) -> list[tuple]:
-        return [
-            (r.summary["round"], t.trial, json.dumps(t.params, sort_keys=True))
-            for r in run.lineage
-            for t in r.trials
-        ]
+        return [(t.round, t.trial, json.dumps(t.params, sort_keys=True)) for t in run.trials]
 
     assert trials(resumed) == trials(reference)
-    assert sum(len(r.trials) for r in resumed.lineage) == 20
+    assert len(resumed.trials) == 20
 
 
 def test_validate_shows_the_schedule(make_config):
@@ -130,7 +121,7 @@ def test_budget_conflicts_are_one_line_errors(make_config, tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
-# -- the zoom step's laws ----------------------------------------------------------------------
+# -- the budget's rounds: laws ---------------------------------------------------------------------
 
 
 def _config(space_doc: dict):
@@ -138,7 +129,7 @@ def _config(space_doc: dict):
         {
             "objective": {"python": "m:f"},
             "space": space_doc,
-            "search": {"metric": "value", "direction": "minimize", "trials": 4},
+            "search": {"metric": "value", "direction": "minimize", "budget": 40},
         }
     )
 
@@ -147,59 +138,77 @@ ROOT = _config(SPACE.to_dict())
 
 
 @st.composite
-def lineages(draw):
-    """A lineage of up to 5 rounds whose trials are points of each round's space."""
-    import dataclasses
-
-    rounds = []
-    config = ROOT
-    index = 0
-    for round_ in range(draw(st.integers(1, 5))):
-        records = []
-        for _ in range(draw(st.integers(0, 4))):
-            units = draw(
-                st.lists(st.floats(0, 1), min_size=len(config.space), max_size=len(config.space))
-            )
-            params = config.space.from_unit(units) if len(config.space) else {}
+def histories(draw):
+    """A budget search's first rounds, each proposed by the strategy from the ones before,
+    with trials drawn in each round's region."""
+    strategy = BudgetStrategy(ROOT)
+    first = strategy.first()
+    history = History(ROOT, [first_round(SPACE, 0, first.trials, "budget", "")])
+    for _ in range(draw(st.integers(1, 4))):
+        round_ = history.rounds[-1]
+        for i in round_.indices:
+            if draw(st.booleans()):
+                continue  # this trial failed: no record at all here, as if still to run
+            trial = round_.draw(SPACE, i)
             value = draw(st.floats(-10, 10))
-            records.append(TrialRecord(index, params, 0, "ok", {"value": value}))
-            index += 1
-        rounds.append((config, records))
-        step = zoom_step(rounds, round_ + 1)
-        if step is None or not len(step.config.space):
+            record = TrialRecord(i, trial.params, 0, "ok", {"value": value}, round=round_.number)
+            history.add(record)
+        try:
+            proposal = strategy.next(history)
+        except Done:  # no ok trial yet
             break
-        config = dataclasses.replace(step.config)
-    return rounds
+        if proposal is None:
+            break
+        history.add_round(
+            Round(
+                len(history.rounds),
+                history.next_index,
+                proposal.trials,
+                proposal.seed,
+                proposal.region,
+                "budget",
+                anchors=proposal.anchors,
+                radius=proposal.radius,
+                summary=proposal.summary,
+            )
+        )
+    return history
 
 
-@settings(max_examples=150)
-@given(lineages())
-def test_the_zoom_step_keeps_the_best_and_stays_inside_the_first_space(lineage):
-    step = zoom_step(lineage, len(lineage))
-    everything = [r for _, records in lineage for r in records]
-    if not everything:
-        assert step is None
+@settings(max_examples=120)
+@given(histories())
+def test_a_budget_round_holds_the_best_and_stays_inside_the_whole_space(history):
+    strategy = BudgetStrategy(ROOT)
+    everything = history.records
+    try:
+        proposal = strategy.propose(history, 3)
+    except Done:
+        assert not everything
         return
-    assert step is not None
     best = min(everything, key=lambda r: (r.metrics["value"], r.trial))
-    config = next(c for c, records in lineage if best in records)
-    whole = {**{n: config.model[n] for n in SPACE.names if n in config.model}, **best.params}
-    new = step.config
+    assert proposal.anchors[0] == best.trial
+    region = proposal.region
+    assert region.contains(best.params)
     for p in PARAMS:
-        value = whole[p.name]
-        q = new.space.get(p.name)
-        if q is None:  # narrowed to one value: fixed, to the best's
-            assert new.model[p.name] == value
-            continue
-        assert q.contains(value), (p.name, value, q)
-        if isinstance(p, type(PARAMS[-1])):  # a choice: a subset of the original choices
+        q = region.space.get(p.name)
+        if q is None:
+            assert region.fixed[p.name] == best.params[p.name]
+        elif isinstance(p, type(PARAMS[-1])):
             assert set(q.choices) <= set(p.choices)
         else:
-            assert p.low <= q.low < q.high <= p.high
-            assert q.integer == p.integer
-            if p.integer:
-                assert isinstance(q.low, int) and isinstance(q.high, int)
-    assert 0 < step.radius <= ROOT.zoom.margin  # the radius before each parameter's stretch
+            assert p.low <= q.low < q.high <= p.high and q.integer == p.integer
+    assert 0 < proposal.radius <= ROOT.zoom.margin  # the radius before each parameter's stretch
+    assert proposal.summary.startswith("region ")  # said in words: grows, shrinks, keeps
+
+
+def test_a_budget_round_says_how_its_region_moved(make_config, tmp_path):
+    run = hpsearch.run(make_config(base=BOWL), objective=Bowl())
+    words = [info.summary for info in run.rounds()[1:]]
+    assert all(w.startswith("region ") for w in words)
+    assert any("around a new best" in w for w in words)
+    assert not any("%" in w.split("(")[0] for w in words)  # no "zoom ... 191 %"
+    shown = invoke("show", str(run.path)).stdout
+    assert words[0][:40] in shown.replace("\n", " ")
 
 
 def test_a_budget_in_the_file_and_trials_from_elsewhere_never_make_an_unreadable_run(
@@ -211,13 +220,12 @@ def test_a_budget_in_the_file_and_trials_from_elsewhere_never_make_an_unreadable
     one_line_error(invoke("validate", str(bad)), "zoom.rounds", "search.budget 23")
     assert not (tmp_path / "runs").exists()
     run = hpsearch.run(path, objective=Bowl())
-    coarse = run.lineage[0]
-    # Every run's config.yaml reads back; best.yaml re-trains the winner, no budget.
-    for r in run.lineage:
-        assert hpsearch.load_run(r.path).config is not None
-    best = hpsearch.load_config(coarse.path / "best.yaml")
+    # config.yaml reads back; best.yaml re-trains the winner, no budget.
+    assert hpsearch.load_run(run.path).config.search.budget == 23
+    best = hpsearch.load_config(run.path / "best.yaml")
     assert best.search.budget is None and best.zoom.rounds == 0
-    retest = hpsearch.retest(coarse, top=1, seeds=2)
+    assert best.model["learning_rate"] == run.best.params["learning_rate"]
+    retest = hpsearch.retest(run, top=1, seeds=2)
     assert len(retest.trials) == 2 and retest.config.search.budget is None
 
 
@@ -242,4 +250,4 @@ def test_a_budget_is_spent_when_rounds_fix_every_parameter(tmp_path):
         )
     )
     run = hpsearch.run(path)
-    assert sum(len(r.trials) for r in run.lineage) == 30
+    assert len(run.trials) == 30

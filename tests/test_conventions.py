@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hpsearch.runner import BACKENDS
+from hpsearch.backends import BACKENDS
 
 from .helpers import DROP, invoke, run_json
 

@@ -13,9 +13,9 @@ from typing import Annotated
 
 import typer
 
-from hpsearch import __version__
 from hpsearch.cli import results, search, single, space  # noqa: F401 - they register commands
 from hpsearch.cli.common import app
+from hpsearch.version import __version__
 
 __all__ = ["app", "main"]
 

@@ -24,29 +24,32 @@ from hpsearch.cli.common import (
 def show(
     run_ref: RunArg,
     top: Annotated[int, typer.Option("--top", "-k", min=1, help="How many trials.")] = 10,
-    lineage_: Annotated[
-        bool, typer.Option("--lineage", help="Follow the parents: each round's ranges and best.")
+    rounds_: Annotated[
+        bool,
+        typer.Option("--rounds", help="Each round's region in full: every range and why."),
     ] = False,
+    lineage_: Annotated[bool, typer.Option("--lineage", hidden=True)] = False,  # 0.1's name
     runs_dir: RunsDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A run's summary, best trials and failures by reason."""
+    """A search's summary, its rounds, best trials and failures by reason."""
     from hpsearch import api
-    from hpsearch.display import format_value, top_table
+    from hpsearch.display import round_lines, rounds_table, top_table
     from hpsearch.report import summary_lines
 
     with user_errors():
         run = api.load_run(run_ref, runs_dir)
-        rounds = run.rounds() if lineage_ else []
+        infos = run.rounds()
     ranked, failures = run.ranked(), run.failures()
     if as_json:
         doc = {
             "run_dir": str(run.path),
             "summary": public(run.summary),
+            "rounds": [info.to_json() for info in infos],
             "top": [r.to_json() for r in ranked[:top]],
             "failures": failures,
         }
-        print_json({**doc, "lineage": [r.to_json() for r in rounds]} if lineage_ else doc)
+        print_json(doc)
         return
     out = console()
     for line in summary_lines(run.summary, run.path):
@@ -60,22 +63,18 @@ def show(
     for f in failures:
         trials = ", ".join(map(str, f["trials"][:8])) + (" …" if f["count"] > 8 else "")
         say(out, f"{f['count']} {f['status']}: {f['reason']} (trials {trials})")
-    for info in rounds:
-        say(
-            out,
-            f"round {info.round} {info.run_id}: {info.trials} "
-            f"trial{'' if info.trials == 1 else 's'}, best "
-            f"{format_value(info.best)}",
-        )
-        for name, text in info.ranges.items():
-            say(out, f"    {name}: {text}")
+    if len(infos) > 1:
+        out.print(rounds_table(infos, run.config.search.metric))
+    if rounds_ or lineage_:
+        for line in round_lines(run.config.space, run.history.rounds):
+            say(out, line)
 
 
 @app.command(name="list")
 def list_runs(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
-    """Every run in the runs directory, newest first.
+    """Every search (and re-test, one-model run) in the runs directory, newest first.
 
-    Status, ok / total trials, best, zoom round and start time of each."""
+    Status, ok / total trials, best, rounds and start time of each."""
     from hpsearch import api
     from hpsearch.errors import one_line
     from hpsearch.report import runs_table
@@ -166,9 +165,7 @@ def report(
         Optional[Path],  # noqa: UP045
         typer.Option("--out", "-o", help="Where to write it (default: RUN/report.html)."),
     ] = None,
-    lineage_: Annotated[
-        bool, typer.Option("--lineage", help="With each round of the lineage and its best.")
-    ] = False,
+    lineage_: Annotated[bool, typer.Option("--lineage", hidden=True)] = False,  # 0.1's flag
     as_markdown: Annotated[
         bool,
         typer.Option(
@@ -187,11 +184,11 @@ def report(
     with user_errors():
         run = api.load_run(run_ref, runs_dir)
         if as_markdown:
-            text = markdown(run, lineage_)
+            text = markdown(run)
             if out is None:
                 typer.echo(text)
                 return
-            from hpsearch.store import atomic_write
+            from hpsearch.files import atomic_write
 
             if out.is_dir():
                 out = out / f"{run.run_id}.md"
@@ -203,5 +200,5 @@ def report(
                 raise UserError(f"{out}: cannot write: {exc.strerror or exc}") from None
             typer.echo(f"wrote {shown(out)}")
             return
-        path = write_html(run, out, lineage_)
+        path = write_html(run, out)
     typer.echo(f"wrote {shown(path)}")

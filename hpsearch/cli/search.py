@@ -146,7 +146,7 @@ def run(
             per_device=per_device,
         )
     if not quiet:
-        for hint in session.first.config.hints:
+        for hint in session.config.hints:
             typer.echo(hint, err=True)
     follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under, html=html_report)
 
@@ -238,9 +238,11 @@ def zoom(
     quiet: QuietOpt = False,
     fail_under: FailUnderOpt = None,
 ) -> None:
-    """Narrow the space around a run's best trials; search again."""
+    """Add a zoom round to a search: narrower, around its best trials.
+
+    The round lies inside the search's newest region and runs into the same run."""
     from hpsearch import api
-    from hpsearch.display import ranges_text
+    from hpsearch.display import zoom_text
 
     out = console(stderr=as_json)
     with user_errors():
@@ -257,15 +259,13 @@ def zoom(
         )
     for notice in plan.notices:
         typer.echo(notice.text, err=True)
-    say(out, ranges_text(plan.source.config, plan.config))
+    say(out, zoom_text(plan.source.config.space, plan.parent.region, plan.proposal))
     if write_config is not None:
         with user_errors():
             plan.write(write_config)
         say(out, f"wrote {write_config}")
         if as_json:
-            print_json(
-                {"config": str(write_config), "round": plan.round, "parent": plan.source.run_id}
-            )
+            print_json({"config": str(write_config), "round": plan.round, "of": plan.source.run_id})
         return
     with user_errors():
         session = plan.start()
@@ -300,14 +300,14 @@ def follow(
 
 
 def write_report(outcome: Any, *, quiet: bool) -> None:
-    """``--report``: the HTML report of the search's last run; a failure to write it is a
-    warning (the search's own exit code stands)."""
+    """``--report``: the HTML report of the search; a failure to write it is a warning (the
+    search's own exit code stands)."""
     from hpsearch import api
     from hpsearch.errors import UserError, one_line
     from hpsearch.pages import write_html
 
     try:
-        path = write_html(api.load_run(outcome.run_dir), lineage=len(outcome.rounds) > 1)
+        path = write_html(api.load_run(outcome.run_dir))
     except Exception as exc:  # a report never costs the search its exit code
         what = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
         typer.echo(f"warning: no report: {one_line(what)}", err=True)
@@ -318,9 +318,9 @@ def write_report(outcome: Any, *, quiet: bool) -> None:
 
 def report(outcome: Any, out: Any, *, as_json: bool, quiet: bool) -> None:
     """The end of a search: the JSON, the final table (``--quiet``: the best trial and the
-    run only; with ``--json`` too, nothing but the JSON), the lineage, how to go on."""
+    run only; with ``--json`` too, nothing but the JSON), the rounds, how to go on."""
     from hpsearch import interrupts
-    from hpsearch.display import final_report, lineage_table
+    from hpsearch.display import final_report, rounds_table
     from hpsearch.errors import one_line
     from hpsearch.search import MetricMissing
 
@@ -338,7 +338,7 @@ def report(outcome: Any, out: Any, *, as_json: bool, quiet: bool) -> None:
     if not (quiet and as_json):
         final_report(out, outcome.config, outcome.summary, outcome.ranked, run_dir, quiet=quiet)
     if len(outcome.rounds) > 1 and not quiet:
-        out.print(lineage_table(outcome.rounds, outcome.config.search.metric))
+        out.print(rounds_table(outcome.rounds, outcome.config.search.metric))
     if outcome.status == "interrupted":
         typer.echo(
             f"interrupted after {len(outcome.ranked)} of {outcome.planned} trials; resume "
@@ -356,7 +356,7 @@ def exit_code(outcome: Any, fail_under: float | None) -> int:
         return 2
     if outcome.status == "interrupted":
         return interrupts.exit_code(outcome.stopped) if outcome.stopped else 130
-    best = outcome.summary.get("lineage_best") or outcome.summary.get("best")
+    best = outcome.summary.get("best")
     if best is None:
         typer.echo("error: every trial failed", err=True)
         return 1

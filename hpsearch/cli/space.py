@@ -38,7 +38,7 @@ def validate(config: ConfigArg) -> None:
     direction, metric = cfg.search.direction, cfg.search.metric
     say(out, f"search: {cfg.search.trials} trials, {direction} {metric}, seed {cfg.seed}")
     if cfg.search.budget is not None:
-        from hpsearch.budget import schedule
+        from hpsearch.schedule import schedule
 
         say(out, schedule(cfg.search.budget).describe())
     plan = cfg.rung_plan()

@@ -37,7 +37,7 @@ class SearchConfig:
     trials: int = 40
     metric: str = "val_accuracy"
     direction: str = "maximize"
-    # Evaluations in all, coarse run and zoom rounds together (hpsearch.budget): sets
+    # Evaluations in all, coarse run and zoom rounds together (hpsearch.schedule): sets
     # ``trials``, ``zoom.rounds`` and each round's trials. None: set them yourself.
     budget: int | None = None
 
@@ -135,15 +135,17 @@ class Config:
             return epochs if isinstance(epochs, int) else None
         return self.early_stop.max_epochs
 
-    def rung_plan(self) -> RungPlan | None:
-        """The early-stopping plan of this config's trials, or None without early stopping."""
+    def rung_plan(self, trials: int | None = None, first: int = 0) -> RungPlan | None:
+        """The early-stopping plan of ``trials`` trials (default ``search.trials``) numbered
+        from ``first`` (a round's), or None without early stopping."""
         from hpsearch.rungs import make_plan
 
         es, full = self.early_stop, self.full_budget
         if not es.on or full is None:
             return None
         assert es.method is not None
-        return make_plan(es.method, self.search.trials, es.min_epochs, full, es.eta)
+        count = self.search.trials if trials is None else trials
+        return make_plan(es.method, count, es.min_epochs, full, es.eta, first)
 
     @property
     def data_seed(self) -> int:
@@ -174,6 +176,7 @@ class Config:
         budget: int | None = None,
         devices: str | Sequence[Any] | None = None,
         per_device: int | None = None,
+        rounds: int | None = None,
     ) -> Config:
         """This config with settings given on the command line or to the API in place of its
         own (None: keep the config's), each checked by the rule the file's value obeys. A
@@ -195,6 +198,7 @@ class Config:
             ("--budget", budget, rules.SEARCH["budget"]),
             ("--devices", devices, rules.DEVICES),
             ("--per-device", per_device, rules.PER_DEVICE),
+            ("--rounds", rounds, rules.ZOOM["rounds"]),
         ):
             message = None if value is None else rules.problem(rule, value)
             if message:
@@ -223,6 +227,12 @@ class Config:
                 f"{budget or self.search.budget}); give --budget or --trials",
                 key="--trials",
             )
+        if rounds is not None and (budget is not None or self.search.budget is not None):
+            raise ConfigError(
+                "a budget sets the zoom rounds itself (search.budget = "
+                f"{budget or self.search.budget}); give --budget or --rounds",
+                key="--rounds",
+            )
         if scheduler is not None and run.backend != "dask":
             raise ConfigError(
                 f"{rules.scheduler_problem(run.backend)} (add --backend dask)", key="--scheduler"
@@ -241,6 +251,9 @@ class Config:
             name=name if name is not None else self.name,
             seed=seed if seed is not None else self.seed,
             search=dataclasses.replace(self.search, trials=trials or self.search.trials),
+            zoom=dataclasses.replace(
+                self.zoom, rounds=rounds if rounds is not None else self.zoom.rounds
+            ),
             run=run,
             early_stop=es,
         )
@@ -312,10 +325,10 @@ class Config:
 
 def with_budget(config: Config, budget: int | None) -> Config:
     """``config`` with ``search.budget`` and what its schedule sets: the coarse run's
-    trials, the zoom rounds and their trials (hpsearch.budget)."""
+    trials, the zoom rounds and their trials (hpsearch.schedule)."""
     import dataclasses
 
-    from hpsearch.budget import schedule
+    from hpsearch.schedule import schedule
 
     if budget is None:
         return config

@@ -165,8 +165,8 @@ class Parser(ParamsParser):
         """A budget sets the trials of the coarse run and the rounds; ``search.trials``,
         ``zoom.rounds`` or ``zoom.trials`` written beside it (a run's config.yaml has them)
         must be the schedule's."""
-        from hpsearch.budget import schedule
         from hpsearch.config.model import with_budget
+        from hpsearch.schedule import schedule
 
         budget = config.search.budget
         if budget is None:

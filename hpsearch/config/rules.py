@@ -66,6 +66,8 @@ class Number:
     above: float | None = None
     inside: tuple[float, float] | None = None
     unit: str = ""  # " seconds"
+    below: float | None = None
+    why: str = ""  # said after a value at or above ``below``
 
     def check(self, value: Any) -> float:
         if not is_number(value):
@@ -76,6 +78,8 @@ class Number:
             raise Broken(f"must be >= {self.low:g}, got {value}")
         if self.above is not None and value <= self.above:
             raise Broken(f"must be > {self.above:g}{self.unit}, got {value}")
+        if self.below is not None and value >= self.below:
+            raise Broken(f"must be < {self.below:g}{self.why}, got {value}")
         if self.inside is not None and not self.inside[0] < value < self.inside[1]:
             low, high = self.inside
             raise Broken(f"must be between {low:g} and {high:g}, got {float(value)}")
@@ -210,7 +214,7 @@ DIRECTIONS = ("maximize", "minimize")
 
 
 def backend_rule() -> OneOf:
-    from hpsearch.runner import BACKENDS
+    from hpsearch.backends import BACKENDS
 
     return OneOf(BACKENDS, what="backend")
 
@@ -253,7 +257,8 @@ SEARCH = {
 }
 ZOOM = {
     "top": Integer(low=1),
-    "margin": Number(low=0),
+    # Below 0.5, a zoom round always narrows (it pads what the top trials leave free).
+    "margin": Number(low=0, below=0.5, why=" (0.5 or more pads a zoom round to the whole range)"),
     "trials": Integer(low=1),
     "rounds": Integer(low=0),
 }

@@ -1,8 +1,8 @@
 """What a trial runs: the built-in trainer, a user's Python function or a shell command.
 
 ``build_objective(config)`` makes the config's objective, checked before any trial starts;
-``run_trial`` runs one trial of it and returns its record, never raising. Each objective
-knows how to fix more of its parameters (``with_fixed``), so no caller asks which kind it is.
+``run_trial`` runs one trial of it and returns its record, never raising. Every objective
+takes a trial's params over its fixed settings, so no caller asks which kind it is.
 """
 
 from __future__ import annotations

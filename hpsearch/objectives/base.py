@@ -51,19 +51,13 @@ class Objective(Protocol):
         **budget: Any,  # early stopping: budget=, checkpoint_dir=; device slots: device=
     ) -> Outcome: ...
 
-    def with_fixed(self, values: Mapping[str, Any]) -> Objective: ...
-
     def prepare(self) -> None: ...
 
 
 class Fixing:
-    """Shared by the objectives: ``fixed`` settings, and a way to fix more of them (a zoom
-    round fixes a parameter it narrowed to one value)."""
+    """Shared by the objectives: the ``fixed`` settings (a trial's params override them)."""
 
     fixed: Mapping[str, Any]
-
-    def with_fixed(self, values: Mapping[str, Any]) -> Any:
-        return dataclasses.replace(self, fixed={**self.fixed, **values})  # type: ignore[type-var]
 
     def prepare(self) -> None:
         """Work a worker does once, when the objective arrives (none by default)."""
@@ -292,4 +286,5 @@ def record_for(trial: Trial, outcome: Outcome, seconds: float | None = None) -> 
         seconds=None if seconds is None else round(seconds, 4),
         error=outcome.error,
         curves=outcome.curves,
+        round=trial.round,
     )

@@ -9,16 +9,16 @@ from typing import Any
 from hpsearch.errors import UserError
 
 
-def write_html(run: Any, out: Path | str | None = None, lineage: bool = False) -> Path:
+def write_html(run: Any, out: Path | str | None = None) -> Path:
     """Write ``run``'s HTML report atomically (default ``RUN/report.html``); returns where."""
+    from hpsearch.files import atomic_write
     from hpsearch.pages.content import gather
     from hpsearch.pages.html import page
-    from hpsearch.store import atomic_write
 
     target = Path(out) if out is not None else run.path / "report.html"
     if target.is_dir():
         target = target / f"{run.run_id}.html"
-    text = page(gather(run, lineage))
+    text = page(gather(run))
     try:
         atomic_write(target, text)
     except OSError as exc:
@@ -26,9 +26,9 @@ def write_html(run: Any, out: Path | str | None = None, lineage: bool = False) -
     return target
 
 
-def markdown(run: Any, lineage: bool = False) -> str:
+def markdown(run: Any) -> str:
     """``run``'s summary as GitHub-flavoured Markdown (for ``$GITHUB_STEP_SUMMARY``)."""
     from hpsearch.pages.content import gather
     from hpsearch.pages.gfm import render
 
-    return render(gather(run, lineage))
+    return render(gather(run))

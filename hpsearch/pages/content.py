@@ -1,6 +1,6 @@
-"""What a report shows, gathered once from a run (and, with ``lineage``, its rounds): plain
-data for the HTML and Markdown writers, read defensively (a summary field of the wrong type
-is shown as missing, never a crash)."""
+"""What a report shows, gathered once from a run (every round of its search): plain data for
+the HTML and Markdown writers, read defensively (a summary field of the wrong type is shown as
+missing, never a crash)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from hpsearch import __version__
 from hpsearch.analysis import ImportanceReport
 from hpsearch.errors import UserError
-from hpsearch.lineage import RoundInfo
+from hpsearch.history import RoundInfo
 from hpsearch.record import STATUSES, TrialRecord
 from hpsearch.space import Space
+from hpsearch.version import __version__
 
 TOP = 5  # trials highlighted and whose curves are drawn
 
@@ -37,15 +37,14 @@ class Content:
     started: str
     wall_time: float | None
     parent: str | None
-    round: int
     best: TrialRecord | None
-    best_run: str | None
     best_yaml: str | None
     curves: dict[int, dict[str, Any]]
     rungs: list[int]
     failures: list[dict[str, Any]]
     importance: ImportanceReport | None
     rounds: list[RoundInfo]
+    regions: list[Any]  # each round's Region (hpsearch.rounds), in order
     retest: Any
     metric_columns: list[str]
     note: str = ""
@@ -73,28 +72,20 @@ def value_text(space: Space, name: str, value: Any) -> str:
         return str(value)
 
 
-def gather(run: Any, lineage: bool = False) -> Content:
-    """The content of ``run``'s report (``hpsearch.runs.Run``); ``lineage``: with each round
-    of its lineage and the best over all of them."""
+def gather(run: Any) -> Content:
+    """The content of ``run``'s report (``hpsearch.runs.Run``): every trial of every round,
+    the search's best, each round's region."""
     config, summary = run.config, run.summary
     goal = config.search.goal
     records = run.trials
     ranked = goal.rank(records)
     ok = [r for r in ranked if r.ok]
-    best, best_run = (ok[0] if ok else None), run.run_id
-    rounds: list[RoundInfo] = []
-    if lineage or summary.get("parent"):
-        try:
-            rounds = run.rounds()
-        except UserError:
-            rounds = []
-    if lineage and rounds:
-        for other in run.lineage:
-            found = goal.best(other.trials)
-            if found is not None and (
-                best is None or goal.direction.better(goal.value(found), goal.value(best))
-            ):
-                best, best_run = found, other.run_id
+    best = ok[0] if ok else None
+    try:
+        rounds = run.rounds()
+        regions = [r.region for r in run.history.rounds]
+    except UserError:
+        rounds, regions = [], []
     try:
         importance = run.importance() if ok and len(config.space) else None
     except UserError:
@@ -126,15 +117,14 @@ def gather(run: Any, lineage: bool = False) -> Content:
         started=str(summary.get("started", "?")),
         wall_time=float(wall) if isinstance(wall, (int, float)) else None,
         parent=summary.get("parent") if isinstance(summary.get("parent"), str) else None,
-        round=int(summary.get("round") or 0),
         best=best,
-        best_run=best_run,
         best_yaml=best_yaml,
         curves=run.curves(),
         rungs=run.rung_budgets(),
         failures=run.failures(),
         importance=importance,
         rounds=rounds,
+        regions=regions,
         retest=summary.get("retest"),
         metric_columns=metric_columns,
         note=note,

@@ -1,5 +1,5 @@
 """A run's summary as GitHub-flavoured Markdown: the best, the top 10, counts by status, each
-parameter's range among the best trials, and the lineage round by round. Every cell is
+parameter's range among the best trials, and the search round by round. Every cell is
 escaped, so a hostile value cannot break the table."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def render(c: Content) -> str:
     lines.append("")
     if c.best is not None:
         values = ", ".join(f"{k}={value_text(c.space, k, v)}" for k, v in c.best.params.items())
-        where = f" of {c.best_run}" if c.best_run and c.best_run != c.run_id else ""
+        where = f", round {c.best.round}" if len(c.rounds) > 1 else ""
         lines.append(
             f"**Best**: {cell(c.metric)} = **{number(c.best.metrics.get(c.metric))}** "
             f"(trial {c.best.trial}{cell(where)}): {cell(values) or '(nothing searched)'}"
@@ -81,12 +81,19 @@ def render(c: Content) -> str:
         lines += table(["parameter", "best trials", "searched"], rows)
         lines.append("")
     if len(c.rounds) >= 2:
-        lines.append("Coarse to fine:")
+        lines.append("Rounds:")
         lines.append("")
         lines += table(
-            ["round", "run", "trials", "best", "best so far"],
+            ["round", "what", "trials", "space", "best", "best so far"],
             [
-                [i.round, i.run_id, i.trials, number(i.best), number(i.best_so_far)]
+                [
+                    i.round,
+                    i.summary,
+                    i.trials,
+                    f"{i.range_left:.0%}",
+                    number(i.best),
+                    number(i.best_so_far),
+                ]
                 for i in c.rounds
             ],
         )

@@ -31,7 +31,7 @@ color:#aaa}tbody tr:nth-child(odd){background:#fafafa}td.l,th.l{text-align:left}
 .frame{fill:none;stroke:#bbb}.grid{stroke:#eee}.tick{font-size:9.5px;fill:#555}
 .name{font-size:11px;fill:#222}.ok{fill:#4c78a8;fill-opacity:.75}.top{fill:#f58518;
 stroke:#7a3d00;stroke-width:.6}.stopped{fill:#999;fill-opacity:.5}.bad{stroke:#d62728;
-stroke-width:1.4;fill:none}.line{fill:none;stroke-width:1.1;stroke-opacity:.55}
+stroke-width:1.4;fill:none}.rd{fill-opacity:.8}.band{fill-opacity:.09}.line{fill:none;stroke-width:1.1;stroke-opacity:.55}
 .line:hover,.curve:hover{stroke-width:3;stroke-opacity:1}.axis{stroke:#333}
 .curve{fill:none;stroke-width:1.8}.rung{stroke:#888;stroke-dasharray:3 3}
 .bar{fill:#4c78a8}.chance{stroke:#d62728;stroke-width:2}
@@ -97,7 +97,7 @@ def page(c: Content) -> str:
         _leaderboard(c),
         _charts(c),
         _importance(c),
-        _lineage(c),
+        _rounds(c),
         _retest(c),
         _failures(c),
         f'<p class="muted">hpsearch {escape(c.version)} · {escape(c.run_id)}</p>',
@@ -129,8 +129,10 @@ def _summary(c: Content) -> str:
         ("started", c.started),
         ("wall time", f"{c.wall_time:.1f} s" if c.wall_time is not None else "-"),
     ]
+    if len(c.rounds) > 1:
+        rows.append(("rounds", f"{len(c.rounds)} ({c.rounds[-1].strategy})"))
     if c.parent:
-        rows.append(("parent", f"{c.parent} (round {c.round})"))
+        rows.append(("re-test of", c.parent))
     body = "".join(
         f'<tr><th class="l">{escape(k)}</th><td class="l">{v if k == "trials" else escape(str(v))}'
         "</td></tr>"
@@ -142,7 +144,7 @@ def _summary(c: Content) -> str:
             f"<code>{escape(k)}={escape(value_text(c.space, k, v))}</code>"
             for k, v in c.best.params.items()
         )
-        where = f" in {escape(c.best_run)}" if c.best_run and c.best_run != c.run_id else ""
+        where = f", round {c.best.round}" if len(c.rounds) > 1 else ""
         best = (
             f"<p><b>best</b>: {escape(c.metric)} = <b>{number(c.best.metrics.get(c.metric))}"
             f"</b> (trial {c.best.trial}{where}) {values}</p>"
@@ -172,7 +174,9 @@ def _leaderboard(c: Content) -> str:
         return "<h2>Leaderboard</h2><p>No trials yet.</p>"
     others = [m for m in c.metric_columns if m != c.metric]
     names = [p.name for p in c.space]
-    head = ["rank", "trial", "status", c.metric, *names, *others, "epochs", "seconds", "error"]
+    rounds = ["round"] if len(c.rounds) > 1 else []
+    head = ["rank", "trial", *rounds, "status", c.metric, *names, *others]
+    head += ["epochs", "seconds", "error"]
     cells = [
         "<tr>"
         + "".join(
@@ -185,8 +189,10 @@ def _leaderboard(c: Content) -> str:
         values: list[tuple[Any, str, str]] = [
             (position, str(position), ""),
             (r.trial, str(r.trial), ""),
-            (r.status, r.status, "l"),
         ]
+        if rounds:
+            values.append((r.round, str(r.round), ""))
+        values.append((r.status, r.status, "l"))
         values.append((r.metrics.get(c.metric), number(r.metrics.get(c.metric)), ""))
         values += [
             (r.params.get(n), value_text(c.space, n, r.params[n]) if n in r.params else "-", "")
@@ -225,7 +231,8 @@ def _charts(c: Content) -> str:
         return ""
     params = list(c.space)
     top = {r.trial for r in c.ok[: c.top]}
-    panels = [svg.scatter(p, c.records, c.metric, c.maximize, top, params) for p in params]
+    regions = c.regions if len(c.regions) > 1 else []
+    panels = [svg.scatter(p, c.records, c.metric, c.maximize, top, params, regions) for p in params]
     curves = svg.curves(c.ok[: c.top], c.curves, c.metric, c.rungs)
     out = []
     if panels:
@@ -233,7 +240,16 @@ def _charts(c: Content) -> str:
             f"<h2>{escape(c.metric)} against each parameter</h2><p class='muted'>on each "
             f"parameter's own scale; the top {min(c.top, len(c.ok))} in orange, trials "
             "stopped early grey, failures as red crosses at the worst edge; hover a point "
-            "for its trial and values</p><div class='charts'>" + "".join(panels) + "</div>"
+            "for its trial and values"
+            + (
+                f"; the other trials coloured by round, light (round 0) to dark (round "
+                f"{len(regions) - 1}), each round's range shaded in its colour"
+                if regions
+                else ""
+            )
+            + "</p><div class='charts'>"
+            + "".join(panels)
+            + "</div>"
         )
         if len(params) >= 2:
             out.append(
@@ -263,29 +279,30 @@ def _importance(c: Content) -> str:
     )
 
 
-def _lineage(c: Content) -> str:
+def _rounds(c: Content) -> str:
     if len(c.rounds) < 2:
         return ""
     names: list[str] = []
     for info in c.rounds:
         names += [n for n in info.ranges if n not in names]
-    head = "".join(
-        f"<th>{escape(h)}</th>" for h in ["round", "run", "trials", "best", "best so far", *names]
-    )
+    columns = ["round", "what", "trials", "space", "best", "best so far", *names]
+    head = "".join(f"<th>{escape(h)}</th>" for h in columns)
     rows = []
     for info in c.rounds:
         cells = [
             str(info.round),
-            info.run_id,
-            str(info.trials),
+            info.summary,
+            str(info.trials) if info.trials == info.planned else f"{info.trials}/{info.planned}",
+            f"{info.range_left:.0%}",
             number(info.best),
             number(info.best_so_far),
         ]
         cells += [info.ranges.get(n, "") for n in names]
         rows.append("<tr>" + "".join(f"<td class='l'>{escape(x)}</td>" for x in cells) + "</tr>")
     return (
-        "<h2>Coarse to fine, round by round</h2><p class='muted'>each round's ranges "
-        "(narrowed around the best so far) and best</p><div class='scroll'><table><thead><tr>"
+        "<h2>Rounds</h2><p class='muted'>each round's region (its share of the search's "
+        "space and each parameter's range), what it was for, and its best</p>"
+        "<div class='scroll'><table><thead><tr>"
         + head
         + "</tr></thead><tbody>"
         + "".join(rows)

@@ -193,13 +193,26 @@ def scatter(
     maximize: bool,
     top: set[int],
     params: Sequence[Param],
+    regions: Sequence[Any] = (),
 ) -> str:
     """The metric against ``p`` on its scale: ok trials (the top ones highlighted), trials
-    stopped early in grey, failures as crosses at the worst edge."""
+    stopped early in grey, failures as crosses at the worst edge. With ``regions`` (each
+    round's ``hpsearch.rounds.Region``, more than one), each trial is coloured by its round
+    and each round's range of ``p`` is shaded in its colour."""
     axis = Axis(p)
     span = metric_range(records, metric) or (0.0, 1.0)
     frame = Frame(*span)
     body = frame.axes(axis.ticks(), axis.name(), metric)
+    many = len(regions) > 1
+    for k, region in enumerate(regions if many else ()):
+        band = _band(axis, region)
+        if k and band is not None:  # round 0 is the whole range
+            x0, x1 = frame.x(band[0]), frame.x(band[1])
+            body.append(
+                f'<rect x="{_num(x0)}" y="{TOP}" width="{_num(max(x1 - x0, 1.0))}" '
+                f'height="{HEIGHT - TOP - BOTTOM}" fill="{round_colour(k, len(regions))}" '
+                'class="band"/>'
+            )
     drawn = [r for r in records if p.name in r.params]
     drawn.sort(key=lambda r: (r.trial in top, r.ok))  # the top ones on top
     for r in drawn:
@@ -208,9 +221,12 @@ def scatter(
         if (r.ok or r.status == "stopped") and _finite(value):
             cls = "top" if r.trial in top else ("ok" if r.ok else "stopped")
             radius = 4 if r.trial in top else 2.6
+            fill = ""
+            if many and cls == "ok":
+                cls, fill = "rd", f' fill="{round_colour(r.round, len(regions))}"'
             body.append(
                 f'<circle cx="{_num(x)}" cy="{_num(frame.y(value))}" r="{radius}" '
-                f'class="{cls}" data-t="{r.trial}"/>'
+                f'class="{cls}"{fill} data-t="{r.trial}"/>'
             )
         else:
             y = frame.edge(bottom=maximize)
@@ -219,6 +235,25 @@ def scatter(
                 f'data-t="{r.trial}"/>'
             )
     return _svg(body, label=f"{metric} against {p.name}")
+
+
+def round_colour(k: int, rounds: int) -> str:
+    """Round ``k`` of ``rounds``: from light (the first) to dark (the last)."""
+    return colour(min(k, rounds - 1) / max(rounds - 1, 1))
+
+
+def _band(axis: Axis, region: Any) -> tuple[float, float] | None:
+    """Where a region's range of the axis's parameter lies on [0, 1] (None: a choice)."""
+    p = axis.p
+    if isinstance(p, ChoiceParam):
+        return None
+    q = region.space.get(p.name)
+    if isinstance(q, NumericParam):
+        return axis.unit(q.low), axis.unit(q.high)
+    if p.name in region.fixed:
+        u = axis.unit(region.fixed[p.name])
+        return u, u
+    return None
 
 
 def parallel(

@@ -1,4 +1,4 @@
-"""A search budget: N evaluations in all, split into a coarse run and zoom rounds.
+"""A budget's schedule: N evaluations in all, split into a coarse round and zoom rounds.
 
 The schedule (from ``bench/search_quality.py``, docs/benchmarks.md): 20 % of the budget for
 the coarse run (at least one trial), then up to 15 zoom rounds sharing the rest evenly (the

@@ -1,0 +1,131 @@
+"""Writing and reading files so that no reader ever trusts half of one.
+
+- ``atomic_write``: a whole file, replaced at once (readers see the old or the new content).
+- ``append_line``: one JSON record, one ``write`` call and a flush (appends never interleave).
+- ``read_log``: a JSON-lines log read back; a last line cut off by a killed process (no newline
+  after it, not JSON) is set aside as *torn*, a bad line anywhere else is a one-line
+  ``RunError`` naming the file and line.
+
+The logs of a run (trials, rounds, rungs) are read with ``read_log``; what a line means is the
+caller's ``parse``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Generic, TypeVar
+
+from hpsearch.errors import RunError, StorageError
+
+T = TypeVar("T")
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write a whole file so that readers see the old or the new content, never a mix."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def append_line(f: IO[str], line: str) -> None:
+    """One record: one write call and a flush (the place tests make the disk full)."""
+    f.write(line + "\n")
+    f.flush()
+
+
+def clean_json(value: Any) -> Any:
+    """Plain JSON data: NaN and ±inf become None, tuples lists, numpy scalars Python ones."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return clean_json(value.item())
+    return value
+
+
+class BadLine(ValueError):
+    """A line of a log that is JSON but not what the log holds: the message names the field."""
+
+
+@dataclass
+class LogRead(Generic[T]):
+    """A log read back: each good line's ``(line number, parsed)``, a torn last line (if
+    any), and the file's text (for a repair)."""
+
+    items: list[tuple[int, T]] = field(default_factory=list)
+    torn: str | None = None
+    text: str = ""
+
+
+def read_log(
+    file: Path, parse: Callable[[dict[str, Any]], T], *, what: str, fix: str
+) -> LogRead[T]:
+    """Read ``file`` (JSON objects, one per line). A line that is not a JSON object is torn if
+    it is the last and unterminated (a write a kill cut short), else a ``RunError``; a line
+    ``parse`` refuses (``BadLine``, or any ValueError) is a ``RunError`` naming the field. A
+    missing file is an empty log. ``what``: the record's name, ``fix``: what to do, for the
+    messages (``trials.jsonl:3: corrupt trial record (…); fix or delete that line``)."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return LogRead()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunError(f"{file}: cannot read it: {exc}") from None
+    lines = text.split("\n")
+    out: LogRead[T] = LogRead(text=text)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError(f"not a {what}")
+        except ValueError as exc:
+            if number == len(lines):  # no newline after it: a write that did not finish
+                out.torn = line
+                break
+            raise RunError(f"{file}:{number}: corrupt {what} ({exc}); {fix}") from None
+        try:
+            out.items.append((number, parse(item)))
+        except ValueError as exc:
+            raise RunError(f"{file}:{number}: {exc}; {fix}") from None
+    return out
+
+
+def repair_log(file: Path, read: LogRead[Any], keep_torn: Path | None = None) -> None:
+    """Cut a torn last line off ``file`` (kept in ``keep_torn`` if given), or end a whole
+    last line that lacks its newline, so that the next append starts a fresh line."""
+    text = read.text
+    try:
+        if read.torn is not None:
+            if keep_torn is not None:
+                with open(keep_torn, "a", encoding="utf-8") as f:
+                    f.write(read.torn + "\n")
+            atomic_write(file, text[: len(text) - len(read.torn)])
+        elif text and not text.endswith("\n"):
+            atomic_write(file, text + "\n")
+    except OSError as exc:
+        raise StorageError(
+            f"{file}: cannot repair its cut-off last line: {exc.strerror or exc}; "
+            "nothing was changed"
+        ) from None
+
+
+def open_append(path: Path) -> IO[str]:
+    """A log opened for appending (the caller closes it)."""
+    return open(path, "a", encoding="utf-8")

@@ -1,0 +1,391 @@
+"""A run on disk: ``runs/<run-id>/``, one directory per search (or re-test, or one model).
+
+- ``config.yaml``   the resolved config the search started with.
+- ``rounds.jsonl``  one line per round (its region, trials, seed), written before its first
+                    trial; a round grown by ``resume --trials`` is written again, whole.
+- ``trials.jsonl``  one line per finished trial, appended with one write and flushed as it
+                    arrives (fsync at least every second and at the end).
+- ``curves.jsonl``  per-epoch curves, one line per trial.
+- ``rungs.jsonl``, ``checkpoints/``  early stopping (``hpsearch.store.rungs``).
+- ``attempts.jsonl``  earlier records of retried trials (``hpsearch.store.attempts``).
+- ``leaderboard.csv``, ``best.yaml``, ``summary.json``  whole files, written atomically,
+                    derived from the logs above.
+
+Only the driver writes here (``hpsearch.lock``); workers return plain records. Everything a
+run knows is read back from the logs, defensively: a hand-edited line is a one-line
+``RunError`` naming the file, line and field.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from hpsearch import yamlio
+from hpsearch.config import Config, load_config
+from hpsearch.errors import RunError, StorageError
+from hpsearch.files import (
+    BadLine,
+    append_line,
+    atomic_write,
+    clean_json,
+    open_append,
+    read_log,
+    repair_log,
+)
+from hpsearch.record import RecordProblem, TrialRecord
+from hpsearch.rounds import Round, check_sequence
+from hpsearch.store.attempts import Attempts
+from hpsearch.store.rungs import RungLog
+from hpsearch.store.summary import (
+    KINDS,
+    MARKER,
+    is_run_dir,
+    new_run_id,
+    now,
+    run_kind,
+    summary_problem,
+    versions,
+)
+from hpsearch.version import __version__
+
+if TYPE_CHECKING:
+    from hpsearch.leaderboard import Results
+    from hpsearch.space import Space
+
+_FSYNC_EVERY = 1.0  # seconds
+
+
+@dataclass
+class LoadedTrials:
+    records: list[TrialRecord]
+    torn: str | None = None  # a last line cut off by a killed process, set aside
+
+
+@dataclass
+class RunStore:
+    """One run directory. Create with ``RunStore.create``, open with ``RunStore.open``."""
+
+    path: Path
+    _trials: IO[str] | None = field(default=None, repr=False)
+    _curves: IO[str] | None = field(default=None, repr=False)
+    _last_sync: float = field(default=0.0, repr=False)
+    rungs: RungLog = field(init=False, repr=False)
+    attempts: Attempts = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.rungs = RungLog(self.path)
+        self.attempts = Attempts(self.path)
+
+    # -- creating and opening --------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        config: Config,
+        runs_dir: Path | str,
+        *,
+        kind: str = "search",
+        parent: str | None = None,
+        first: Round | None = None,
+        planned: int | None = None,
+    ) -> RunStore:
+        """Make ``runs_dir/<run-id>/`` with its marker, the resolved config, its first round
+        (``first``) and a ``running`` summary. The directory appears whole or not at all: it
+        is filled under a hidden name and renamed, so a full disk or a kill leaves nothing.
+        ``parent``: the run a re-test re-tests."""
+        assert kind in KINDS
+        runs_dir = Path(os.path.abspath(runs_dir))
+        try:
+            runs_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunError(
+                f"{runs_dir}: cannot create the runs directory: {exc.strerror or exc}"
+            ) from None
+        resolved = config.to_dict(absolute_paths=True)
+        summary = {
+            "name": config.name,
+            "kind": kind,
+            "parent": parent,
+            "status": "running",
+            "started": now(),
+            "trials_planned": planned if planned is not None else config.search.trials,
+            "metric": config.search.metric,
+            "direction": config.search.direction,
+            "config": resolved,
+            "versions": versions(),
+        }
+        for _ in range(100):  # the random suffix makes a clash unlikely; mkdir makes it safe
+            run_id = new_run_id(config.name)
+            path, staging = runs_dir / run_id, runs_dir / f".creating-{run_id}"
+            if path.exists():
+                continue
+            try:
+                staging.mkdir()
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise RunError(
+                    f"{runs_dir}: cannot create a run directory: {exc.strerror or exc}"
+                ) from None
+            try:
+                store = cls(staging)
+                marker = {"hpsearch": __version__, "run_id": run_id, "kind": kind}
+                (staging / MARKER).write_text(json.dumps(marker) + "\n")
+                atomic_write(staging / "config.yaml", yamlio.dump(resolved))
+                if first is not None:
+                    atomic_write(staging / "rounds.jsonl", json.dumps(first.to_json()) + "\n")
+                store.write_summary({"run_id": run_id, **summary})
+                os.rename(staging, path)  # fails if a run of that id appeared meanwhile
+            except OSError as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                if path.exists():
+                    continue
+                raise RunError(
+                    f"{runs_dir}: cannot create a run directory: {exc.strerror or exc}"
+                ) from None
+            return cls(path)
+        raise RunError(f"{runs_dir}: could not find a free run id")  # pragma: no cover
+
+    @classmethod
+    def open(cls, path: Path | str) -> RunStore:
+        """A run directory made by hpsearch; anything else is a RunError (so a command never
+        writes its files into a directory that is not a run)."""
+        path = Path(os.path.abspath(path))
+        if not is_run_dir(path):
+            raise RunError(
+                f"{path}: not a run directory (hpsearch marks each run with a {MARKER} file)"
+            )
+        return cls(path)
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    def config(self) -> Config:
+        return load_config(self.path / "config.yaml")
+
+    def summary(self) -> dict[str, Any]:
+        """summary.json, checked field by field (it may have been edited by hand)."""
+        file = self.path / "summary.json"
+        try:
+            summary = json.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise RunError(f"{file}: cannot read it: {exc}") from None
+        problem = summary_problem(summary)
+        if problem:
+            raise RunError(f"{file}: {problem}; fix or restore that field")
+        return summary
+
+    @property
+    def kind(self) -> str:
+        """search, panda (one model) or retest."""
+        return run_kind(self.summary())
+
+    def write_summary(self, summary: Mapping[str, Any]) -> None:
+        atomic_write(self.path / "summary.json", json.dumps(clean_json(summary), indent=2) + "\n")
+
+    def write_file(self, name: str, text: str) -> None:
+        """A whole file of the run, written atomically."""
+        atomic_write(self.path / name, text)
+
+    # -- rounds ------------------------------------------------------------------------------
+
+    @property
+    def has_rounds(self) -> bool:
+        """Whether the run keeps a rounds log (runs made by hpsearch 0.1 have none)."""
+        return (self.path / "rounds.jsonl").exists()
+
+    def append_round(self, round_: Round) -> None:
+        """Record a round (before its first trial) or a round grown to more trials: one line,
+        flushed and synced (a round is the commitment its trials are drawn from)."""
+        try:
+            with open_append(self.path / "rounds.jsonl") as f:
+                append_line(f, json.dumps(clean_json(round_.to_json())))
+                os.fsync(f.fileno())
+        except OSError as exc:
+            raise StorageError(
+                f"{self.path}: cannot write round {round_.number}: {exc.strerror or exc}"
+            ) from None
+
+    def load_rounds(self, root: Space, repair: bool = False) -> list[Round]:
+        """The rounds, in order; a round written again (grown) counts as its last line. A
+        torn last line (its round never started: it is written before any trial) is dropped,
+        and with ``repair`` cut from the file."""
+        file = self.path / "rounds.jsonl"
+        read = read_log(
+            file,
+            lambda item: Round.from_json(item, root),
+            what="round",
+            fix="fix or delete that line",
+        )
+        if repair:
+            repair_log(file, read)
+        rounds: dict[int, Round] = {}
+        for number, found in read.items:
+            if found.number > len(rounds) or (found.number < len(rounds) - 1):
+                raise RunError(
+                    f"{file}:{number}: round {found.number} out of order (after round "
+                    f"{len(rounds) - 1}); fix or delete that line"
+                )
+            rounds[found.number] = found
+        ordered = [rounds[k] for k in sorted(rounds)]
+        problem = check_sequence(ordered)
+        if problem:
+            raise RunError(f"{file}: {problem}; fix the file")
+        return ordered
+
+    # -- appending trials ------------------------------------------------------------------
+
+    def append(self, record: TrialRecord) -> None:
+        """Append one finished trial (and its curve): a single write of one line, flushed at
+        once. A failed write (a full disk) raises StorageError; a line it cut short is repaired
+        on resume."""
+        try:
+            if self._trials is None or self._curves is None:
+                self._trials = open_append(self.path / "trials.jsonl")
+                self._curves = open_append(self.path / "curves.jsonl")
+            if record.curves:
+                line = json.dumps({"trial": record.trial, **clean_json(record.curves)})
+                append_line(self._curves, line)
+            append_line(self._trials, json.dumps(clean_json(record.to_json())))
+            moment = time.monotonic()
+            if moment - self._last_sync >= _FSYNC_EVERY:
+                self.sync()
+                self._last_sync = moment
+        except OSError as exc:
+            self._abandon()
+            raise StorageError(
+                f"{self.path}: cannot write a trial: {exc.strerror or exc}; "
+                "the trials written before it are kept"
+            ) from None
+
+    def _abandon(self) -> None:
+        """Drop the append handles after a failed write, without raising again."""
+        for f in (self._trials, self._curves):
+            if f is not None:
+                with contextlib.suppress(OSError):
+                    f.close()
+        self._trials = self._curves = None
+        self.rungs.abandon()
+
+    def sync(self) -> None:
+        self.rungs.sync()  # rung results before the final records they lead to
+        for f in (self._trials, self._curves):
+            if f is not None:
+                os.fsync(f.fileno())
+
+    def close(self) -> None:
+        self.rungs.close()
+        if self._trials is not None and self._curves is not None:
+            self.sync()
+            for f in (self._trials, self._curves):
+                f.close()
+        self._trials = self._curves = None
+
+    # -- reading trials ---------------------------------------------------------------------
+
+    def load_trials(self, repair: bool = False, space: Space | None = None) -> LoadedTrials:
+        """The recorded trials, last record per index. A torn last line (the process was
+        killed mid-write) is set aside; with ``repair`` it is cut from the file and kept in
+        ``trials.jsonl.torn``. A bad line elsewhere, or a record with a field of the wrong
+        type (or, given ``space``, a value outside it), is a RunError naming file, line and
+        field."""
+        file = self.path / "trials.jsonl"
+
+        def parse(item: dict[str, Any]) -> TrialRecord:
+            if not isinstance(item.get("trial"), int):
+                raise BadLine("field 'trial': expected a trial number")
+            try:
+                return TrialRecord.from_json(item, space)
+            except RecordProblem as problem:
+                raise BadLine(str(problem)) from None
+
+        read = read_log(
+            file,
+            parse,
+            what="trial record",
+            fix="fix or delete that line (and resume to run that trial again)",
+        )
+        if repair:
+            repair_log(file, read, keep_torn=file.with_name("trials.jsonl.torn"))
+            self._repair_curves()
+        records = {record.trial: record for _, record in read.items}
+        return LoadedTrials(sorted(records.values(), key=lambda r: r.trial), read.torn)
+
+    def _repair_curves(self) -> None:
+        """Cut a torn last line of curves.jsonl, so the next append starts a fresh line."""
+        file = self.path / "curves.jsonl"
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (FileNotFoundError, UnicodeDecodeError):
+            return
+        if text and not text.endswith("\n"):
+            last = text.rsplit("\n", 1)[-1]
+            try:
+                json.loads(last)
+                atomic_write(file, text + "\n")
+            except ValueError:
+                atomic_write(file, text[: len(text) - len(last)])
+
+    def load_curves(self) -> dict[int, dict[str, Any]]:
+        file = self.path / "curves.jsonl"
+        curves: dict[int, dict[str, Any]] = {}
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):  # missing or unreadable: curves are a convenience
+            return curves
+        for line in text.splitlines():
+            try:
+                item = json.loads(line)
+                curves[item.pop("trial")] = item
+            except (ValueError, KeyError, AttributeError, TypeError):
+                continue  # curves are a convenience; a torn line loses one curve, not the run
+        return curves
+
+    # -- early stopping and retries ------------------------------------------------------------
+
+    def checkpoint_dir(self, trial: int) -> Path:
+        return self.rungs.checkpoint_dir(trial)
+
+    def remove_checkpoints(self, trial: int | None = None) -> None:
+        self.rungs.remove_checkpoints(trial)
+
+    def set_aside(self, trials: set[int]) -> None:
+        """Move the records of ``trials`` to attempts.jsonl (``Attempts.set_aside``)."""
+        self.close()
+        self.attempts.set_aside(trials)
+
+    # -- results ------------------------------------------------------------------------------
+
+    def write_results(
+        self,
+        results: Results,
+        *,
+        status: str,
+        wall_time: float,
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Leaderboard, best.yaml and the final summary; returns the summary."""
+        self.write_file("leaderboard.csv", results.leaderboard_csv)
+        if results.best_yaml is not None:
+            self.write_file("best.yaml", results.best_yaml)
+        summary = {
+            **self.summary(),
+            "status": status,
+            "finished": now(),
+            "wall_time": round(wall_time, 3),
+            **results.fields,
+            **(extra or {}),
+        }
+        self.write_summary(summary)
+        return summary

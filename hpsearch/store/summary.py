@@ -1,0 +1,142 @@
+"""summary.json: what a run is (kind, status, counts, best, …), checked field by field when
+read back (it may have been edited by hand), and the marks that make a directory a run."""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from hpsearch.record import is_int, is_number, kind_of
+from hpsearch.version import __version__
+
+KINDS = ("search", "panda", "retest")
+MARKER = ".hpsearch-run"  # written by every run: only such a directory is read or written as one
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def new_run_id(name: str) -> str:
+    """``<name>-<UTC timestamp>-<6 random hex digits>``."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{name}-{stamp}-{secrets.token_hex(3)}"
+
+
+def _check_best(best: Any, field: str) -> str | None:
+    if best is None:
+        return None
+    if not isinstance(best, dict):
+        return f"field '{field}': expected an object or null, got {kind_of(best)}"
+    if not is_int(best.get("trial")):
+        return f"field '{field}.trial': expected a trial number, got {kind_of(best.get('trial'))}"
+    if best.get("value") is not None and not is_number(best["value"]):
+        return f"field '{field}.value': expected a number, got {kind_of(best.get('value'))}"
+    if not isinstance(best.get("params", {}), dict):
+        return f"field '{field}.params': expected an object, got {kind_of(best.get('params'))}"
+    if "run_id" in best and not (isinstance(best["run_id"], str) and RUN_ID.match(best["run_id"])):
+        return f"field '{field}.run_id': expected a run id, got {best['run_id']!r:.40}"
+    if "round" in best and not (is_int(best["round"]) and best["round"] >= 0):
+        return f"field '{field}.round': expected a round number, got {kind_of(best['round'])}"
+    return None
+
+
+_SUMMARY_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "run_id": (lambda v: isinstance(v, str), "a string"),
+    "name": (lambda v: isinstance(v, str), "a string"),
+    "kind": (lambda v: v in KINDS, "search, panda or retest"),
+    "parent": (
+        lambda v: v is None or (isinstance(v, str) and bool(RUN_ID.match(v))),
+        "a run id or null",
+    ),
+    "round": (lambda v: is_int(v) and v >= 0, "a round number"),
+    "rounds_left": (lambda v: is_int(v) and v >= 0, "a number of rounds"),
+    "continues": (lambda v: isinstance(v, bool), "true or false"),
+    "status": (lambda v: isinstance(v, str), "a string"),
+    "started": (lambda v: isinstance(v, str), "a time stamp"),
+    "finished": (lambda v: isinstance(v, str), "a time stamp"),
+    "trials_planned": (lambda v: is_int(v), "an integer"),
+    "trials_done": (lambda v: is_int(v), "an integer"),
+    "metric": (lambda v: isinstance(v, str), "a metric name"),
+    "direction": (lambda v: v in ("maximize", "minimize"), "maximize or minimize"),
+    "wall_time": (lambda v: v is None or is_number(v), "a number of seconds"),
+    "counts": (
+        lambda v: isinstance(v, dict) and all(is_int(n) for n in v.values()),
+        "an object of counts",
+    ),
+    "lineage": (lambda v: isinstance(v, list), "a list"),
+    "rounds": (lambda v: isinstance(v, list), "a list of rounds"),
+    "converted_to": (lambda v: isinstance(v, str) and bool(RUN_ID.match(v)), "a run id"),
+    "retest": (lambda v: v is None or isinstance(v, dict), "an object or null"),
+    "panda": (
+        lambda v: (
+            v is None
+            or (
+                isinstance(v, dict)
+                and isinstance(v.get("values"), dict)
+                and isinstance(v.get("chosen", {}), dict)
+            )
+        ),
+        "an object with values",
+    ),
+    "config": (lambda v: isinstance(v, dict), "an object"),
+    "versions": (lambda v: isinstance(v, dict), "an object"),
+}
+
+
+def summary_problem(summary: Any) -> str | None:
+    """What is wrong with a summary.json's content, or None."""
+    if not isinstance(summary, dict):
+        return f"not a run summary (expected a JSON object, got {kind_of(summary)})"
+    for key, (check, expected) in _SUMMARY_TYPES.items():
+        if key in summary and not check(summary[key]):
+            return f"field '{key}': expected {expected}, got {kind_of(summary[key])}"
+    return _check_best(summary.get("best"), "best") or _check_best(
+        summary.get("lineage_best"), "lineage_best"
+    )
+
+
+def run_kind(summary: Mapping[str, Any]) -> str:
+    """A run's kind; runs made before summaries named it are told by their keys."""
+    if summary.get("kind") in KINDS:
+        return summary["kind"]
+    if summary.get("retest"):
+        return "retest"
+    return "panda" if summary.get("panda") else "search"
+
+
+def is_run_dir(path: Path) -> bool:
+    """A directory hpsearch made: it holds the run marker, or (runs made before the marker)
+    a config.yaml and a summary.json that names its hpsearch version. Unreadable: False."""
+    try:
+        if (path / MARKER).is_file():
+            return True
+        if not (path / "config.yaml").is_file():
+            return False
+        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(summary, dict)
+        and isinstance(summary.get("versions"), dict)
+        and "hpsearch" in summary["versions"]
+        and isinstance(summary.get("run_id"), str)
+    )
+
+
+def versions() -> dict[str, str]:
+    import numpy
+
+    return {
+        "hpsearch": __version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def now() -> str:
+    # Microseconds: `latest` must tell apart runs started in the same second (zoom rounds).
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
