@@ -306,9 +306,9 @@ def rounds_table(rounds: Sequence[RoundInfo], metric: str) -> Fitted:
     table = Table(
         title="rounds", title_justify="left", box=None, header_style="bold", pad_edge=False
     )
-    columns = ("round", "trials", "space", f"best {metric}", "best so far", "what")
-    for column in columns:
-        table.add_column(column, justify="left" if column == "what" else "right", no_wrap=True)
+    for column in ("round", "trials", "space", f"best {metric}", "best so far"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("what", min_width=24)  # words: they wrap on a narrow terminal
     for r in rounds:
         trials = str(r.trials) if r.trials == r.planned else f"{r.trials}/{r.planned}"
         table.add_row(

@@ -28,6 +28,7 @@ from hpsearch.errors import RunError
 from hpsearch.files import atomic_write, clean_json
 from hpsearch.history import History
 from hpsearch.record import TrialRecord
+from hpsearch.results import result_fields
 from hpsearch.rounds import Region, Round
 from hpsearch.rungs import RungResult
 from hpsearch.store import MARKER, RunStore, is_run_dir, new_run_id, versions
@@ -169,6 +170,7 @@ def read_lineage(store: RunStore, children: dict[str, list[str]] | None = None) 
     history = History(config, rounds, records)
     summary = {
         **summaries[-1],
+        **result_fields(config.search.goal, history.records),
         "run_id": stores[-1].run_id,
         "started": summaries[0].get("started"),
         "wall_time": sum(float(s.get("wall_time") or 0) for s in summaries),

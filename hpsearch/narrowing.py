@@ -60,7 +60,8 @@ def zoom_region(
 def _zoom_choice(q: ChoiceParam, values: Sequence[Any], label: str) -> tuple[Any, str]:
     kept = tuple(c for c in q.choices if any(ChoiceParam(q.name, (v,)).contains(c) for v in values))
     if len(kept) == 1:
-        return kept[0], f"{label} all have {q.format(kept[0])}"
+        have = "has" if len(values) == 1 else "all have"
+        return kept[0], f"{label} {have} {q.format(kept[0])}"
     if len(kept) == len(q.choices):
         return q, f"kept: {label} use every value"
     return ChoiceParam(q.name, kept), f"the values {label} use"
@@ -90,7 +91,7 @@ def _zoom_numeric(
             else:
                 low += 1
     if low >= high:
-        return low, f"{label} narrow it to one value"
+        return low, f"{label} {'narrows' if len(values) == 1 else 'narrow'} it to one value"
     new = NumericParam(q.name, q.scale, low, high, q.integer)
     return new, f"{width(new, q):.0%} of the range, around {label}"
 

@@ -78,7 +78,8 @@ def data_rng(seed: int, stream: int = DATA_GENERATE_STREAM) -> np.random.Generat
 
 
 def round_seed(seed: int, round_: int) -> int:
-    """Each zoom round samples its own trials: a seed from the root seed and the round."""
+    """Each round after the first samples its own trials: a seed from the round before's
+    seed and its number (as hpsearch 0.1 chained them)."""
     return _derived(seed, round_)
 
 

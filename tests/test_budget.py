@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import hpsearch
-from hpsearch.schedule import schedule
 from hpsearch.config import parse_config
 from hpsearch.history import History
 from hpsearch.record import TrialRecord
 from hpsearch.rounds import Round, first_round
+from hpsearch.schedule import schedule
 from hpsearch.strategies import Done
-from hpsearch.strategies.budget import BudgetStrategy
+from hpsearch.strategies.budget import START, BudgetStrategy
 
 from .helpers import invoke, one_line_error, wait_for_round
 from .objectives import Bowl
@@ -197,7 +197,7 @@ def test_a_budget_round_holds_the_best_and_stays_inside_the_whole_space(history)
             assert set(q.choices) <= set(p.choices)
         else:
             assert p.low <= q.low < q.high <= p.high and q.integer == p.integer
-    assert 0 < proposal.radius <= ROOT.zoom.margin  # the radius before each parameter's stretch
+    assert 0 < proposal.radius <= START  # the radius before each parameter's stretch
     assert proposal.summary.startswith("region ")  # said in words: grows, shrinks, keeps
 
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import hpsearch
 from hpsearch import yamlio
 from hpsearch.config import load_config, parse_config
 from hpsearch.sampling import sample_trial
@@ -202,17 +203,17 @@ def test_a_conditional_parameter_is_no_command_placeholder(make_config, tmp_path
 
 
 @pytest.fixture(scope="module")
-def lineage(tmp_path_factory):
+def search(tmp_path_factory):
+    """A conditional search of two rounds, the second around the single best trial."""
     base = tmp_path_factory.mktemp("cond")
     path = base / "cond.yaml"
-    path.write_text(yamlio.dump(merged(OPTIMIZERS, {"run": {"runs_dir": str(base / "runs")}})))
-    doc = run_json("run", str(path), "--rounds", "1")
-    runs = base / "runs"
-    return [runs / row["run_id"] for row in doc["lineage"]]
+    doc = merged(OPTIMIZERS, {"run": {"runs_dir": str(base / "runs")}, "zoom": {"top": 1}})
+    path.write_text(yamlio.dump(doc))
+    return Path(run_json("run", str(path), "--rounds", "1")["run_dir"])
 
 
-def test_a_conditional_run_writes_absent_values_as_absent(lineage):
-    root = lineage[0]
+def test_a_conditional_run_writes_absent_values_as_absent(search):
+    root = search
     trials = [json.loads(line) for line in (root / "trials.jsonl").read_text().splitlines()]
     assert any("momentum_beta" in t["params"] for t in trials)
     for t in trials:
@@ -228,46 +229,53 @@ def test_a_conditional_run_writes_absent_values_as_absent(lineage):
     assert load_config(root / "config.yaml").space.conditions == _config().space.conditions
 
 
-def test_zoom_narrows_a_conditional_parameter_from_the_trials_where_it_was_active(lineage):
-    round1 = load_config(lineage[1] / "config.yaml")
-    best = json.loads((lineage[0] / "summary.json").read_text())["best"]["params"]
+def test_zoom_narrows_a_conditional_parameter_from_the_trials_where_it_was_active(search):
+    run = hpsearch.load_run(search)
+    zoom = run.history.rounds[1]
+    best = min(
+        (t for t in run.trials if t.round == 0 and t.ok),
+        key=lambda t: (-t.metrics["val_accuracy"], t.trial),
+    ).params
     # The best trial's optimizer is fixed; the other optimizers' settings can no longer be
     # active, so they are gone (not fixed at a made-up value).
-    assert round1.model["optimizer"] == best["optimizer"]
+    assert zoom.region.fixed["optimizer"] == best["optimizer"]
     for name in ("momentum_beta", "adam_beta1", "adam_beta2"):
         mine = name.startswith(best["optimizer"])
-        assert (name in round1.space) == mine and name not in round1.model
-    if "adam_beta1" in round1.space:
-        assert not round1.space.condition("adam_beta1")  # always true now
-    shown = invoke("show", str(lineage[1]), "--lineage").stdout
-    assert "inactive (its condition no longer holds)" in shown
+        assert (name in zoom.region.space) == mine and name not in zoom.region.fixed
+    if "adam_beta1" in zoom.region.space:
+        assert not zoom.region.space.condition("adam_beta1")  # always true now
+    for t in run.trials:  # every trial of the round is a point of the search's space
+        if t.round == 1:
+            assert t.params["optimizer"] == best["optimizer"]
+    shown = invoke("show", str(search), "--rounds").stdout
+    assert "inactive (its condition can no longer hold)" in shown
 
 
-def test_importance_and_best_yaml_of_a_conditional_run(lineage, tmp_path):
-    result = invoke("importance", str(lineage[0]), "--json")
+def test_importance_and_best_yaml_of_a_conditional_run(search, tmp_path):
+    result = invoke("importance", str(search), "--json")
     assert result.exit_code == 0, result.output
     names = {p["name"] for p in json.loads(result.stdout)["params"]}
     assert {"momentum_beta", "hidden_units_2"} <= names
-    best = yamlio.load((lineage[-1] / "best.yaml").read_text(), "best.yaml")[0]
-    params = json.loads((lineage[-1] / "summary.json").read_text())["lineage_best"]["params"]
+    best = yamlio.load((search / "best.yaml").read_text(), "best.yaml")[0]
+    params = json.loads((search / "summary.json").read_text())["best"]["params"]
     for name in ("momentum_beta", "adam_beta1", "adam_beta2", "hidden_units_2"):
         assert (name in best["model"]) == (name in params)
     assert best["space"] == {}
 
 
-def test_plot_of_a_conditional_run(lineage, tmp_path):
+def test_plot_of_a_conditional_run(search, tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "cond.png"
-    result = invoke("plot", str(lineage[0]), "--out", str(out))
+    result = invoke("plot", str(search), "--out", str(out))
     assert result.exit_code == 0, result.output
     assert out.stat().st_size > 1000
 
 
-def test_a_value_where_its_condition_does_not_hold_is_a_bad_record(lineage, tmp_path):
+def test_a_value_where_its_condition_does_not_hold_is_a_bad_record(search, tmp_path):
     import shutil
 
-    copy = tmp_path / lineage[0].name
-    shutil.copytree(lineage[0], copy)
+    copy = tmp_path / search.name
+    shutil.copytree(search, copy)
     lines = (copy / "trials.jsonl").read_text().splitlines()
     record = json.loads(lines[0])
     record["params"][
@@ -325,8 +333,8 @@ def test_each_hidden_layer_takes_its_own_width():
     assert shapes == [(2, 5), (5, 7), (7, 16), (16, 3)]
 
 
-def test_train_leaves_inactive_parameters_out_and_refuses_setting_one(lineage, tmp_path):
-    root = lineage[0]
+def test_train_leaves_inactive_parameters_out_and_refuses_setting_one(search, tmp_path):
+    root = search
     config = str(root / "config.yaml")
     best = json.loads((root / "summary.json").read_text())["best"]["params"]
     result = invoke("train", config, "--from", str(root), "--json", "--runs-dir", str(tmp_path))
@@ -342,13 +350,14 @@ def test_train_leaves_inactive_parameters_out_and_refuses_setting_one(lineage, t
     )
 
 
-def test_importance_does_not_measure_a_parameter_active_in_a_few_trials(lineage):
-    result = invoke("importance", str(lineage[0]), "--json")
+def test_importance_does_not_measure_a_parameter_active_in_a_few_trials(make_config):
+    one = Path(run_json("run", str(make_config("cond", base=OPTIMIZERS)))["run_dir"])
+    result = invoke("importance", str(one), "--json")
     doc = json.loads(result.stdout)
     rare = next(p for p in doc["params"] if p["name"] == "momentum_beta")
     active = sum(
         "momentum_beta" in json.loads(line)["params"]
-        for line in (lineage[0] / "trials.jsonl").read_text().splitlines()
+        for line in (one / "trials.jsonl").read_text().splitlines()
     )
     assert active < 10 and rare["share"] == 0.0
     assert "fewer than 10 ok trials: " in (doc["caution"] or "")

@@ -162,7 +162,7 @@ def test_final_table_on_a_narrow_terminal_hides_whole_columns_and_says_which(tmp
     assert len(rows) == 4 and 3 < len(shown) < 3 + len(NAMES)
 
 
-def test_lineage_shows_each_run_id_whole_piped_and_at_80_columns(
+def test_the_rounds_table_shows_every_round_piped_and_at_80_columns(
     tmp_path, make_config, monkeypatch
 ):
     path = make_config(base=SEVEN)
@@ -171,12 +171,17 @@ def test_lineage_shows_each_run_id_whole_piped_and_at_80_columns(
             terminal_80(monkeypatch)
         result = invoke("run", str(path), "--rounds", "1")
         assert result.exit_code == 0, result.output
-        doc = json.loads(invoke("list", "--runs-dir", str(tmp_path / "runs"), "--json").stdout)
-        newest = [r["run_id"] for r in doc["runs"][:2]][::-1]  # round 0, round 1
         lines = result.stdout.splitlines()
-        start = lines.index(next(line for line in lines if line.startswith("coarse to fine")))
-        assert [line.split()[1] for line in lines[start + 2 : start + 4]] == newest
+        start = [line.strip() for line in lines].index("rounds")
+        header, first, *rest = lines[start + 1 :]
+        assert header.split()[:3] == ["round", "trials", "space"] and header.split()[-1] == "what"
+        assert first.split()[:3] == ["0", "4", "100%"] and "the whole space" in first
+        assert next(line for line in rest if line.split()[0] == "1")
+        words = " ".join(" ".join(lines[start:]).split())
+        assert "zoom inside the search's region around the top 2 of its 4 trials" in words
         assert "…" not in result.stdout
+        if narrow:
+            assert all(len(line) <= 80 for line in lines[start:])
 
 
 def test_list_and_compare_keep_run_ids_whole_and_hide_runs_that_do_not_fit(

@@ -150,7 +150,8 @@ def test_latest_for_zoom_retest_and_train_from_means_the_newest_search(tmp_path,
     retested = run_json("retest", "latest", "--runs-dir", runs, "--top", "1", "--seeds", "2")
     assert retested["retest"]["of"] == search["run_id"]
     zoomed = json.loads(invoke("zoom", "latest", "--runs-dir", runs, "--json", "--quiet").stdout)
-    assert zoomed["parent"] == search["run_id"]  # not the newer panda runs, nor the re-test
+    assert zoomed["run_id"] == search["run_id"]  # not the newer panda runs, nor the re-test
+    assert [r["origin"] for r in zoomed["rounds"]] == ["plan", "zoom"]
 
 
 def test_shell_completion_is_offered():

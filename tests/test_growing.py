@@ -92,38 +92,34 @@ def test_a_grown_run_equals_a_run_started_with_that_many_trials(make_config, tmp
     assert len(hpsearch.resume(grown, trials=12).trials) == 12
 
 
-def test_growing_the_last_zoom_round_equals_a_round_of_that_size(make_config):
-    def lineage(trials: int) -> list[str]:
+def test_growing_a_search_grows_its_newest_round(make_config, tmp_path):
+    def search(trials: int) -> str:
         config = make_config(f"z{trials}", base=merged(TRAINER, {"zoom": {"trials": trials}}))
-        doc = run_json("run", str(config), "--rounds", "1")
-        return [row["run_id"] for row in doc["lineage"]]
+        return run_json("run", str(config), "--rounds", "1")["run_dir"]
 
-    small, large = lineage(3), lineage(6)
-    runs = Path(make_config("z3").parent / "runs")
-    doc = run_json("resume", str(runs / small[1]), "--trials", "6")
-    assert doc["trials_done"] == 6
-    assert _trials(runs / small[1]) == _trials(runs / large[1])
-    assert leaderboard(runs / small[1]) == leaderboard(runs / large[1])
-    # The coarse run has a round narrowed from it: growing it is refused, nothing changes.
-    before = _files(runs / small[0])
-    one_line_error(
-        invoke("resume", str(runs / small[0]), "--trials", "20"), "went on in round 1", small[1]
-    )
-    assert _files(runs / small[0]) == before
+    small, large = search(3), search(6)  # 8 coarse trials, then 3 or 6
+    doc = run_json("resume", small, "--trials", "14")
+    assert doc["trials_done"] == 14 and [r["trials"] for r in doc["rounds"]] == [8, 6]
+    assert _trials(small) == _trials(large)
+    assert leaderboard(small) == leaderboard(large)
+    # Fewer than the trials already run (up to trial 13) is refused, and nothing changes.
+    before = _files(Path(small))
+    one_line_error(invoke("resume", small, "--trials", "10"), "--trials", "give at least 14")
+    assert _files(Path(small)) == before
 
 
-def test_a_kill_between_the_two_writes_of_growing_is_completed_on_resume(make_config):
+def test_growing_is_one_write_and_a_kill_after_it_is_finished_on_resume(make_config):
+    from hpsearch.store import RunStore
+
     config = make_config("six", base=merged(TRAINER, {"search": {"trials": 6}}))
     run_dir = Path(run_json("run", str(config))["run_dir"])
-    summary = json.loads((run_dir / "summary.json").read_text())
-    summary["config"]["search"]["trials"] = 9  # the summary was written, config.yaml not yet
-    summary["extended"] = [{"from": 6, "to": 9, "at": "2026-12-02T00:00:00Z"}]
-    (run_dir / "summary.json").write_text(json.dumps(summary))
+    store = RunStore.open(run_dir)
+    (first,) = store.load_rounds(store.config().space)
+    store.append_round(first.grown(9))  # killed right after: the summary still says 6
     doc = run_json("resume", str(run_dir))
-    assert doc["trials_done"] == 9
+    assert doc["trials_done"] == 9 and doc["trials_planned"] == 9
     reference = make_config("nine", base=merged(TRAINER, {"search": {"trials": 9}}))
     assert _trials(run_dir) == _trials(run_json("run", str(reference))["run_dir"])
-    assert "trials: 9" in (run_dir / "config.yaml").read_text()
 
 
 def test_retrying_failed_trials_heals_the_run_and_keeps_the_failed_attempts(flaky):
@@ -160,9 +156,9 @@ def test_retrying_failed_trials_heals_the_run_and_keeps_the_failed_attempts(flak
 
 
 def test_a_retry_killed_mid_move_keeps_each_attempt_once(flaky, monkeypatch):
-    from hpsearch import store as store_module
     from hpsearch.errors import StorageError
     from hpsearch.store import RunStore
+    from hpsearch.store import attempts as store_module
 
     run_dir = Path(run_json("run", str(flaky()))["run_dir"])
     failed = {r["trial"] for r in _trials(run_dir) if r["status"] == "failed"}

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import time
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -171,16 +172,20 @@ def test_reports_of_a_choice_only_conditional_space_a_panda_run_and_a_retest(
     assert "Leaderboard" in html and "Learning curves" in html
 
 
-def test_a_three_round_lineage_shows_each_round(make_config):
+def test_a_search_of_three_rounds_shows_every_round_and_its_region(make_config):
     config = make_config("rounds", base=TRAINER)
     doc = run_json("run", str(config), "--rounds", "2")
-    last = doc["run_dir"]
-    html = _report(last, "--lineage")
-    assert "Coarse to fine, round by round" in html
-    for row in doc["lineage"]:
-        assert row["run_id"] in html
-    markdown = invoke("report", last, "--lineage", "--markdown").stdout
-    assert "Coarse to fine:" in markdown
+    run_dir = doc["run_dir"]
+    html = _report(run_dir)
+    assert "<h2>Rounds</h2>" in html
+    for row in doc["rounds"]:
+        assert escape(row["summary"]) in html
+    # every trial of every round is drawn, coloured by its round; later rounds' ranges shaded
+    assert html.count('class="rd"') + html.count('class="top"') >= doc["trials_done"]
+    assert 'class="band"' in html and "coloured by round" in html
+    assert f"round {doc['best']['round']})" in html
+    markdown = invoke("report", run_dir, "--markdown").stdout
+    assert "Rounds:" in markdown and f"round {doc['best']['round']}" in markdown
     _check_markdown_tables(markdown)
 
 

@@ -104,15 +104,15 @@ def test_an_own_objective_runs_end_to_end_and_zooms(write, objective):
     result = invoke("run", str(path), "--json", "--quiet", "--rounds", "1")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert [e["trials"] for e in doc["lineage"]] == [12, 4]
-    first = Path(doc["run_dir"]).parent / doc["lineage"][0]["run_id"]
+    assert [e["trials"] for e in doc["rounds"]] == [12, 4]
+    first = Path(doc["run_dir"])
     recs = trial_records(first)
     assert all(r["status"] == "ok" for r in recs)
     assert all(r["metrics"]["loss"] == pytest.approx((r["params"]["x"] - 1) ** 2) for r in recs)
     curves = [json.loads(line) for line in (first / "curves.jsonl").read_text().splitlines()]
     assert curves and curves[0]["epoch"][:2] == [1, 2]
     zoomed = invoke("zoom", str(first), "--json", "--quiet", "--trials", "3")
-    assert zoomed.exit_code == 0 and json.loads(zoomed.stdout)["counts"]["ok"] == 3
+    assert zoomed.exit_code == 0 and json.loads(zoomed.stdout)["counts"]["ok"] == 12 + 4 + 3
 
 
 @pytest.mark.parametrize(
@@ -235,4 +235,5 @@ def test_leaderboard_columns_are_the_objectives_metrics(write):
     result = invoke("run", str(path), "--json", "--quiet")
     header = (Path(json.loads(result.stdout)["run_dir"]) / "leaderboard.csv").read_text()
     columns = header.splitlines()[0].split(",")
-    assert columns[3:5] == ["loss", "pid"] and "val_accuracy" not in columns
+    assert columns[:3] == ["rank", "trial", "round"]
+    assert columns[4:6] == ["loss", "pid"] and "val_accuracy" not in columns

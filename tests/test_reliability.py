@@ -235,11 +235,11 @@ def test_a_trial_whose_memory_grows_fails_alone(make_config):
 def test_a_full_disk_stops_the_run_cleanly_and_resume_finishes_it(
     tmp_path, make_config, monkeypatch
 ):
-    import hpsearch.store as store_module
+    import hpsearch.store.core as store_module
 
     path = make_config(search={"trials": 6})
     reference = reference_leaderboard(path, tmp_path / "reference")
-    real = store_module._write_line
+    real = store_module.append_line
     written = []
 
     def full_disk(f, line):
@@ -250,13 +250,13 @@ def test_a_full_disk_stops_the_run_cleanly_and_resume_finishes_it(
             written.append(line)
         real(f, line)
 
-    monkeypatch.setattr(store_module, "_write_line", full_disk)
+    monkeypatch.setattr(store_module, "append_line", full_disk)
     result = invoke("run", str(path), "--quiet", "--backend", "sequential")
     assert result.exit_code == 2
     assert "No space left on device" in result.stderr and "hpsearch resume" in result.stderr
     assert "Traceback" not in result.output
     run_dir = next(p for p in (tmp_path / "runs").iterdir())
-    monkeypatch.setattr(store_module, "_write_line", real)
+    monkeypatch.setattr(store_module, "append_line", real)
     resumed = invoke("resume", str(run_dir), "--quiet")
     assert resumed.exit_code == 0, resumed.output
     assert leaderboard(run_dir) == reference
@@ -349,7 +349,8 @@ def test_resume_of_a_killed_run_with_a_running_summary(tmp_path, make_config):
     reference = reference_leaderboard(path, tmp_path / "reference")
     config = load_config(path)
     search = start_search(config)
-    for done, _ in enumerate(search.run(backend="sequential"), start=1):
+    first = search.history.rounds[0]
+    for done, _ in enumerate(search.run_round(first, backend="sequential"), start=1):
         if done == 2:
             break
     search.store.close()  # no finish(): the driver "died"; summary.json still says running

@@ -69,13 +69,19 @@ def test_show_prints_summary_top_trials_and_json(trainer_run):
     assert data["failures"] == []
 
 
-def test_show_lineage_follows_the_parents(trainer_run):
+def test_show_tells_each_round(trainer_run):
     doc = trainer_run("--rounds", "1")
-    data = json.loads(invoke("show", doc["run_dir"], "--lineage", "--json").stdout)
-    assert [r["round"] for r in data["lineage"]] == [0, 1]
-    assert data["lineage"][0]["ranges"]["learning_rate"] == "1.0e-03–1.0e-01"
-    text = invoke("show", doc["run_dir"], "--lineage").stdout
-    assert "round 0" in text and "round 1" in text
+    data = json.loads(invoke("show", doc["run_dir"], "--json").stdout)
+    assert [r["round"] for r in data["rounds"]] == [0, 1]
+    assert data["rounds"][0]["ranges"]["learning_rate"] == "1.0e-03–1.0e-01"
+    notes = data["rounds"][1]["notes"]
+    assert notes["learning_rate"].endswith("of the range, around the top 2")
+    table = invoke("show", doc["run_dir"]).stdout
+    assert "round  trials  space" in table and "zoom inside the search's region" in table
+    text = invoke("show", doc["run_dir"], "--rounds").stdout
+    assert "round 0 (zoom, trials 0-7): the whole space, then 1 zoom round" in text
+    assert "round 1 (zoom, trials 8-11): zoom inside" in text
+    assert invoke("show", doc["run_dir"], "--lineage").stdout == text  # 0.1's flag still works
 
 
 def test_show_groups_failures_by_reason(make_config):

@@ -142,7 +142,7 @@ def test_string_choices_survive_a_run_resume_and_zoom(tmp_path):
     zoomed = invoke("zoom", str(run_dir), "--json", "--quiet", "--trials", "3")
     assert zoomed.exit_code == 0, zoomed.output
     assert "Traceback" not in zoomed.output
-    assert json.loads(zoomed.stdout)["counts"]["ok"] == 3
+    assert json.loads(zoomed.stdout)["counts"]["ok"] == 12 + 3
 
 
 # -- documents the loader refuses -------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from pathlib import Path
 
@@ -147,7 +148,8 @@ def test_zooming_a_coarse_run_narrows_and_keeps_the_top_k_inside_the_parent(foun
     """Any coarse run: the zoom's region lies inside the parent's, holds the top K, and
     narrows at least one numeric parameter unless the top K span every range."""
     records = [
-        TrialRecord(i, p, 0, "ok", {"value": v}) for i, (p, v) in enumerate(zip(found, values))
+        TrialRecord(i, p, 0, "ok", {"value": v})
+        for i, (p, v) in enumerate(zip(found, values[: len(found)], strict=True))
     ]
     history = History(ROOT, [first_round(SPACE, 0, len(records), "random", "")], records)
     proposal = ZoomStrategy(ROOT).propose(history, top=k)
@@ -349,7 +351,7 @@ def test_rounds_close_in_on_the_optimum_of_a_bowl(make_config):
     run = hpsearch.run(path, rounds=4, objective=Bowl())
     rounds = run.history.rounds
     assert [r.number for r in rounds] == [0, 1, 2, 3, 4]
-    for before, after in zip(rounds, rounds[1:]):
+    for before, after in itertools.pairwise(rounds):
         assert inside(after.region, before.region)
         assert after.region.share(run.config.space) < before.region.share(run.config.space)
     infos = run.rounds()

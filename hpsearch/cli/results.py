@@ -32,7 +32,7 @@ def show(
     runs_dir: RunsDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A search's summary, its rounds, best trials and failures by reason."""
+    """A search's summary, rounds, best trials and failures."""
     from hpsearch import api
     from hpsearch.display import round_lines, rounds_table, top_table
     from hpsearch.report import summary_lines
@@ -72,9 +72,10 @@ def show(
 
 @app.command(name="list")
 def list_runs(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
-    """Every search (and re-test, one-model run) in the runs directory, newest first.
+    """Every search in the runs directory, newest first.
 
-    Status, ok / total trials, best, rounds and start time of each."""
+    One row per search (and re-test or one-model run): status, ok / total trials, best,
+    rounds and start time."""
     from hpsearch import api
     from hpsearch.errors import one_line
     from hpsearch.report import runs_table

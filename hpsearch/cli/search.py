@@ -219,7 +219,8 @@ def zoom(
         typer.Option(
             "--margin",
             callback=finite,
-            help="This round's radius on each side, in each range's unit scale (zoom.margin).",
+            help="Padding on each side, as a share of what the top trials leave free of each "
+            "range (zoom.margin; below 0.5).",
         ),
     ] = None,
     trials: Annotated[
@@ -238,7 +239,7 @@ def zoom(
     quiet: QuietOpt = False,
     fail_under: FailUnderOpt = None,
 ) -> None:
-    """Add a zoom round to a search: narrower, around its best trials.
+    """Add a narrower round to a search, around its best trials.
 
     The round lies inside the search's newest region and runs into the same run."""
     from hpsearch import api

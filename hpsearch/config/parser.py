@@ -3,6 +3,7 @@ raised as one ``ConfigError`` with file, line and key path."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -179,6 +180,15 @@ class Parser(ParamsParser):
                 "leave search.trials out, or drop the budget",
             )
         budgeted = with_budget(config, budget)
+        defaults = ZoomConfig()
+        for key in ("top", "margin"):  # given, and not the default a run's config.yaml holds
+            if isinstance(zoom, dict) and key in zoom and zoom[key] != getattr(defaults, key):
+                hint = self.fail(
+                    ("zoom", key),
+                    f"hint: zoom.{key} shapes zoom rounds (--rounds, hpsearch zoom); a "
+                    "budget's rounds use their own settings (docs/benchmarks.md)",
+                )
+                budgeted = dataclasses.replace(budgeted, hints=(*budgeted.hints, str(hint)))
         for key in ("rounds", "trials"):
             derived = getattr(budgeted.zoom, key)
             if isinstance(zoom, dict) and key in zoom and zoom[key] != derived:

@@ -2,10 +2,10 @@
 
 The schedule (``hpsearch.schedule``) gives the coarse round and up to 15 small rounds. Each
 round after the coarse one is a region of the *whole* space (``narrowing.trust_region``)
-around the best ``zoom.top`` trials of the search so far, padded by a radius that adapts like
-a trust region: ``zoom.margin`` (0.35 of each range) for the first, the same after a round
-that improved the best so far, × 0.7 after one that did not, and back to ``zoom.margin`` once
-it has collapsed below 0.005 (a restart around the best). Each numeric parameter stretches
+around the best trial of the search so far, padded by a radius that adapts like a trust
+region: 0.35 of each range for the first, the same after a round that improved the best so
+far, × 0.7 after one that did not, and back to 0.35 once it has collapsed below 0.005 (a
+restart around the best). Each numeric parameter stretches
 the radius by how widely the best 20 % of the trials spread in it against the others
 (0.5–2 ×): long along a valley, short across it. So a region may move and grow from one
 round to the next; its summary says so in words. The settings come from
@@ -30,8 +30,12 @@ if TYPE_CHECKING:
     from hpsearch.config import Config
     from hpsearch.history import History
 
+# From bench/search_quality.py (docs/benchmarks.md); not zoom.top / zoom.margin, which shape
+# the course's zoom rounds.
+ANCHORS = 1  # the region is cut around the best trial so far
+START = 0.35  # the first round's radius, in each range's unit coordinates
 SHRINK = 0.7  # the radius after a round that did not improve the best so far
-RESTART_BELOW = 0.005  # a radius this small has collapsed: start again at zoom.margin
+RESTART_BELOW = 0.005  # a radius this small has collapsed: start again at START
 SAME_SIZE = 0.02  # a region within 2 % of the last one's size "keeps its size"
 
 
@@ -65,11 +69,11 @@ class BudgetStrategy:
     def propose(self, history: History, trials: int) -> Proposal:
         config, goal = self.config, history.goal
         records = history.records
-        anchors = goal.top(records, config.zoom.top)
+        anchors = goal.top(records, ANCHORS)
         if not anchors:
             raise Done("no ok trial to zoom on")
         per_round = [history.records_of(r.number) for r in history.rounds]
-        pad, why = radius(per_round, goal, config.zoom.margin)
+        pad, why = radius(per_round, goal, START)
         pads = shaped(config.space, goal.rank(records), pad)
         region = trust_region(config.space, [a.params for a in anchors], pads, pad)
         before = history.rounds[-1].region.share(config.space)
@@ -90,7 +94,7 @@ class BudgetStrategy:
         return Proposal(
             region=region,
             trials=trials,
-            seed=round_seed(config.seed, len(history.rounds)),
+            seed=round_seed(history.rounds[-1].seed, len(history.rounds)),
             strategy=self.name,
             summary=f"region {verb} {reason} ({after:.0%} of the space)",
             anchors=tuple(a.trial for a in anchors),

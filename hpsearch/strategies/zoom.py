@@ -75,7 +75,7 @@ class ZoomStrategy:
         return Proposal(
             region=region,
             trials=zoom.trials if trials is None else trials,
-            seed=round_seed(self.config.seed, number),
+            seed=round_seed(history.rounds[-1].seed, number),
             strategy=self.name,
             summary=f"zoom inside {where} region around {label} of its {len(inside)} trials",
             anchors=tuple(a.trial for a in anchors),
