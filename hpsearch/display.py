@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -37,12 +37,6 @@ from hpsearch.events import (
 )
 from hpsearch.paths import shown
 from hpsearch.record import TrialRecord
-
-if TYPE_CHECKING:
-    from hpsearch.history import RoundInfo
-    from hpsearch.rounds import Region, Round
-    from hpsearch.space import Space
-    from hpsearch.strategies import Proposal
 
 
 def choose_mode(console: Console, quiet: bool) -> str:
@@ -178,6 +172,8 @@ class SearchDisplay:
         going_on = "" if event.new else f" (going on: {event.to_go} of {r.trials} to go)"
         self.note(f"round {r.number}: {r.summary}{going_on}")
         if r.strategy == "zoom" and event.previous is not None:
+            from hpsearch.tables import region_lines
+
             self.note(region_lines(config.space, event.previous.region, r.region, r.notes))
 
     def _consider(self, record: TrialRecord) -> None:
@@ -298,63 +294,6 @@ def final_report(
         soft_wrap=True,
         highlight=False,
     )
-
-
-def rounds_table(rounds: Sequence[RoundInfo], metric: str) -> Fitted:
-    """One row per round: its trials, how much of the space it searched, its best, the best
-    so far, and what it did, in words."""
-    table = Table(
-        title="rounds", title_justify="left", box=None, header_style="bold", pad_edge=False
-    )
-    for column in ("round", "trials", "space", f"best {metric}", "best so far"):
-        table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("what", min_width=24)  # words: they wrap on a narrow terminal
-    for r in rounds:
-        trials = str(r.trials) if r.trials == r.planned else f"{r.trials}/{r.planned}"
-        table.add_row(
-            str(r.round),
-            trials,
-            f"{r.range_left:.0%}",
-            format_value(r.best),
-            format_value(r.best_so_far),
-            r.summary,
-        )
-    return Fitted(table, rightmost(table, keep=3))
-
-
-def region_lines(root: Space, parent: Region, region: Region, notes: Mapping[str, str]) -> str:
-    """Each parameter of ``parent``: its range -> the region's, on its own scale, and why."""
-    described, before = region.describe(root), parent.describe(root)
-    lines = []
-    for p in root:
-        if p.name not in parent.space:
-            continue  # fixed or inactive already: nothing changes
-        note = notes.get(p.name, "")
-        after = described[p.name]
-        if after == before[p.name]:
-            lines.append(f"  {p.name}: {after} ({note or 'kept'})")
-        else:
-            lines.append(
-                f"  {p.name}: {before[p.name]} -> {after}" + (f" ({note})" if note else "")
-            )
-    return "\n".join(lines)
-
-
-def zoom_text(root: Space, parent: Region, proposal: Proposal) -> str:
-    """What ``hpsearch zoom`` is about to run: the round in words, then each range."""
-    lines = region_lines(root, parent, proposal.region, proposal.notes)
-    return f"zoom: {proposal.summary}\n{lines}"
-
-
-def round_lines(root: Space, rounds: Sequence[Round]) -> list[str]:
-    """``show --rounds``: each round in words, then its parameters' ranges."""
-    out = []
-    for r in rounds:
-        out.append(f"round {r.number} ({r.strategy}, trials {r.first}-{r.stop - 1}): {r.summary}")
-        for name, text in r.region.describe(root).items():
-            note = r.notes.get(name)
-            out.append(f"    {name}: {text}" + (f" ({note})" if note else ""))
-    return out
 
 
 _SPARKS = "▁▂▃▄▅▆▇█"

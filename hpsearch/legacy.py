@@ -257,3 +257,18 @@ def _write(staging: Path, run_id: str, search: LegacySearch) -> None:
     }
     summary.pop("layout", None)
     atomic_write(staging / "summary.json", json.dumps(clean_json(summary), indent=2) + "\n")
+
+
+def writable(source: Any) -> tuple[RunStore, str | None]:
+    """The run directory to write a search into (``source`` a ``hpsearch.runs.Run``): its
+    own, or for a 0.1 search of several directories the one it is converted into now, with
+    a sentence that says so."""
+    old = source.legacy
+    if old is None:
+        return source.store, None
+    store = convert(old)
+    names = ", ".join(s.run_id for s in old.stores)
+    return store, (
+        f"converted the hpsearch 0.1 search {names} into one run, {store.path} (the old "
+        "directories are left as they were)"
+    )

@@ -60,7 +60,7 @@ def zoom_region(
 def _zoom_choice(q: ChoiceParam, values: Sequence[Any], label: str) -> tuple[Any, str]:
     kept = tuple(c for c in q.choices if any(ChoiceParam(q.name, (v,)).contains(c) for v in values))
     if len(kept) == 1:
-        have = "has" if len(values) == 1 else "all have"
+        have = {1: "has", 2: "both have"}.get(len(values), "all have")
         return kept[0], f"{label} {have} {q.format(kept[0])}"
     if len(kept) == len(q.choices):
         return q, f"kept: {label} use every value"

@@ -25,7 +25,7 @@ from hpsearch.results import failures_by_reason, result_fields
 from hpsearch.rundirs import list_runs as run_stores
 from hpsearch.rundirs import resolve_run
 from hpsearch.rungs import RungResult
-from hpsearch.store import RunStore, run_kind
+from hpsearch.store import RunStore, read_history, run_kind
 
 if TYPE_CHECKING:
     from hpsearch.analysis import ImportanceReport
@@ -68,8 +68,6 @@ class Run:
         """The search's rounds and trials (a re-test or one-model run: one round)."""
         if self.legacy is not None:
             return self.legacy.history
-        from hpsearch.search import read_history
-
         records = self.store.load_trials(space=self.config.space).records
         if self.kind != "search":
             return History.single(self.config, records, max(len(records), 1))

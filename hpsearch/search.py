@@ -28,7 +28,7 @@ from hpsearch.rungs import RungResult
 from hpsearch.runner import run_trials
 from hpsearch.sampling import Trial
 from hpsearch.scheduling import scheduler_for
-from hpsearch.store import RunStore
+from hpsearch.store import RunStore, read_history
 from hpsearch.strategies import Proposal, Strategy, strategy_for
 
 METRIC_CHECK = 5  # trials that all miss the metric before a search stops
@@ -307,25 +307,6 @@ def resume_search(
         retried=sorted(again),
     )
     return Resumed(search, loaded.torn, grown_from)
-
-
-def read_history(
-    store: RunStore, config: Config, records: Sequence[TrialRecord], repair: bool = False
-) -> History:
-    """The search's history from its logs. A run made by hpsearch 0.1 has no rounds log: it
-    is one round over the whole space (and, with ``repair``, gets its rounds log now)."""
-    if store.has_rounds:
-        rounds = store.load_rounds(config.space, repair=repair)
-        if rounds:
-            return History(config, rounds, records)
-    planned = store.summary().get("trials_planned")
-    count = max([config.search.trials, *[r.trial + 1 for r in records]])
-    if isinstance(planned, int) and planned > count:
-        count = planned
-    history = History.single(config, records, count)
-    if repair:
-        store.append_round(history.rounds[0])
-    return history
 
 
 def _check_unchanged(store: RunStore, config: Config, summary: Mapping[str, Any]) -> None:

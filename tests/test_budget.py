@@ -4,6 +4,7 @@ trials however it runs; and the laws of the zoom step that spends it."""
 from __future__ import annotations
 
 import json
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -204,9 +205,16 @@ def test_a_budget_round_holds_the_best_and_stays_inside_the_whole_space(history)
 def test_a_budget_round_says_how_its_region_moved(make_config, tmp_path):
     run = hpsearch.run(make_config(base=BOWL), objective=Bowl())
     words = [info.summary for info in run.rounds()[1:]]
-    assert all(w.startswith("region ") for w in words)
+    pattern = re.compile(
+        r"region (grows to|shrinks to|keeps its size,) \d+% of the space, around "
+        r"(the best, trial \d+|a new best, trial \d+|trial \d+: round \d+ found no better one"
+        r"|trial \d+, at radius 0.35 again: it had collapsed)"
+    )
+    assert all(pattern.fullmatch(w) for w in words), words
     assert any("around a new best" in w for w in words)
-    assert not any("%" in w.split("(")[0] for w in words)  # no "zoom ... 191 %"
+    for before, after, w in zip(run.rounds(), run.rounds()[1:], words, strict=False):
+        if "grows" in w:  # said whenever it happens: a region is never silently wider
+            assert after.range_left > before.range_left
     shown = invoke("show", str(run.path)).stdout
     assert words[0][:40] in shown.replace("\n", " ")
 

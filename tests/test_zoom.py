@@ -252,7 +252,7 @@ def test_zoom_says_what_it_narrows_and_why(make_config):
     result = invoke("zoom", first["run_dir"], "--top", "3", "--write-config", "/dev/null")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("zoom: zoom inside the search's region around the top 3")
+    assert lines[0].startswith("round 1: zoom inside the search's region around the top 3")
     lr = next(line for line in lines if line.startswith("  learning_rate:"))
     assert "1.0e-03–1.0e-01 -> " in lr and "% of the range, around the top 3)" in lr
 

@@ -34,8 +34,8 @@ def show(
 ) -> None:
     """A search's summary, rounds, best trials and failures."""
     from hpsearch import api
-    from hpsearch.display import round_lines, rounds_table, top_table
-    from hpsearch.report import summary_lines
+    from hpsearch.display import top_table
+    from hpsearch.tables import round_lines, rounds_table, summary_lines
 
     with user_errors():
         run = api.load_run(run_ref, runs_dir)
@@ -78,7 +78,7 @@ def list_runs(runs_dir: RunsDirOpt = None, as_json: JsonOpt = False) -> None:
     rounds and start time."""
     from hpsearch import api
     from hpsearch.errors import one_line
-    from hpsearch.report import runs_table
+    from hpsearch.tables import runs_table
 
     problems: list[str] = []
     with user_errors():
@@ -99,7 +99,7 @@ def compare(
 ) -> None:
     """The best metric and parameters of runs side by side."""
     from hpsearch import api
-    from hpsearch.report import compare_table
+    from hpsearch.tables import compare_table
 
     with user_errors():
         runs = api.compare(run_refs, runs_dir)
@@ -115,7 +115,7 @@ def importance(run_ref: RunArg, runs_dir: RunsDirOpt = None, as_json: JsonOpt = 
 
     Binned main effects on each parameter's own scale, minus chance, with Spearman's rho."""
     from hpsearch import api
-    from hpsearch.report import importance_table
+    from hpsearch.tables import importance_table
 
     with user_errors():
         run = api.load_run(run_ref, runs_dir)

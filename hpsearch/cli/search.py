@@ -243,7 +243,7 @@ def zoom(
 
     The round lies inside the search's newest region and runs into the same run."""
     from hpsearch import api
-    from hpsearch.display import zoom_text
+    from hpsearch.tables import zoom_text
 
     out = console(stderr=as_json)
     with user_errors():
@@ -260,7 +260,7 @@ def zoom(
         )
     for notice in plan.notices:
         typer.echo(notice.text, err=True)
-    say(out, zoom_text(plan.source.config.space, plan.parent.region, plan.proposal))
+    say(out, zoom_text(plan.source.config.space, plan.parent.region, plan.proposal, plan.round))
     if write_config is not None:
         with user_errors():
             plan.write(write_config)
@@ -321,9 +321,10 @@ def report(outcome: Any, out: Any, *, as_json: bool, quiet: bool) -> None:
     """The end of a search: the JSON, the final table (``--quiet``: the best trial and the
     run only; with ``--json`` too, nothing but the JSON), the rounds, how to go on."""
     from hpsearch import interrupts
-    from hpsearch.display import final_report, rounds_table
+    from hpsearch.display import final_report
     from hpsearch.errors import one_line
     from hpsearch.search import MetricMissing
+    from hpsearch.tables import rounds_table
 
     run_dir = outcome.run_dir
     if outcome.error is not None:

@@ -97,7 +97,7 @@ def retest(
     from hpsearch import api, interrupts
     from hpsearch.errors import one_line
     from hpsearch.events import Notice
-    from hpsearch.report import retest_table, retest_verdict
+    from hpsearch.tables import retest_table, retest_verdict
 
     out = console(stderr=as_json)
     with user_errors():

@@ -23,7 +23,7 @@ def validate(config: ConfigArg) -> None:
     import typer
 
     from hpsearch import api
-    from hpsearch.report import space_table
+    from hpsearch.tables import space_table
 
     with user_errors():
         cfg, objective = api.check(config)  # loads the data, or imports the function
@@ -87,7 +87,7 @@ def sample(config: ConfigArg, n: TrialsOpt = None, seed: SeedOpt = None, as_json
             }
         )
         return
-    from hpsearch.report import spread_table, trials_table
+    from hpsearch.tables import spread_table, trials_table
 
     out = console()
     out.print(trials_table(list(cfg.space), trials))
@@ -122,6 +122,6 @@ def params() -> None:
 
     Type, default, valid range, suggested scale and meaning of each."""
     from hpsearch import api
-    from hpsearch.report import registry_table
+    from hpsearch.tables import registry_table
 
     console().print(registry_table(api.hyperparameters()))

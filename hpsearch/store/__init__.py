@@ -4,6 +4,7 @@ marks of a run, ``rungs`` early stopping's log and checkpoints, ``attempts`` ret
 earlier records."""
 
 from hpsearch.store.core import LoadedTrials, RunStore
+from hpsearch.store.reading import read_history
 from hpsearch.store.summary import (
     KINDS,
     MARKER,
@@ -23,6 +24,7 @@ __all__ = [
     "is_run_dir",
     "new_run_id",
     "now",
+    "read_history",
     "run_kind",
     "summary_problem",
     "versions",

@@ -79,24 +79,24 @@ class BudgetStrategy:
         before = history.rounds[-1].region.share(config.space)
         after = region.share(config.space)
         if after > before * (1 + SAME_SIZE):
-            verb = "grows"
+            size = f"grows to {after:.0%} of the space"
         elif after < before * (1 - SAME_SIZE):
-            verb = "shrinks"
+            size = f"shrinks to {after:.0%} of the space"
         else:
-            verb = "keeps its size"
-        best = anchors[0]
+            size = f"keeps its size, {after:.0%} of the space"
+        best, last = anchors[0], history.rounds[-1].number
         reason = {
-            "start": f"around the best (trial {best.trial})",
-            "improved": f"around a new best (trial {best.trial})",
-            "kept": f"around trial {best.trial}: the last round found no better trial",
-            "restart": f"back to radius {pad:g} around trial {best.trial}: it had collapsed",
+            "start": f"around the best, trial {best.trial}",
+            "improved": f"around a new best, trial {best.trial}",
+            "kept": f"around trial {best.trial}: round {last} found no better one",
+            "restart": f"around trial {best.trial}, at radius {pad:g} again: it had collapsed",
         }[why]
         return Proposal(
             region=region,
             trials=trials,
             seed=round_seed(history.rounds[-1].seed, len(history.rounds)),
             strategy=self.name,
-            summary=f"region {verb} {reason} ({after:.0%} of the space)",
+            summary=f"region {size}, {reason}",
             anchors=tuple(a.trial for a in anchors),
             radius=pad,
         )

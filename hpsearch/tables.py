@@ -1,10 +1,12 @@
-"""Presentation: rich tables for the terminal. Nothing here computes a result."""
+"""Tables and lines for the terminal (rich): the space, trials, runs, importance, re-tests and
+a search's rounds. Every value whole: a table that does not fit hides columns and says so
+(``console.Fitted``). Nothing here computes a result."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
@@ -13,6 +15,12 @@ from hpsearch.console import Fitted, rightmost
 from hpsearch.sampling import Trial
 from hpsearch.space import ChoiceParam, NumericParam, Param, describe_condition
 from hpsearch.trainer.registry import REGISTRY
+
+if TYPE_CHECKING:
+    from hpsearch.history import RoundInfo
+    from hpsearch.rounds import Region, Round
+    from hpsearch.space import Space
+    from hpsearch.strategies import Proposal
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -269,3 +277,63 @@ def retest_verdict(rows, holds: bool, data_source: str | None) -> list[str]:
                 f"{mean:.4f} ± {(r.std or 0):.4f}"
             )
     return lines
+
+
+# -- rounds ----------------------------------------------------------------------------------
+
+
+def rounds_table(rounds: Sequence[RoundInfo], metric: str) -> Fitted:
+    """One row per round: its trials, how much of the space it searched, its best, the best
+    so far, and what it did, in words."""
+    table = Table(
+        title="rounds", title_justify="left", box=None, header_style="bold", pad_edge=False
+    )
+    for column in ("round", "trials", "space", f"best {metric}", "best so far"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("what", min_width=24)  # words: they wrap on a narrow terminal
+    for r in rounds:
+        trials = str(r.trials) if r.trials == r.planned else f"{r.trials}/{r.planned}"
+        table.add_row(
+            str(r.round),
+            trials,
+            f"{r.range_left:.0%}",
+            "-" if r.best is None else f"{r.best:.4f}",
+            "-" if r.best_so_far is None else f"{r.best_so_far:.4f}",
+            r.summary,
+        )
+    return Fitted(table, rightmost(table, keep=3))
+
+
+def region_lines(root: Space, parent: Region, region: Region, notes: Mapping[str, str]) -> str:
+    """Each parameter of ``parent``: its range -> the region's, on its own scale, and why."""
+    described, before = region.describe(root), parent.describe(root)
+    lines = []
+    for p in root:
+        if p.name not in parent.space:
+            continue  # fixed or inactive already: nothing changes
+        note = notes.get(p.name, "")
+        after = described[p.name]
+        if after == before[p.name]:
+            lines.append(f"  {p.name}: {after} ({note or 'kept'})")
+        else:
+            lines.append(
+                f"  {p.name}: {before[p.name]} -> {after}" + (f" ({note})" if note else "")
+            )
+    return "\n".join(lines)
+
+
+def zoom_text(root: Space, parent: Region, proposal: Proposal, number: int) -> str:
+    """What ``hpsearch zoom`` is about to run: the round in words, then each range."""
+    lines = region_lines(root, parent, proposal.region, proposal.notes)
+    return f"round {number}: {proposal.summary}\n{lines}"
+
+
+def round_lines(root: Space, rounds: Sequence[Round]) -> list[str]:
+    """``show --rounds``: each round in words, then its parameters' ranges."""
+    out = []
+    for r in rounds:
+        out.append(f"round {r.number} ({r.strategy}, trials {r.first}-{r.stop - 1}): {r.summary}")
+        for name, text in r.region.describe(root).items():
+            note = r.notes.get(name)
+            out.append(f"    {name}: {text}" + (f" ({note})" if note else ""))
+    return out

@@ -1,0 +1,249 @@
+"""Searching: ``run``, ``resume`` and ``zoom``, and the steps below them (``start_run``,
+``start_resume``) that return the search ready to run, for a caller that follows its events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hpsearch.api.common import ConfigLike, RunLike, as_config, finished
+from hpsearch.api.zooming import plan_zoom
+from hpsearch.errors import UserError
+from hpsearch.events import Notice, Subscriber
+from hpsearch.objectives import Objective
+from hpsearch.paths import shown
+from hpsearch.runs import Run, load_search
+from hpsearch.session import SearchSession
+from hpsearch.store import RunStore
+
+
+def start_run(
+    config: ConfigLike,
+    *,
+    trials: int | None = None,
+    budget: int | None = None,
+    rounds: int | None = None,
+    jobs: int | None = None,
+    seed: int | None = None,
+    name: str | None = None,
+    backend: str | None = None,
+    scheduler: str | None = None,
+    runs_dir: str | Path | None = None,
+    early_stop: str | None = None,
+    min_epochs: int | None = None,
+    eta: int | None = None,
+    max_epochs: int | None = None,
+    keep_checkpoints: bool | None = None,
+    devices: str | Sequence[Any] | None = None,
+    per_device: int | None = None,
+    objective: Objective | None = None,
+) -> SearchSession:
+    """A new search, ready to run: its run directory is made, no trial has started. The
+    keywords are the command's flags (each checked as the file's key is); ``rounds``: zoom
+    rounds after the coarse one (``zoom.rounds``); ``objective``: what the trials run instead
+    of the config's (an object of the ``hpsearch.objectives.Objective`` protocol, defined in
+    an importable module so worker processes can load it)."""
+    from hpsearch.search import start_search
+
+    cfg = as_config(config).with_overrides(
+        trials=trials,
+        budget=budget,
+        rounds=rounds,
+        jobs=jobs,
+        seed=seed,
+        name=name,
+        backend=backend,
+        scheduler=scheduler,
+        runs_dir=runs_dir,
+        early_stop=early_stop,
+        min_epochs=min_epochs,
+        eta=eta,
+        max_epochs=max_epochs,
+        keep_checkpoints=keep_checkpoints,
+        devices=devices,
+        per_device=per_device,
+    )
+    if objective is not None and cfg.early_stop.on:
+        from hpsearch.objectives.python import takes
+
+        if not takes(objective, "budget"):
+            raise UserError(
+                f"objective={type(objective).__name__}: early stopping calls it with "
+                "budget= (epochs to reach) and checkpoint_dir=; add those keywords to its "
+                "__call__"
+            )
+    return SearchSession(start_search(cfg, objective=objective))
+
+
+def run(
+    config: ConfigLike,
+    *,
+    trials: int | None = None,
+    budget: int | None = None,
+    rounds: int | None = None,
+    jobs: int | None = None,
+    seed: int | None = None,
+    name: str | None = None,
+    backend: str | None = None,
+    scheduler: str | None = None,
+    runs_dir: str | Path | None = None,
+    early_stop: str | None = None,
+    min_epochs: int | None = None,
+    eta: int | None = None,
+    max_epochs: int | None = None,
+    keep_checkpoints: bool | None = None,
+    devices: str | Sequence[Any] | None = None,
+    per_device: int | None = None,
+    objective: Objective | None = None,
+    on_event: Subscriber | None = None,
+) -> Run:
+    """Sample random trials, train them in parallel, rank them (``hpsearch run``); with
+    ``rounds``, zoom in that many times, with ``budget``, spend that many evaluations.
+    Returns the search's run; ``on_event`` is called with each event (``hpsearch.events``)
+    as the search goes. The keywords are those of ``start_run``."""
+    session = start_run(
+        config,
+        trials=trials,
+        budget=budget,
+        rounds=rounds,
+        jobs=jobs,
+        seed=seed,
+        name=name,
+        backend=backend,
+        scheduler=scheduler,
+        runs_dir=runs_dir,
+        early_stop=early_stop,
+        min_epochs=min_epochs,
+        eta=eta,
+        max_epochs=max_epochs,
+        keep_checkpoints=keep_checkpoints,
+        devices=devices,
+        per_device=per_device,
+        objective=objective,
+    )
+    return finished(session.run(on_event))
+
+
+def start_resume(
+    run: RunLike,
+    *,
+    runs_dir: str | Path | None = None,
+    jobs: int | None = None,
+    backend: str | None = None,
+    scheduler: str | None = None,
+    trials: int | None = None,
+    retry: str | Sequence[str] | None = None,
+) -> SearchSession:
+    """An interrupted search, ready to go on: the missing trials of its rounds, then the
+    rounds its strategy has left. ``trials``: that many trials in the whole search (more than
+    it had: a complete search grows, its newest round taking the new trials); ``retry``:
+    statuses ("failed,timeout") whose trials run again, their earlier records kept in
+    attempts.jsonl."""
+    from hpsearch.growing import retry_statuses
+    from hpsearch.runner import require_backend
+    from hpsearch.search import resume_search
+
+    statuses = retry_statuses(retry)
+    store, notices = _writable(load_search(run, runs_dir))
+    resumed = resume_search(store, trials=trials, retry=statuses)
+    search = resumed.search
+    try:
+        checked = search.config.with_overrides(jobs=jobs, backend=backend, scheduler=scheduler)
+        require_backend(checked.run.backend)
+    except BaseException:
+        search.release()
+        raise
+    if resumed.grown_from is not None:
+        notices.append(
+            Notice(
+                f"{store.run_id}: {search.history.planned} trials in all (from "
+                f"{resumed.grown_from}; round {search.history.rounds[-1].number} takes the change)"
+            )
+        )
+    if search.retried:
+        shown_trials = ", ".join(map(str, search.retried[:8])) + (
+            " …" if len(search.retried) > 8 else ""
+        )
+        notices.append(
+            Notice(
+                f"retrying {len(search.retried)} trial{'s' if len(search.retried) != 1 else ''} "
+                f"({shown_trials}); their earlier records are kept in "
+                f"{shown(store.path / 'attempts.jsonl')}"
+            )
+        )
+    elif statuses:
+        notices.append(Notice(f"no {' or '.join(statuses)} trials to retry"))
+    if resumed.torn is not None:
+        notices.append(
+            Notice(
+                f"warning: {store.path / 'trials.jsonl'}: its last line was cut off (the "
+                "process was killed while writing it); set aside in trials.jsonl.torn and "
+                "that trial runs again",
+                warning=True,
+            )
+        )
+    return SearchSession(search, jobs=jobs, backend=backend, scheduler=scheduler, notices=notices)
+
+
+def resume(
+    run: RunLike,
+    *,
+    runs_dir: str | Path | None = None,
+    jobs: int | None = None,
+    backend: str | None = None,
+    scheduler: str | None = None,
+    trials: int | None = None,
+    retry: str | Sequence[str] | None = None,
+    on_event: Subscriber | None = None,
+) -> Run:
+    """Finish an interrupted search, then the rounds it had left (``hpsearch resume``): only
+    the missing trials run, with the same seeds. ``trials`` grows the search to that many
+    trials; ``retry`` runs the trials of those statuses again (see ``start_resume``)."""
+    session = start_resume(
+        run,
+        runs_dir=runs_dir,
+        jobs=jobs,
+        backend=backend,
+        scheduler=scheduler,
+        trials=trials,
+        retry=retry,
+    )
+    return finished(session.run(on_event))
+
+
+def _writable(source: Run) -> tuple[RunStore, list[Notice]]:
+    """The run directory of a search to write to (a 0.1 search is converted first)."""
+    from hpsearch.legacy import writable
+
+    store, said = writable(source)
+    return store, [Notice(said, warning=True)] if said else []
+
+
+def zoom(
+    run: RunLike,
+    *,
+    runs_dir: str | Path | None = None,
+    top: int | None = None,
+    top_fraction: float | None = None,
+    margin: float | None = None,
+    trials: int | None = None,
+    jobs: int | None = None,
+    backend: str | None = None,
+    scheduler: str | None = None,
+    on_event: Subscriber | None = None,
+) -> Run:
+    """Add a zoom round to a search: narrowed around its best trials, inside its newest
+    round's region, run into the same run (``hpsearch zoom``)."""
+    plan = plan_zoom(
+        run,
+        runs_dir=runs_dir,
+        top=top,
+        top_fraction=top_fraction,
+        margin=margin,
+        trials=trials,
+        jobs=jobs,
+        backend=backend,
+        scheduler=scheduler,
+    )
+    return finished(plan.start().run(on_event))
