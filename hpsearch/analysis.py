@@ -195,14 +195,14 @@ def retest_summary(
     """
     metric = goal.metric
     better = 1.0 if goal.direction is Direction.MAXIMIZE else -1.0
-    rows = []
+    rows: list[tuple[int, TrialRecord, list[float], int, float | None, float | None]] = []
     for rank, c in enumerate(candidates, start=1):
         recs = results.get(c.trial, [])
         values = [r.metrics[metric] for r in recs if r.value(metric) is not None]
         mean = float(np.mean(values)) if values else None
         std = float(np.std(values, ddof=1)) if len(values) > 1 else (0.0 if values else None)
-        rows.append([rank, c, values, len(recs) - len(values), mean, std])
-    order = sorted((r for r in rows if r[4] is not None), key=lambda r: -better * r[4])
+        rows.append((rank, c, values, len(recs) - len(values), mean, std))
+    order = sorted((r for r in rows if r[4] is not None), key=lambda r: -better * (r[4] or 0.0))
     new_rank = {r[0]: i for i, r in enumerate(order, start=1)}
     out = []
     for rank, c, values, failed, mean, std in rows:

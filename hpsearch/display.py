@@ -354,7 +354,7 @@ class CurveDisplay:
                 str(row["epoch"]),
                 *["-" if row.get(c) is None else f"{row[c]:.4g}" for c in self.COLUMNS],
             )
-        lines = [table]
+        lines: list[Any] = [table]
         for key in ("val_loss", "val_accuracy"):
             series = [row.get(key) for row in self.rows]
             if any(v is not None for v in series):

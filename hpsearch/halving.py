@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from hpsearch.record import TrialRecord
@@ -188,13 +188,13 @@ class Halving:
         )
 
 
-def merge_curves(before: dict, after: dict) -> dict:
+def merge_curves(before: Mapping[str, list], after: Mapping[str, list]) -> dict[str, list]:
     """The whole curve of a trial continued by an objective that reported only its new
     epochs: the earlier rung's rows up to where the new ones start, then the new ones."""
     new_epochs = [e for e in after.get("epoch", []) if e is not None]
     old_epochs = before.get("epoch", [])
     if not new_epochs or not old_epochs or new_epochs[0] <= 1:
-        return after  # it reported from the start (trained again, or from its checkpoint)
+        return dict(after)  # it reported from the start (trained again, or from a checkpoint)
     keep = sum(1 for e in old_epochs if e is not None and e < new_epochs[0])
     keys = [*before, *[k for k in after if k not in before]]
     return {

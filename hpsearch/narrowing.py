@@ -70,7 +70,7 @@ def _zoom_choice(q: ChoiceParam, values: Sequence[Any], label: str) -> tuple[Any
 def _zoom_numeric(
     q: NumericParam, values: Sequence[float], margin: float, label: str
 ) -> tuple[Any, str]:
-    units = [q.to_unit(v) for v in values]
+    units = [float(q.to_unit(v)) for v in values]
     lo, hi = min(units), max(units)
     span = hi - lo
     if span >= KEEP_SPAN:
@@ -124,7 +124,7 @@ def trust_region(
 
 
 def _pad_numeric(p: NumericParam, values: Sequence[float], pad: float) -> Any:
-    units = [p.to_unit(v) for v in values]
+    units = [float(p.to_unit(v)) for v in values]
     low, high = _value_at(p, max(0.0, min(units) - pad)), _value_at(p, min(1.0, max(units) + pad))
     if p.integer:
         low, high = math.floor(low + 0.5), math.floor(high + 0.5)  # round outward

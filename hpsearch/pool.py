@@ -205,14 +205,14 @@ class WorkerPool:
                         continue
                     quick = estimate is not None and estimate < SLOW_TRIAL
                     size = 1
-                    if quick:
+                    if estimate is not None and quick:
                         size = int(min(MAX_BATCH, max(1, BATCH_SECONDS / max(estimate, 1e-6))))
                         if count is not None:
                             left = count - dispatched + len(queue)
                             size = max(1, min(size, left // (2 * len(active)) or 1))
                     if len(slot.assigned) > (size if quick else 0):
                         continue
-                    batch = []
+                    batch: list[Any] = []
                     while len(batch) < size and (queue or not exhausted):
                         if queue:
                             batch.append(queue.popleft())

@@ -107,7 +107,8 @@ def _param_from_json(p: Param, spec: Any) -> Param:
         return ChoiceParam(p.name, tuple(values))
     if not isinstance(p, NumericParam) or not isinstance(spec, Mapping):
         raise BadLine(f"{where}: expected {{min, max}} or {{choice: [...]}}, got {kind_of(spec)}")
-    low, high = spec.get("min"), spec.get("max")
+    low: Any = spec.get("min")
+    high: Any = spec.get("max")
     if not (is_number(low) and is_number(high) and p.low <= low < high <= p.high):
         raise BadLine(f"{where}: expected min < max inside {p.describe()}, got {low!r}, {high!r}")
     if p.integer and not (float(low).is_integer() and float(high).is_integer()):

@@ -164,7 +164,7 @@ def make_plan(
         )
     s_max = len(budgets) - 1
     counts = share_out(trials, hyperband_weights(s_max, eta))
-    brackets = []
+    brackets: list[Bracket] = []
     for s, n in zip(range(s_max, -1, -1), counts, strict=True):
         if n:
             brackets.append(

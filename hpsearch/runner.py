@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -57,7 +57,7 @@ def run_trials(
     count: int | None = None,
     devices: Sequence[str] | None = None,
     per_device: int = 1,
-) -> Iterator[TrialRecord]:
+) -> Generator[TrialRecord, None, None]:
     """Yield one record per trial, in the order they finish. ``trials`` is read lazily, as
     workers need them (``count``: how many it holds, when known).
 

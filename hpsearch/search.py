@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from hpsearch.config import Config
 from hpsearch.errors import ConfigError, RunError
@@ -111,7 +111,7 @@ class Search:
             self._keep(final)
         stream = run_trials(
             self.objective,
-            trials.jobs(),
+            cast(Iterator[Trial], trials.jobs()),  # with WAIT markers, which the runner knows
             count=trials.count,
             backend=backend or cfg.run.backend,
             jobs=jobs if jobs is not None else cfg.run.jobs,
@@ -256,8 +256,8 @@ def resume_search(
     summary = store.summary()
     if store.kind != "search":
         what = "a re-test" if store.kind == "retest" else "a one-model (train) run"
-        again = "hpsearch retest" if store.kind == "retest" else "hpsearch train"
-        raise RunError(f"{store.path}: {what} cannot be resumed; run {again} again")
+        command = "hpsearch retest" if store.kind == "retest" else "hpsearch train"
+        raise RunError(f"{store.path}: {what} cannot be resumed; run {command} again")
     _check_unchanged(store, config, summary)
     for flag, wanted in (("--trials", trials is not None), ("--retry", bool(retry))):
         if wanted:

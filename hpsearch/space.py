@@ -250,7 +250,8 @@ def can_meet(p: Param, needs: list[Requirement]) -> bool:
     """Whether one value of ``p`` meets every requirement in ``needs``."""
     if isinstance(p, ChoiceParam):
         return any(all(n.holds(c) for n in needs) for c in p.choices)
-    low, high = int(p.low), int(p.high)
+    low: float = int(p.low)
+    high: float = int(p.high)
     for need in needs:
         if need.values is not None:
             return any(low <= v <= high and all(n.holds(v) for n in needs) for v in need.values)
@@ -329,7 +330,7 @@ class Space:
         return self.active(every)
 
     def to_unit(self, values: Mapping[str, Value]) -> list[float]:
-        return [p.to_unit(values[p.name]) for p in self.params]
+        return [float(p.to_unit(values[p.name])) for p in self.params]
 
     def sample(self, rng: np.random.Generator) -> dict[str, Value]:
         """One point, uniform in unit space: one draw per parameter, in order (inactive ones

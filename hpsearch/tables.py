@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from rich.table import Table
 
@@ -222,7 +222,7 @@ def compare_table(runs: Sequence[Any]) -> Fitted:
 def importance_table(report) -> Fitted:
     table = _table(f"parameter importance over {report.trials} ok trials")
     for column in ("parameter", "share", "", "η² (raw)", "chance", "Spearman ρ"):
-        justify = "left" if column in ("parameter", "") else "right"
+        justify: Literal["left", "right"] = "left" if column in ("parameter", "") else "right"
         table.add_column(column, justify=justify, no_wrap=True)
     for item in report.params:
         bar = "█" * round(item.share * 30)
@@ -240,7 +240,7 @@ def importance_table(report) -> Fitted:
 def retest_table(rows, metric: str) -> Fitted:
     table = _table(f"re-test: {metric} over fresh seeds")
     for column in ("rank", "trial", "original", "mean ± std", "seeds", "new rank", "verdict"):
-        justify = "right" if column != "verdict" else "left"
+        justify: Literal["left", "right"] = "right" if column != "verdict" else "left"
         table.add_column(column, justify=justify, no_wrap=True)
     for r in rows:
         spread = "-" if r.mean is None else f"{r.mean:.4f} ± {r.std:.4f}"

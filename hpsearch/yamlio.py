@@ -233,8 +233,9 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             items = []
             for index, item in enumerate(node.value):
-                self.lines[(*path, index)] = item.start_mark.line + 1
-                items.append(self.build(item, (*path, index)))
+                at = (*path, index)
+                self.lines[at] = item.start_mark.line + 1
+                items.append(self.build(item, at))
             return items
         return self.mapping(node, path)
 
@@ -282,8 +283,9 @@ class _Builder:
                     line=line,
                     key=where,
                 )
-            self.lines[(*path, key)] = line
-            result[key] = self.build(value_node, (*path, key))
+            at = (*path, key)
+            self.lines[at] = line
+            result[key] = self.build(value_node, at)
         return result
 
     def scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:

@@ -59,11 +59,11 @@ def main() -> None:
         if not hasattr(exc, "format_message") or not hasattr(exc, "exit_code"):
             raise
         if type(exc).__name__ == "NoArgsIsHelpError" and getattr(exc, "ctx", None):
-            typer.echo(exc.ctx.get_help())
+            typer.echo(exc.ctx.get_help())  # type: ignore[attr-defined]  # click's errors
             sys.exit(0)
         hint = ""
         if getattr(exc, "ctx", None) is not None:
-            hint = f" (see: {exc.ctx.command_path} --help)"
+            hint = f" (see: {exc.ctx.command_path} --help)"  # type: ignore[attr-defined]
         typer.echo(f"error: {exc.format_message()}{hint}", err=True)
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

@@ -57,9 +57,9 @@ def show(
     out.print(
         top_table(run.config, ranked, top, f"top {min(top, len(ranked))} of {len(ranked)} trials")
     )
-    panda = run.summary.get("panda")
-    for name, value in (panda or {}).get("values", {}).items():  # a one-model run's values
-        say(out, f"{name} = {value} ({panda['chosen'].get(name, '')})")
+    panda = run.summary.get("panda") or {}
+    for name, value in panda.get("values", {}).items():  # a one-model run's values
+        say(out, f"{name} = {value} ({panda.get('chosen', {}).get(name, '')})")
     for f in failures:
         trials = ", ".join(map(str, f["trials"][:8])) + (" …" if f["count"] > 8 else "")
         say(out, f"{f['count']} {f['status']}: {f['reason']} (trials {trials})")

@@ -218,9 +218,9 @@ class Config:
         found = rules.devices_problem(run.devices, run.per_device, run.jobs)
         if found is not None:
             key, message = found
-            given = {"jobs": jobs, "per_device": per_device}
+            set_by = {"jobs": jobs, "per_device": per_device}
             flag = "--jobs" if key == "jobs" and jobs is not None else None
-            flag = flag or ("--per-device" if given.get(key) is not None else f"run.{key}")
+            flag = flag or ("--per-device" if set_by.get(key) is not None else f"run.{key}")
             # From the file, unless a flag set it: --devices can still fix the file's jobs.
             raise ConfigError(message, key=flag, file=None if flag[0] == "-" else self.source)
         if trials is not None and (budget is not None or self.search.budget is not None):
@@ -240,7 +240,7 @@ class Config:
                 f"{rules.scheduler_problem(run.backend)} (add --backend dask)", key="--scheduler"
             )
         es = self.early_stop
-        given = {
+        given: dict[str, Any] = {
             "method": early_stop,
             "min_epochs": min_epochs,
             "eta": eta,

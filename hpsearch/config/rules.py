@@ -238,7 +238,7 @@ def scheduler_problem(backend: str) -> str:
 
 # -- the sections: key -> rule -----------------------------------------------------------------
 
-OBJECTIVE = {
+OBJECTIVE: dict[str, Rule] = {
     "python": Text(
         "a non-empty string",
         re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"),
@@ -249,13 +249,13 @@ OBJECTIVE = {
     "timeout": SECONDS,
     "workdir": Text("a directory path"),
 }
-SEARCH = {
+SEARCH: dict[str, Rule] = {
     "trials": Integer(low=1, wording="a positive integer"),
     "budget": Integer(low=1, wording="a positive integer"),
     "metric": Text("a metric name"),  # which names: the built-in trainer's, or any for others
     "direction": OneOf(DIRECTIONS),
 }
-ZOOM = {
+ZOOM: dict[str, Rule] = {
     "top": Integer(low=1),
     # Below 0.5, a zoom round always narrows (it pads what the top trials leave free).
     "margin": Number(low=0, below=0.5, why=" (0.5 or more pads a zoom round to the whole range)"),
@@ -264,7 +264,7 @@ ZOOM = {
 }
 
 
-EARLY_STOP = {
+EARLY_STOP: dict[str, Rule] = {
     "method": OneOf(("halving", "hyperband"), what="early-stopping method"),
     "min_epochs": Integer(low=1, wording="a positive integer"),
     "eta": Integer(low=2),
@@ -321,7 +321,7 @@ def run_rules() -> dict[str, Rule]:
 
 
 # Generated data; the keys each source takes are in hpsearch.data.sources.
-DATA = {
+DATA: dict[str, Rule] = {
     "classes": Integer(low=2),
     "samples": Integer(low=10),
     "features": Integer(low=1),

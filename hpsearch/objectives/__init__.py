@@ -65,6 +65,7 @@ def build_objective(config: Config) -> Objective:
         )
     fixed = dict(config.model)
     if kind == "command":
+        assert config.objective.command is not None  # the parser set it with the kind
         if "{device}" in config.objective.command and config.run.devices is None:
             raise ConfigError(
                 "placeholder {device} needs devices to share out: run.devices (or --devices)",
@@ -79,6 +80,7 @@ def build_objective(config: Config) -> Objective:
             config.full_budget if config.early_stop.on else None,
         )
     spec = config.objective.python
+    assert spec is not None  # the parser set it with the kind
     try:
         function = load_function(spec, str(workdir))
     except (Exception, SystemExit) as exc:

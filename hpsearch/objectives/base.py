@@ -38,8 +38,11 @@ class Outcome:
 
 
 class Objective(Protocol):
-    fixed: Mapping[str, Any]
-    dataset: Any  # the data it trains on (hpsearch.data.Dataset); None: it loads its own
+    @property
+    def fixed(self) -> Mapping[str, Any]: ...
+
+    @property
+    def dataset(self) -> Any: ...  # the data it trains on (data.Dataset); None: its own
 
     def __call__(
         self,
@@ -48,7 +51,11 @@ class Objective(Protocol):
         timeout: float | None,
         index: int = 0,
         report: Report | None = None,
-        **budget: Any,  # early stopping: budget=, checkpoint_dir=; device slots: device=
+        /,
+        *,
+        budget: int | None = None,  # early stopping: the epoch to reach
+        checkpoint_dir: str | None = None,  # and where to keep what it needs to continue
+        device: str | None = None,  # device slots: its device
     ) -> Outcome: ...
 
     def prepare(self) -> None: ...
@@ -270,8 +277,8 @@ def at_budget(outcome: Outcome, budget: int, metric: str | None = None) -> Outco
             "budget and its curve there lacks the metric"
         )
         return Outcome("failed", epochs=reached, curves=cut, error=error)
-    status, metrics, error = interpret(values, metric)
-    return Outcome(status, metrics, reached, cut, error)
+    status, metrics, reason = interpret(values, metric)
+    return Outcome(status, metrics, reached, cut, reason)
 
 
 def record_for(trial: Trial, outcome: Outcome, seconds: float | None = None) -> TrialRecord:

@@ -64,21 +64,21 @@ def render(c: Content) -> str:
         lines.append("")
     best_share = c.ok[: max(3, math.ceil(0.1 * len(c.ok)))]
     if names and best_share:
-        rows = []
+        ranges: list[list[Any]] = []
         for p in c.space:
-            values = [r.params[p.name] for r in best_share if p.name in r.params]
-            if not values:
-                rows.append([p.name, "-", p.describe()])
+            used = [r.params[p.name] for r in best_share if p.name in r.params]
+            if not used:
+                ranges.append([p.name, "-", p.describe()])
                 continue
             if isinstance(p, ChoiceParam):
-                seen = sorted({p.format(v) for v in values})
+                seen = sorted({p.format(v) for v in used})
                 found = ", ".join(seen)
             else:
-                found = f"{p.format(min(values))} – {p.format(max(values))}"
-            rows.append([p.name, found, p.describe()])
+                found = f"{p.format(min(used))} – {p.format(max(used))}"
+            ranges.append([p.name, found, p.describe()])
         lines.append(f"Ranges of the best {len(best_share)} ok trials:")
         lines.append("")
-        lines += table(["parameter", "best trials", "searched"], rows)
+        lines += table(["parameter", "best trials", "searched"], ranges)
         lines.append("")
     if len(c.rounds) >= 2:
         lines.append("Rounds:")

@@ -319,7 +319,7 @@ def _retest(c: Content) -> str:
     for w in retest["winners"]:
         if not isinstance(w, dict):
             continue
-        values = w.get("values") if isinstance(w.get("values"), list) else []
+        values = w["values"] if isinstance(w.get("values"), list) else []
         cells = [
             w.get("rank"),
             w.get("trial"),

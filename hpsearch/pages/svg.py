@@ -218,7 +218,7 @@ def scatter(
     for r in drawn:
         value = r.metrics.get(metric)
         x = frame.x(axis.unit(r.params[p.name], r.trial))
-        if (r.ok or r.status == "stopped") and _finite(value):
+        if (r.ok or r.status == "stopped") and value is not None and _finite(value):
             cls = "top" if r.trial in top else ("ok" if r.ok else "stopped")
             radius = 4 if r.trial in top else 2.6
             fill = ""

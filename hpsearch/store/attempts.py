@@ -125,7 +125,8 @@ class Attempts:
 def _split_by_trial(lines: list[str], trials: set[int]) -> tuple[list[str], list[str]]:
     """Lines of JSON records: those of other trials, those of ``trials`` (blank and unreadable
     lines are kept where they are: load_trials reports them)."""
-    kept, moved = [], []
+    kept: list[str] = []
+    moved: list[str] = []
     for line in lines:
         try:
             item = json.loads(line)

@@ -67,7 +67,7 @@ def save(
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(temporary, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub: kwds as allow_pickle
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, path)

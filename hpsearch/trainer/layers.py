@@ -71,7 +71,7 @@ class Linear(Layer):
         self.input_grad = input_grad  # the first layer needs no gradient for its input
 
     def param_specs(self):
-        specs = {"W": (self.shape, self.init, True)}
+        specs: dict[str, tuple[tuple[int, ...], str, bool]] = {"W": (self.shape, self.init, True)}
         if self.bias:
             specs["b"] = ((self.shape[1],), INIT_ZEROS, False)
         return specs

@@ -75,7 +75,10 @@ class MLP:
 
     def backward(self, grad: np.ndarray) -> None:
         for layer in reversed(self.layers):
-            grad = layer.backward(grad)
+            below = layer.backward(grad)
+            if below is None:  # the first layer: nothing below it needs a gradient
+                return
+            grad = below
 
     def loss_and_grads(self, x: np.ndarray, y: np.ndarray, l2: float = 0.0) -> tuple[float, int]:
         """One training-mode pass: fills ``grads``; returns (loss, correct predictions).
