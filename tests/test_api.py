@@ -50,6 +50,7 @@ def without_times(run_dir: Path) -> dict[str, object]:
     }
 
 
+@pytest.mark.slow
 def test_a_run_through_the_api_is_the_run_the_cli_makes(small):
     path = small()
     result = invoke("run", str(path), "--rounds", "1", "--jobs", "2", "--json", "--quiet")
@@ -84,6 +85,7 @@ def test_a_run_answers_what_show_and_list_show(tmp_path, small):
     assert {p.name for p in report.params} == {"learning_rate", "beta1", "hidden_units"}
 
 
+@pytest.mark.slow
 def test_a_leaderboard_as_a_data_frame(small):
     pandas = pytest.importorskip("pandas")
     run = hpsearch.run(small(search={"trials": 2}), jobs=1)
@@ -92,6 +94,7 @@ def test_a_leaderboard_as_a_data_frame(small):
     assert list(frame.columns) == list(run.leaderboard(as_frame=False)[0])
 
 
+@pytest.mark.slow
 def test_zoom_retest_and_train_through_the_api(tmp_path, small):
     path = small()
     coarse = hpsearch.run(path, jobs=1)

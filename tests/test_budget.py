@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,6 +50,7 @@ def _trials(run) -> list[tuple]:
     ]
 
 
+@pytest.mark.slow
 def test_a_budget_runs_exactly_that_many_trials_the_same_way_everywhere(make_config, tmp_path):
     path = make_config(base=BOWL)
     runs = [
@@ -62,6 +64,7 @@ def test_a_budget_runs_exactly_that_many_trials_the_same_way_everywhere(make_con
     assert all(len(list(r.path.parent.iterdir())) == 3 for r in runs)  # one directory each
 
 
+@pytest.mark.slow
 def test_a_budget_search_resumes_to_the_same_trials(make_config, tmp_path):
     import os
     import signal
@@ -176,6 +179,7 @@ def histories(draw):
     return history
 
 
+@pytest.mark.slow
 @settings(max_examples=120)
 @given(histories())
 def test_a_budget_round_holds_the_best_and_stays_inside_the_whole_space(history):
@@ -219,6 +223,7 @@ def test_a_budget_round_says_how_its_region_moved(make_config, tmp_path):
     assert words[0][:40] in shown.replace("\n", " ")
 
 
+@pytest.mark.slow
 def test_a_budget_in_the_file_and_trials_from_elsewhere_never_make_an_unreadable_run(
     make_config, tmp_path
 ):

@@ -58,6 +58,7 @@ def test_validate_prints_scales_ranges_and_quantiles(make_config):
     assert "is valid" in result.stdout
 
 
+@pytest.mark.slow
 def test_sample_table_shows_spread_per_decade(make_config):
     path = make_config(base=QUICKSTART)
     result = invoke("sample", str(path), "-n", "400")
@@ -95,6 +96,7 @@ def test_params_lists_the_registry():
     assert set(REGISTRY) <= listed
 
 
+@pytest.mark.slow
 def test_installed_entry_points_work_in_a_subprocess(tmp_path, make_config):
     """``python -m hpsearch`` and the installed console script, as a user calls them."""
     path = make_config(base=QUICKSTART)
@@ -120,6 +122,7 @@ def test_installed_entry_points_work_in_a_subprocess(tmp_path, make_config):
     assert out.stdout == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))
 def test_example_configs_validate(name):
     path = ROOT / "configs" / name

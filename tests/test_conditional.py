@@ -125,6 +125,7 @@ def _space(doc) -> Space:
     ).space
 
 
+@pytest.mark.slow
 def test_an_active_parameter_keeps_its_distribution_and_the_condition_its_frequency():
     space = _config().space
     trials = [sample_trial(space, 7, i).params for i in range(3000)]
@@ -263,6 +264,7 @@ def test_importance_and_best_yaml_of_a_conditional_run(search, tmp_path):
     assert best["space"] == {}
 
 
+@pytest.mark.slow
 def test_plot_of_a_conditional_run(search, tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "cond.png"
@@ -286,6 +288,7 @@ def test_a_value_where_its_condition_does_not_hold_is_a_bad_record(search, tmp_p
     one_line_error(invoke("show", str(copy)), "trials.jsonl:1", "its condition does not hold")
 
 
+@pytest.mark.slow
 def test_the_conditional_quickstart_runs(tmp_path):
     result = invoke(
         "run",

@@ -107,6 +107,7 @@ def test_params_off_a_terminal_has_each_description_on_its_line():
     assert "…" not in result.stdout and "hidden:" not in result.stdout
 
 
+@pytest.mark.slow
 def test_params_piped_in_a_real_process():
     """``hpsearch params | cat``: rich took COLUMNS, the width of a terminal on stdin, or 80.
     Under pytest (readline loaded) the child inherits COLUMNS=80: ignored off a terminal."""
@@ -120,6 +121,7 @@ def test_params_piped_in_a_real_process():
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_params_in_an_80_column_terminal_wraps_descriptions_and_names_the_hidden_scale():
     text = in_a_terminal("params", columns=80)
@@ -184,6 +186,7 @@ def test_the_rounds_table_shows_every_round_piped_and_at_80_columns(
             assert all(len(line) <= 80 for line in lines[start:])
 
 
+@pytest.mark.slow
 def test_list_and_compare_keep_run_ids_whole_and_hide_runs_that_do_not_fit(
     tmp_path, make_config, monkeypatch
 ):

@@ -37,6 +37,7 @@ def own(tmp_path, make_config):
     return make
 
 
+@pytest.mark.slow
 def test_flags_have_no_type_in_help_and_every_backend_is_named():
     for command in ("run", "resume", "zoom", "show", "retest"):
         text = subprocess.run(
@@ -61,6 +62,7 @@ def test_the_readme_command_table_names_every_run_option():
         assert option in row, option
 
 
+@pytest.mark.slow
 def test_quiet_prints_the_best_and_the_run_only(own):
     path = own(X)
     quiet = invoke("run", str(path), "--quiet")
@@ -91,6 +93,7 @@ def test_a_metric_the_objective_never_reports_stops_after_five_trials(tmp_path, 
     assert summary["status"] == "interrupted" and summary["trials_done"] < 1000
 
 
+@pytest.mark.slow
 def test_a_metric_missing_in_some_trials_only_does_not_stop_the_search(own):
     body = (
         "def f(params, seed):\n"
@@ -127,6 +130,7 @@ def test_a_beta_on_a_linear_or_log_scale_gets_a_hint(tmp_path, entry, hinted):
         assert result.stderr.startswith(f"{path}:3: space.")
 
 
+@pytest.mark.slow
 def test_latest_for_zoom_retest_and_train_from_means_the_newest_search(tmp_path, make_config):
     config = make_config(
         "q",
@@ -159,6 +163,7 @@ def test_shell_completion_is_offered():
     assert "--install-completion" in text and "--show-completion" in text
 
 
+@pytest.mark.slow
 def test_runs_dir_from_the_environment(tmp_path, own, monkeypatch):
     path = own(X, run={"runs_dir": DROP})
     monkeypatch.chdir(tmp_path)

@@ -60,11 +60,13 @@ def _on_processes_and_dask(path: Path, cluster) -> list[Path]:
     return runs
 
 
+@pytest.mark.slow
 def test_dask_gives_the_processes_leaderboard(make_config, cluster):
     runs = _on_processes_and_dask(make_config(base=DASK), cluster)
     assert (runs[0] / "leaderboard.csv").read_text() == (runs[1] / "leaderboard.csv").read_text()
 
 
+@pytest.mark.slow
 def test_a_killed_dask_worker_leaves_a_complete_search(tmp_path, make_config, cluster):
     path = make_config(base=DASK)
     objective = KillOnce(str(tmp_path / "killed"))
@@ -77,6 +79,7 @@ def test_a_killed_dask_worker_leaves_a_complete_search(tmp_path, make_config, cl
     assert all(r.ok for r in run.trials if r.trial != 2)
 
 
+@pytest.mark.slow
 def test_local_cluster_when_no_scheduler_is_given(make_config):
     path = make_config(base=DASK, search={"trials": 3})
     result = invoke("run", str(path), "--json", "--quiet", "--backend", "dask")
@@ -84,6 +87,7 @@ def test_local_cluster_when_no_scheduler_is_given(make_config):
     assert json.loads(result.stdout)["counts"]["ok"] == 3
 
 
+@pytest.mark.slow
 def test_a_trial_that_always_kills_its_dask_worker_is_failed(make_config, cluster):
     from .objectives import AlwaysKill
 
@@ -99,6 +103,7 @@ def test_a_trial_that_always_kills_its_dask_worker_is_failed(make_config, cluste
         assert records[i]["status"] == "ok" or "KilledWorker" in records[i]["error"]
 
 
+@pytest.mark.slow
 def test_early_stopping_on_dask_takes_the_same_decisions(make_config, cluster):
     path = make_config(
         base=DASK,

@@ -69,6 +69,7 @@ BACKENDS = ["processes", "threading"] + (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_no_device_runs_more_than_per_device_trials_at_once(
     make_config, tmp_path, monkeypatch, backend
@@ -89,6 +90,7 @@ def test_no_device_runs_more_than_per_device_trials_at_once(
     assert max(_most_at_once(rows, d) for d in ("a", "b")) == 2
 
 
+@pytest.mark.slow
 def test_a_python_objective_gets_device_and_results_do_not_depend_on_it(
     make_config, tmp_path, monkeypatch
 ):
@@ -139,6 +141,7 @@ def test_a_device_placeholder_needs_devices(make_config, tmp_path):
     assert "devices: a, b" in invoke("validate", str(_config(make_config, tmp_path))).stdout
 
 
+@pytest.mark.slow
 def test_devices_flag_overrides_the_file(make_config, tmp_path, monkeypatch):
     log = tmp_path / "devices.jsonl"
     monkeypatch.setenv("DEVICE_LOG", str(log))
@@ -150,6 +153,7 @@ def test_devices_flag_overrides_the_file(make_config, tmp_path, monkeypatch):
     assert "devices: ['7']" in next(config).read_text()
 
 
+@pytest.mark.slow
 def test_retest_and_train_run_on_the_devices(make_config, tmp_path):
     (tmp_path / "ondevice.py").write_text(PYTHON)
     base = {
@@ -166,6 +170,7 @@ def test_retest_and_train_run_on_the_devices(make_config, tmp_path):
     assert trained["counts"]["ok"] == 1
 
 
+@pytest.mark.slow
 def test_devices_from_the_command_line_can_make_the_files_jobs_fit(
     make_config, tmp_path, monkeypatch
 ):

@@ -150,6 +150,7 @@ def test_validate_and_sample_show_the_rung_plan(make_config):
 # -- results -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_halving_stops_trials_and_ranks_full_budget_trials_first(make_config):
     doc = run_json("run", str(make_config(base=HALVING)))
     run_dir = Path(doc["run_dir"])
@@ -172,6 +173,7 @@ def test_halving_stops_trials_and_ranks_full_budget_trials_first(make_config):
     assert show.exit_code == 0 and "11 stopped" in show.stdout
 
 
+@pytest.mark.slow
 def test_a_continued_trial_has_the_curve_of_one_trained_in_one_go(make_config, tmp_path):
     doc = run_json("run", str(make_config(base=HALVING)), "--keep-checkpoints")
     run_dir = Path(doc["run_dir"])
@@ -246,6 +248,7 @@ def test_a_half_written_or_foreign_checkpoint_is_never_loaded():
 # -- reproducible whatever runs it ----------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["halving", "hyperband"])
 def test_the_same_trials_for_every_worker_count_and_backend(make_config, tmp_path, method):
     path = make_config(base=HALVING, early_stop={"method": method})
@@ -272,6 +275,7 @@ def _wait_for_rungs(runs: Path, count: int, process: subprocess.Popen) -> Path:
     raise AssertionError("the run did not get going")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("how", "after"),
     [("sigkill", 3), ("sigkill", 12), ("sigkill", 14), ("sigint", 7)],
@@ -296,6 +300,7 @@ def test_interrupted_anywhere_resume_gives_the_same_run(tmp_path, how, after):
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "complete"
 
 
+@pytest.mark.slow
 def test_a_torn_rung_line_is_cut_and_its_training_run_again(tmp_path):
     path = _python_config(tmp_path)
     run_dir = Path(run_json("run", str(path))["run_dir"])
@@ -315,6 +320,7 @@ def test_a_torn_rung_line_is_cut_and_its_training_run_again(tmp_path):
 # -- objectives and the budget -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_python_objective_continues_from_its_checkpoint_dir(tmp_path):
     doc = run_json("run", str(_python_config(tmp_path)), "--jobs", "1")
     assert doc["counts"] == {**doc["counts"], "ok": 1, "stopped": 11}
@@ -327,6 +333,7 @@ def test_a_python_objective_continues_from_its_checkpoint_dir(tmp_path):
     assert best["epoch"] == list(range(1, 10))  # the rungs' reports joined into one curve
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("function", ["report_only", "budget_only"])
 def test_objectives_without_checkpoints_train_again_to_the_larger_budget(tmp_path, function):
     reference = run_json("run", str(_python_config(tmp_path)))
@@ -352,6 +359,7 @@ for epoch in range(1, (9 if os.environ.get("IGNORE") else budget) + 1):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command",
     [
@@ -375,6 +383,7 @@ def test_command_objectives_get_the_budget(tmp_path, command):
     ]
 
 
+@pytest.mark.slow
 def test_the_python_api_runs_early_stopping(make_config):
     run = hpsearch.run(make_config(base=HALVING), early_stop="hyperband")
     counts = run.summary["counts"]
@@ -455,6 +464,7 @@ def test_readme_plan_figures_are_the_quickstarts():
     assert text in (root / "README.md").read_text().replace("\n  ", " ")
 
 
+@pytest.mark.slow
 def test_zoom_rounds_are_halvings_and_retest_trains_fully(make_config, tmp_path):
     doc = run_json("run", str(make_config(base=HALVING)), "--rounds", "1")
     last = Path(doc["run_dir"])
@@ -474,6 +484,7 @@ def test_zoom_rounds_are_halvings_and_retest_trains_fully(make_config, tmp_path)
     assert {r["epochs"] for r in records} == {9} and {r["status"] for r in records} == {"ok"}
 
 
+@pytest.mark.slow
 def test_plain_output_says_how_each_rung_went(make_config):
     result = invoke("run", str(make_config(base=HALVING)))
     assert result.exit_code == 0, result.output
@@ -481,6 +492,7 @@ def test_plain_output_says_how_each_rung_went(make_config):
     assert "rung 3/3: 1/1 reported · 11 stopped · 26/108 epochs (24%)" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("function", ["budget_only", "train"])
 def test_retest_trains_a_python_objective_to_its_full_budget(tmp_path, function):
     doc = run_json("run", str(_python_config(tmp_path, function)))
@@ -489,6 +501,7 @@ def test_retest_trains_a_python_objective_to_its_full_budget(tmp_path, function)
     assert [(r["status"], r["epochs"]) for r in records] == [("ok", 9), ("ok", 9)]
 
 
+@pytest.mark.slow
 def test_an_api_objective_gets_the_budget_and_one_without_it_is_refused(make_config, tmp_path):
     from hpsearch import UserError
 
@@ -500,6 +513,7 @@ def test_an_api_objective_gets_the_budget_and_one_without_it_is_refused(make_con
         hpsearch.run(make_config(base=HALVING), objective=Bowl())
 
 
+@pytest.mark.slow
 def test_a_command_past_its_budget_without_the_metric_in_its_curve_is_one_line(tmp_path):
     (tmp_path / "late.py").write_text(
         "import json\n"
@@ -516,6 +530,7 @@ def test_a_command_past_its_budget_without_the_metric_in_its_curve_is_one_line(t
     one_line_error(result, "search.metric", "does not report 'accuracy'", "no 'accuracy' reported")
 
 
+@pytest.mark.slow
 def test_a_nan_at_the_budget_fails_the_trial_and_is_never_promoted(tmp_path):
     (tmp_path / "nan.py").write_text(
         "import json, sys\n"

@@ -56,6 +56,7 @@ def test_an_objective_that_prints_keeps_json_output_clean(own, backend):
     assert json.loads(result.stdout)["counts"]["ok"] == 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["processes", "threading"])
 def test_a_timeout_cannot_be_swallowed_or_overrun(own, backend):
     path = own("stubborn", trials=2, timeout=0.5)
@@ -63,6 +64,7 @@ def test_a_timeout_cannot_be_swallowed_or_overrun(own, backend):
     assert doc["counts"]["timeout"] == 2, doc
 
 
+@pytest.mark.slow
 def test_a_required_report_argument_is_accepted(own):
     result = invoke("run", str(own("needs_report")), "--json", "--quiet")
     assert result.exit_code == 0, result.output
@@ -76,6 +78,7 @@ def test_sys_exit_while_importing_an_objective_is_exit_2(tmp_path, own):
     assert result.exit_code == 2 and "SystemExit: bye" in result.stderr
 
 
+@pytest.mark.slow
 def test_an_unreachable_dask_scheduler_is_one_line(own, monkeypatch):
     pytest.importorskip("distributed")
     import hpsearch.runner
@@ -90,6 +93,7 @@ def test_an_unreachable_dask_scheduler_is_one_line(own, monkeypatch):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_train_from_another_run_keeps_this_configs_fixed_settings(make_config, trainer_run):
     doc = trainer_run()  # epochs: 3
     path = make_config("longer", base=TRAINER, model={"epochs": 5})
@@ -121,6 +125,7 @@ def test_a_bad_set_is_named_as_written_whether_fixed_or_searched(make_config, se
     assert one_line_error(result, message) == f"error: {message}"
 
 
+@pytest.mark.slow
 def test_a_zoom_margin_that_is_not_a_finite_number_is_one_line(trainer_run):
     doc = trainer_run()
     nan = invoke("zoom", doc["run_dir"], "--margin", "nan")  # a usage error: one line from main()
@@ -128,6 +133,7 @@ def test_a_zoom_margin_that_is_not_a_finite_number_is_one_line(trainer_run):
     one_line_error(invoke("zoom", doc["run_dir"], "--margin", "-1"), "--margin: must be >= 0")
 
 
+@pytest.mark.slow
 def test_a_summary_of_the_wrong_shape(tmp_path, trainer_run):
     doc = trainer_run()
     (Path(doc["run_dir"]) / "summary.json").write_text("[1, 2]")
@@ -137,6 +143,7 @@ def test_a_summary_of_the_wrong_shape(tmp_path, trainer_run):
     assert shown.exit_code == 2 and "not a run summary" in shown.stderr
 
 
+@pytest.mark.slow
 def test_plot_out_must_be_a_png(tmp_path, trainer_run):
     pytest.importorskip("matplotlib")
     doc = trainer_run()
@@ -146,6 +153,7 @@ def test_plot_out_must_be_a_png(tmp_path, trainer_run):
     assert result.exit_code == 0 and (tmp_path / f"{doc['run_id']}.png").exists()
 
 
+@pytest.mark.slow
 def test_retest_warns_about_a_short_top_and_zoom_refuses_a_retest(trainer_run):
     doc = trainer_run()
     result = invoke("retest", doc["run_dir"], "--top", "20", "--seeds", "2", "--json", "--quiet")

@@ -70,6 +70,7 @@ def flaky(tmp_path, make_config, monkeypatch):
     return make
 
 
+@pytest.mark.slow
 def test_a_grown_run_equals_a_run_started_with_that_many_trials(make_config, tmp_path):
     small = make_config("six", base=merged(TRAINER, {"search": {"trials": 6}}))
     grown = run_json("run", str(small))["run_dir"]
@@ -92,6 +93,7 @@ def test_a_grown_run_equals_a_run_started_with_that_many_trials(make_config, tmp
     assert len(hpsearch.resume(grown, trials=12).trials) == 12
 
 
+@pytest.mark.slow
 def test_growing_a_search_grows_its_newest_round(make_config, tmp_path):
     def search(trials: int) -> str:
         config = make_config(f"z{trials}", base=merged(TRAINER, {"zoom": {"trials": trials}}))
@@ -108,6 +110,7 @@ def test_growing_a_search_grows_its_newest_round(make_config, tmp_path):
     assert _files(Path(small)) == before
 
 
+@pytest.mark.slow
 def test_growing_is_one_write_and_a_kill_after_it_is_finished_on_resume(make_config):
     from hpsearch.store import RunStore
 
@@ -232,6 +235,7 @@ def test_bad_growing_and_healing_options_change_nothing(flaky, args, fragments):
     assert _files(run_dir) == before
 
 
+@pytest.mark.slow
 def test_growing_a_budget_or_early_stopping_search_is_refused(flaky, make_config):
     budget = run_json("run", str(flaky(search={"trials": DROP, "budget": 12})))["run_dir"]
     halving = make_config(
@@ -245,6 +249,7 @@ def test_growing_a_budget_or_early_stopping_search_is_refused(flaky, make_config
         assert _files(Path(run_dir)) == before
 
 
+@pytest.mark.slow
 def test_a_complete_run_being_grown_is_no_longer_marked_complete(make_config):
     config = make_config("six", base=merged(TRAINER, {"search": {"trials": 6}}))
     run_dir = Path(run_json("run", str(config))["run_dir"])
@@ -255,6 +260,7 @@ def test_a_complete_run_being_grown_is_no_longer_marked_complete(make_config):
     assert outcome.summary["status"] == "complete" and outcome.summary["trials_done"] == 9
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extended", [5, {"a": 1}, ["x"], [{"from": "?", "to": None}]])
 def test_a_hand_edited_extended_field_never_stops_a_resume(make_config, extended):
     config = make_config("six", base=merged(TRAINER, {"search": {"trials": 6}}))

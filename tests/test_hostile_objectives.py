@@ -38,6 +38,7 @@ def own_config(make_config):
 # -- 10. placeholders inside quotes -----------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("template", "where"),
     [
@@ -92,6 +93,7 @@ HOSTILE = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=60)
 @given(
     st.one_of(
@@ -158,6 +160,7 @@ def test_leaderboard_headers_are_unique_whatever_the_names(tmp_path, own_config)
 # -- 6. bytes that are not UTF-8 ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_stray_byte_in_a_commands_output_does_not_fail_the_trial(tmp_path, own_config):
     (tmp_path / "noisy.py").write_text(
         "import sys\n"
@@ -176,6 +179,7 @@ def test_a_stray_byte_in_a_commands_output_does_not_fail_the_trial(tmp_path, own
 # -- 15. BaseExceptions that are not Exceptions ------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sequential", "processes"])
 def test_a_base_exception_fails_its_trial_only(tmp_path, own_config, backend):
     (tmp_path / "mod.py").write_text(
@@ -206,6 +210,7 @@ def test_a_base_exception_fails_its_trial_only(tmp_path, own_config, backend):
 # -- 16. a module named like the standard library ----------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", ["queue", "random", "json", "signal"])
 def test_an_objective_module_named_like_a_standard_module(tmp_path, own_config, module):
     (tmp_path / f"{module}.py").write_text(

@@ -121,6 +121,7 @@ def test_reports_of_an_interrupted_run_and_of_one_where_every_trial_failed(pytho
     assert "12 failed" in invoke("report", str(run_dir), "--markdown").stdout
 
 
+@pytest.mark.slow
 def test_run_report_is_written_after_an_interrupted_run_too(tmp_path, make_config):
     import signal
 
@@ -142,6 +143,7 @@ def test_run_report_is_written_after_an_interrupted_run_too(tmp_path, make_confi
     assert "interrupted" in (run_dir / "report.html").read_text()
 
 
+@pytest.mark.slow
 def test_reports_of_a_choice_only_conditional_space_a_panda_run_and_a_retest(
     python_config, make_config, tmp_path
 ):
@@ -172,6 +174,7 @@ def test_reports_of_a_choice_only_conditional_space_a_panda_run_and_a_retest(
     assert "Leaderboard" in html and "Learning curves" in html
 
 
+@pytest.mark.slow
 def test_a_search_of_three_rounds_shows_every_round_and_its_region(make_config):
     config = make_config("rounds", base=TRAINER)
     doc = run_json("run", str(config), "--rounds", "2")
@@ -250,6 +253,7 @@ def _requests(driver) -> list[str]:
     return urls
 
 
+@pytest.mark.slow
 def test_the_report_in_a_real_browser(tmp_path, python_config):
     from selenium.webdriver.common.by import By
 
@@ -334,6 +338,7 @@ def _not_blank(png: Path) -> bool:
     return float(pixels.std()) > 0.05
 
 
+@pytest.mark.slow
 def test_an_early_stopping_run_shows_its_rungs_and_stopped_trials(make_config):
     halving = make_config(
         "halving",

@@ -8,6 +8,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "hpsearch"
 MAX_LINES = 400
@@ -72,6 +74,7 @@ def test_every_module_has_a_layer_and_each_only_one():
     assert set(every) - units == set(), "layers naming modules that do not exist"
 
 
+@pytest.mark.slow
 def test_every_import_points_down_the_layers():
     level = {n: k for k, layer in enumerate(layers()) for n in layer}
     against = []
@@ -83,6 +86,7 @@ def test_every_import_points_down_the_layers():
     assert against == [], "imports against the layers of docs/architecture.md"
 
 
+@pytest.mark.slow
 def test_no_import_cycle_between_modules():
     graph = {name: imports(name) for name in MODULES}
     # A package's __init__ re-exporting its own modules is no cycle: leave those edges out.
@@ -133,6 +137,7 @@ def test_no_module_is_over_400_lines():
     assert long == {}
 
 
+@pytest.mark.slow
 def test_only_the_presentation_imports_rich_and_typer():
     allowed = {"hpsearch.cli", "hpsearch.display", "hpsearch.tables", "hpsearch.console"}
     for name, path in MODULES.items():

@@ -41,6 +41,7 @@ def ids(runs: Path, prefix: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_list_shows_each_search_once(runs):
     rows = json.loads(invoke("list", "--runs-dir", str(runs), "--json").stdout)["runs"]
     by_name = {}
@@ -56,6 +57,7 @@ def test_list_shows_each_search_once(runs):
     assert text.count("rounds-") == 1 and text.count("budget-") == 1
 
 
+@pytest.mark.slow
 def test_show_and_report_read_a_search_of_several_directories_as_one(runs):
     rounds = ids(runs, "rounds")
     for member in rounds:  # any of its directories names the whole search
@@ -82,6 +84,7 @@ def test_show_and_report_read_a_search_of_several_directories_as_one(runs):
     assert not list(runs.glob("*/rounds.jsonl"))  # reading wrote nothing
 
 
+@pytest.mark.slow
 def test_resuming_a_stopped_search_converts_it_once_and_finishes_it(runs):
     old = ids(runs, "stopped")
     before = hpsearch.load_run(old[1], runs)

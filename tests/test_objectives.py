@@ -98,6 +98,7 @@ PYTHON = {"python": "mymodel:objective", "timeout": 1.0}
 COMMAND = {"command": f"{sys.executable} train.py {{kind}} {{x}}", "timeout": 1.0}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("objective", [PYTHON, COMMAND], ids=["python", "command"])
 def test_an_own_objective_runs_end_to_end_and_zooms(write, objective):
     path = write(objective, ["ok"])
@@ -115,6 +116,7 @@ def test_an_own_objective_runs_end_to_end_and_zooms(write, objective):
     assert zoomed.exit_code == 0 and json.loads(zoomed.stdout)["counts"]["ok"] == 12 + 4 + 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("objective", "expected"),
     [
@@ -215,6 +217,7 @@ def test_interpret_return_values():
     assert interpret(-math.inf, "m")[0] == "diverged"
 
 
+@pytest.mark.slow
 def test_the_examples_run(tmp_path):
     root = Path(__file__).resolve().parents[1] / "examples"
     for config in ("python/config.yaml", "command/config.yaml"):

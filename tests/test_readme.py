@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 TEST_COMMAND = 'pip install ".[test]" && python -m pytest'
 
@@ -19,6 +21,7 @@ def test_readme_main_command_names_an_existing_config():
     assert (ROOT / "configs" / "quickstart.yaml").exists()
 
 
+@pytest.mark.slow
 def test_readme_figures_come_from_the_code(tmp_path):
     """The quickstart's output and its re-test, as the README shows them, are what this code
     prints (results are deterministic: the same config and seed give the same trials)."""

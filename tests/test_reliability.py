@@ -118,12 +118,14 @@ def _load_or_config_error(data) -> None:
         assert "\n" not in str(exc)
 
 
+@pytest.mark.slow
 @settings(max_examples=500)
 @given(documents)
 def test_fuzz_arbitrary_documents_give_a_config_or_a_config_error(data):
     _load_or_config_error(data)
 
 
+@pytest.mark.slow
 @settings(max_examples=500)
 @given(mutated_configs())
 def test_fuzz_mutated_configs_give_a_config_or_a_config_error(data):
@@ -140,6 +142,7 @@ def test_fuzz_arbitrary_text_through_the_yaml_loader(text):
     _load_or_config_error(data)
 
 
+@pytest.mark.slow
 @settings(max_examples=60)
 @given(mutated_configs())
 def test_fuzz_the_cli_never_prints_a_traceback(tmp_path_factory, data):
@@ -166,6 +169,7 @@ def _records(run_dir: Path) -> dict:
     return out
 
 
+@pytest.mark.slow
 def test_identical_records_on_every_backend(make_config):
     variants = [
         ["--backend", "sequential"],
@@ -188,6 +192,7 @@ def test_identical_records_on_every_backend(make_config):
     assert len(seen[0]) == 6
 
 
+@pytest.mark.slow
 def test_interrupted_at_random_points_then_resumed_gives_the_same_leaderboard(
     tmp_path, make_config
 ):
@@ -214,6 +219,7 @@ def test_interrupted_at_random_points_then_resumed_gives_the_same_leaderboard(
 # -- trial faults ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_worker_killed_on_its_first_attempt_only_reruns_the_trial(tmp_path, make_config):
     objective = KillOnceLoky(str(tmp_path / "marker"))
     run = hpsearch.run(make_config(search={"trials": 8}), objective=objective, jobs=2)
@@ -222,6 +228,7 @@ def test_a_worker_killed_on_its_first_attempt_only_reruns_the_trial(tmp_path, ma
     assert all(r.ok for r in run.trials)
 
 
+@pytest.mark.slow
 def test_a_trial_whose_memory_grows_fails_alone(make_config):
     run = hpsearch.run(make_config(search={"trials": 4}), objective=Greedy(), jobs=2)
     records = {r.trial: r for r in run.trials}
@@ -262,6 +269,7 @@ def test_a_full_disk_stops_the_run_cleanly_and_resume_finishes_it(
     assert leaderboard(run_dir) == reference
 
 
+@pytest.mark.slow
 def test_two_runs_into_one_runs_directory_at_once(tmp_path, make_config):
     path = make_config(search={"trials": 6})
     reference = reference_leaderboard(path, tmp_path / "reference")
@@ -301,6 +309,7 @@ def _append_many(run_dir: str, worker: int, count: int) -> None:
     store.close()
 
 
+@pytest.mark.slow
 def test_concurrent_appends_lose_and_tear_no_record(tmp_path, make_config):
     config = load_config(make_config(search={"trials": 2}))
     store = RunStore.create(config, tmp_path / "runs")
@@ -319,6 +328,7 @@ def test_concurrent_appends_lose_and_tear_no_record(tmp_path, make_config):
     assert len(store.load_trials().records) == 1600
 
 
+@pytest.mark.slow
 def test_no_worker_is_left_after_a_normal_run(tmp_path, make_config):
     path = make_config(search={"trials": 4})
     process = subprocess.Popen(
@@ -342,6 +352,7 @@ def test_a_runs_directory_that_cannot_be_made_is_one_line(tmp_path, make_config,
     assert "cannot create" in result.stderr
 
 
+@pytest.mark.slow
 def test_resume_of_a_killed_run_with_a_running_summary(tmp_path, make_config):
     from hpsearch.search import start_search
 

@@ -69,6 +69,7 @@ def test_show_prints_summary_top_trials_and_json(trainer_run):
     assert data["failures"] == []
 
 
+@pytest.mark.slow
 def test_show_tells_each_round(trainer_run):
     doc = trainer_run("--rounds", "1")
     data = json.loads(invoke("show", doc["run_dir"], "--json").stdout)
@@ -84,6 +85,7 @@ def test_show_tells_each_round(trainer_run):
     assert invoke("show", doc["run_dir"], "--lineage").stdout == text  # 0.1's flag still works
 
 
+@pytest.mark.slow
 def test_show_groups_failures_by_reason(make_config):
     path = make_config(
         base=TRAINER,
@@ -96,6 +98,7 @@ def test_show_groups_failures_by_reason(make_config):
     assert sum(f["count"] for f in data["failures"]) == 8
 
 
+@pytest.mark.slow
 def test_list_and_compare(tmp_path, trainer_run):
     first = trainer_run()
     second = trainer_run("--seed", "5")
@@ -137,6 +140,7 @@ def test_importance_ranks_the_parameter_that_matters_first(synthetic_run):
     assert "x" in invoke("importance", few["run_dir"]).stdout
 
 
+@pytest.mark.slow
 def test_plot_writes_a_png_with_a_panel_per_numeric_parameter(tmp_path, trainer_run):
     pytest.importorskip("matplotlib")
     doc = trainer_run()
@@ -195,6 +199,7 @@ def test_plot_without_matplotlib_is_one_line(trainer_run, monkeypatch):
     assert result.stderr == "error: plotting needs matplotlib: pip install 'hpsearch[plot]'\n"
 
 
+@pytest.mark.slow
 def test_plot_and_show_work_on_a_custom_objective_run(tmp_path, synthetic_run):
     pytest.importorskip("matplotlib")
     doc = synthetic_run("strong_x", trials=10)
@@ -233,6 +238,7 @@ def test_train_from_a_run_takes_its_best(make_config, trainer_run):
     assert set(panda["chosen"].values()) == {"--from"}
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_training_and_keeps_what_was_learned(tmp_path, make_config):
     path = make_config(base=TRAINER, model={"epochs": 100000}, data={"samples": 3000})
     process = subprocess.Popen(
@@ -287,6 +293,7 @@ def test_retest_of_a_steady_objective_holds(synthetic_run):
     assert not any(w["lucky"] for w in data["retest"]["winners"])
 
 
+@pytest.mark.slow
 def test_retest_on_fresh_data(trainer_run):
     doc = trainer_run()
     result = invoke(

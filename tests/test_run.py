@@ -37,6 +37,7 @@ def records_by_trial(run_dir: Path) -> dict[int, tuple]:
     return out
 
 
+@pytest.mark.slow
 def test_run_writes_the_runs_directory(make_config):
     doc = run_json("run", str(make_config()))
     run_dir = Path(doc["run_dir"])
@@ -69,6 +70,7 @@ def test_run_writes_the_runs_directory(make_config):
     assert best.model["learning_rate"] == summary["best"]["params"]["learning_rate"]
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_workers_or_backend(make_config):
     runs = {}
     for args in (
@@ -95,6 +97,7 @@ def test_two_runs_in_the_same_second_get_different_ids(tmp_path, make_config):
 FAULTY = {"search": {"trials": 30}, "run": {"trial_timeout": 0.3}}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["processes", "sequential"])
 def test_faults_are_recorded_and_the_search_goes_on(make_config, backend):
     # Sequential runs trials in this process: a trial that kills it (14) would kill the test.
@@ -120,6 +123,7 @@ def test_faults_are_recorded_and_the_search_goes_on(make_config, backend):
     assert run.best.params["hidden_units"] == run.summary["best"]["params"]["hidden_units"] == 15
 
 
+@pytest.mark.slow
 def test_exit_codes_and_fail_under(tmp_path, make_config):
     path = make_config(search={"trials": 3})
     assert invoke("run", str(path), "--quiet").exit_code == 0
@@ -170,6 +174,7 @@ def _wait_for_trials(runs: Path, count: int, process: subprocess.Popen, limit: f
     raise AssertionError("the run did not get going")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["sigint", "sigterm", "sigkill"])
 def test_interrupted_run_resumes_to_the_same_leaderboard(tmp_path, make_config, how):
     path = make_config(search={"trials": 24}, model={"epochs": 60})
@@ -197,6 +202,7 @@ def test_interrupted_run_resumes_to_the_same_leaderboard(tmp_path, make_config, 
     assert leaderboard(run_dir) == reference
 
 
+@pytest.mark.slow
 def test_a_torn_last_line_is_set_aside_and_rerun(tmp_path, make_config):
     path = make_config(search={"trials": 5})
     reference = reference_leaderboard(path, tmp_path / "reference")
@@ -242,6 +248,7 @@ def test_run_refs_latest_and_id(tmp_path, make_config):
     assert missing.exit_code == 2 and "no run 'nope'" in missing.stderr
 
 
+@pytest.mark.slow
 def test_a_whole_unterminated_last_line_is_ended_before_resuming(tmp_path, make_config):
     path = make_config(search={"trials": 5})
     reference = reference_leaderboard(path, tmp_path / "reference")
@@ -267,6 +274,7 @@ def test_best_yaml_retests_with_fresh_seeds_and_no_rounds(make_config):
     assert best.data_seed == original.data_seed
 
 
+@pytest.mark.slow
 def test_usage_errors_are_one_line_from_the_command(tmp_path):
     for args in (
         ["run", "x.yaml", "--backend", "foo"],

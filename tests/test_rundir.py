@@ -27,6 +27,7 @@ def rounds_of(doc: dict) -> list[tuple]:
     return [(e["round"], e["trials"], e["best"], e["summary"]) for e in doc["rounds"]]
 
 
+@pytest.mark.slow
 def test_killed_between_rounds_resume_runs_the_rounds_left(tmp_path, make_config):
     """Killed after the coarse round was written but before round 1 was: resuming runs both
     rounds, and ends where an uninterrupted search ends."""
@@ -46,6 +47,7 @@ def test_killed_between_rounds_resume_runs_the_rounds_left(tmp_path, make_config
     assert (run_dir / "rounds.jsonl").read_text().splitlines() == rounds
 
 
+@pytest.mark.slow
 def test_kill_9_during_a_round_then_resume_finishes_every_round(tmp_path, make_config):
     path = make_config(base=ZOOMY, model={"epochs": 60})
     reference_dir = tmp_path / "reference"
@@ -188,6 +190,7 @@ SUMMARY_EDITS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("field", "value", "message"), SUMMARY_EDITS)
 def test_a_hand_edited_summary_is_one_line_naming_the_field(
     tmp_path, make_config, field, value, message
@@ -221,6 +224,7 @@ RECORD_EDITS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("edit", "message"), RECORD_EDITS)
 def test_a_hand_edited_trial_record_is_one_line_naming_line_and_field(make_config, edit, message):
     doc = run_json("run", str(make_config(base=ZOOMY)))
@@ -238,6 +242,7 @@ def test_a_hand_edited_trial_record_is_one_line_naming_line_and_field(make_confi
     one_line_error(result, "trials.jsonl:2:")
 
 
+@pytest.mark.slow
 def test_report_with_an_epoch_that_is_not_a_number_fails_that_trial_only(tmp_path, make_config):
     # Below x = 0.5 the epoch is not a number; above it, it is.
     (tmp_path / "objective.py").write_text(
@@ -319,6 +324,7 @@ def test_a_lock_file_that_is_a_link_or_garbage_is_one_line(tmp_path, make_config
     assert invoke("resume", doc["run_dir"], "--quiet").exit_code == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("where", "edit"),
     [

@@ -104,6 +104,7 @@ def f(params, seed):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", [["--jobs", "1"], ["--jobs", "-1", "--one-core"]])
 def test_with_one_worker_a_crashing_trial_fails_alone(tmp_path, config, how):
     (tmp_path / "crashy.py").write_text(CRASHY)
@@ -149,6 +150,7 @@ def f(params, seed):
 """
 
 
+@pytest.mark.slow
 def test_a_trial_that_swallows_its_timeout_is_killed_and_recorded_timeout(tmp_path, config):
     (tmp_path / "stubborn.py").write_text(STUBBORN)
     path = config({"python": "stubborn:f", "timeout": 0.5}, trials=6, run={"jobs": 2})
@@ -182,6 +184,7 @@ print("loss=1")
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["background", "session", "blocking"])
 def test_a_commands_leftover_processes_neither_hold_nor_outlive_the_trial(tmp_path, config, mode):
     (tmp_path / "leaver.py").write_text(LEAVER)
@@ -225,6 +228,7 @@ def slow_config(tmp_path, config):
     return make
 
 
+@pytest.mark.slow
 def test_after_kill_9_nothing_runs_on_and_resume_runs_no_trial_twice_at_once(tmp_path, slow_config):
     path = slow_config()
     process = spawn("run", str(path), cwd=tmp_path)
@@ -252,6 +256,7 @@ def test_after_kill_9_nothing_runs_on_and_resume_runs_no_trial_twice_at_once(tmp
             assert start >= end  # a trial never ran twice at the same time
 
 
+@pytest.mark.slow
 def test_show_and_list_count_a_running_run_and_call_a_killed_one_stopped(tmp_path, slow_config):
     path = slow_config(trials=10)
     process = spawn("run", str(path), cwd=tmp_path)
@@ -277,6 +282,7 @@ def test_show_and_list_count_a_running_run_and_call_a_killed_one_stopped(tmp_pat
     assert seen()[0]["status"] == "complete"
 
 
+@pytest.mark.slow
 def test_a_second_driver_on_a_running_run_is_refused_naming_the_holder(tmp_path, slow_config):
     path = slow_config(trials=12)
     process = spawn("run", str(path), cwd=tmp_path)
@@ -302,6 +308,7 @@ def test_a_second_driver_on_a_running_run_is_refused_naming_the_holder(tmp_path,
 # -- 14. interrupts and closed pipes leave no traceback --------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_closed_stdout_pipe_is_an_interruption(tmp_path, slow_config):
     path = slow_config(trials=20)
     process = spawn("run", str(path), cwd=tmp_path)
@@ -319,6 +326,7 @@ def test_a_closed_stdout_pipe_is_an_interruption(tmp_path, slow_config):
     assert len(trial_records(run_dir)) == 20
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupt_leaves_no_traceback_and_exits_128_plus_the_signal(
     tmp_path, slow_config, signum
@@ -348,6 +356,7 @@ def g(params, seed):
 """
 
 
+@pytest.mark.slow
 def test_a_worker_death_reruns_only_the_trial_it_was_running(tmp_path, config, monkeypatch):
     (tmp_path / "counting.py").write_text(COUNTING)
     path = config(
@@ -369,6 +378,7 @@ def test_a_worker_death_reruns_only_the_trial_it_was_running(tmp_path, config, m
     assert calls == len(recs) + len(killers)  # each killer once more, nobody else again
 
 
+@pytest.mark.slow
 def test_external_worker_kills_never_fail_a_bystander(tmp_path, config):
     (tmp_path / "sleepy.py").write_text(
         "import time\ndef f(params, seed):\n    time.sleep(0.02)\n    return params['x']\n"
@@ -409,6 +419,7 @@ def test_external_worker_kills_never_fail_a_bystander(tmp_path, config):
 # -- 21. scale: lazy sampling, quick reports, too many jobs, big params ----------------------------
 
 
+@pytest.mark.slow
 def test_two_million_trials_start_at_once(tmp_path, config):
     (tmp_path / "noop.py").write_text(noop())
     path = config({"python": "noop:noop"}, trials=2_000_000, run={"jobs": 2})
@@ -427,6 +438,7 @@ def test_two_million_trials_start_at_once(tmp_path, config):
     assert process.wait(timeout=60) == 130
 
 
+@pytest.mark.slow
 def test_reporting_many_epochs_is_linear():
     from hpsearch.objectives.base import Curves
 
@@ -438,6 +450,7 @@ def test_reporting_many_epochs_is_linear():
     assert len(curves.curves["loss"]) == 200_000
 
 
+@pytest.mark.slow
 def test_more_jobs_than_cores_warns(tmp_path, config):
     (tmp_path / "noop.py").write_text(noop())
     path = config({"python": "noop:noop"}, trials=4)
@@ -446,6 +459,7 @@ def test_more_jobs_than_cores_warns(tmp_path, config):
     assert "is more than the" in result.stderr and "CPU cores" in result.stderr
 
 
+@pytest.mark.slow
 def test_thousands_of_params_reach_a_command_through_a_file(tmp_path, config):
     (tmp_path / "many.py").write_text(
         "import json, os\n"
@@ -480,6 +494,7 @@ def test_a_long_choice_list_loads_in_linear_time():
 # -- found in review: the pool under pressure ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_quick_trials_with_big_messages_never_deadlock(tmp_path, config):
     """Batches and records bigger than the socket buffers: driver and worker both keep
     reading (the worker reads in a thread of its own)."""
@@ -492,6 +507,7 @@ def test_quick_trials_with_big_messages_never_deadlock(tmp_path, config):
     assert json.loads(out)["counts"]["ok"] == 1200
 
 
+@pytest.mark.slow
 def test_a_slow_import_does_not_count_against_a_trials_timeout(tmp_path, config):
     (tmp_path / "heavy.py").write_text(
         "import time\ntime.sleep(2.0)\ndef f(params, seed):\n    return params['x']\n"
@@ -514,6 +530,7 @@ def test_trials_get_the_default_sigint_handling_on_every_backend(tmp_path, confi
         assert doc["best"]["value"] == 0.0, backend
 
 
+@pytest.mark.slow
 def test_ctrl_c_with_threads_leaves_no_command_running(tmp_path, config):
     (tmp_path / "leak.sh").write_text("setsid sleep 321 &\nsleep 322\necho loss=1\n")
     command = {"command": "sh leak.sh {x}"}
@@ -582,6 +599,7 @@ def test_a_worker_that_dropped_an_objective_is_sent_it_again():
         pool.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("bootstrap", "starts"),
     [

@@ -67,6 +67,7 @@ def same(a, b) -> bool:
     return a == b
 
 
+@pytest.mark.slow
 @settings(max_examples=100)
 @given(documents(finite=False))
 def test_dump_then_load_gives_back_every_value(data):
@@ -74,6 +75,7 @@ def test_dump_then_load_gives_back_every_value(data):
     assert same(yamlio.load(text, "x.yaml")[0], data), text
 
 
+@pytest.mark.slow
 @settings(max_examples=100)
 @given(documents(finite=True))
 def test_plain_pyyaml_reads_the_dump_with_the_same_values(data):
@@ -280,6 +282,7 @@ def test_anchors_aliases_and_merge_keys_still_work(tmp_path):
     assert value == [] and depth == 62  # 63 nested lists: 62 holding one, the innermost empty
 
 
+@pytest.mark.slow
 def test_a_long_written_out_choice_still_loads(tmp_path):
     path = tmp_path / "long.yaml"
     path.write_text(

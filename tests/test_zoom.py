@@ -91,6 +91,7 @@ def test_a_zoom_lies_inside_its_parent_holds_its_anchors_and_narrows(anchors, ma
             assert region.fixed[p.name] in values or p.integer
 
 
+@pytest.mark.slow
 @given(points(), points(), st.floats(0, 0.49))
 def test_zoom_after_zoom_never_widens(first, second, margin):
     one, _ = zoom_region(WHOLE, first, margin, "a")
@@ -174,6 +175,7 @@ def test_no_ok_trial_is_nothing_to_zoom_on():
 # -- the commands ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_rounds_are_one_run_and_every_reader_names_the_same_best(tmp_path, make_config):
     doc = run_json("run", str(make_config(base=ZOOMY)), "--rounds", "2")
     runs = tmp_path / "runs"
@@ -230,6 +232,7 @@ def test_a_tie_between_rounds_goes_to_the_lower_trial_everywhere(tmp_path):
     assert "(trial 0, round 0)" in markdown
 
 
+@pytest.mark.slow
 def test_zoom_adds_a_round_to_the_same_run(tmp_path, make_config):
     first = run_json("run", str(make_config(base=ZOOMY)))
     runs = str(tmp_path / "runs")
@@ -257,6 +260,7 @@ def test_zoom_says_what_it_narrows_and_why(make_config):
     assert "1.0e-03–1.0e-01 -> " in lr and "% of the range, around the top 3)" in lr
 
 
+@pytest.mark.slow
 def test_write_config_gives_an_ordinary_config_that_runs(tmp_path, make_config):
     first = run_json("run", str(make_config(base=ZOOMY)))
     out = tmp_path / "zoomed.yaml"
@@ -323,6 +327,7 @@ def test_zoom_refuses_a_search_with_trials_still_to_run(tmp_path, make_config):
     assert len((run_dir / "rounds.jsonl").read_text().splitlines()) == 1  # nothing added
 
 
+@pytest.mark.slow
 def test_zoom_refuses_a_run_with_nothing_left_to_narrow(make_config):
     first = run_json("run", str(make_config(base=ZOOMY)))
     best = Path(first["run_dir"]) / "best.yaml"
