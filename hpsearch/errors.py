@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from hpsearch import exits
+
 
 class UserError(Exception):
     """Bad input from the user: printed as one line, exit code 2, never a traceback."""
 
-    exit_code = 2
+    exit_code = exits.USAGE
 
 
 class NoOkTrial(UserError):
     """A command that works from a run's ok trials (zoom, retest, importance, train --from)
     found none: exit code 1, like a search in which every trial failed."""
 
-    exit_code = 1
+    exit_code = exits.NO_RESULT
 
 
 class RunError(UserError):

@@ -17,6 +17,8 @@ import signal
 import sys
 from collections.abc import Iterator
 
+from hpsearch import exits
+
 SIGPIPE = 13  # signal.SIGPIPE where it exists
 
 
@@ -29,7 +31,7 @@ class Interrupted(KeyboardInterrupt):
 
     @property
     def exit_code(self) -> int:
-        return 128 + self.signum
+        return exits.signalled(self.signum)
 
 
 def exit_code(exc: BaseException) -> int:
@@ -45,7 +47,7 @@ _received: list[int] = []  # every signal received, for code that caught the int
 
 def last_exit_code() -> int:
     """128 + the last signal received (130 if none was: a KeyboardInterrupt raised by hand)."""
-    return 128 + (_received[-1] if _received else signal.SIGINT)
+    return exits.signalled(_received[-1] if _received else signal.SIGINT)
 
 
 def _handler(signum: int, frame: object) -> None:

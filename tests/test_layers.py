@@ -152,3 +152,18 @@ def test_only_the_presentation_imports_rich_and_typer():
                     else [node.module or ""]
                 )
                 assert not any(n.split(".")[0] in ("rich", "typer") for n in names), name
+
+
+def test_every_exit_code_comes_from_the_one_mapping():
+    """``hpsearch.exits`` names every code; no command ends with a bare number."""
+    bare = []
+    for name, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("Exit", "exit")
+                and any(isinstance(a, ast.Constant) and isinstance(a.value, int) for a in node.args)
+            ):
+                bare.append(f"{name}:{node.lineno}")
+    assert bare == []

@@ -40,7 +40,7 @@ def _root(
 
 def main() -> None:
     """Console-script entry point: a usage error is one line on stderr, exit code 2."""
-    from hpsearch import interrupts
+    from hpsearch import exits, interrupts
     from hpsearch.errors import UserError, one_line
 
     command = typer.main.get_command(app)
@@ -60,10 +60,10 @@ def main() -> None:
             raise
         if type(exc).__name__ == "NoArgsIsHelpError" and getattr(exc, "ctx", None):
             typer.echo(exc.ctx.get_help())  # type: ignore[attr-defined]  # click's errors
-            sys.exit(0)
+            sys.exit(exits.OK)
         hint = ""
         if getattr(exc, "ctx", None) is not None:
             hint = f" (see: {exc.ctx.command_path} --help)"  # type: ignore[attr-defined]
         typer.echo(f"error: {exc.format_message()}{hint}", err=True)
-        sys.exit(exc.exit_code)
-    sys.exit(code if isinstance(code, int) else 0)
+        sys.exit(exits.USAGE)  # click's usage errors are 2 as well
+    sys.exit(code if isinstance(code, int) else exits.OK)

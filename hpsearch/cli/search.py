@@ -350,23 +350,24 @@ def report(outcome: Any, out: Any, *, as_json: bool, quiet: bool) -> None:
 
 
 def exit_code(outcome: Any, fail_under: float | None) -> int:
-    """2: stopped by an error; 128 + the signal: interrupted; 1: no ok trial, or the best
-    misses --fail-under (said on stderr, so a CI log shows why); else 0."""
-    from hpsearch import interrupts
+    """``hpsearch.exits``: USAGE when an error stopped it; 128 + the signal when interrupted;
+    NO_RESULT when no trial is ok or the best misses --fail-under (said on stderr, so a CI log
+    shows why); else OK."""
+    from hpsearch import exits, interrupts
 
     if outcome.error is not None:
-        return 2
+        return exits.USAGE
     if outcome.status == "interrupted":
-        return interrupts.exit_code(outcome.stopped) if outcome.stopped else 130
+        return interrupts.exit_code(outcome.stopped) if outcome.stopped else exits.CTRL_C
     best = outcome.summary.get("best")
     if best is None:
         typer.echo("error: every trial failed", err=True)
-        return 1
+        return exits.NO_RESULT
     goal = outcome.config.search.goal
     if fail_under is not None and goal.misses(best["value"], fail_under):
         typer.echo(
             f"error: best {goal.metric} {best['value']:.4f} misses --fail-under {fail_under}",
             err=True,
         )
-        return 1
-    return 0
+        return exits.NO_RESULT
+    return exits.OK

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from hpsearch import exits
 from hpsearch.cli.common import (
     BackendOpt,
     ConfigArg,
@@ -67,7 +68,7 @@ def train(
         say(out, record.error)
     if done.status == "interrupted":
         raise typer.Exit(interrupts.last_exit_code())
-    raise typer.Exit(0 if record.ok else 1)
+    raise typer.Exit(exits.OK if record.ok else exits.NO_RESULT)
 
 
 @app.command()
@@ -116,7 +117,7 @@ def retest(
         done = plan.run(follow)
     if done.error is not None:
         typer.echo(f"error: {one_line(str(done.error))}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(exits.USAGE)
     if as_json:
         print_json({"run_dir": str(done.run_dir), **public(done.summary)})
     out.print(retest_table(done.rows, plan.original.search.metric))
@@ -124,4 +125,4 @@ def retest(
         say(out, line)
     say(out, f"run: {shown(done.run_dir)}")
     if done.status == "interrupted":
-        raise typer.Exit(interrupts.exit_code(done.stopped) if done.stopped else 130)
+        raise typer.Exit(interrupts.exit_code(done.stopped) if done.stopped else exits.CTRL_C)
