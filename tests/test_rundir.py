@@ -349,3 +349,56 @@ def test_numbers_no_float_can_hold_are_one_line(make_config, where, edit):
     file.write_text(edit(file.read_text()))
     for command in ("show", "resume", "importance"):
         one_line_error(invoke(command, doc["run_dir"]), where)
+
+
+# -- the rounds log ------------------------------------------------------------------------------
+
+
+def test_a_round_cut_off_while_being_written_is_written_again_alike(make_config):
+    reference = run_json("run", str(make_config(base=ZOOMY)), "--rounds", "2")
+    run_dir = Path(reference["run_dir"])
+    rounds = (run_dir / "rounds.jsonl").read_text().splitlines()
+    trials = [line for line in (run_dir / "trials.jsonl").read_text().splitlines()]
+    # Killed while round 2's line was being written: none of its trials can have started.
+    (run_dir / "rounds.jsonl").write_text("\n".join(rounds[:2]) + "\n" + rounds[2][:40])
+    kept = [t for t in trials if json.loads(t)["round"] < 2]
+    (run_dir / "trials.jsonl").write_text("\n".join(kept) + "\n")
+    doc = run_json("resume", str(run_dir))
+    assert (run_dir / "rounds.jsonl").read_text().splitlines() == rounds
+    assert doc["best"] == reference["best"] and doc["trials_done"] == len(trials)
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (lambda r: {**r, "first": 3}, "does not follow round 0"),
+        (lambda r: {**r, "round": 5}, "round 5 out of order"),
+        (lambda r: {**r, "seed": "x"}, "field 'seed': expected a seed"),
+        (
+            lambda r: {**r, "region": {"ranges": {"learning_rate": {"min": 5.0, "max": 9.0}}}},
+            "field 'region.ranges.learning_rate': expected min < max inside",
+        ),
+        (
+            lambda r: {**r, "region": {"ranges": {"nope": {"min": 0, "max": 1}}}},
+            "field 'region.ranges.nope': not a parameter of the search",
+        ),
+    ],
+)
+def test_a_hand_edited_rounds_log_is_one_line_naming_file_and_field(make_config, edit, fragment):
+    doc = run_json("run", str(make_config(base=ZOOMY)), "--rounds", "1")
+    log = Path(doc["run_dir"]) / "rounds.jsonl"
+    lines = log.read_text().splitlines()
+    lines[1] = json.dumps(edit(json.loads(lines[1])))
+    log.write_text("\n".join(lines) + "\n")
+    for command in ("show", "resume", "report"):
+        one_line_error(invoke(command, doc["run_dir"]), "rounds.jsonl", fragment)
+
+
+def test_a_trial_in_no_round_or_another_round_is_one_line(make_config):
+    doc = run_json("run", str(make_config(base=ZOOMY)), "--rounds", "1")
+    trials = Path(doc["run_dir"]) / "trials.jsonl"
+    lines = trials.read_text().splitlines()
+    record = json.loads(lines[0])
+    lines[0] = json.dumps({**record, "round": 1})
+    trials.write_text("\n".join(lines) + "\n")
+    one_line_error(invoke("show", doc["run_dir"]), f"trial {record['trial']} says round 1")

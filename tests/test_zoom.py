@@ -328,6 +328,36 @@ def test_zoom_refuses_a_search_with_trials_still_to_run(tmp_path, make_config):
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_an_interrupted_rounds_search_resumes_its_remaining_rounds(tmp_path, make_config):
+    import signal
+    import subprocess
+    import sys
+
+    from .helpers import wait_for_round
+
+    path = make_config(base=ZOOMY, model={"epochs": 40}, zoom={"trials": 8})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hpsearch", "run", str(path), "--rounds", "2", "--jobs", "2"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    runs = tmp_path / "runs"
+    run_dir = wait_for_round(runs, 1)
+    assert run_dir is not None, process.communicate()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 143  # SIGTERM: 128 + 15
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "interrupted"
+    result = invoke("resume", str(run_dir), "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert [(e["round"], e["trials"]) for e in doc["rounds"]] == [(0, 6), (1, 8), (2, 8)]
+    assert doc["best"]["value"] == max(e["best"] for e in doc["rounds"])
+    assert len(list(runs.iterdir())) == 1 and (run_dir / "best.yaml").exists()
+
+
 def test_zoom_refuses_a_run_with_nothing_left_to_narrow(make_config):
     first = run_json("run", str(make_config(base=ZOOMY)))
     best = Path(first["run_dir"]) / "best.yaml"
