@@ -80,11 +80,16 @@ def top_table(
     early = config.early_stop.on  # trials stopped early: how far each got
     if early:
         table.add_column("epochs", justify="right", no_wrap=True)
+    rounds = any(r.round for r in ranked)  # a search of several rounds: which one
+    if rounds:
+        table.add_column("round", justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True, min_width=6)
     for position, r in enumerate(ranked[:limit], start=1):
         cells = [p.format(r.params[p.name]) if p.name in r.params else "-" for p in config.space]
         if early:
             cells.append("-" if r.epochs is None else str(r.epochs))
+        if rounds:
+            cells.append(str(r.round))
         table.add_row(
             str(position), str(r.trial), format_value(r.metrics.get(metric)), *cells, r.status
         )

@@ -87,7 +87,11 @@ class Run:
         if summary.get("status") != "running":
             return summary
         try:
-            summary = {**summary, **result_fields(self.config.search.goal, self.trials)}
+            summary = {
+                **summary,
+                **result_fields(self.config.search.goal, self.trials),
+                "rounds": [info.to_json() for info in self.rounds()],
+            }
         except UserError:  # a config or trial that cannot be read: what the summary says
             return summary
         if RunLock.driver_gone(self.path):
