@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -281,6 +280,3 @@ def check_sequence(rounds: Sequence[Round]) -> str | None:
         return "the first round is not round 0 starting at trial 0"
     return None
 
-
-def mean(values: Sequence[float]) -> float:
-    return math.fsum(values) / len(values) if values else 0.0

@@ -88,7 +88,7 @@ def run(
         Optional[int],  # noqa: UP045
         typer.Option(
             "--max-epochs",
-            help="Full budget of a python or command objective (early_stop.max_epochs).",
+            help="Epochs a python or command objective trains to in full (early_stop.max_epochs).",
             rich_help_panel="Early stopping",
         ),
     ] = None,

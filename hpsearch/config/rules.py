@@ -282,13 +282,13 @@ def early_stop_problem(config: Any) -> tuple[str, str] | None:
         if es.max_epochs is not None:
             return (
                 "max_epochs",
-                "does not apply to the built-in trainer: its full budget is model.epochs",
+                "does not apply to the built-in trainer: it trains to model.epochs in full",
             )
         if "epochs" in config.space:
             return (
                 "method",
                 "needs a fixed number of epochs, but space.epochs is searched; "
-                "fix model.epochs (the full budget) instead",
+                "fix model.epochs (the epochs of full training) instead",
             )
         where = "model.epochs"
     elif es.max_epochs is None:
@@ -303,7 +303,7 @@ def early_stop_problem(config: Any) -> tuple[str, str] | None:
     if full is not None and es.min_epochs > full:
         return (
             "min_epochs",
-            f"must be at most the full budget, {where} = {full}, got {es.min_epochs}",
+            f"must be at most the epochs of full training, {where} = {full}, got {es.min_epochs}",
         )
     return None
 
