@@ -279,4 +279,3 @@ def check_sequence(rounds: Sequence[Round]) -> str | None:
     if rounds and (rounds[0].number != 0 or rounds[0].first != 0):
         return "the first round is not round 0 starting at trial 0"
     return None
-
