@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,8 @@ from hpsearch.record import TrialRecord
 from hpsearch.results import result_fields
 from hpsearch.rounds import Region, Round
 from hpsearch.rungs import RungResult
-from hpsearch.store import MARKER, RunStore, is_run_dir, new_run_id, versions
+from hpsearch.store import MARKER, RunStore, is_run_dir, versions
+from hpsearch.store.summary import make_run_dir
 from hpsearch.version import __version__
 
 
@@ -195,40 +194,21 @@ def convert(search: LegacySearch) -> RunStore:
     then mark each old round ``converted_to`` it. Returns the new run."""
     from hpsearch.leaderboard import results_of
 
-    runs_dir = search.newest.path.parent
-    name = search.config.name
-    for _ in range(100):
-        run_id = new_run_id(name)
-        path, staging = runs_dir / run_id, runs_dir / f".creating-{run_id}"
-        if path.exists():
-            continue
-        try:
-            staging.mkdir()
-        except FileExistsError:
-            continue
-        try:
-            _write(staging, run_id, search)
-            os.rename(staging, path)
-        except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            if path.exists():
-                continue
-            raise RunError(
-                f"{runs_dir}: cannot convert the 0.1 search: {exc.strerror or exc}"
-            ) from None
-        store = RunStore(path)
-        records = search.history.records
-        store.write_results(
-            results_of(search.config, records),
-            status=search.summary.get("status", "interrupted"),
-            wall_time=float(search.summary.get("wall_time") or 0.0),
-            extra={"rounds": [info.to_json() for info in search.history.infos()]},
-        )
-        for old in search.stores:
-            summary = old.summary()
-            old.write_summary({**summary, "converted_to": run_id})
-        return store
-    raise RunError(f"{runs_dir}: could not find a free run id")  # pragma: no cover
+    path = make_run_dir(
+        search.newest.path.parent,
+        search.config.name,
+        lambda staging, run_id: _write(staging, run_id, search),
+    )
+    store = RunStore(path)
+    store.write_results(
+        results_of(search.config, search.history.records),
+        status=search.summary.get("status", "interrupted"),
+        wall_time=float(search.summary.get("wall_time") or 0.0),
+        extra={"rounds": [info.to_json() for info in search.history.infos()]},
+    )
+    for old in search.stores:
+        old.write_summary({**old.summary(), "converted_to": path.name})
+    return store
 
 
 def _write(staging: Path, run_id: str, search: LegacySearch) -> None:

@@ -204,7 +204,9 @@ def zoom(
     run_ref: RunArg,
     top: Annotated[
         Optional[int],  # noqa: UP045
-        typer.Option("--top", min=1, help="Zoom around the best K trials (zoom.top)."),
+        typer.Option(
+            "--top", min=1, help="Zoom around the best K trials of the newest region (zoom.top)."
+        ),
     ] = None,
     top_fraction: Annotated[
         Optional[float],  # noqa: UP045
@@ -225,7 +227,7 @@ def zoom(
     ] = None,
     trials: Annotated[
         Optional[int],  # noqa: UP045
-        typer.Option("--trials", "-n", min=1, help="Trials in the new run (zoom.trials)."),
+        typer.Option("--trials", "-n", min=1, help="Trials in the new round (zoom.trials)."),
     ] = None,
     jobs: JobsOpt = None,
     backend: BackendOpt = None,
@@ -233,7 +235,10 @@ def zoom(
     runs_dir: RunsDirOpt = None,
     write_config: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--write-config", help="Only write the narrowed config to this file."),
+        typer.Option(
+            "--write-config",
+            help="Only write the new round's region as a config to this file (nothing runs).",
+        ),
     ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -48,7 +47,7 @@ from hpsearch.store.summary import (
     KINDS,
     MARKER,
     is_run_dir,
-    new_run_id,
+    make_run_dir,
     now,
     run_kind,
     summary_problem,
@@ -102,13 +101,6 @@ class RunStore:
         is filled under a hidden name and renamed, so a full disk or a kill leaves nothing.
         ``parent``: the run a re-test re-tests."""
         assert kind in KINDS
-        runs_dir = Path(os.path.abspath(runs_dir))
-        try:
-            runs_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise RunError(
-                f"{runs_dir}: cannot create the runs directory: {exc.strerror or exc}"
-            ) from None
         resolved = config.to_dict(absolute_paths=True)
         summary = {
             "name": config.name,
@@ -122,37 +114,16 @@ class RunStore:
             "config": resolved,
             "versions": versions(),
         }
-        for _ in range(100):  # the random suffix makes a clash unlikely; mkdir makes it safe
-            run_id = new_run_id(config.name)
-            path, staging = runs_dir / run_id, runs_dir / f".creating-{run_id}"
-            if path.exists():
-                continue
-            try:
-                staging.mkdir()
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                raise RunError(
-                    f"{runs_dir}: cannot create a run directory: {exc.strerror or exc}"
-                ) from None
-            try:
-                store = cls(staging)
-                marker = {"hpsearch": __version__, "run_id": run_id, "kind": kind}
-                (staging / MARKER).write_text(json.dumps(marker) + "\n")
-                atomic_write(staging / "config.yaml", yamlio.dump(resolved))
-                if first is not None:
-                    atomic_write(staging / "rounds.jsonl", json.dumps(first.to_json()) + "\n")
-                store.write_summary({"run_id": run_id, **summary})
-                os.rename(staging, path)  # fails if a run of that id appeared meanwhile
-            except OSError as exc:
-                shutil.rmtree(staging, ignore_errors=True)
-                if path.exists():
-                    continue
-                raise RunError(
-                    f"{runs_dir}: cannot create a run directory: {exc.strerror or exc}"
-                ) from None
-            return cls(path)
-        raise RunError(f"{runs_dir}: could not find a free run id")  # pragma: no cover
+
+        def fill(staging: Path, run_id: str) -> None:
+            marker = {"hpsearch": __version__, "run_id": run_id, "kind": kind}
+            (staging / MARKER).write_text(json.dumps(marker) + "\n")
+            atomic_write(staging / "config.yaml", yamlio.dump(resolved))
+            if first is not None:
+                atomic_write(staging / "rounds.jsonl", json.dumps(first.to_json()) + "\n")
+            cls(staging).write_summary({"run_id": run_id, **summary})
+
+        return cls(make_run_dir(runs_dir, config.name, fill))
 
     @classmethod
     def open(cls, path: Path | str) -> RunStore:

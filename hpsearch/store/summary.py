@@ -1,17 +1,21 @@
 """summary.json: what a run is (kind, status, counts, best, …), checked field by field when
-read back (it may have been edited by hand), and the marks that make a directory a run."""
+read back (it may have been edited by hand); the marks that make a directory a run, and
+making one whole or not at all."""
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import re
 import secrets
+import shutil
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from hpsearch.errors import RunError
 from hpsearch.record import is_int, is_number, kind_of
 from hpsearch.version import __version__
 
@@ -140,3 +144,41 @@ def versions() -> dict[str, str]:
 def now() -> str:
     # Microseconds: `latest` must tell apart runs started in the same second (zoom rounds).
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def make_run_dir(runs_dir: Path | str, name: str, fill: Callable[[Path, str], None]) -> Path:
+    """A new run directory ``runs_dir/<name>-<time>-<random>/``, whole or not at all: ``fill``
+    (given the hidden staging directory and the run id) writes its files, then it is renamed
+    into place, so a full disk or a kill leaves no half-made run behind."""
+    runs_dir = Path(os.path.abspath(runs_dir))
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(
+            f"{runs_dir}: cannot create the runs directory: {exc.strerror or exc}"
+        ) from None
+    for _ in range(100):  # the random suffix makes a clash unlikely; mkdir makes it safe
+        run_id = new_run_id(name)
+        path, staging = runs_dir / run_id, runs_dir / f".creating-{run_id}"
+        if path.exists():
+            continue
+        try:
+            staging.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise RunError(
+                f"{runs_dir}: cannot create a run directory: {exc.strerror or exc}"
+            ) from None
+        try:
+            fill(staging, run_id)
+            os.rename(staging, path)  # fails if a run of that id appeared meanwhile
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            if path.exists():
+                continue
+            raise RunError(
+                f"{runs_dir}: cannot create a run directory: {exc.strerror or exc}"
+            ) from None
+        return path
+    raise RunError(f"{runs_dir}: could not find a free run id")  # pragma: no cover
