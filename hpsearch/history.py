@@ -9,7 +9,7 @@ ties by trial index) serves every reader, so every command names the same best.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,13 +139,19 @@ class History:
         r = self.rounds[number]
         return [self.by_trial[i] for i in r.indices if i in self.by_trial]
 
-    def missing(self, round_: Round) -> list[int]:
-        """The trials of ``round_`` without a final record, by index."""
-        return [i for i in round_.indices if i not in self.by_trial]
+    def missing(self, round_: Round) -> Iterator[int]:
+        """The trials of ``round_`` without a final record, by index (lazily: a round of a
+        hundred million trials is never a list)."""
+        return (i for i in round_.indices if i not in self.by_trial)
+
+    def to_go(self, round_: Round) -> int:
+        """How many trials of ``round_`` have no final record yet."""
+        done = sum(1 for i in self.by_trial if round_.first <= i < round_.stop)
+        return round_.trials - done
 
     def unfinished(self) -> list[Round]:
         """The rounds with trials still to run, in order."""
-        return [r for r in self.rounds if self.missing(r)]
+        return [r for r in self.rounds if self.to_go(r)]
 
     def ranked(self) -> list[TrialRecord]:
         return self.goal.rank(self.by_trial.values())

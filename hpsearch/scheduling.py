@@ -35,9 +35,9 @@ class TrialScheduler(Protocol):
 class FullTraining:
     """Each missing trial trained fully, in index order, drawn as a worker asks for it."""
 
-    def __init__(self, missing: list[int], draw: Callable[[int], Trial]) -> None:
+    def __init__(self, missing: Iterable[int], count: int, draw: Callable[[int], Trial]) -> None:
         self.missing, self.draw = missing, draw
-        self.count = len(missing)
+        self.count = count
 
     def jobs(self) -> Iterator[Trial | object]:
         return (self.draw(i) for i in self.missing)
@@ -81,12 +81,13 @@ class RungScheduler:
 def scheduler_for(
     config: Config,
     round_: Round,
-    missing: list[int],
+    missing: Iterable[int],
+    to_go: int,
     draw: Callable[[int], Trial],
     checkpoint_dir: Callable[[int], str | None],
     earlier: Iterable[RungResult],
 ) -> FullTraining | RungScheduler:
     """Early stopping's rung scheduler when the config asks for it, else full training."""
     if config.rung_plan(round_.trials, round_.first) is None:
-        return FullTraining(missing, draw)
+        return FullTraining(missing, to_go, draw)
     return RungScheduler(config, round_, draw, checkpoint_dir, earlier)

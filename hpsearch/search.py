@@ -10,6 +10,7 @@ whole loop over rounds, with its events and interruptions, is ``hpsearch.session
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -94,6 +95,7 @@ class Search:
         is final (stopped, failed or trained fully)."""
         cfg = self.config
         missing = self.history.missing(round_)
+        to_go = self.history.to_go(round_)
         earlier = [
             r
             for r in self.store.rungs.load(repair=True, space=cfg.space)
@@ -103,6 +105,7 @@ class Search:
             cfg,
             round_,
             missing,
+            to_go,
             self.draw,
             lambda i: str(self.store.checkpoint_dir(i)),
             earlier,
@@ -125,7 +128,7 @@ class Search:
         watched = (
             set()
             if cfg.objective.is_builtin or any(r.ok for r in self.history.by_trial.values())
-            else set(missing[:METRIC_CHECK])
+            else set(itertools.islice(self.history.missing(round_), METRIC_CHECK))
         )
         first: dict[int, TrialRecord] = {}
         try:

@@ -127,7 +127,7 @@ class SearchSession:
                 search.store.path,
                 search.config,
                 tuple(search.history.records),
-                len(search.history.missing(current)),
+                search.history.to_go(current),
                 previous,
                 new,
             )

@@ -135,7 +135,7 @@ def test_full_training_draws_each_missing_trial_in_index_order():
     cfg = config()
     round_ = first_round(cfg.space, cfg.seed, 5, "random", "")
     scheduler = scheduler_for(
-        cfg, round_, [1, 3, 4], lambda i: round_.draw(cfg.space, i), lambda i: None, []
+        cfg, round_, iter([1, 3, 4]), 3, lambda i: round_.draw(cfg.space, i), lambda i: None, []
     )
     assert isinstance(scheduler, FullTraining) and scheduler.count == 3
     assert [t.index for t in scheduler.jobs()] == [1, 3, 4]
@@ -210,7 +210,7 @@ def test_a_ctrl_c_in_the_subscriber_leaves_a_resumable_search(objective_dir):
     outcome = SearchSession(search).run(stop)
     assert outcome.status == "interrupted" and isinstance(outcome.stopped, KeyboardInterrupt)
     resumed = resume_search(search.store).search
-    assert [len(resumed.history.missing(r)) for r in resumed.history.rounds] == [0, 1]
+    assert [resumed.history.to_go(r) for r in resumed.history.rounds] == [0, 1]
     done = SearchSession(resumed).run()
     assert done.status == "complete" and len(done.ranked) == 10
 
