@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from hpsearch import interrupts
 from hpsearch.config import Config
-from hpsearch.errors import UserError
+from hpsearch.errors import RunError, UserError
 from hpsearch.events import (
     Notice,
     RoundFinished,
@@ -65,10 +65,18 @@ class SearchSession:
                     emit(notice)
                 total, done = self._planned()
                 emit(SearchStarted(search.config, total, done, search.run_id, search.store.path))
+                ran: set[int] = set()
                 while True:
                     current, new = self._next(emit)
                     if current is None:
                         break
+                    if current.number in ran:  # ran, yet trials short: never loop on it
+                        left = search.history.to_go(current)
+                        raise RunError(
+                            f"{search.store.path}: round {current.number} still has {left} "
+                            "trials without a record after running them; resume to try again"
+                        )
+                    ran.add(current.number)
                     status, stopped, error = self._run_round(current, new, emit)
                     if status != "complete":
                         break
@@ -83,6 +91,8 @@ class SearchSession:
                 status, stopped = "interrupted", stopped or exc
             except BrokenPipeError:
                 status, stopped = "interrupted", stopped or interrupts.output_closed()
+            except RunError as exc:
+                status, error = "interrupted", exc
             finally:
                 with interrupts.protected(raise_after=False):
                     shutdown_workers()
