@@ -58,6 +58,15 @@ def clean_json(value: Any) -> Any:
     return value
 
 
+def loads(text: str) -> Any:
+    """``json.loads`` of text from a file or a program: JSON nested too deeply for the parser
+    (``[[[[…``) is a ValueError like any other bad JSON, never a RecursionError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
 class BadLine(ValueError):
     """A line of a log that is JSON but not what the log holds: the message names the field."""
 
@@ -92,7 +101,7 @@ def read_log(
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = loads(line)
             if not isinstance(item, dict):
                 raise ValueError(f"not a {what}")
         except ValueError as exc:

@@ -58,6 +58,19 @@ class RoundInfo:
         }
 
 
+class NotInRounds(RunError):
+    """A trial whose round the rounds do not agree with (a rounds log cut or edited, or a
+    trial's line edited)."""
+
+    def __init__(self, record: TrialRecord, owner: Round | None) -> None:
+        where = "in no round" if owner is None else f"in round {owner.number}"
+        super().__init__(
+            f"trial {record.trial} (round {record.round} in trials.jsonl) is {where} of the "
+            "rounds log"
+        )
+        self.record, self.owner = record, owner
+
+
 class History:
     """The rounds of a search and its trials' final records (a later record of a trial
     replaces an earlier one)."""
@@ -100,11 +113,7 @@ class History:
         """A trial's final record (checked to belong to the round it names)."""
         owner = self.round_of(record.trial)
         if owner is None or owner.number != record.round:
-            where = "no round" if owner is None else f"round {owner.number}"
-            raise RunError(
-                f"trials.jsonl: trial {record.trial} says round {record.round}, but the "
-                f"rounds put it in {where}; fix or delete that trial's line"
-            )
+            raise NotInRounds(record, owner)
         self.by_trial[record.trial] = record
 
     def forget(self, trials: Iterable[int]) -> None:
@@ -136,8 +145,7 @@ class History:
         return self.rounds[k]
 
     def records_of(self, number: int) -> list[TrialRecord]:
-        r = self.rounds[number]
-        return [self.by_trial[i] for i in r.indices if i in self.by_trial]
+        return [r for r in self.records if r.round == number]
 
     def missing(self, round_: Round) -> Iterator[int]:
         """The trials of ``round_`` without a final record, by index (lazily: a round of a

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,13 +24,13 @@ from typing import Any
 from hpsearch import yamlio
 from hpsearch.config import Config
 from hpsearch.errors import RunError
-from hpsearch.files import atomic_write, clean_json
+from hpsearch.files import atomic_write, clean_json, loads
 from hpsearch.history import History
 from hpsearch.record import TrialRecord
 from hpsearch.results import result_fields
 from hpsearch.rounds import Region, Round
 from hpsearch.rungs import RungResult
-from hpsearch.store import MARKER, RunStore, is_run_dir, versions
+from hpsearch.store import MARKER, RunStore, is_run_dir, read_history, versions
 from hpsearch.store.summary import make_run_dir
 from hpsearch.version import __version__
 
@@ -61,7 +62,7 @@ def child_map(runs_dir: Path) -> dict[str, list[str]]:
         if entry.name.startswith(".") or (entry / "rounds.jsonl").exists():
             continue
         try:
-            summary = json.loads((entry / "summary.json").read_text(encoding="utf-8"))
+            summary = loads((entry / "summary.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
         if isinstance(summary, dict) and summary.get("kind", "search") == "search":
@@ -120,6 +121,12 @@ def read_lineage(store: RunStore, children: dict[str, list[str]] | None = None) 
     stores = chain(store, children)
     configs = [s.config() for s in stores]
     summaries = [s.summary() for s in stores]
+    if summaries[0].get("parent") or summaries[0].get("round"):
+        raise RunError(
+            f"{store.path}: a round of an hpsearch 0.1 search whose first round "
+            f"({summaries[0].get('parent') or 'round 0'}) is no longer in {store.path.parent}: "
+            "it cannot be read as one search; restore that directory"
+        )
     root = configs[0]
     rounds: list[Round] = []
     records: list[TrialRecord] = []
@@ -175,6 +182,7 @@ def read_lineage(store: RunStore, children: dict[str, list[str]] | None = None) 
         "wall_time": sum(float(s.get("wall_time") or 0) for s in summaries),
         "trials_planned": history.planned,
         "rounds": [info.to_json() for info in history.infos()],
+        "strategy": _strategy(root, 1),
         "config": config.to_dict(absolute_paths=True),
         "layout": "0.1 (one directory per round: " + ", ".join(s.run_id for s in stores) + ")",
     }
@@ -200,6 +208,12 @@ def convert(search: LegacySearch) -> RunStore:
         lambda staging, run_id: _write(staging, run_id, search),
     )
     store = RunStore(path)
+    try:  # the new run reads back whole, or it goes and the old ones stay as they were
+        config = store.config()
+        read_history(store, config, store.load_trials(space=config.space).records)
+    except RunError as exc:
+        shutil.rmtree(path, ignore_errors=True)
+        raise RunError(f"cannot convert the hpsearch 0.1 search: {exc}") from None
     store.write_results(
         results_of(search.config, search.history.records),
         status=search.summary.get("status", "interrupted"),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.errors import RunError
+from hpsearch.files import loads
 
 
 class RunLock:
@@ -108,7 +109,7 @@ class RunLock:
 
 def _read_holder(fd: int) -> dict[str, Any]:
     try:
-        holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8", errors="replace") or "{}")
+        holder = loads(os.pread(fd, 4096, 0).decode("utf-8", errors="replace") or "{}")
     except (OSError, ValueError):
         return {}
     return holder if isinstance(holder, dict) else {}

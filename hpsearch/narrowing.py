@@ -54,7 +54,11 @@ def zoom_region(
             params.append(ChoiceParam(q.name, (new,)))
         else:
             fixed[q.name] = new
-    return Region(conditioned(params, parent.space.conditions, fixed), fixed), notes
+    region = Region(conditioned(params, parent.space.conditions, fixed), fixed)
+    for q in parent.space:
+        if q.name not in region.space and q.name not in fixed:
+            notes[q.name] = "its condition can no longer hold here"
+    return region, notes
 
 
 def _zoom_choice(q: ChoiceParam, values: Sequence[Any], label: str) -> tuple[Any, str]:

@@ -96,9 +96,12 @@ def is_number(value: Any) -> bool:
 
 
 def kind_of(value: Any) -> str:
-    """What a JSON value is, for a message: ``a string``, ``null``, ``an object``."""
+    """What a JSON value is, for a message: ``a string``, ``null``, ``an object``; a number
+    as itself (``-1``, ``2.5``), since its kind alone would not say what is wrong."""
     if value is None:
         return "null"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)[:40]
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
         type(value), "a number" if is_number(value) else type(value).__name__
     )
@@ -121,10 +124,11 @@ def _problem(record: Any, space: Any) -> str | None:
         got = repr(record.get("status"))[:40]
         return f"field 'status': expected one of {', '.join(STATUSES)}, got {got}"
     metrics = record.get("metrics")
-    if not isinstance(metrics, dict) or not all(
-        v is None or is_number(v) for v in metrics.values()
-    ):
+    if not isinstance(metrics, dict):
         return bad("metrics", "an object of numbers")
+    for key, v in metrics.items():
+        if not (v is None or is_number(v)):
+            return f"field 'metrics.{key}': expected a finite number or null, got {kind_of(v)}"
     for name, check, expected in (
         ("seed", is_int, "an integer"),
         ("epochs", is_int, "an integer"),

@@ -25,6 +25,9 @@ from hpsearch.sampling import Trial, sample_trial
 from hpsearch.space import ChoiceParam, Condition, NumericParam, Param, Space, can_meet
 
 INACTIVE = "inactive (its condition can no longer hold)"
+# A search of more trials than this would outlive anyone waiting for it: a config asking for
+# it is refused at once (config.rules), and so is a rounds log that says so.
+MAX_TRIALS = 10**9
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,14 @@ class Region:
 
     def share(self, root: Space) -> float:
         """The mean share of the root's ranges (choices) the region keeps, 0..1."""
-        widths = [width(self.space[p.name], p) if p.name in self.space else 0.0 for p in root]
+        widths = [
+            width(self.space[p.name], p)
+            if p.name in self.space
+            else (
+                1 / len(p.choices) if isinstance(p, ChoiceParam) and p.name in self.fixed else 0.0
+            )
+            for p in root
+        ]
         return sum(widths) / len(widths) if widths else 0.0
 
     def describe(self, root: Space) -> dict[str, str]:
@@ -93,6 +103,9 @@ class Region:
             p = root.get(name)
             if p is None or name in ranges or not p.contains(value):
                 raise BadLine(f"field 'region.fixed.{name}': {value!r:.40} is not a value of it")
+        for p in root:
+            if p.name not in ranges and p.name not in fixed and not root.condition(p.name):
+                raise BadLine(f"field 'region.ranges': no range or value for '{p.name}'")
         ordered = sorted(params, key=lambda q: root.names.index(q.name))
         return cls(conditioned(ordered, root.conditions, fixed), dict(fixed))
 
@@ -224,8 +237,8 @@ class Round:
         """A line of rounds.jsonl, checked (``BadLine`` names the first wrong field)."""
         for key, check, expected in (
             ("round", lambda v: is_int(v) and v >= 0, "a round number"),
-            ("first", lambda v: is_int(v) and v >= 0, "a trial number"),
-            ("trials", lambda v: is_int(v) and v >= 1, "a positive number of trials"),
+            ("first", lambda v: is_int(v) and 0 <= v <= 100 * MAX_TRIALS, "a trial number"),
+            ("trials", lambda v: is_int(v) and 1 <= v <= MAX_TRIALS, "a number of trials"),
             ("seed", lambda v: is_int(v) and v >= 0, "a seed (an integer >= 0)"),
         ):
             if not check(data.get(key)):

@@ -84,12 +84,21 @@ class Run:
         run starts and after each round) gets its counts and best from the trials on disk,
         and is ``stopped`` once the driver that ran it is gone: killed, it can be resumed."""
         summary = self.legacy.summary if self.legacy is not None else self.store.summary()
+        if not summary:  # summary.json lost: what the logs say, as for a run still running
+            summary = {"run_id": self.run_id, "kind": "search", "status": "running"}
         if summary.get("status") != "running":
             return summary
         try:
+            from hpsearch.strategies import strategy_for
+
+            config = self.config
             summary = {
+                "name": config.name,
+                "metric": config.search.metric,
+                "direction": config.search.direction,
                 **summary,
-                **result_fields(self.config.search.goal, self.trials),
+                **result_fields(config.search.goal, self.trials),
+                "trials_planned": strategy_for(config).planned(self.history),
                 "rounds": [info.to_json() for info in self.rounds()],
             }
         except UserError:  # a config or trial that cannot be read: what the summary says

@@ -78,9 +78,25 @@ class Search:
             notes=dict(proposal.notes),
             summary=proposal.summary,
         )
+        try:  # what reading it back would refuse is never written (a bad API value, say)
+            Round.from_json(json.loads(json.dumps(new.to_json())), self.config.space)
+        except (ValueError, TypeError) as problem:
+            raise RunError(f"round {new.number}: {problem}") from None
         self.store.append_round(new)
         self.history.add_round(new)
+        # A look meanwhile (or after a kill) must see a search with trials to go, not the
+        # complete summary of the rounds before.
+        planned = self.strategy.planned(self.history)
+        summary = self.store.summary()
+        self.store.write_summary(
+            {**summary, "status": "running", "trials_planned": max(planned, self.history.planned)}
+        )
         return new
+
+    def rounds_to_come(self) -> bool:
+        """Whether the search's own strategy still has rounds to run (a search interrupted
+        before its plan was through)."""
+        return self.strategy.planned(self.history) > self.history.planned
 
     def run_round(
         self,
@@ -271,7 +287,13 @@ def resume_search(
         loaded = store.load_trials(repair=True, space=config.space)
         history = read_history(store, config, loaded.records, repair=True)
         objective = objective or build_objective(config)  # its errors come before any write
+        strategy = strategy_for(config)
         grown_from = None
+        if trials is not None and strategy.planned(history) > history.planned:
+            raise RunError(
+                f"{store.path}: --trials: its rounds are not all there yet "
+                f"({strategy.planned(history)} trials planned); resume it first, then grow it"
+            )
         if trials is not None:
             last = growing.grown(history, trials, store.run_id)
             if last is not None:
@@ -292,7 +314,6 @@ def resume_search(
         if again:
             store.set_aside(again)
             history.forget(again)
-        strategy = strategy_for(config)
         if history.unfinished() and summary.get("status") == "complete":
             # More to run: a look at it meanwhile (or after a kill) must not say complete.
             store.write_summary({**store.summary(), "status": "running"})

@@ -54,7 +54,12 @@ class SearchSession:
         return self.search.config
 
     def run(self, subscriber: Subscriber | None = None) -> SearchOutcome:
-        emit = subscriber or ignore
+        try:
+            return self._run(subscriber or ignore)
+        finally:  # whatever happened, the run is free for the next command
+            self.search.release()
+
+    def _run(self, emit: Subscriber) -> SearchOutcome:
         search = self.search
         status = "complete"
         stopped: BaseException | None = None
@@ -91,17 +96,14 @@ class SearchSession:
                 status, stopped = "interrupted", stopped or exc
             except BrokenPipeError:
                 status, stopped = "interrupted", stopped or interrupts.output_closed()
-            except RunError as exc:
+            except UserError as exc:  # opening a round: a full disk, a value it refuses
                 status, error = "interrupted", exc
             finally:
                 with interrupts.protected(raise_after=False):
                     shutdown_workers()
-            try:
-                with interrupts.protected(raise_after=False):  # the search is over: write it all
-                    outcome = self._outcome(status, stopped, error)
-                    emit(SearchFinished(outcome))
-            finally:
-                search.release()
+            with interrupts.protected(raise_after=False):  # the search is over: write it all
+                outcome = self._outcome(status, stopped, error)
+                emit(SearchFinished(outcome))
         return outcome
 
     def _next(self, emit: Subscriber) -> tuple[Round | None, bool]:

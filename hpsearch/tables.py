@@ -146,7 +146,9 @@ def summary_lines(summary: dict, run_dir) -> list[str]:
             if isinstance(best, dict) and "round" in best
             else ""
         )
-        lines.append(f"{len(rounds)} rounds ({summary.get('strategy', 'zoom')}){where}")
+        first = rounds[-1] if isinstance(rounds[-1], dict) else {}
+        strategy = summary.get("strategy") or first.get("strategy") or "?"
+        lines.append(f"{len(rounds)} rounds ({strategy}){where}")
     if summary.get("layout"):
         lines.append(f"written by hpsearch {summary['layout']}")
     retried = summary.get("retried")
@@ -306,19 +308,26 @@ def rounds_table(rounds: Sequence[RoundInfo], metric: str) -> Fitted:
 
 def region_lines(root: Space, parent: Region, region: Region, notes: Mapping[str, str]) -> str:
     """Each parameter of ``parent``: its range -> the region's, on its own scale, and why."""
+    from hpsearch.rounds import INACTIVE
+    from hpsearch.space import NumericParam
+
     described, before = region.describe(root), parent.describe(root)
     lines = []
     for p in root:
         if p.name not in parent.space:
             continue  # fixed or inactive already: nothing changes
         note = notes.get(p.name, "")
-        after = described[p.name]
-        if after == before[p.name]:
-            lines.append(f"  {p.name}: {after} ({note or 'kept'})")
+        was, now = before[p.name], described[p.name]
+        old, new = parent.space[p.name], region.space.get(p.name)
+        if now == was and isinstance(new, NumericParam) and new != old:
+            # Narrower, but not at the scale's usual digits: show enough of them to see it.
+            assert isinstance(old, NumericParam)
+            was, now = f"{old.low:.6g}–{old.high:.6g}", f"{new.low:.6g}–{new.high:.6g}"
+        if now == was:
+            lines.append(f"  {p.name}: {now} ({note or 'kept'})")
         else:
-            lines.append(
-                f"  {p.name}: {before[p.name]} -> {after}" + (f" ({note})" if note else "")
-            )
+            why = f" ({note})" if note and now != INACTIVE else ""
+            lines.append(f"  {p.name}: {was} -> {now}{why}")
     return "\n".join(lines)
 
 

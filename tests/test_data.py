@@ -337,6 +337,7 @@ def test_npz_that_is_not_an_archive(tmp_path):
 # -- digits --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_digits_loads():
     pytest.importorskip("sklearn")
     d = load_dataset(DataConfig("digits", None, None, None, None, 0.2), 0)

@@ -354,6 +354,7 @@ def test_numbers_no_float_can_hold_are_one_line(make_config, where, edit):
 # -- the rounds log ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_round_cut_off_while_being_written_is_written_again_alike(make_config):
     reference = run_json("run", str(make_config(base=ZOOMY)), "--rounds", "2")
     run_dir = Path(reference["run_dir"])
@@ -368,6 +369,7 @@ def test_a_round_cut_off_while_being_written_is_written_again_alike(make_config)
     assert doc["best"] == reference["best"] and doc["trials_done"] == len(trials)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("edit", "fragment"),
     [
@@ -394,6 +396,7 @@ def test_a_hand_edited_rounds_log_is_one_line_naming_file_and_field(make_config,
         one_line_error(invoke(command, doc["run_dir"]), "rounds.jsonl", fragment)
 
 
+@pytest.mark.slow
 def test_a_trial_in_no_round_or_another_round_is_one_line(make_config):
     doc = run_json("run", str(make_config(base=ZOOMY)), "--rounds", "1")
     trials = Path(doc["run_dir"]) / "trials.jsonl"
@@ -401,4 +404,6 @@ def test_a_trial_in_no_round_or_another_round_is_one_line(make_config):
     record = json.loads(lines[0])
     lines[0] = json.dumps({**record, "round": 1})
     trials.write_text("\n".join(lines) + "\n")
-    one_line_error(invoke("show", doc["run_dir"]), f"trial {record['trial']} says round 1")
+    one_line_error(
+        invoke("show", doc["run_dir"]), f"trial {record['trial']} (round 1 in trials.jsonl)"
+    )

@@ -358,6 +358,7 @@ def test_an_interrupted_rounds_search_resumes_its_remaining_rounds(tmp_path, mak
     assert len(list(runs.iterdir())) == 1 and (run_dir / "best.yaml").exists()
 
 
+@pytest.mark.slow
 def test_zoom_refuses_a_run_with_nothing_left_to_narrow(make_config):
     first = run_json("run", str(make_config(base=ZOOMY)))
     best = Path(first["run_dir"]) / "best.yaml"

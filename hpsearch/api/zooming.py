@@ -67,11 +67,17 @@ class ZoomPlan:
         notices = [Notice(said, warning=True)] if said else []
         search = resume_search(store).search
         try:
-            if search.history.unfinished():
+            history = search.history
+            if history.unfinished() or search.rounds_to_come():
+                left = search.strategy.planned(history) - len(history.by_trial)
                 raise RunError(
-                    f"{store.path}: {search.history.planned - len(search.history.by_trial)} of "
-                    "its trials have not run yet; finish it first: hpsearch resume "
-                    f"{shown(store.path)}"
+                    f"{store.path}: {left} of its planned trials have not run yet; finish it "
+                    f"first: hpsearch resume {shown(store.path)}"
+                )
+            if len(history.rounds) != self.round and said is None:
+                raise RunError(
+                    f"{store.path}: it has {len(history.rounds)} rounds now, not the "
+                    f"{self.round} this zoom was planned from; plan it again (hpsearch.plan_zoom)"
                 )
             search.config.with_overrides(jobs=self.jobs, backend=self.backend)
         except BaseException:
@@ -102,18 +108,23 @@ def plan_zoom(
     """The search's next round, narrowed inside its newest round's region around the best
     trials there (the course's zoom); nothing is run or written yet."""
     from hpsearch.config.rules import ZOOM, problem
+    from hpsearch.record import is_number
     from hpsearch.strategies import Done, ZoomStrategy
 
     if top is not None and top_fraction is not None:
         raise UserError("--top: give --top or --top-fraction, not both")
-    if top_fraction is not None and not 0 < top_fraction <= 1:
-        raise UserError(f"--top-fraction: must be in (0, 1], got {top_fraction}")
-    for name, value, low in (("--top", top, 1), ("--trials", trials, 1)):
-        if value is not None and not value >= low:
-            raise UserError(f"{name}: must be >= {low}, got {value}")
-    if margin is not None and problem(ZOOM["margin"], margin):
-        raise UserError(f"--margin: {problem(ZOOM['margin'], margin)}")
-    source = load_search(run, runs_dir)
+    if top_fraction is not None and not (is_number(top_fraction) and 0 < top_fraction <= 1):
+        raise UserError(f"--top-fraction: must be in (0, 1], got {top_fraction!r}")
+    for name, value, rule in (
+        ("--top", top, ZOOM["top"]),
+        ("--trials", trials, ZOOM["trials"]),
+        ("--margin", margin, ZOOM["margin"]),
+    ):
+        found = None if value is None else problem(rule, value)
+        if found:
+            raise UserError(f"{name}: {found}")
+    # Read afresh: a Run read before an earlier zoom would plan that round again.
+    source = load_search(run.path if isinstance(run, Run) else run, runs_dir)
     if source.kind == "retest":
         raise RunError(
             f"{source.path}: a re-test is not a search to zoom into; zoom the run it re-tested"

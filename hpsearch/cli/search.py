@@ -50,13 +50,13 @@ def run(
     fail_under: FailUnderOpt = None,
     rounds: Annotated[
         Optional[int],  # noqa: UP045
-        typer.Option("--rounds", min=0, help="Zoom rounds after the coarse run (zoom.rounds)."),
+        typer.Option("--rounds", min=0, help="Zoom rounds after the coarse round (zoom.rounds)."),
     ] = None,
     budget: Annotated[
         Optional[int],  # noqa: UP045
         typer.Option(
             "--budget",
-            help="Evaluations in all: coarse run and zoom rounds, split by hpsearch "
+            help="Evaluations in all, spent by hpsearch's own rounds after a coarse one "
             "(search.budget).",
         ),
     ] = None,
@@ -263,18 +263,23 @@ def zoom(
             backend=backend,
             scheduler=scheduler,
         )
-    for notice in plan.notices:
-        typer.echo(notice.text, err=True)
-    say(out, zoom_text(plan.source.config.space, plan.parent.region, plan.proposal, plan.round))
     if write_config is not None:
+        for notice in plan.notices:
+            typer.echo(notice.text, err=True)
         with user_errors():
             plan.write(write_config)
-        say(out, f"wrote {write_config}")
+        if not quiet:
+            region = zoom_text(
+                plan.source.config.space, plan.parent.region, plan.proposal, plan.round
+            )
+            say(out, region)
+            say(out, f"wrote {write_config}")
         if as_json:
             print_json({"config": str(write_config), "round": plan.round, "of": plan.source.run_id})
         return
-    with user_errors():
+    with user_errors():  # refused (a search with trials to go, another driver) before a word
         session = plan.start()
+    # The round, its ranges and why, are told as it starts (the display of RoundStarted).
     follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under)
 
 

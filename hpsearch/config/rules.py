@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpsearch.errors import show, suggest
+from hpsearch.rounds import MAX_TRIALS
 
 
 class Broken(ValueError):
@@ -47,6 +48,8 @@ def is_number(value: Any) -> bool:
 class Integer:
     low: int | None = None
     wording: str | None = None  # e.g. "a positive integer": one message for every failure
+    high: int | None = None
+    why: str = ""  # said after a value above ``high``
 
     def check(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -55,6 +58,8 @@ class Integer:
             if self.wording:
                 raise Broken(f"must be {self.wording}, got {value}")
             raise Broken(f"must be >= {self.low}, got {value}")
+        if self.high is not None and value > self.high:
+            raise Broken(f"must be at most {self.high:,}{self.why}, got {value}")
         return value
 
 
@@ -249,18 +254,19 @@ OBJECTIVE: dict[str, Rule] = {
     "timeout": SECONDS,
     "workdir": Text("a directory path"),
 }
+_TOO_MANY = " (trials of one search)"
 SEARCH: dict[str, Rule] = {
-    "trials": Integer(low=1, wording="a positive integer"),
-    "budget": Integer(low=1, wording="a positive integer"),
+    "trials": Integer(low=1, wording="a positive integer", high=MAX_TRIALS, why=_TOO_MANY),
+    "budget": Integer(low=1, wording="a positive integer", high=MAX_TRIALS, why=_TOO_MANY),
     "metric": Text("a metric name"),  # which names: the built-in trainer's, or any for others
     "direction": OneOf(DIRECTIONS),
 }
 ZOOM: dict[str, Rule] = {
-    "top": Integer(low=1),
+    "top": Integer(low=1, high=MAX_TRIALS),
     # Below 0.5, a zoom round always narrows (it pads what the top trials leave free).
     "margin": Number(low=0, below=0.5, why=" (0.5 or more pads a zoom round to the whole range)"),
-    "trials": Integer(low=1),
-    "rounds": Integer(low=0),
+    "trials": Integer(low=1, high=MAX_TRIALS, why=_TOO_MANY),
+    "rounds": Integer(low=0, high=10_000),
 }
 
 

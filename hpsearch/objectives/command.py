@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hpsearch.files import loads
 from hpsearch.objectives.base import Curves, Diverged, Fixing, Outcome, Report, interpret, is_real
 
 
@@ -191,7 +192,7 @@ def _json_lines(out: str) -> Iterator[dict]:
         line = line.strip()
         if line.startswith("{") and line.endswith("}"):
             try:
-                item = json.loads(line)
+                item = loads(line)
             except ValueError:
                 continue
             if isinstance(item, dict):
@@ -204,7 +205,7 @@ def _metric_from(out: str, metric: str) -> Any:
         stripped = line.strip()
         if stripped.startswith("{"):
             try:
-                item = json.loads(stripped)
+                item = loads(stripped)
             except ValueError:
                 continue
             if isinstance(item, dict) and metric in item and "epoch" not in item:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.errors import RunError, StorageError
-from hpsearch.files import atomic_write
+from hpsearch.files import atomic_write, loads
 from hpsearch.record import is_int
 
 
@@ -41,7 +41,7 @@ class Attempts:
         kept_curves, moved_curves = _split_by_trial(curve_lines, trials)
         curve_of = {}
         for line in moved_curves:
-            item = json.loads(line)
+            item = loads(line)
             curve_of[item.pop("trial")] = item
         attempts = self.path / "attempts.jsonl"
         try:
@@ -49,7 +49,7 @@ class Attempts:
             atomic_write(self._pending, json.dumps({"size": before, "moved": moved}) + "\n")
             with open(attempts, "a", encoding="utf-8") as f:
                 for line in moved:
-                    item = json.loads(line)
+                    item = loads(line)
                     if item["trial"] in curve_of:
                         item["curves"] = curve_of[item["trial"]]
                     f.write(json.dumps(item) + "\n")
@@ -73,7 +73,7 @@ class Attempts:
         moved, the move did not happen (attempts.jsonl is cut back to its length before);
         otherwise it did (only the marker is left to remove)."""
         try:
-            pending = json.loads(self._pending.read_text(encoding="utf-8"))
+            pending = loads(self._pending.read_text(encoding="utf-8"))
             size, moved = int(pending["size"]), list(pending["moved"])
         except FileNotFoundError:
             return
@@ -114,7 +114,7 @@ class Attempts:
             return []
         for line in lines:
             try:
-                item = json.loads(line)
+                item = loads(line)
             except ValueError:
                 continue
             if isinstance(item, dict) and is_int(item.get("trial")):
@@ -129,7 +129,7 @@ def _split_by_trial(lines: list[str], trials: set[int]) -> tuple[list[str], list
     moved: list[str] = []
     for line in lines:
         try:
-            item = json.loads(line)
+            item = loads(line)
             index = item.get("trial") if isinstance(item, dict) else None
         except ValueError:
             index = None

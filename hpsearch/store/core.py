@@ -35,6 +35,7 @@ from hpsearch.files import (
     append_line,
     atomic_write,
     clean_json,
+    loads,
     open_append,
     read_log,
     repair_log,
@@ -147,7 +148,7 @@ class RunStore:
         """summary.json, checked field by field (it may have been edited by hand)."""
         file = self.path / "summary.json"
         try:
-            summary = json.loads(file.read_text(encoding="utf-8"))
+            summary = loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
@@ -303,7 +304,7 @@ class RunStore:
         if text and not text.endswith("\n"):
             last = text.rsplit("\n", 1)[-1]
             try:
-                json.loads(last)
+                loads(last)
                 atomic_write(file, text + "\n")
             except ValueError:
                 atomic_write(file, text[: len(text) - len(last)])
@@ -317,7 +318,7 @@ class RunStore:
             return curves
         for line in text.splitlines():
             try:
-                item = json.loads(line)
+                item = loads(line)
                 curves[item.pop("trial")] = item
             except (ValueError, KeyError, AttributeError, TypeError):
                 continue  # curves are a convenience; a torn line loses one curve, not the run

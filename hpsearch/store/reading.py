@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hpsearch.config import Config
-from hpsearch.history import History
+from hpsearch.errors import RunError
+from hpsearch.history import History, NotInRounds
 from hpsearch.record import TrialRecord
 from hpsearch.store.core import RunStore
 
@@ -15,10 +16,29 @@ def read_history(
 ) -> History:
     """The search's history from its logs. A run made by hpsearch 0.1 has no rounds log: it
     is one round over the whole space (and, with ``repair``, gets its rounds log now)."""
-    if store.has_rounds:
-        rounds = store.load_rounds(config.space, repair=repair)
-        if rounds:
+    log = store.path / "rounds.jsonl"
+    rounds = store.load_rounds(config.space, repair=repair) if store.has_rounds else []
+    if rounds:
+        try:
             return History(config, rounds, records)
+        except NotInRounds as exc:
+            if exc.owner is None and exc.record.trial >= rounds[-1].stop:
+                raise RunError(
+                    f"{log}: lacks the round of trial {exc.record.trial} (round "
+                    f"{exc.record.round} in trials.jsonl): it was cut short; restore it (the "
+                    "trials are kept)"
+                ) from None
+            raise RunError(
+                f"{store.path / 'trials.jsonl'}: {exc}; fix the round in that trial's line, or "
+                "delete the line"
+            ) from None
+    later = sorted({r.round for r in records if r.round})
+    if later:  # trials of rounds after the first, and no rounds log to say what they were
+        what = "is missing" if not store.has_rounds else "is empty"
+        raise RunError(
+            f"{log}: {what}, but trials of round {later[0]} are on disk: restore it (the "
+            "trials are kept)"
+        )
     planned = store.summary().get("trials_planned")
     count = max([config.search.trials, *[r.trial + 1 for r in records]])
     if isinstance(planned, int) and planned > count:

@@ -4,7 +4,6 @@ making one whole or not at all."""
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import re
@@ -16,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.errors import RunError
+from hpsearch.files import loads
 from hpsearch.record import is_int, is_number, kind_of
 from hpsearch.version import __version__
 
 KINDS = ("search", "panda", "retest")
+STATUSES = ("running", "complete", "interrupted")
 MARKER = ".hpsearch-run"  # written by every run: only such a directory is read or written as one
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -49,7 +50,7 @@ def _check_best(best: Any, field: str) -> str | None:
 
 
 _SUMMARY_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "run_id": (lambda v: isinstance(v, str), "a string"),
+    "run_id": (lambda v: isinstance(v, str) and bool(RUN_ID.match(v)), "a run id"),
     "name": (lambda v: isinstance(v, str), "a string"),
     "kind": (lambda v: v in KINDS, "search, panda or retest"),
     "parent": (
@@ -59,7 +60,7 @@ _SUMMARY_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "round": (lambda v: is_int(v) and v >= 0, "a round number"),
     "rounds_left": (lambda v: is_int(v) and v >= 0, "a number of rounds"),
     "continues": (lambda v: isinstance(v, bool), "true or false"),
-    "status": (lambda v: isinstance(v, str), "a string"),
+    "status": (lambda v: v in STATUSES, "running, complete or interrupted"),
     "started": (lambda v: isinstance(v, str), "a time stamp"),
     "finished": (lambda v: isinstance(v, str), "a time stamp"),
     "trials_planned": (lambda v: is_int(v), "an integer"),
@@ -120,7 +121,7 @@ def is_run_dir(path: Path) -> bool:
             return True
         if not (path / "config.yaml").is_file():
             return False
-        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+        summary = loads((path / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     return (

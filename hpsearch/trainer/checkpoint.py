@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from hpsearch.files import loads
+
 FILE = "trainer.npz"
 
 
@@ -94,7 +96,7 @@ def load(
     path = Path(directory) / FILE
     try:
         with np.load(path, allow_pickle=False) as saved:
-            meta = json.loads(str(saved["meta"]))
+            meta = loads(str(saved["meta"]))
             if not isinstance(meta, dict) or meta.get("key") != key:
                 return None
             wanted = _state_arrays(model, optimizer)
