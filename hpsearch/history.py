@@ -176,8 +176,11 @@ class History:
         goal, root = self.goal, self.config.space
         so_far: float | None = None
         out = []
+        by_round: dict[int, list[TrialRecord]] = {}
+        for record in self.records:  # one pass, not one per round
+            by_round.setdefault(record.round, []).append(record)
         for r in self.rounds:
-            records = self.records_of(r.number)
+            records = by_round.get(r.number, [])
             best = goal.best(records)
             value = goal.value(best) if best is not None else None
             if value is not None and (so_far is None or goal.direction.better(value, so_far)):
