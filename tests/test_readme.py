@@ -58,3 +58,38 @@ def test_readme_figures_come_from_the_code(tmp_path):
     assert (int(trial), f"{winner['original']:.4f}") == (winner["trial"], original)
     assert (f"{winner['mean']:.4f}", f"{winner['std']:.4f}") == (mean, std)
     assert ["first", "second", "third"][winner["new_rank"] - 1] == place
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("required", [False, True], ids=["plain-machine", "ci"])
+def test_without_chromium_the_browser_test_is_skipped_with_its_reason_unless_ci(required):
+    """The README's test command passes with only Python and pip: without Chromium the browser
+    test says why it is skipped. CI sets HPSEARCH_REQUIRE_BROWSER=1, which makes it a failure."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("HPSEARCH_NO_BROWSER", "HPSEARCH_REQUIRE_BROWSER", "PYTEST_ADDOPTS")
+    }
+    env["PATH"] = str(Path(sys.executable).parent)  # the venv's programs: no chromium there
+    if required:
+        env["HPSEARCH_REQUIRE_BROWSER"] = "1"
+    test = "tests/test_html_report.py::test_the_report_in_a_real_browser"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", test, "-p", "no:cacheprovider", "-rsf", "-q"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if required:
+        assert result.returncode == 1, result.stdout
+        assert "HPSEARCH_REQUIRE_BROWSER is set" in result.stdout
+    else:
+        assert result.returncode == 0, result.stdout
+        assert "1 skipped" in result.stdout
+        assert "needs Chromium and ChromeDriver" in result.stdout
