@@ -93,7 +93,7 @@ def importance(
         ]
     results.sort(key=lambda r: (-r.share, -abs(r.spearman), r.name))
     caution = None
-    needed = max(20, 10 * len(space))
+    needed = enough_trials(space)
     if n < needed:
         caution = (
             f"only {n} ok trials for {len(space)} parameters: with fewer than {needed} "
@@ -106,6 +106,41 @@ def importance(
 
 
 MIN_ACTIVE = 10  # ok trials a conditional parameter needs before its share is estimated
+
+
+def enough_trials(space: Space) -> int:
+    """The ok trials below which importance's estimates are rough (and early stopping's
+    importance looks at an earlier rung, with more trials)."""
+    return max(20, 10 * len(space))
+
+
+@dataclass(frozen=True)
+class TrainedStage:
+    """Early stopping: the trials that trained to ``epochs``, and how many reached further."""
+
+    epochs: int
+    records: list[TrialRecord]  # ok results at exactly ``epochs``, one per trial
+    further: int  # trials with an ok result at more epochs than these (too few to measure)
+
+
+def furthest_stage(
+    results: Sequence[tuple[int, TrialRecord]], metric: str, enough: int
+) -> TrainedStage | None:
+    """The most epochs at which at least ``enough`` trials have an ok result; else the stage
+    with the most such trials. ``results`` is (epochs, record) per rung training."""
+    by_epochs: dict[int, dict[int, TrialRecord]] = {}
+    for epochs, record in results:
+        value = record.value(metric)
+        if record.ok and isinstance(value, (int, float)) and math.isfinite(value):
+            by_epochs.setdefault(epochs, {})[record.trial] = record  # the last one kept
+    if not by_epochs:
+        return None
+    stages = sorted(by_epochs)
+    full = [e for e in stages if len(by_epochs[e]) >= enough]
+    chosen = full[-1] if full else max(stages, key=lambda e: (len(by_epochs[e]), e))
+    further = {t for e in stages if e > chosen for t in by_epochs[e]}
+    records = sorted(by_epochs[chosen].values(), key=lambda r: r.trial)
+    return TrainedStage(chosen, records, len(further))
 
 
 def _main_effect(

@@ -167,13 +167,13 @@ class Run:
 
     def importance(self) -> ImportanceReport:
         """How much of the metric each searched parameter explains (``hpsearch importance``)."""
-        from hpsearch.analysis import importance
+        from hpsearch.analysis import enough_trials, furthest_stage, importance
 
         if not any(r.ok for r in self.trials):
             raise NoOkTrial(f"{self.path}: no ok trial: nothing to tell the parameters apart")
         metric = self.config.search.metric
-        first = self.first_rung()
-        if first is None:
+        trained = self.trained_epochs()
+        if trained is None:
             found = importance(self.config.space, self.trials, metric)
             count = len(self.history.rounds)
             if count > 1:
@@ -183,13 +183,30 @@ class Run:
                 )
                 found = dataclasses.replace(found, basis=basis)
             return found
-        epochs, records = first
-        found = importance(self.config.space, records, metric)
-        basis = (
-            f"{metric} after {epochs} epochs, the first rung, where all "
-            f"{len(records)} of its trials trained alike (later rungs hold only the best)"
-        )
-        return dataclasses.replace(found, basis=basis)
+        enough = enough_trials(self.config.space)
+        stage = furthest_stage(trained, metric, enough)
+        if stage is None:  # no rung result is ok: the trials' final records are all there is
+            return importance(self.config.space, self.trials, metric)
+        found = importance(self.config.space, stage.records, metric)
+        top = max(self.rung_budgets(), default=stage.epochs)
+        count = len(stage.records)
+        if stage.epochs >= top:
+            basis = f"{metric} of the {count} trials trained in full ({stage.epochs} epochs)"
+        else:
+            basis = f"{metric} after {stage.epochs} of {top} epochs, where {count} trials trained"
+        if stage.further:
+            basis += (
+                f"; {stage.further} trained further, too few to measure (at least {enough} "
+                "are needed)"
+            )
+        caution = found.caution
+        if stage.further and stage.epochs == min(self.rung_budgets(), default=stage.epochs):
+            early = (
+                f"early stopping's first rung ranks what learns fastest in {stage.epochs} "
+                "epochs, which may not be what ends best: run more trials for a later rung"
+            )
+            caution = f"{caution}; {early}" if caution else early
+        return dataclasses.replace(found, basis=basis, caution=caution)
 
     def rung_budgets(self) -> list[int]:
         """Early stopping: the epochs of every rung of the plan, ascending (else none)."""
@@ -198,20 +215,19 @@ class Run:
             return []
         return sorted({r.epochs for b in plan.brackets for r in b.rungs})
 
-    def first_rung(self) -> tuple[int, list[TrialRecord]] | None:
-        """Early stopping: the results of the first rung of the first round's first bracket
-        (every trial there trained the same epochs), or None without early stopping."""
+    def trained_epochs(self) -> list[tuple[int, TrialRecord]] | None:
+        """Early stopping: (epochs, record) of every rung training, or None without it."""
         plan = self.config.rung_plan()
         if plan is None:
             return None
-        records = [
-            r.record
-            for r in self.rung_results()
-            if r.bracket == 0 and r.rung == 0 and r.record.round == 0
-        ]
-        if not records:  # not run with early stopping (a re-test of such a run)
-            return None
-        return plan.brackets[0].rungs[0].epochs, sorted(records, key=lambda r: r.trial)
+        out = []
+        for result in self.rung_results():
+            try:
+                epochs = plan.brackets[result.bracket].rungs[result.rung].epochs
+            except IndexError:  # a hand-edited rungs.jsonl: that line says nothing
+                continue
+            out.append((epochs, result.record))
+        return out or None  # none: not run with early stopping (a re-test of such a run)
 
     def plot(self, out: Path | str | None = None) -> Path:
         """The metric against each parameter on its scale, then the top learning curves, as a

@@ -546,3 +546,56 @@ def test_a_nan_at_the_budget_fails_the_trial_and_is_never_promoted(tmp_path):
     assert high and all(r["status"] == "failed" and "NaN" in r["error"] for r in high)
     assert all(r["epochs"] == 1 for r in high)  # failed in the first rung, never promoted
     assert doc["best"]["params"]["lr"] <= 0.3
+
+
+FAST_THEN_GOOD = """
+def train(params, seed, budget):
+    # After one epoch only 'fast' tells trials apart; trained on, only 'good' does.
+    return {"score": params["fast"] if budget < 3 else params["good"]}
+"""
+
+
+def _fast_then_good_run(tmp_path: Path, trials: int) -> str:
+    (tmp_path / "fastgood.py").write_text(FAST_THEN_GOOD)
+    doc = {
+        "name": "fastgood",
+        "seed": 3,
+        "objective": {"python": "fastgood:train"},
+        "space": {
+            "fast": {"scale": "linear", "min": 0.0, "max": 1.0},
+            "good": {"scale": "linear", "min": 0.0, "max": 1.0},
+        },
+        "search": {"trials": trials, "metric": "score", "direction": "maximize"},
+        "early_stop": {"method": "halving", "min_epochs": 1, "eta": 3, "max_epochs": 9},
+        "run": {"jobs": 1, "runs_dir": str(tmp_path / "runs")},
+    }
+    config = tmp_path / "fastgood.yaml"
+    config.write_text(json.dumps(doc))
+    return run_json("run", str(config))["run_dir"]
+
+
+@pytest.mark.slow
+def test_importance_is_measured_on_the_trials_trained_furthest(tmp_path):
+    """Issue 23: importance of an early-stopping run was measured on the first rung, where it
+    named what learns fastest; it is measured on the furthest rung with enough trials, and the
+    HTML's share is the CLI's."""
+    run_dir = _fast_then_good_run(tmp_path, trials=63)
+    found = json.loads(invoke("importance", run_dir, "--json").stdout)
+    assert [p["name"] for p in found["params"]][0] == "good"
+    assert found["basis"].startswith("score after 3 of 9 epochs, where 21 trials trained")
+    assert "7 trained further, too few to measure (at least 20 are needed)" in found["basis"]
+
+    page = hpsearch.load_run(run_dir).report(tmp_path / "r.html").read_text()
+    share = next(p for p in found["params"] if p["name"] == "good")["share"]
+    assert f">{share:.0%}<" in page
+    assert "after 3 of 9 epochs" in page
+
+
+@pytest.mark.slow
+def test_importance_says_when_only_the_first_rung_has_enough_trials(tmp_path):
+    run_dir = _fast_then_good_run(tmp_path, trials=12)
+    result = invoke("importance", run_dir)
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "measured on: score after 1 of 9 epochs, where 12 trials trained" in text
+    assert "first rung ranks what learns fastest in 1 epochs" in text

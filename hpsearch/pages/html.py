@@ -268,12 +268,13 @@ def _charts(c: Content) -> str:
 def _importance(c: Content) -> str:
     if c.importance is None or not c.importance.params:
         return ""
-    rows = [(i.name, i.eta_squared, i.chance) for i in c.importance.params]
+    rows = [(i.name, i.share, i.chance) for i in c.importance.params]
     notes = [n for n in (c.importance.basis, c.importance.caution) if n]
     return (
         "<h2>Importance</h2><p class='muted'>share of the metric's variance each parameter "
-        "explains on its own (η² of its bins); red: what the same bins explain by chance "
-        f"(shuffled metric); {c.importance.trials} ok trials</p>"
+        "explains on its own (η² of its bins, less what the same bins explain by chance, the "
+        f"red tick; as <code>hpsearch importance</code> prints it); {c.importance.trials} ok "
+        "trials</p>"
         + svg.bars(rows, lambda v: f"{v:.0%}")
         + "".join(f"<p class='muted'>{escape(n)}</p>" for n in notes)
     )
