@@ -35,6 +35,7 @@ class TrialRecord:
     seconds: float | None = None
     error: str | None = None
     round: int = 0  # the round of the search it was drawn in (0: the first, coarse one)
+    traceback: str | None = None  # a failure's whole traceback (capped); ``error``: one line
     # The learning curve travels with the record from the worker to the store, which keeps it
     # in curves.jsonl; it is not part of trials.jsonl.
     curves: Mapping[str, list] | None = field(default=None, compare=False, repr=False)
@@ -59,6 +60,8 @@ class TrialRecord:
             "epochs": self.epochs,
             "seconds": self.seconds,
             "error": self.error,
+            # Only a failure that raised has one: other lines stay as they were.
+            **({"traceback": self.traceback} if self.traceback is not None else {}),
         }
 
     @classmethod
@@ -78,6 +81,7 @@ class TrialRecord:
             seconds=data.get("seconds"),
             error=data.get("error"),
             round=data.get("round") or 0,  # runs made by 0.1 have one round and no field
+            traceback=data.get("traceback"),
         )
 
 
@@ -134,6 +138,7 @@ def _problem(record: Any, space: Any) -> str | None:
         ("epochs", is_int, "an integer"),
         ("seconds", is_number, "a number"),
         ("error", lambda v: isinstance(v, str), "a string"),
+        ("traceback", lambda v: isinstance(v, str), "a string"),
     ):
         if record.get(name) is not None and not check(record[name]):
             return bad(name, f"{expected} or null")

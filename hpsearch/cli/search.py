@@ -371,7 +371,7 @@ def exit_code(outcome: Any, fail_under: float | None) -> int:
         return interrupts.exit_code(outcome.stopped) if outcome.stopped else exits.CTRL_C
     best = outcome.summary.get("best")
     if best is None:
-        typer.echo("error: every trial failed", err=True)
+        typer.echo(f"error: every trial failed{_most_common_reason(outcome.ranked)}", err=True)
         return exits.NO_RESULT
     goal = outcome.config.search.goal
     if fail_under is not None and goal.misses(best["value"], fail_under):
@@ -381,3 +381,17 @@ def exit_code(outcome: Any, fail_under: float | None) -> int:
         )
         return exits.NO_RESULT
     return exits.OK
+
+
+def _most_common_reason(records: Any) -> str:
+    """``: 5 × ValueError: … (at objective.py:23 in train)``, or nothing without a reason."""
+    from hpsearch.errors import one_line
+    from hpsearch.results import failures_by_reason
+
+    groups = failures_by_reason(records)
+    if not groups:
+        return ""
+    reason = one_line(groups[0]["reason"])
+    if len(reason) > 300:  # a huge message: its start, and where it was raised at its end
+        reason = f"{reason[:200]} … {reason[-80:]}"
+    return f": {groups[0]['count']} × {reason}"
