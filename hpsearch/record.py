@@ -161,3 +161,20 @@ def _problem(record: Any, space: Any) -> str | None:
                     f"the run's space ({p.describe()})"
                 )
     return None
+
+
+TINY = 5e-5  # below this (but not 0), four decimals would read 0.0000 (or 0.0001)
+
+
+def format_metric(value: Any) -> str:
+    """A metric as every table and line shows it: four decimals (``0.9500``), a tiny one with
+    its significant digits (``1.0e-06``, ``1.235e-07``); ``-`` for no (finite) number."""
+    if not is_number(value):
+        return "-"
+    if value == 0 or abs(value) >= TINY:
+        return f"{value:.4f}"
+    mantissa, exponent = f"{value:.3e}".split("e")
+    mantissa = mantissa.rstrip("0")
+    if mantissa.endswith("."):
+        mantissa += "0"
+    return f"{mantissa}e{exponent}"

@@ -364,6 +364,7 @@ def exit_code(outcome: Any, fail_under: float | None) -> int:
     NO_RESULT when no trial is ok or the best misses --fail-under (said on stderr, so a CI log
     shows why); else OK."""
     from hpsearch import exits, interrupts
+    from hpsearch.record import format_metric
 
     if outcome.error is not None:
         return exits.USAGE
@@ -376,7 +377,8 @@ def exit_code(outcome: Any, fail_under: float | None) -> int:
     goal = outcome.config.search.goal
     if fail_under is not None and goal.misses(best["value"], fail_under):
         typer.echo(
-            f"error: best {goal.metric} {best['value']:.4f} misses --fail-under {fail_under}",
+            f"error: best {goal.metric} {format_metric(best['value'])} misses --fail-under "
+            f"{fail_under}",
             err=True,
         )
         return exits.NO_RESULT
