@@ -39,6 +39,9 @@ class TrialRecord:
     # The learning curve travels with the record from the worker to the store, which keeps it
     # in curves.jsonl; it is not part of trials.jsonl.
     curves: Mapping[str, list] | None = field(default=None, compare=False, repr=False)
+    # Travels to the driver too, to be said once a search (not kept): the objective returned
+    # a bare number, taken as the metric, whose name it never reported.
+    bare_number: bool = field(default=False, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:

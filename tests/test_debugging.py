@@ -148,3 +148,33 @@ def test_a_failed_commands_stderr_is_kept_as_its_traceback(tmp_path):
     assert record["error"].startswith("exit code 1: ")
     assert record["traceback"].startswith("loading\nTraceback (most recent call last):")
     assert record["traceback"].rstrip().endswith("ValueError: bad data")
+
+
+BARE = """\
+def bare(params, seed):
+    return params["x"]
+
+
+def named(params, seed):
+    return {"accuracy": params["x"]}
+
+
+def reported(params, seed, report=None):
+    report(1, accuracy=params["x"])
+    return params["x"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("function", "warned"), [("bare", True), ("named", False), ("reported", False)]
+)
+def test_a_bare_number_under_a_metric_never_reported_is_said_once(tmp_path, function, warned):
+    (tmp_path / "bare.py").write_text(BARE)
+    config = json.loads(write_failing(tmp_path, trials=4).read_text())
+    config["objective"] = {"python": f"bare:{function}"}
+    (tmp_path / "failing.yaml").write_text(json.dumps(config))
+    result = invoke("run", str(tmp_path / "failing.yaml"), "--quiet", "--json")
+    assert result.exit_code == 0, result.output
+    said = "warning: the objective returns a bare number; it is taken as 'accuracy'"
+    assert result.stderr.count(said) == (1 if warned else 0), result.stderr
+    assert result.stderr.count("bare number") == (1 if warned else 0)

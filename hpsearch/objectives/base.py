@@ -36,6 +36,7 @@ class Outcome:
     error: str | None = None
     interrupted: bool = False
     traceback: str | None = None  # a failure's whole traceback (capped), for show --trial
+    bare_number: bool = False  # the metric came as a bare number, its name never reported
 
 
 class Objective(Protocol):
@@ -355,4 +356,5 @@ def record_for(trial: Trial, outcome: Outcome, seconds: float | None = None) -> 
         curves=outcome.curves,
         round=trial.round,
         traceback=outcome.traceback,
+        bare_number=outcome.bare_number,
     )
