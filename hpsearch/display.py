@@ -36,7 +36,7 @@ from hpsearch.events import (
     TrialFinished,
 )
 from hpsearch.paths import shown
-from hpsearch.record import TrialRecord
+from hpsearch.record import TrialRecord, format_metric
 
 
 def choose_mode(console: Console, quiet: bool) -> str:
@@ -57,7 +57,7 @@ def format_params(config: Config, params: Mapping[str, Any]) -> str:
 
 
 def format_value(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
+    return format_metric(value)
 
 
 def top_table(

@@ -86,20 +86,26 @@ class RunLock:
 
         from hpsearch import procs
 
-        try:
-            fd = os.open(run_dir / ".lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError:
-            return False
-        try:
-            holder = _read_holder(fd)
-        finally:
-            os.close(fd)
+        holder = RunLock.holder(run_dir)
         pid = procs.driver_of(str(holder.get("token") or ""))
         return (
             holder.get("host") == socket.gethostname()
             and pid is not None
             and (not procs.alive(pid))
         )
+
+    @staticmethod
+    def holder(run_dir: Path) -> dict[str, Any]:
+        """What ``.lock`` says of the driver that last held it (``{}`` if nothing), read
+        without locking."""
+        try:
+            fd = os.open(run_dir / ".lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return {}
+        try:
+            return _read_holder(fd)
+        finally:
+            os.close(fd)
 
     def release(self) -> None:
         if self.fd is not None:

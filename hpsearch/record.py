@@ -35,9 +35,13 @@ class TrialRecord:
     seconds: float | None = None
     error: str | None = None
     round: int = 0  # the round of the search it was drawn in (0: the first, coarse one)
+    traceback: str | None = None  # a failure's whole traceback (capped); ``error``: one line
     # The learning curve travels with the record from the worker to the store, which keeps it
     # in curves.jsonl; it is not part of trials.jsonl.
     curves: Mapping[str, list] | None = field(default=None, compare=False, repr=False)
+    # Travels to the driver too, to be said once a search (not kept): the objective returned
+    # a bare number, taken as the metric, whose name it never reported.
+    bare_number: bool = field(default=False, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -59,6 +63,8 @@ class TrialRecord:
             "epochs": self.epochs,
             "seconds": self.seconds,
             "error": self.error,
+            # Only a failure that raised has one: other lines stay as they were.
+            **({"traceback": self.traceback} if self.traceback is not None else {}),
         }
 
     @classmethod
@@ -78,6 +84,7 @@ class TrialRecord:
             seconds=data.get("seconds"),
             error=data.get("error"),
             round=data.get("round") or 0,  # runs made by 0.1 have one round and no field
+            traceback=data.get("traceback"),
         )
 
 
@@ -134,6 +141,7 @@ def _problem(record: Any, space: Any) -> str | None:
         ("epochs", is_int, "an integer"),
         ("seconds", is_number, "a number"),
         ("error", lambda v: isinstance(v, str), "a string"),
+        ("traceback", lambda v: isinstance(v, str), "a string"),
     ):
         if record.get(name) is not None and not check(record[name]):
             return bad(name, f"{expected} or null")
@@ -156,3 +164,20 @@ def _problem(record: Any, space: Any) -> str | None:
                     f"the run's space ({p.describe()})"
                 )
     return None
+
+
+TINY = 5e-5  # below this (but not 0), four decimals would read 0.0000 (or 0.0001)
+
+
+def format_metric(value: Any) -> str:
+    """A metric as every table and line shows it: four decimals (``0.9500``), a tiny one with
+    its significant digits (``1.0e-06``, ``1.235e-07``); ``-`` for no (finite) number."""
+    if not is_number(value):
+        return "-"
+    if value == 0 or abs(value) >= TINY:
+        return f"{value:.4f}"
+    mantissa, exponent = f"{value:.3e}".split("e")
+    mantissa = mantissa.rstrip("0")
+    if mantissa.endswith("."):
+        mantissa += "0"
+    return f"{mantissa}e{exponent}"

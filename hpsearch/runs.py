@@ -26,6 +26,7 @@ from hpsearch.rundirs import list_runs as run_stores
 from hpsearch.rundirs import resolve_run
 from hpsearch.rungs import RungResult
 from hpsearch.store import RunStore, read_history, run_kind
+from hpsearch.store.summary import wall_time_so_far
 
 if TYPE_CHECKING:
     from hpsearch.analysis import ImportanceReport
@@ -105,6 +106,10 @@ class Run:
             return summary
         if RunLock.driver_gone(self.path):
             summary["status"] = "stopped"
+        since = RunLock.holder(self.path).get("since")
+        wall = wall_time_so_far(self.path, summary, since)
+        if wall is not None:  # as of its last write, not the summary's stale count
+            summary["wall_time"] = wall
         return summary
 
     @property

@@ -36,6 +36,8 @@ from hpsearch.runner import shutdown_workers
 from hpsearch.search import Search
 from hpsearch.strategies import Done, Proposal
 
+BARE_NUMBER = "warning: the objective returns a bare number; it is taken as '{metric}'"
+
 
 @dataclass
 class SearchSession:
@@ -48,6 +50,7 @@ class SearchSession:
     scheduler: str | None = None
     notices: list[Notice] = field(default_factory=list)  # said before the search starts
     asked: Proposal | None = None
+    said_bare_number: bool = field(default=False, init=False)
 
     @property
     def config(self) -> Config:
@@ -151,6 +154,10 @@ class SearchSession:
                     emit(RungReported(item, progress, current.number, search.run_id))
                 else:
                     emit(TrialFinished(item, current.number, search.run_id))
+                    if item.bare_number and not self.said_bare_number:
+                        self.said_bare_number = True  # once a search, not once a trial
+                        metric = search.config.search.metric
+                        emit(Notice(BARE_NUMBER.format(metric=metric), warning=True))
         except KeyboardInterrupt as exc:
             return "interrupted", exc, None
         except BrokenPipeError:  # `hpsearch run ... | head`: like Ctrl-C

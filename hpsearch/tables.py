@@ -12,6 +12,7 @@ from rich.table import Table
 
 from hpsearch.config import Config
 from hpsearch.console import Fitted, rightmost
+from hpsearch.record import format_metric
 from hpsearch.sampling import Trial
 from hpsearch.space import ChoiceParam, NumericParam, Param, describe_condition
 from hpsearch.trainer.registry import REGISTRY
@@ -174,16 +175,32 @@ def runs_table(rows: list[dict]) -> Fitted:
     table.add_column("rounds", justify="right", no_wrap=True, min_width=2)
     table.add_column("started UTC", no_wrap=True, min_width=11)
     for r in rows:
-        best = "-" if r["best"] is None else f"{r['best']:.4g}"
+        best = format_metric(r["best"])
+        status = r["status"]
+        if (
+            status != "complete"
+            and isinstance(r.get("planned"), int)
+            and r["trials"] < r["planned"]
+        ):
+            status = f"{status}, {r['trials']} of {r['planned']}"  # stopped, 38 of 200
         table.add_row(
             r["run_id"],
-            r["status"],
+            status,
             f"{r['ok']}/{r['trials']}",
             best,
             str(r["rounds"]) if r["kind"] == "search" else r["kind"],
             (r["started"] or "")[5:16].replace("T", " "),
         )
     return _fitted(table, keep=2)
+
+
+def _status_cell(row: Mapping[str, Any]) -> str:
+    """A run's status; one that has not run all its trials says how far it got
+    (``stopped, 38 of 200``)."""
+    planned, done = row.get("planned"), row["trials"]
+    if row["status"] != "complete" and isinstance(planned, int) and done < planned:
+        return f"{row['status']}, {done} of {planned}"
+    return str(row["status"])
 
 
 def compare_table(runs: Sequence[Any]) -> Fitted:
@@ -214,7 +231,7 @@ def compare_table(runs: Sequence[Any]) -> Fitted:
     ]
     table.add_row("status", *[c["status"] for c in columns])
     table.add_row("metric", *[f"{c['direction']} {c['metric']}" for c in columns])
-    table.add_row("best", *["-" if c["value"] is None else f"{c['value']:.4f}" for c in columns])
+    table.add_row("best", *[format_metric(c["value"]) for c in columns])
     table.add_row("trials ok", *[f"{c['ok']}/{c['trials']}" for c in columns])
     for name in names:
         table.add_row(name, *[c["formatted"].get(name, "-") for c in columns])
@@ -245,12 +262,12 @@ def retest_table(rows, metric: str) -> Fitted:
         justify: Literal["left", "right"] = "right" if column != "verdict" else "left"
         table.add_column(column, justify=justify, no_wrap=True)
     for r in rows:
-        spread = "-" if r.mean is None else f"{r.mean:.4f} ± {r.std:.4f}"
+        spread = "-" if r.mean is None else f"{format_metric(r.mean)} ± {format_metric(r.std)}"
         verdict = "no data" if r.mean is None else ("luck" if r.lucky else "holds")
         table.add_row(
             str(r.rank),
             str(r.trial),
-            f"{r.original:.4f}",
+            format_metric(r.original),
             spread,
             f"{len(r.values)}" + (f" (+{r.failed} failed)" if r.failed else ""),
             "-" if r.new_rank is None else str(r.new_rank),
@@ -275,8 +292,8 @@ def retest_verdict(rows, holds: bool, data_source: str | None) -> list[str]:
         else:
             mean = r.mean if r.mean is not None else float("nan")
             lines.append(
-                f"trial {r.trial} (rank {r.rank}, {r.original:.4f}) was luck: fresh seeds give "
-                f"{mean:.4f} ± {(r.std or 0):.4f}"
+                f"trial {r.trial} (rank {r.rank}, {format_metric(r.original)}) was luck: fresh "
+                f"seeds give {format_metric(mean)} ± {format_metric(r.std or 0.0)}"
             )
     return lines
 
@@ -299,8 +316,8 @@ def rounds_table(rounds: Sequence[RoundInfo], metric: str) -> Fitted:
             str(r.round),
             trials,
             f"{r.range_left:.0%}",
-            "-" if r.best is None else f"{r.best:.4f}",
-            "-" if r.best_so_far is None else f"{r.best_so_far:.4f}",
+            format_metric(r.best),
+            format_metric(r.best_so_far),
             r.summary,
         )
     return Fitted(table, rightmost(table, keep=3))

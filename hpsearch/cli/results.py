@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -29,6 +29,14 @@ def show(
         typer.Option("--rounds", help="Each round's region in full: every range and why."),
     ] = False,
     lineage_: Annotated[bool, typer.Option("--lineage", hidden=True)] = False,  # 0.1's name
+    trial: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--trial", min=0, help="One trial: params, status, reason, traceback."),
+    ] = None,
+    failures_: Annotated[
+        bool,
+        typer.Option("--failures", help="Every failed trial's reason and traceback."),
+    ] = False,
     runs_dir: RunsDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -39,6 +47,12 @@ def show(
 
     with user_errors():
         run = api.load_run(run_ref, runs_dir)
+        if trial is not None:
+            _show_trial(run, trial, as_json)
+            return
+        if failures_:
+            _show_failures(run, as_json)
+            return
         infos = run.rounds()
     ranked, failures = run.ranked(), run.failures()
     if as_json:
@@ -68,6 +82,69 @@ def show(
     if rounds_ or lineage_:
         for line in round_lines(run.config.space, run.history.rounds):
             say(out, line)
+
+
+def _show_trial(run: Any, number: int, as_json: bool) -> None:
+    """``show --trial N``: what the trial was and what came of it, its traceback last."""
+    from hpsearch.display import format_value
+    from hpsearch.errors import UserError
+
+    record = next((r for r in run.trials if r.trial == number), None)
+    if record is None:
+        numbers = [r.trial for r in run.trials]
+        known = f"its trials are {min(numbers)}-{max(numbers)}" if numbers else "no trials yet"
+        raise UserError(f"{run.path}: no trial {number} recorded ({known})")
+    if as_json:
+        print_json({"run_dir": str(run.path), "trial": record.to_json()})
+        return
+    out, space = console(), run.config.space
+    say(out, f"trial {record.trial} of {run.run_id}: {record.status}, round {record.round}")
+    for name, value in record.params.items():
+        p = space.get(name)
+        say(out, f"  {name} = {p.format(value) if p is not None else value}")
+    metric = run.config.search.metric
+    say(out, f"{metric}: {format_value(record.value(metric))}")
+    others = {k: v for k, v in record.metrics.items() if k != metric}
+    if others:
+        say(out, "other metrics: " + ", ".join(f"{k}={format_value(v)}" for k, v in others.items()))
+    say(out, f"seed {record.seed}, epochs {_or_dash(record.epochs)}, {_or_dash(record.seconds)} s")
+    if record.error:
+        say(out, f"reason: {record.error}")
+    if record.traceback:
+        say(out, record.traceback.rstrip("\n"))
+
+
+def _or_dash(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def _show_failures(run: Any, as_json: bool) -> None:
+    """``show --failures``: each reason (most common first) with its trials, and each
+    distinct traceback under it once."""
+    from hpsearch.results import failures_by_reason
+
+    by_trial = {r.trial: r for r in run.trials}
+    groups = failures_by_reason(run.trials)
+    for group in groups:
+        tracebacks: dict[str, list[int]] = {}
+        for number in group["trials"]:
+            text = by_trial[number].traceback
+            if text:
+                tracebacks.setdefault(text, []).append(number)
+        group["tracebacks"] = [{"trials": t, "traceback": text} for text, t in tracebacks.items()]
+    if as_json:
+        print_json({"run_dir": str(run.path), "failures": groups})
+        return
+    out = console()
+    if not groups:
+        say(out, f"no failed trials in {run.run_id}")
+    for group in groups:
+        trials = ", ".join(map(str, group["trials"]))
+        say(out, f"{group['count']} {group['status']}: {group['reason']} (trials {trials})")
+        for kept in group["tracebacks"]:
+            if len(group["tracebacks"]) > 1:
+                say(out, f"  trials {', '.join(map(str, kept['trials']))}:")
+            say(out, kept["traceback"].rstrip("\n"))
 
 
 @app.command(name="list")

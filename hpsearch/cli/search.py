@@ -364,6 +364,7 @@ def exit_code(outcome: Any, fail_under: float | None) -> int:
     NO_RESULT when no trial is ok or the best misses --fail-under (said on stderr, so a CI log
     shows why); else OK."""
     from hpsearch import exits, interrupts
+    from hpsearch.record import format_metric
 
     if outcome.error is not None:
         return exits.USAGE
@@ -371,13 +372,28 @@ def exit_code(outcome: Any, fail_under: float | None) -> int:
         return interrupts.exit_code(outcome.stopped) if outcome.stopped else exits.CTRL_C
     best = outcome.summary.get("best")
     if best is None:
-        typer.echo("error: every trial failed", err=True)
+        typer.echo(f"error: every trial failed{_most_common_reason(outcome.ranked)}", err=True)
         return exits.NO_RESULT
     goal = outcome.config.search.goal
     if fail_under is not None and goal.misses(best["value"], fail_under):
         typer.echo(
-            f"error: best {goal.metric} {best['value']:.4f} misses --fail-under {fail_under}",
+            f"error: best {goal.metric} {format_metric(best['value'])} misses --fail-under "
+            f"{fail_under}",
             err=True,
         )
         return exits.NO_RESULT
     return exits.OK
+
+
+def _most_common_reason(records: Any) -> str:
+    """``: 5 × ValueError: … (at objective.py:23 in train)``, or nothing without a reason."""
+    from hpsearch.errors import one_line
+    from hpsearch.results import failures_by_reason
+
+    groups = failures_by_reason(records)
+    if not groups:
+        return ""
+    reason = one_line(groups[0]["reason"])
+    if len(reason) > 300:  # a huge message: its start, and where it was raised at its end
+        reason = f"{reason[:200]} … {reason[-80:]}"
+    return f": {groups[0]['count']} × {reason}"

@@ -35,6 +35,8 @@ class Outcome:
     curves: dict[str, list[float]] | None = None
     error: str | None = None
     interrupted: bool = False
+    traceback: str | None = None  # a failure's whole traceback (capped), for show --trial
+    bare_number: bool = False  # the metric came as a bare number, its name never reported
 
 
 class Objective(Protocol):
@@ -220,11 +222,7 @@ def trial_outcome(
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # sys.exit(), CancelledError...: they end the trial, not the run
-        frames = traceback.extract_tb(exc.__traceback__)
-        where = (
-            f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
-        )
-        outcome = Outcome("failed", error=f"{type(exc).__name__}: {exc}{where}")
+        outcome = failed_by(exc)
     finally:
         if cwd is not None and _cwd() != cwd:
             with contextlib.suppress(OSError):
@@ -242,6 +240,69 @@ def trial_outcome(
             error=f"took {elapsed:.3g} s, longer than {timeout:g} s",
         )
     return outcome, time.perf_counter() - started
+
+
+def failed_by(exc: BaseException) -> Outcome:
+    """The outcome of a trial that raised: its type, message and where in the user's code
+    (``(at objective.py:23 in train)``), and its whole traceback, capped."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {users_frame(frames)})" if frames else ""
+    start = exc.__traceback__
+    while start is not None and start.tb_next is not None and _ours(start.tb_frame):
+        start = start.tb_next  # hpsearch's frames that called the objective say nothing
+    whole = "".join(traceback.format_exception(type(exc), exc, start))
+    return Outcome("failed", error=f"{type(exc).__name__}: {exc}{where}", traceback=capped(whole))
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # hpsearch itself
+
+
+def _ours(frame: Any) -> bool:
+    return os.path.abspath(frame.f_code.co_filename).startswith(os.path.join(_PACKAGE, ""))
+
+
+def _library_dirs() -> tuple[str, ...]:
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    found = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+    return tuple(os.path.join(os.path.abspath(p), "") for p in found | {_PACKAGE})
+
+
+def users_frame(frames: list[traceback.FrameSummary] | traceback.StackSummary) -> str:
+    """``file.py:LINE in function`` of the deepest frame in the user's own code: not in
+    hpsearch, the standard library or installed packages (the innermost frame if none)."""
+
+    def library(filename: str) -> bool:
+        path = os.path.abspath(filename)
+        parts = path.split(os.sep)
+        return (
+            filename.startswith("<")  # <frozen ...>, <string>
+            or "site-packages" in parts
+            or "dist-packages" in parts
+            or path.startswith(_library_dirs())
+        )
+
+    users = [f for f in frames if not library(f.filename)]
+    frame = (users or list(frames))[-1]
+    return f"{os.path.basename(frame.filename)}:{frame.lineno} in {frame.name}"
+
+
+TRACEBACK_LIMIT = 20_000  # bytes of a traceback kept in a trial's record
+
+
+def capped(text: str, limit: int = TRACEBACK_LIMIT) -> str:
+    """``text`` if it fits in ``limit`` bytes (UTF-8), else its head and tail around a line
+    that says how much was left out: where it began and how it ended both stay."""
+    data = text.encode("utf-8", errors="replace")
+    if len(data) <= limit:
+        return text
+    half = (limit - 100) // 2
+    # A character cut in two at either edge is dropped.
+    head = data[:half].decode("utf-8", errors="ignore")
+    tail = data[-half:].decode("utf-8", errors="ignore")
+    left_out = len(text) - len(head) - len(tail)
+    return f"{head}\n… {left_out} characters left out …\n{tail}"
 
 
 def at_budget(outcome: Outcome, budget: int, metric: str | None = None) -> Outcome:
@@ -294,4 +355,6 @@ def record_for(trial: Trial, outcome: Outcome, seconds: float | None = None) -> 
         error=outcome.error,
         curves=outcome.curves,
         round=trial.round,
+        traceback=outcome.traceback,
+        bare_number=outcome.bare_number,
     )

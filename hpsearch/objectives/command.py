@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpsearch.files import loads
-from hpsearch.objectives.base import Curves, Diverged, Fixing, Outcome, Report, interpret, is_real
+from hpsearch.objectives.base import (
+    Curves,
+    Diverged,
+    Fixing,
+    Outcome,
+    Report,
+    capped,
+    interpret,
+    is_real,
+)
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,7 @@ class CommandObjective(Fixing):
                 epochs=_epochs(curves),
                 curves=curves,
                 error=f"exit code {returncode}: {_tail(err)}",
+                traceback=capped(err) if err.strip() else None,  # its stderr: a traceback, often
             )
         value = _metric_from(out, self.metric)
         if value is None:

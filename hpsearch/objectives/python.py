@@ -26,6 +26,7 @@ from hpsearch.objectives.base import (
     TimedOut,
     at_budget,
     interpret,
+    is_real,
 )
 
 _LOADED: dict[tuple[str, str], Callable[..., Any]] = {}
@@ -234,7 +235,9 @@ class PythonObjective(Fixing):
             )
         status, metrics, error = interpret(value, self.metric)
         curves = report.curves if report.epochs else None
-        return Outcome(status, metrics, report.epochs, curves, error)
+        outcome = Outcome(status, metrics, report.epochs, curves, error)
+        outcome.bare_number = is_real(value) and self.metric not in report.curves
+        return outcome
 
 
 def _reached(report: Curves, metric: str) -> Outcome:

@@ -5,14 +5,13 @@ missing, never a crash)."""
 from __future__ import annotations
 
 import contextlib
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from hpsearch.analysis import ImportanceReport
 from hpsearch.errors import UserError
 from hpsearch.history import RoundInfo
-from hpsearch.record import STATUSES, TrialRecord
+from hpsearch.record import STATUSES, TrialRecord, format_metric
 from hpsearch.space import Space
 from hpsearch.version import __version__
 
@@ -57,10 +56,9 @@ class Content:
         return self.direction == "maximize"
 
 
-def number(v: Any, spec: str = ".4f") -> str:
-    """A metric as shown: ``spec`` for a finite number, ``-`` for anything else."""
-    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-    return format(v, spec) if ok else "-"
+def number(v: Any) -> str:
+    """A metric as shown (``record.format_metric``): ``-`` for anything but a number."""
+    return format_metric(v)
 
 
 def value_text(space: Space, name: str, value: Any) -> str:

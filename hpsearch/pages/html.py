@@ -198,7 +198,7 @@ def _leaderboard(c: Content) -> str:
             (r.params.get(n), value_text(c.space, n, r.params[n]) if n in r.params else "-", "")
             for n in names
         ]
-        values += [(r.metrics.get(m), number(r.metrics.get(m), ".4g"), "") for m in others]
+        values += [(r.metrics.get(m), number(r.metrics.get(m)), "") for m in others]
         values += [
             (r.epochs, "-" if r.epochs is None else str(r.epochs), ""),
             (r.seconds, "-" if r.seconds is None else f"{r.seconds:.2f}", ""),

@@ -183,3 +183,35 @@ def make_run_dir(runs_dir: Path | str, name: str, fill: Callable[[Path, str], No
             ) from None
         return path
     raise RunError(f"{runs_dir}: could not find a free run id")  # pragma: no cover
+
+
+_WRITTEN = ("trials.jsonl", "rungs.jsonl", "curves.jsonl", "rounds.jsonl", "summary.json")
+
+
+def wall_time_so_far(run_dir: Path, summary: Mapping[str, Any], since: Any) -> float | None:
+    """The wall time of a run still marked running (its driver alive or killed) as of the
+    last write to its files: what the summary last counted (``wall_time``, at ``finished``),
+    plus the time from then, or from when its driver started (``since``, the lock's), to
+    that write. None if its times cannot be read."""
+
+    def moment(text: Any) -> float | None:
+        try:
+            at = datetime.fromisoformat(text) if isinstance(text, str) else None
+        except ValueError:
+            return None
+        return at.timestamp() if at is not None and at.tzinfo is not None else None
+
+    stale = summary.get("wall_time")
+    counted = float(stale) if isinstance(stale, (int, float)) and is_number(stale) else 0.0
+    anchors = [moment(summary.get("finished") if counted else summary.get("started"))]
+    anchors.append(moment(since))
+    known = [a for a in anchors if a is not None]
+    writes = []
+    for name in _WRITTEN:
+        try:
+            writes.append(os.stat(run_dir / name, follow_symlinks=False).st_mtime)
+        except OSError:
+            continue
+    if not known or not writes:
+        return None
+    return round(counted + max(0.0, max(writes) - max(known)), 3)
