@@ -13,6 +13,7 @@ import copy
 import dataclasses
 import sys
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.table import Table
@@ -23,6 +24,17 @@ from rich.text import Text
 NATURAL = 100_000
 
 HINT = "widen the terminal, or pipe the output to less -S"
+
+
+class PlainConsole(Console):
+    """A console on which every string is plain text, in a table, a line or a live display:
+    never markup (``[/bold]``, ``[link=…]``) nor an emoji code (``:thumbs_up:``). What it
+    prints holds values from configs and runs (choice values, error messages, names), which
+    are shown as typed; hpsearch's own styles are ``style=`` arguments and ``Text`` objects.
+    (rich turns every string it renders into text here, measuring included.)"""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(text, **{**options, "markup": False, "emoji": False})
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -39,7 +51,7 @@ def make_console(stderr: bool = False) -> Console:
     """
     stream = sys.stderr if stderr else sys.stdout
     width = None if _isatty(stream) else NATURAL
-    console = Console(stderr=stderr, highlight=False, width=width)
+    console = PlainConsole(stderr=stderr, highlight=False, markup=False, emoji=False, width=width)
     console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
     return console
 

@@ -23,6 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from hpsearch.config import Config
 from hpsearch.console import HINT, Fitted, rightmost
@@ -228,9 +229,11 @@ class SearchDisplay:
             parts.append(self.rung_line)
         if best is not None:
             parts.append(
-                f"best {metric} [bold]{format_value(best.metrics.get(metric))}"
-                f"[/bold] (trial {best.trial}): "
-                f"{format_params(self.config, best.params)}"
+                Text.assemble(
+                    f"best {metric} ",
+                    (format_value(best.metrics.get(metric)), "bold"),
+                    f" (trial {best.trial}): {format_params(self.config, best.params)}",
+                )
             )
             parts.append(top_table(self.config, ranked, 5, "top 5 so far"))
         self.live.update(Group(*parts))
