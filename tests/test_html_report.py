@@ -409,4 +409,4 @@ def test_markdown_lets_no_link_or_image_through(python_config):
     )
     text = invoke("report", run_json("run", str(config))["run_dir"], "--markdown").stdout
     assert "![i](" not in text and "[l](" not in text
-    assert "\\!\\[i\\]\\(https://e.com/i.png\\)" in text
+    assert "\\!\\[i\\]\\(https\\://e\\.com/i\\.png\\)" in text

@@ -79,3 +79,55 @@ def test_markup_in_values_is_shown_as_typed_by_every_command(hostile_config):
     second = run_json("run", config, "--seed", "5")["run_dir"]
     _shown_as_typed(_terminal("compare", first, second))
     _shown_as_typed(_terminal("list", "--runs-dir", str(hostile_config().parent / "runs")))
+
+
+# -- the Markdown summary, as GitHub renders it ---------------------------------------------------
+
+LINKY = ["https://evil.example/x", "a@evil.example", "mailto:b@evil.example", "www.evil.org"]
+FAILING = """
+def objective(params, seed):
+    if params["kind"] == "a@evil.example":
+        raise ValueError("see https://evil.example/e, c@evil.example or www.evil.net")
+    return {"loss": params["x"] ** 2}
+"""
+# What the summary's own Markdown makes: a heading, paragraphs, bold, tables.
+OWN_TAGS = {"h3", "p", "strong", "table", "thead", "tbody", "tr", "th", "td"}
+
+
+def _github(markdown: str) -> str:
+    """``markdown`` as GitHub renders it (cmark-gfm with GitHub's extensions)."""
+    import cmarkgfm
+    from cmarkgfm.cmark import Options
+
+    return cmarkgfm.markdown_to_html_with_extensions(
+        markdown,
+        options=Options.CMARK_OPT_UNSAFE,  # raw HTML kept: any from a value would show
+        extensions=["autolink", "table", "strikethrough", "tagfilter"],
+    )
+
+
+def test_the_markdown_summary_has_no_link_image_or_html_from_a_run(tmp_path, make_config):
+    import re
+
+    (tmp_path / "linky.py").write_text(FAILING)
+    config = make_config(
+        "www.evil.com",
+        base={
+            "objective": {"python": "linky:objective", "workdir": str(tmp_path)},
+            "space": {
+                "x": {"scale": "linear", "min": 0.0, "max": 1.0},
+                "kind": {"choice": [*LINKY, "<b>x</b>", "![i](https://e.com/i.png)"]},
+            },
+            "search": {"trials": 24, "metric": "loss", "direction": "minimize"},
+            "run": {"backend": "sequential"},
+        },
+    )
+    run_dir = run_json("run", str(config))["run_dir"]
+    result = CliRunner().invoke(app, ["report", run_dir, "--markdown"], catch_exceptions=False)
+    html = _github(result.stdout)
+    assert "<a " not in html and "<img" not in html, html
+    assert set(re.findall(r"<([a-z0-9]+)", html)) <= OWN_TAGS, html
+    # Shown as typed, once rendered.
+    text = re.sub(r"<[^>]+>", "", html).replace("&lt;", "<").replace("&gt;", ">")
+    for value in [*LINKY, "<b>x</b>", "www.evil.com", "see https://evil.example/e"]:
+        assert value in text.replace("\u2060", ""), value
