@@ -23,10 +23,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
-from rich.text import Text
 
 from hpsearch.config import Config
-from hpsearch.console import HINT, Fitted, rightmost
+from hpsearch.console import HINT, Fitted, rightmost, styled
 from hpsearch.events import (
     Event,
     Notice,
@@ -229,7 +228,7 @@ class SearchDisplay:
             parts.append(self.rung_line)
         if best is not None:
             parts.append(
-                Text.assemble(
+                styled(
                     f"best {metric} ",
                     (format_value(best.metrics.get(metric)), "bold"),
                     f" (trial {best.trial}): {format_params(self.config, best.params)}",

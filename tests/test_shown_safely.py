@@ -4,6 +4,8 @@ shown escaped, and a long message wrapped in the HTML report (issue 23, items 15
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -131,3 +133,63 @@ def test_the_markdown_summary_has_no_link_image_or_html_from_a_run(tmp_path, mak
     text = re.sub(r"<[^>]+>", "", html).replace("&lt;", "<").replace("&gt;", ">")
     for value in [*LINKY, "<b>x</b>", "www.evil.com", "see https://evil.example/e"]:
         assert value in text.replace("\u2060", ""), value
+
+
+# -- invisible characters, shown escaped ------------------------------------------------------
+
+SPOOF = "photo\u202egnp.exe"  # shows as "photoexe.png"
+HIDDEN = "zero\u200bwidth"
+ESCAPED = ["photo\\u202egnp.exe", "zero\\u200bwidth"]
+RAW_OSC8 = "\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\"
+INVISIBLE = f"""
+def objective(params, seed):
+    if params["kind"] == "plain":
+        raise ValueError("bad \\u202eftp " + {RAW_OSC8!r})
+    return {{"loss": params["x"] ** 2}}
+"""
+
+
+@pytest.fixture
+def invisible_run(tmp_path, make_config):
+    (tmp_path / "invisible.py").write_text(INVISIBLE)
+    config = make_config(
+        "invisible",
+        base={
+            "objective": {"python": "invisible:objective", "workdir": str(tmp_path)},
+            "space": {
+                "x": {"scale": "linear", "min": 0.0, "max": 1.0},
+                "kind": {"choice": [SPOOF, HIDDEN, "plain"]},
+            },
+            "search": {"trials": 9, "metric": "loss", "direction": "minimize"},
+            "run": {"backend": "sequential"},
+        },
+    )
+    return config, run_json("run", str(config))["run_dir"]
+
+
+def _none_invisible(text: str) -> None:
+    for ch in ("\u202e", "\u200b", "\x1b]8"):
+        assert ch not in text, (ch, text)
+
+
+def test_bidi_and_zero_width_characters_are_shown_escaped_on_the_terminal(invisible_run):
+    config, run_dir = invisible_run
+    for args in (["validate", str(config)], ["sample", str(config)], ["show", run_dir]):
+        output = _terminal(*args)
+        _none_invisible(output)
+        assert all(value in output for value in ESCAPED), output
+    output = _terminal("show", run_dir)
+    assert "bad \\u202eftp \\x1b]8;;https://evil.example\\x1b\\click" in output
+
+
+def test_bidi_and_zero_width_characters_are_shown_escaped_in_the_reports(invisible_run):
+    _, run_dir = invisible_run
+    assert CliRunner().invoke(app, ["report", run_dir]).exit_code == 0
+    page = (Path(run_dir) / "report.html").read_text()
+    _none_invisible(page)
+    assert all(value in page for value in ESCAPED)
+    assert "bad \\u202eftp \\x1b]8;;https://evil.example" in page
+    markdown = CliRunner().invoke(app, ["report", run_dir, "--markdown"]).stdout
+    shown = _github(markdown)
+    _none_invisible(markdown + shown)
+    assert all(value in shown for value in ESCAPED), shown

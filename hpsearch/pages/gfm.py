@@ -10,6 +10,7 @@ from typing import Any
 
 from hpsearch.pages.content import Content, number, value_text
 from hpsearch.space import ChoiceParam
+from hpsearch.visible import visible
 
 TOP_ROWS = 10
 
@@ -23,10 +24,11 @@ NO_EMAIL = "&#8288;@"
 
 
 def cell(value: Any) -> str:
-    """A value safe anywhere in the summary: one line, Markdown's punctuation backslash-
-    escaped and no '@', ':' or 'www.' left to link (so no link, image or emphasis can come
-    from a run), HTML's < > & as entities."""
-    text = " ".join(str(value).split())
+    """A value safe anywhere in the summary: one line, invisible characters escaped
+    (``hpsearch.visible``), Markdown's punctuation backslash-escaped and no '@', ':' or 'www.'
+    left to link (so no link, image or emphasis can come from a run), HTML's < > & as
+    entities."""
+    text = visible(" ".join(str(value).split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return "".join(_escaped(text, i) for i in range(len(text)))
 

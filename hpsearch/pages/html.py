@@ -5,11 +5,12 @@ the run escaped (a run directory is untrusted input)."""
 from __future__ import annotations
 
 import math
-from html import escape
 from typing import Any
 
 from hpsearch.pages import svg
 from hpsearch.pages.content import Content, number, value_text
+from hpsearch.pages.svg import escape
+from hpsearch.visible import visible
 
 FAILURE_GROUPS = 20  # reasons listed; an objective's messages may all differ
 CSP = (
@@ -114,7 +115,7 @@ def _labels(c: Content) -> str:
     import json
 
     params = list(c.space)
-    text = json.dumps({str(r.trial): svg.label(r, c.metric, params) for r in c.records})
+    text = json.dumps({str(r.trial): visible(svg.label(r, c.metric, params)) for r in c.records})
     return text.replace("<", "\\u003c")  # JSON's own escape: the element cannot end early
 
 
