@@ -42,6 +42,7 @@ button{font:inherit;font-size:12px}
 #tip{position:absolute;background:#222;color:#fff;padding:3px 7px;border-radius:3px;
 font-size:12px;pointer-events:none;max-width:560px;white-space:normal;z-index:9}
 [data-t]{cursor:default}
+h1,p,li{overflow-wrap:anywhere}.reason{overflow-wrap:anywhere;word-break:break-word}
 """
 
 SCRIPT = """
@@ -361,7 +362,8 @@ def _failures(c: Content) -> str:
             values = f"<br><span class='muted'>e.g. trial {example.trial}: {escape(values)}</span>"
         shown = ", ".join(map(str, f["trials"][:12])) + (" …" if f["count"] > 12 else "")
         items.append(
-            f"<li><b>{f['count']} {escape(f['status'])}</b>: {escape(_clip(f['reason'], 400))} "
+            f"<li><b>{f['count']} {escape(f['status'])}</b>: "
+            f'<span class="reason">{escape(_clip(f["reason"], 400))}</span> '
             f"<span class='muted'>(trials {escape(shown)})</span>{values}</li>"
         )
     more = len(c.failures) - FAILURE_GROUPS
