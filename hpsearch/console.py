@@ -13,16 +13,41 @@ import copy
 import dataclasses
 import sys
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.table import Table
 from rich.text import Text
+
+from hpsearch.visible import visible_lines
 
 # "No limit": wider than any table or line hpsearch prints; rich pads nothing to the console
 # width (tables are as wide as their content), so a large number costs nothing.
 NATURAL = 100_000
 
 HINT = "widen the terminal, or pipe the output to less -S"
+
+
+class PlainConsole(Console):
+    """A console on which every string is plain text, in a table, a line or a live display:
+    never markup (``[/bold]``, ``[link=…]``) nor an emoji code (``:thumbs_up:``), and its
+    invisible characters (a bidi control, a zero-width space, a terminal's escape) shown
+    escaped (``hpsearch.visible``). What it prints holds values from configs and runs
+    (choice values, error messages, names), which are shown as typed; hpsearch's own styles
+    are ``style=`` arguments and ``Text`` objects (``styled``). rich turns every string it
+    renders into text here, measuring included."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        options.update(markup=False, emoji=False)
+        return super().render_str(visible_lines(text), **options)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """A line of ``parts``, each a string or a (string, style) pair, shown as on a
+    ``PlainConsole``: no markup, invisible characters escaped."""
+    return Text.assemble(
+        *(visible_lines(p) if isinstance(p, str) else (visible_lines(p[0]), p[1]) for p in parts)
+    )
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -39,7 +64,7 @@ def make_console(stderr: bool = False) -> Console:
     """
     stream = sys.stderr if stderr else sys.stdout
     width = None if _isatty(stream) else NATURAL
-    console = Console(stderr=stderr, highlight=False, width=width)
+    console = PlainConsole(stderr=stderr, highlight=False, markup=False, emoji=False, width=width)
     console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]
     return console
 
@@ -90,7 +115,7 @@ class Fitted:
             hidden, table = [], self.table
         yield table
         if hidden:
-            yield Text(f"hidden: {', '.join(hidden)} — {self.hint}")
+            yield styled(f"hidden: {', '.join(hidden)} — {self.hint}")
 
 
 def rightmost(table: Table, keep: int) -> list[str]:

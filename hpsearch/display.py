@@ -25,7 +25,7 @@ from rich.progress import (
 from rich.table import Table
 
 from hpsearch.config import Config
-from hpsearch.console import HINT, Fitted, rightmost
+from hpsearch.console import HINT, Fitted, rightmost, styled
 from hpsearch.events import (
     Event,
     Notice,
@@ -144,7 +144,7 @@ class SearchDisplay:
         if self.mode != "live":
             return
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.description}", style="bold", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -228,9 +228,11 @@ class SearchDisplay:
             parts.append(self.rung_line)
         if best is not None:
             parts.append(
-                f"best {metric} [bold]{format_value(best.metrics.get(metric))}"
-                f"[/bold] (trial {best.trial}): "
-                f"{format_params(self.config, best.params)}"
+                styled(
+                    f"best {metric} ",
+                    (format_value(best.metrics.get(metric)), "bold"),
+                    f" (trial {best.trial}): {format_params(self.config, best.params)}",
+                )
             )
             parts.append(top_table(self.config, ranked, 5, "top 5 so far"))
         self.live.update(Group(*parts))

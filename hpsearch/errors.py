@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from hpsearch import exits
+from hpsearch.visible import visible
 
 
 class UserError(Exception):
@@ -59,8 +60,9 @@ class ConfigError(UserError):
 
 
 def one_line(text: str) -> str:
-    """Control characters (a key that holds a newline) shown escaped: a message stays a line."""
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+    """Control and invisible characters (a key that holds a newline, a bidi control) shown
+    escaped: a message stays one line, as it is."""
+    return visible(text)
 
 
 class DataError(UserError):

@@ -420,4 +420,55 @@ def test_markdown_lets_no_link_or_image_through(python_config):
     )
     text = invoke("report", run_json("run", str(config))["run_dir"], "--markdown").stdout
     assert "![i](" not in text and "[l](" not in text
-    assert "\\!\\[i\\]\\(https://e.com/i.png\\)" in text
+    assert "\\!\\[i\\]\\(https\\://e\\.com/i\\.png\\)" in text
+
+
+LONG = "x" * 5000
+UNBROKEN = f"""
+def objective(params, seed):
+    if params["kind"] == "fail":
+        raise ValueError({LONG!r})
+    return {{"loss": params["x"] ** 2}}
+"""
+
+
+def _unbroken_error_report(tmp_path: Path, make_config) -> Path:
+    """The report of a run whose failed trials' message is 5,000 characters of one word."""
+    (tmp_path / "unbroken.py").write_text(UNBROKEN)
+    config = make_config(
+        "unbroken",
+        base={
+            "objective": {"python": "unbroken:objective", "workdir": str(tmp_path)},
+            "space": {
+                "x": {"scale": "linear", "min": 0.0, "max": 1.0},
+                "kind": {"choice": ["fine", "fail"]},
+            },
+            "search": {"trials": 6, "metric": "loss", "direction": "minimize"},
+            "run": {"backend": "sequential"},
+        },
+    )
+    run_dir = Path(run_json("run", str(config), "--report")["run_dir"])
+    return run_dir / "report.html"
+
+
+def test_a_long_unbroken_reason_is_in_a_cell_that_wraps_anywhere(tmp_path, make_config):
+    html = _unbroken_error_report(tmp_path, make_config).read_text()
+    style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    rule = re.search(r"\.reason\{([^}]*)\}", style)
+    assert rule and "overflow-wrap:anywhere" in rule.group(1), style
+    assert re.search(r"<span class=\"reason\">ValueError: x{300}", html)
+
+
+@pytest.mark.slow
+def test_a_long_unbroken_reason_wraps_instead_of_widening_the_page(tmp_path, make_config):
+    page = _unbroken_error_report(tmp_path, make_config)
+    driver = _browser()
+    try:
+        driver.get(page.as_uri())
+        assert "xxxxxxxx" in driver.page_source
+        wide, window = driver.execute_script(
+            "return [document.documentElement.scrollWidth, window.innerWidth];"
+        )
+        assert wide <= window, (wide, window)
+    finally:
+        driver.quit()

@@ -63,7 +63,7 @@ def validate(config: ConfigArg) -> None:
         )
         if cfg.objective.is_builtin:
             say(out, "hint: the built-in trainer runs on the CPU and ignores devices")
-    out.print(f"[green]{config} is valid[/green]", soft_wrap=True)
+    out.print(f"{config} is valid", style="green", soft_wrap=True)
 
 
 @app.command()

@@ -10,19 +10,39 @@ from typing import Any
 
 from hpsearch.pages.content import Content, number, value_text
 from hpsearch.space import ChoiceParam
+from hpsearch.visible import visible
 
 TOP_ROWS = 10
 
 
-MARKUP = "\\`*_[]()!~|#"  # what Markdown would read as markup (a link, an image, emphasis)
+MARKUP = "\\`*_[]()!~|#:"  # what Markdown would read as markup (a link, an image, emphasis)
+# GitHub also links bare addresses (cmark-gfm's autolink extension): ``www.`` and ``scheme:``
+# are seen in the text as written, so a backslash before the '.' and the ':' is enough; an
+# e-mail address (``a@b.example``, ``mailto:``, ``xmpp:``) is seen in the text once read, so
+# a word joiner (zero width, no break) goes before its '@': nothing links across it.
+NO_EMAIL = "&#8288;@"
 
 
 def cell(value: Any) -> str:
-    """A value safe anywhere in the summary: one line, Markdown's punctuation backslash-
-    escaped (so no link, image or emphasis can come from a run), HTML's < > & as entities."""
-    text = " ".join(str(value).split())
+    """A value safe anywhere in the summary: one line, invisible characters escaped
+    (``hpsearch.visible``), Markdown's punctuation backslash-escaped and no '@', ':' or 'www.'
+    left to link (so no link, image or emphasis can come from a run), HTML's < > & as
+    entities."""
+    text = visible(" ".join(str(value).split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return "".join("\\" + ch if ch in MARKUP else ch for ch in text)
+    return "".join(_escaped(text, i) for i in range(len(text)))
+
+
+def _escaped(text: str, i: int) -> str:
+    ch = text[i]
+    if ch in MARKUP or (ch == "." and not _between_digits(text, i)):
+        return "\\" + ch
+    return NO_EMAIL if ch == "@" else ch
+
+
+def _between_digits(text: str, i: int) -> bool:
+    """A decimal point (0.95), left as it is: no link starts or ends with one."""
+    return 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
 
 
 def table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:

@@ -5,11 +5,12 @@ the run escaped (a run directory is untrusted input)."""
 from __future__ import annotations
 
 import math
-from html import escape
 from typing import Any
 
 from hpsearch.pages import svg
 from hpsearch.pages.content import Content, number, value_text
+from hpsearch.pages.svg import escape
+from hpsearch.visible import visible
 
 FAILURE_GROUPS = 20  # reasons listed; an objective's messages may all differ
 CSP = (
@@ -41,6 +42,7 @@ button{font:inherit;font-size:12px}
 #tip{position:absolute;background:#222;color:#fff;padding:3px 7px;border-radius:3px;
 font-size:12px;pointer-events:none;max-width:560px;white-space:normal;z-index:9}
 [data-t]{cursor:default}
+h1,p,li{overflow-wrap:anywhere}.reason{overflow-wrap:anywhere;word-break:break-word}
 """
 
 SCRIPT = """
@@ -114,7 +116,7 @@ def _labels(c: Content) -> str:
     import json
 
     params = list(c.space)
-    text = json.dumps({str(r.trial): svg.label(r, c.metric, params) for r in c.records})
+    text = json.dumps({str(r.trial): visible(svg.label(r, c.metric, params)) for r in c.records})
     return text.replace("<", "\\u003c")  # JSON's own escape: the element cannot end early
 
 
@@ -361,7 +363,8 @@ def _failures(c: Content) -> str:
             values = f"<br><span class='muted'>e.g. trial {example.trial}: {escape(values)}</span>"
         shown = ", ".join(map(str, f["trials"][:12])) + (" …" if f["count"] > 12 else "")
         items.append(
-            f"<li><b>{f['count']} {escape(f['status'])}</b>: {escape(_clip(f['reason'], 400))} "
+            f"<li><b>{f['count']} {escape(f['status'])}</b>: "
+            f'<span class="reason">{escape(_clip(f["reason"], 400))}</span> '
             f"<span class='muted'>(trials {escape(shown)})</span>{values}</li>"
         )
     more = len(c.failures) - FAILURE_GROUPS

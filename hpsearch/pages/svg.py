@@ -8,17 +8,24 @@ choice is a strip per value.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable, Mapping, Sequence
-from html import escape
 from typing import Any
 
 from hpsearch.record import TrialRecord
 from hpsearch.space import ChoiceParam, NumericParam, Param
+from hpsearch.visible import visible_lines
 
 WIDTH, HEIGHT = 320, 210
 LEFT, RIGHT, TOP, BOTTOM = 52, 24, 14, 40
 RAMP = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")  # viridis: worst → best
+
+
+def escape(text: str) -> str:
+    """Text from a run, safe in HTML and as it is: ``< > & " '`` as entities, invisible
+    characters escaped (``hpsearch.visible``). The page and its charts use only this."""
+    return html.escape(visible_lines(text))
 
 
 def _num(x: float) -> str:
