@@ -581,7 +581,7 @@ def test_importance_is_measured_on_the_trials_trained_furthest(tmp_path):
     HTML's share is the CLI's."""
     run_dir = _fast_then_good_run(tmp_path, trials=63)
     found = json.loads(invoke("importance", run_dir, "--json").stdout)
-    assert [p["name"] for p in found["params"]][0] == "good"
+    assert found["params"][0]["name"] == "good"
     assert found["basis"].startswith("score after 3 of 9 epochs, where 21 trials trained")
     assert "7 trained further, too few to measure (at least 20 are needed)" in found["basis"]
 
