@@ -25,15 +25,22 @@ from hpsearch.errors import RunError, StorageError
 T = TypeVar("T")
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write a whole file so that readers see the old or the new content, never a mix."""
+def atomic_write(path: Path, text: str, exclusive: bool = False) -> None:
+    """Write a whole file so that readers see the old or the new content, never a mix.
+
+    ``exclusive``: only if nothing is at ``path`` (FileExistsError otherwise, even when a file
+    appears there while this one is written): the finished file is hard-linked into place."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if exclusive:
+            os.link(tmp, path)
+            tmp.unlink()
+        else:
+            os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

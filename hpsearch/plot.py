@@ -14,7 +14,7 @@ from hpsearch.config import Config
 from hpsearch.errors import UserError
 from hpsearch.record import TrialRecord
 from hpsearch.results import Direction
-from hpsearch.space import NumericParam
+from hpsearch.space import ChoiceParam, NumericParam, Param
 
 PLOT_MISSING = "plotting needs matplotlib: pip install 'hpsearch[plot]'"
 TOP = 5
@@ -29,7 +29,8 @@ def plot_run(
     title: str = "",
     rungs: Sequence[int] = (),
 ) -> Path:
-    """Write a PNG: one panel per numeric parameter, then the top trials' learning curves.
+    """Write a PNG: one panel per parameter (a numeric one on its scale, a choice as a strip
+    per value, as the HTML report draws it), then the top trials' learning curves.
     ``rungs``: early stopping's rung budgets, drawn on the curves; trials stopped early are
     grey, at the metric they had when stopped."""
     try:
@@ -42,7 +43,7 @@ def plot_run(
         raise UserError(PLOT_MISSING) from None
     goal = config.search.goal
     metric, direction = goal.metric, config.search.direction
-    numeric = [p for p in config.space if isinstance(p, NumericParam)]
+    params = list(config.space)
     ok = goal.top(records, None, 1.0)
     top = {r.trial for r in ok[:TOP]}
     stopped = [r for r in records if r.status == "stopped" and metric in r.metrics]
@@ -54,7 +55,7 @@ def plot_run(
     worst_edge = low - pad if goal.direction is Direction.MAXIMIZE else high + pad
 
     with_curves = any(curves.get(r.trial) for r in ok[:TOP])
-    panels = len(numeric) + (1 if with_curves else 0)
+    panels = len(params) + (1 if with_curves else 0)
     columns = min(3, max(panels, 1))
     rows = math.ceil(max(panels, 1) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.6 * rows), squeeze=False)
@@ -62,19 +63,17 @@ def plot_run(
     for ax in flat[panels:]:
         ax.set_visible(False)
 
-    for ax, p in zip(flat, numeric, strict=False):
-        parent = parent_space.get(p.name) if parent_space is not None else None
-        box = parent if isinstance(parent, NumericParam) else p
-        x_of = _axis(p)  # value -> what is drawn on the x axis
+    for ax, p in zip(flat, params, strict=False):
+        x_of = _x(p)  # a trial -> where it is drawn on the x axis
         active = [r for r in ok if p.name in r.params]  # a conditional parameter: where it is
-        xs = [x_of(r.params[p.name]) for r in active]
+        xs = [x_of(r) for r in active]
         colours = ["tab:orange" if r.trial in top else "tab:blue" for r in active]
         sizes = [46 if r.trial in top else 18 for r in active]
         shown_stopped = [r for r in stopped if p.name in r.params]
         shown_bad = [r for r in bad if p.name in r.params]
         if shown_stopped:
             ax.scatter(
-                [x_of(r.params[p.name]) for r in shown_stopped],
+                [x_of(r) for r in shown_stopped],
                 [r.metrics[metric] for r in shown_stopped],
                 c="tab:gray",
                 s=12,
@@ -87,7 +86,7 @@ def plot_run(
         ax.scatter(xs, ys, c=colours, s=sizes, alpha=0.8, edgecolors="none", zorder=3)
         if shown_bad:
             ax.scatter(
-                [x_of(r.params[p.name]) for r in shown_bad],
+                [x_of(r) for r in shown_bad],
                 [worst_edge] * len(shown_bad),
                 marker="x",
                 c="tab:red",
@@ -97,25 +96,32 @@ def plot_run(
             )
         if shown_bad or shown_stopped:
             ax.legend(loc="best", fontsize=7, frameon=False)
-        if parent is not None and box is not p:
-            ax.axvspan(
-                x_of(p.low),
-                x_of(p.high),
-                color="tab:green",
-                alpha=0.12,
-                zorder=1,
-                label="zoomed range",
-            )
-        ax.set_xlim(*_padded(sorted((x_of(box.low), x_of(box.high))), p.kind != "linear"))
+        if isinstance(p, ChoiceParam):
+            _strips(ax, p, FixedLocator, NullLocator)
+        else:
+            parent = parent_space.get(p.name) if parent_space is not None else None
+            box = parent if isinstance(parent, NumericParam) else p
+            if parent is not None and box is not p:
+                ax.axvspan(
+                    _axis(p)(p.low),
+                    _axis(p)(p.high),
+                    color="tab:green",
+                    alpha=0.12,
+                    zorder=1,
+                    label="zoomed range",
+                )
+            limits = sorted((_axis(p)(box.low), _axis(p)(box.high)))
+            ax.set_xlim(*_padded(limits, p.kind != "linear"))
+            _scale_axis(ax, p, box, FixedLocator, NullFormatter, NullLocator)
         ax.set_ylim(min(low, worst_edge) - pad / 2, max(high, worst_edge) + pad / 2)
-        _scale_axis(ax, p, box, FixedLocator, NullFormatter, NullLocator)
         conditional = f", in {len(active)} ok trials" if config.space.condition(p.name) else ""
-        ax.set_xlabel(f"{p.name} ({p.kind}{conditional})")
+        kind = "choice" if isinstance(p, ChoiceParam) else p.kind
+        ax.set_xlabel(f"{p.name} ({kind}{conditional})")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.25)
 
     if with_curves:
-        ax = flat[len(numeric)]
+        ax = flat[len(params)]
         key = (
             metric
             if any(metric in (curves.get(r.trial) or {}) for r in ok[:TOP])
@@ -152,6 +158,31 @@ def _padded(limits: list[float], log: bool) -> tuple[float, float]:
         return low / factor, high * factor
     pad = (high - low) * 0.03
     return low - pad, high + pad
+
+
+def _x(p: Param):
+    """Where a trial is drawn on ``p``'s panel: its value on the parameter's scale, or for a
+    choice its value's strip, spread across it by the trial's index (as in the HTML report)."""
+    if isinstance(p, ChoiceParam):
+        from hpsearch.pages.svg import Axis
+
+        axis = Axis(p)
+        return lambda r: axis.unit(r.params[p.name], r.trial)
+    value = _axis(p)
+    return lambda r: value(r.params[p.name])
+
+
+def _strips(ax, p: ChoiceParam, FixedLocator, NullLocator) -> None:
+    """A choice's axis: a strip per value on [0, 1], labelled with the value, lines between."""
+    from hpsearch.pages.svg import Axis
+
+    ticks = Axis(p).ticks()
+    ax.set_xlim(0.0, 1.0)
+    ax.xaxis.set_major_locator(FixedLocator([u for u, _ in ticks]))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels([label for _, label in ticks])
+    for i in range(1, len(p.choices)):
+        ax.axvline(i / len(p.choices), color="tab:gray", linewidth=0.6, alpha=0.4, zorder=1)
 
 
 def _axis(p: NumericParam):

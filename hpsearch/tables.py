@@ -107,21 +107,24 @@ def _shares(p: Param, values: list) -> list[tuple[str, float]]:
 
 
 def registry_table(registry: Mapping[str, Any] | None = None) -> Fitted:
+    """One row per hyperparameter: its tier (the course's tuning priority), type, default,
+    valid range, suggested scale and meaning."""
     table = _table("hyperparameters of the built-in trainer")
-    for column in ("name", "type", "default"):
+    for column in ("name", "tier", "type", "default"):
         table.add_column(column, no_wrap=True)
-    # On a narrow terminal the range and the description wrap (between words); the scale,
-    # then the type and the default, are hidden.
+    # On a narrow terminal the type is hidden, then the default (both at 80 columns); the
+    # range and the description wrap (between words); the tier and the scale stay whole.
     table.add_column("valid range", min_width=12)
     table.add_column("scale", no_wrap=True)
-    table.add_column("description", min_width=30)
+    table.add_column("description", min_width=24)
     for h in (registry or REGISTRY).values():
         default = str(h.default).lower() if isinstance(h.default, bool) else str(h.default)
         if h.default is None:  # as its general setting (the description names it)
             default = "-"
         scale = h.suggested_scale if h.type in ("int", "float") else "choice"
-        table.add_row(h.name, h.type, default, h.describe_range(), scale, h.description)
-    return Fitted(table, ["scale", "type", "default"])
+        tier = "-" if h.tier is None else str(h.tier)
+        table.add_row(h.name, tier, h.type, default, h.describe_range(), scale, h.description)
+    return Fitted(table, ["type", "default"])
 
 
 # -- reporting on runs -------------------------------------------------------------------------

@@ -141,7 +141,7 @@ def test_importance_ranks_the_parameter_that_matters_first(synthetic_run):
 
 
 @pytest.mark.slow
-def test_plot_writes_a_png_with_a_panel_per_numeric_parameter(tmp_path, trainer_run):
+def test_plot_writes_a_png_with_a_panel_per_parameter(tmp_path, trainer_run):
     pytest.importorskip("matplotlib")
     doc = trainer_run()
     out = tmp_path / "plot.png"
@@ -177,7 +177,7 @@ def test_plot_writes_a_png_with_a_panel_per_numeric_parameter(tmp_path, trainer_
     visible = [ax for row in seen[0] for ax in row if ax.get_visible()]
     labels = [ax.get_xlabel() for ax in visible]
     assert labels[:2] == ["learning_rate (log)", "beta1 (one_minus_log)"]
-    assert labels[2] == "epoch"  # learning curves; the choice parameter has no panel
+    assert labels[2:] == ["batch_size (choice)", "epoch"]  # a strip per value; the curves
     beta_ticks = [t.get_text() for t in visible[1].get_xticklabels()]
     assert beta_ticks == ["0.80", "0.900", "0.990"]
 

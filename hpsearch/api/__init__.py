@@ -14,6 +14,7 @@ from hpsearch.api.searching import resume, run, start_resume, start_run, zoom
 from hpsearch.api.single import (
     check,
     hyperparameters,
+    init,
     plan_retest,
     plan_train,
     retest,
@@ -31,6 +32,7 @@ __all__ = [
     "check",
     "compare",
     "hyperparameters",
+    "init",
     "list_runs",
     "load_run",
     "load_search",

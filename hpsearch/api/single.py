@@ -15,6 +15,7 @@ from hpsearch.panda import Panda
 from hpsearch.retesting import RetestPlan
 from hpsearch.runs import Run, load_search
 from hpsearch.sampling import Trial
+from hpsearch.starter import Starter
 
 
 def check(config: ConfigLike) -> tuple[Config, Objective]:
@@ -132,3 +133,12 @@ def train(
     ``report(epoch, **metrics)`` after each epoch; saved as a one-trial run."""
     panda = plan_train(config, settings=settings, from_run=from_run, runs_dir=runs_dir)
     return finished(panda.train(report))
+
+
+def init(path: Path | str | None = None, *, tier: int = 2, data: str | None = None) -> Starter:
+    """``hpsearch init``: write a starter config of the course's tiers 1 to ``tier`` to
+    ``path`` (default ``hpsearch.yaml``), on ``data`` (default the quickstart's spirals);
+    never over an existing file."""
+    from hpsearch.starter import DEFAULT_PATH, write_starter
+
+    return write_starter(DEFAULT_PATH if path is None else path, tier, data)

@@ -1,6 +1,7 @@
 """The ``hpsearch`` command: parse the arguments, call the Python API, present the result.
 
 - ``space``: validate, sample, params (a config and the built-in trainer, nothing run)
+- ``init``: init (a starter config)
 - ``search``: run, resume, zoom
 - ``results``: show, list, compare, importance, plot
 - ``single``: train (one model), retest
@@ -13,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from hpsearch.cli import results, search, single, space  # noqa: F401 - they register commands
+from hpsearch.cli import init, results, search, single, space  # noqa: F401 - they register commands
 from hpsearch.cli.common import app
 from hpsearch.version import __version__
 

@@ -120,8 +120,12 @@ def plan_json(plan) -> dict:
 def params() -> None:
     """The built-in trainer's hyperparameters and their ranges.
 
-    Type, default, valid range, suggested scale and meaning of each."""
+    Tier (the course's tuning priority: 1 first), type, default, valid range, suggested scale
+    and meaning of each."""
     from hpsearch import api
     from hpsearch.tables import registry_table
+    from hpsearch.trainer.registry import TIER_NOTE
 
-    console().print(registry_table(api.hyperparameters()))
+    out = console()
+    out.print(registry_table(api.hyperparameters()))
+    out.print(TIER_NOTE, markup=False, highlight=False)  # wraps on a narrow terminal

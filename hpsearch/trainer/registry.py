@@ -38,6 +38,14 @@ class Interval:
         return f"must be {'<' if self.high_open else '<='} {_num(self.high)}"
 
 
+TIERS = {1: "the one that matters most", 2: "tune next", 3: "tune last"}
+TIER_NOTE = (
+    "tier: the course's tuning priority, 1 first (learning_rate), then 2, then 3; - not ranked. "
+    "Adam's β1, β2, ε (adam_*, beta2, epsilon) are usually left at their defaults 0.9, 0.999, "
+    "1e-8."
+)
+
+
 def _num(x: float) -> str:
     if x == math.inf:
         return "inf"
@@ -57,6 +65,11 @@ class Hyperparam:
     interval: Interval | None = None
     choices: tuple[str, ...] = ()
     suggested_scale: str = "linear"  # the scale a search over it usually wants
+    # The course's tuning priority: 1 first, then 2, then 3; None: not ranked (Adam's β1, β2
+    # and ε among them: usually left at their defaults).
+    tier: int | None = None
+    # The range a first search over it usually spans (``hpsearch init``); None: not written.
+    search_range: tuple[float, float] | None = None
 
     def describe_range(self) -> str:
         if self.type == "choice":
@@ -72,9 +85,9 @@ _BETA = Interval(0.0, 1.0, high_open=True)
 
 # Each optimizer's own settings, so that a conditional space can search momentum's β only
 # when the optimizer is momentum, and so on: (optimizer, name, general setting it defaults
-# to, meaning, valid values, scale).
+# to, meaning, valid values, scale, tier).
 PER_OPTIMIZER = (
-    ("momentum", "beta", "beta1", "momentum's averaging β", _BETA, "one_minus_log"),
+    ("momentum", "beta", "beta1", "momentum's averaging β", _BETA, "one_minus_log", 2),
     (
         "rmsprop",
         "beta",
@@ -82,11 +95,12 @@ PER_OPTIMIZER = (
         "RMSprop's decay β of the squared gradients",
         _BETA,
         "one_minus_log",
+        None,
     ),
-    ("rmsprop", "epsilon", "epsilon", "RMSprop's denominator guard ε", _POS, "log"),
-    ("adam", "beta1", "beta1", "Adam's first-moment β1", _BETA, "one_minus_log"),
-    ("adam", "beta2", "beta2", "Adam's second-moment β2", _BETA, "one_minus_log"),
-    ("adam", "epsilon", "epsilon", "Adam's denominator guard ε", _POS, "log"),
+    ("rmsprop", "epsilon", "epsilon", "RMSprop's denominator guard ε", _POS, "log", None),
+    ("adam", "beta1", "beta1", "Adam's first-moment β1", _BETA, "one_minus_log", None),
+    ("adam", "beta2", "beta2", "Adam's second-moment β2", _BETA, "one_minus_log", None),
+    ("adam", "epsilon", "epsilon", "Adam's denominator guard ε", _POS, "log", None),
 )
 PER_LAYER = 8  # hidden_units_1 .. hidden_units_8: one layer's width each
 
@@ -100,6 +114,8 @@ REGISTRY: dict[str, Hyperparam] = {
             "step size α0 of gradient descent",
             _POS,
             suggested_scale="log",
+            tier=1,
+            search_range=(1e-4, 1.0),
         ),
         Hyperparam(
             "lr_decay",
@@ -108,6 +124,8 @@ REGISTRY: dict[str, Hyperparam] = {
             "decay rate: α = α0 / (1 + lr_decay · epoch)",
             _NONNEG,
             suggested_scale="log",
+            tier=3,
+            search_range=(1e-3, 1.0),
         ),
         Hyperparam(
             "optimizer",
@@ -123,6 +141,8 @@ REGISTRY: dict[str, Hyperparam] = {
             "momentum / Adam first-moment averaging β1",
             _BETA,
             suggested_scale="one_minus_log",
+            tier=2,  # the course's momentum β
+            search_range=(0.9, 0.999),
         ),
         Hyperparam(
             "beta2",
@@ -148,10 +168,19 @@ REGISTRY: dict[str, Hyperparam] = {
                 f"{label} (default: {general})",
                 interval,
                 suggested_scale=scale,
+                tier=tier,
             )
-            for optimizer, name, general, label, interval, scale in PER_OPTIMIZER
+            for optimizer, name, general, label, interval, scale, tier in PER_OPTIMIZER
         ],
-        Hyperparam("layers", "int", 2, "hidden layers (0 = softmax regression)", Interval(0, 64)),
+        Hyperparam(
+            "layers",
+            "int",
+            2,
+            "hidden layers (0 = softmax regression)",
+            Interval(0, 64),
+            tier=3,
+            search_range=(1, 4),
+        ),
         Hyperparam(
             "hidden_units",
             "int",
@@ -159,6 +188,8 @@ REGISTRY: dict[str, Hyperparam] = {
             "units in each hidden layer",
             Interval(1, 65536),
             suggested_scale="log",
+            tier=2,
+            search_range=(16, 256),
         ),
         *[
             Hyperparam(
@@ -168,6 +199,7 @@ REGISTRY: dict[str, Hyperparam] = {
                 f"units in hidden layer {k} (default: hidden_units)",
                 Interval(1, 65536),
                 suggested_scale="log",
+                tier=2,
             )
             for k in range(1, PER_LAYER + 1)
         ],
@@ -193,6 +225,8 @@ REGISTRY: dict[str, Hyperparam] = {
             "mini-batch size",
             Interval(1, 1_000_000),
             suggested_scale="log",
+            tier=2,
+            search_range=(32, 512),
         ),
         Hyperparam("epochs", "int", 30, "passes over the training data", Interval(1, 100000)),
         Hyperparam(
