@@ -93,7 +93,23 @@ def finite(value: Optional[float]) -> Optional[float]:  # noqa: UP045
     return value
 
 
+def load(config: Path, settings: list[str] | None) -> Any:
+    """The config file with its ``--set key=value`` settings in (checked as the file is)."""
+    from hpsearch.config import load_config
+
+    return load_config(config, settings or ())
+
+
 ConfigArg = Annotated[Path, typer.Argument(help="YAML config file.", show_default=False)]
+SetOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Set a config key for this command, e.g. model.epochs=20 or search.metric=val_loss "
+        "(dotted, repeatable; the value read as YAML, checked as in the file).",
+    ),
+]
 RunArg = Annotated[str, typer.Argument(metavar="RUN", help="Run directory, run id, or 'latest'.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")]

@@ -20,10 +20,12 @@ from hpsearch.cli.common import (
     RunsDirOpt,
     SchedulerOpt,
     SeedOpt,
+    SetOpt,
     TrialsOpt,
     app,
     console,
     finite,
+    load,
     print_json,
     public,
     say,
@@ -35,6 +37,7 @@ from hpsearch.paths import shown
 @app.command()
 def run(
     config: ConfigArg,
+    settings: SetOpt = None,
     trials: TrialsOpt = None,
     jobs: JobsOpt = None,
     seed: SeedOpt = None,
@@ -127,7 +130,7 @@ def run(
 
     with user_errors():
         session = api.start_run(
-            config,
+            load(config, settings),
             rounds=rounds,
             budget=budget,
             name=name,
