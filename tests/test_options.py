@@ -63,3 +63,71 @@ def test_validate_and_sample_honour_set(make_config):
     doc = json.loads(result.stdout)
     assert len(doc["trials"]) == 5
     assert all(t["params"]["learning_rate"] <= 0.002 for t in doc["trials"])
+
+
+# -- an objective that requires budget=; --early-stop none ---------------------------------------
+
+NEEDS_BUDGET = """
+def train(params, seed, budget, checkpoint_dir=None):
+    assert checkpoint_dir is None or isinstance(checkpoint_dir, str)
+    return {"loss": params["x"], "budget": float(budget)}
+
+
+def extra(params, seed, foo):
+    return {"loss": params["x"]}
+"""
+
+
+def _custom(tmp_path: Path, function: str = "train", **sections) -> Path:
+    (tmp_path / "needs.py").write_text(NEEDS_BUDGET)
+    doc = {
+        "name": "needs",
+        "objective": {"python": f"needs:{function}"},
+        "space": {"x": {"scale": "linear", "min": 0.0, "max": 1.0}},
+        "search": {"trials": 3, "metric": "loss", "direction": "minimize"},
+        "run": {"backend": "sequential", "runs_dir": str(tmp_path / "runs")},
+        **sections,
+    }
+    path = tmp_path / "needs.yaml"
+    path.write_text(yamlio.dump(doc))
+    return path
+
+
+def test_a_required_budget_is_given_the_full_epochs(tmp_path):
+    doc = run_json("run", str(_custom(tmp_path, model={"epochs": 7})))
+    records = trial_records(doc["run_dir"])
+    assert [r["status"] for r in records] == ["ok"] * 3
+    assert {r["metrics"]["budget"] for r in records} == {7.0}
+
+
+def test_early_stop_none_switches_the_configs_early_stopping_off(tmp_path):
+    early = {"method": "halving", "max_epochs": 9, "min_epochs": 1}
+    search = {"trials": 9, "metric": "loss", "direction": "minimize"}
+    path = _custom(tmp_path, early_stop=early, search=search)
+    doc = run_json("run", str(path), "--early-stop", "none")
+    run_dir = Path(doc["run_dir"])
+    records = trial_records(run_dir)
+    assert [r["status"] for r in records] == ["ok"] * 9  # none stopped early
+    assert {r["metrics"]["budget"] for r in records} == {9.0}  # each to early_stop.max_epochs
+    assert not (run_dir / "rungs.jsonl").exists()
+    again = invoke("validate", str(run_dir / "config.yaml"))  # what the run stored reads back
+    assert again.exit_code == 0, again.output
+    assert "rung" not in again.stdout
+
+
+def test_a_required_argument_hpsearch_cannot_fill_says_to_give_it_a_default(tmp_path):
+    one_line_error(
+        invoke("validate", str(_custom(tmp_path, "extra"))),
+        "needs.py",
+        "needs:extra",
+        "(extra() at needs.py:7)",
+        "argument 'foo' has no default",
+        "give it a default",
+    )
+    one_line_error(
+        invoke("run", str(_custom(tmp_path))),  # no model.epochs: no full budget to give
+        "argument 'budget' has no default",
+        "model.epochs",
+        "give it a default",
+    )
+    assert not (tmp_path / "runs").exists()

@@ -67,7 +67,8 @@ def run(
         Optional[str],  # noqa: UP045
         typer.Option(
             "--early-stop",
-            help="Stop bad trials early: halving or hyperband (early_stop.method).",
+            help="Stop bad trials early: halving or hyperband, or none to switch the config's "
+            "early stopping off (early_stop.method).",
             rich_help_panel="Early stopping",
         ),
     ] = None,

@@ -211,6 +211,8 @@ class Parser(ParamsParser):
         s = self.section(value, path, "early-stopping settings", rules.EARLY_STOP, EarlyStopConfig)
         if s["method"] is None and value:
             raise self.fail((*path, "method"), "required: halving or hyperband")
+        if s["method"] == "none":  # written to switch it off, keeping the other settings
+            s["method"] = None
         return EarlyStopConfig(**s)
 
     def objective(self, value: Any) -> ObjectiveConfig:

@@ -271,7 +271,7 @@ ZOOM: dict[str, Rule] = {
 
 
 EARLY_STOP: dict[str, Rule] = {
-    "method": OneOf(("halving", "hyperband"), what="early-stopping method"),
+    "method": OneOf(("halving", "hyperband", "none"), what="early-stopping method"),
     "min_epochs": Integer(low=1, wording="a positive integer"),
     "eta": Integer(low=2),
     "max_epochs": Integer(low=1, wording="a positive integer"),
