@@ -131,3 +131,29 @@ def test_a_required_argument_hpsearch_cannot_fill_says_to_give_it_a_default(tmp_
         "give it a default",
     )
     assert not (tmp_path / "runs").exists()
+
+
+# -- --devices for CUDA ---------------------------------------------------------------------------
+
+ON_DEVICE = """
+def train(params, seed, device):
+    return {"loss": params["x"], "raw": float(device == "cuda:0")}
+"""
+
+
+def test_devices_must_be_cuda_indices_or_uuids_unless_raw(tmp_path):
+    path = _custom(tmp_path, "train")
+    (tmp_path / "needs.py").write_text(ON_DEVICE)
+    for bad in ("cuda:0", "gpu0", "-1", "0,cuda:1"):
+        one_line_error(
+            invoke("run", str(path), "--devices", bad),
+            "--devices: '",
+            "is not a CUDA device index; write 0,1 (or GPU-/MIG- UUIDs)",
+            "--devices-raw",
+        )
+    assert not (tmp_path / "runs").exists()
+    uuid = "GPU-8c1b2a3d-0000-1111-2222-333344445555"
+    doc = run_json("run", str(path), "--devices", f"0,{uuid},MIG-{uuid[4:]}")
+    assert [r["status"] for r in trial_records(doc["run_dir"])] == ["ok"] * 3
+    doc = run_json("run", str(path), "--devices", "cuda:0", "--devices-raw")
+    assert {r["metrics"]["raw"] for r in trial_records(doc["run_dir"])} == {1.0}

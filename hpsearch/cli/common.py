@@ -100,6 +100,16 @@ def load(config: Path, settings: list[str] | None) -> Any:
     return load_config(config, settings or ())
 
 
+def check_cuda_devices(devices: str | None, *, raw: bool) -> None:
+    """``--devices`` must name CUDA devices, unless ``--devices-raw``."""
+    from hpsearch.config.rules import cuda_devices_problem
+    from hpsearch.errors import ConfigError
+
+    problem = None if devices is None or raw else cuda_devices_problem(devices)
+    if problem:
+        raise ConfigError(problem, key="--devices")
+
+
 ConfigArg = Annotated[Path, typer.Argument(help="YAML config file.", show_default=False)]
 SetOpt = Annotated[
     Optional[list[str]],  # noqa: UP045

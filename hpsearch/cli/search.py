@@ -23,6 +23,7 @@ from hpsearch.cli.common import (
     SetOpt,
     TrialsOpt,
     app,
+    check_cuda_devices,
     console,
     finite,
     load,
@@ -109,11 +110,19 @@ def run(
         typer.Option(
             "--devices",
             metavar="LIST",
-            help="Devices to share out, e.g. 0,1 (run.devices): each trial gets "
-            "CUDA_VISIBLE_DEVICES / HPSEARCH_DEVICE, {device} or device=.",
+            help="CUDA devices to share out, e.g. 0,1 or GPU-/MIG- UUIDs (run.devices): each "
+            "trial gets CUDA_VISIBLE_DEVICES / HPSEARCH_DEVICE, {device} or device=.",
             rich_help_panel="Devices",
         ),
     ] = None,
+    devices_raw: Annotated[
+        bool,
+        typer.Option(
+            "--devices-raw",
+            help="Hand the --devices values over as they are (names other than CUDA's).",
+            rich_help_panel="Devices",
+        ),
+    ] = False,
     per_device: Annotated[
         Optional[int],  # noqa: UP045
         typer.Option(
@@ -130,6 +139,7 @@ def run(
     from hpsearch import api
 
     with user_errors():
+        check_cuda_devices(devices, raw=devices_raw)
         session = api.start_run(
             load(config, settings),
             rounds=rounds,
