@@ -157,3 +157,37 @@ def test_devices_must_be_cuda_indices_or_uuids_unless_raw(tmp_path):
     assert [r["status"] for r in trial_records(doc["run_dir"])] == ["ok"] * 3
     doc = run_json("run", str(path), "--devices", "cuda:0", "--devices-raw")
     assert {r["metrics"]["raw"] for r in trial_records(doc["run_dir"])} == {1.0}
+
+
+# -- a budget too small for its space -------------------------------------------------------------
+
+CHOICE = {"x": {"scale": "linear", "min": 0.0, "max": 1.0}, "c": {"choice": [1, 2, 3, 4, 5]}}
+
+
+def test_a_budget_too_small_for_the_space_warns_once_with_the_smallest_sensible_one(tmp_path):
+    from hpsearch.schedule import schedule
+
+    assert schedule(23).coarse == 5 and schedule(22).coarse == 4  # 23: the smallest that sees 5
+    result = invoke(
+        "run", str(_custom(tmp_path, space=CHOICE, model={"epochs": 2})), "--budget", "6", "-q"
+    )
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: --budget 6 is small for this space (2 parameters, a choice of 5 values): the "
+        "coarse round sees 1 trial; a budget of at least 23 lets it see 5 (every value of the "
+        "choice)"
+    ]
+
+
+def test_validate_warns_of_a_small_budget_and_not_of_a_big_enough_one(tmp_path):
+    search = {"metric": "loss", "direction": "minimize", "budget": 4}
+    path = _custom(tmp_path, model={"epochs": 2}, search=search)
+    result = invoke("validate", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("warning:") == 1
+    assert (
+        "warning: search.budget 4 is small for this space (1 parameter): the coarse round sees "
+        "1 trial; a budget of at least 8 lets it see 2 (the parameters + 1)"
+    ) in result.stderr
+    assert "warning" not in invoke("validate", str(path), "--set", "search.budget=8").stderr

@@ -110,6 +110,19 @@ def check_cuda_devices(devices: str | None, *, raw: bool) -> None:
         raise ConfigError(problem, key="--devices")
 
 
+def warn_small_budget(config: Any, flag: str = "search.budget") -> None:
+    """Warn on stderr when the config's budget is too small for its space (once a command)."""
+    from hpsearch.schedule import small_budget_warning
+
+    if config.search.budget is None:
+        return
+    params = list(config.space)
+    largest = max((len(getattr(p, "choices", ())) for p in params), default=0)
+    text = small_budget_warning(config.search.budget, len(params), largest, flag)
+    if text:
+        typer.echo(text, err=True)
+
+
 ConfigArg = Annotated[Path, typer.Argument(help="YAML config file.", show_default=False)]
 SetOpt = Annotated[
     Optional[list[str]],  # noqa: UP045

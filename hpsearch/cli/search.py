@@ -31,6 +31,7 @@ from hpsearch.cli.common import (
     public,
     say,
     user_errors,
+    warn_small_budget,
 )
 from hpsearch.paths import shown
 
@@ -162,6 +163,7 @@ def run(
     if not quiet:
         for hint in session.config.hints:
             typer.echo(hint, err=True)
+    warn_small_budget(session.config, "--budget" if budget is not None else "search.budget")
     follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under, html=html_report)
 
 

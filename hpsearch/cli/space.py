@@ -14,6 +14,7 @@ from hpsearch.cli.common import (
     print_json,
     say,
     user_errors,
+    warn_small_budget,
 )
 
 
@@ -31,6 +32,7 @@ def validate(config: ConfigArg, settings: SetOpt = None) -> None:
         cfg, objective = api.check(load(config, settings))  # loads data or imports the function
     for hint in cfg.hints:
         typer.echo(hint, err=True)
+    warn_small_budget(cfg)
     out = console()
     out.print(space_table(cfg))
     fixed = ", ".join(f"{k}={v}" for k, v in cfg.model.items()) or (
