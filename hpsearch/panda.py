@@ -28,25 +28,6 @@ class Panda:
         return train_one(self, report)
 
 
-def parse_setting(text: str) -> tuple[str, Any]:
-    """``name=value`` from the command line; the value is read as YAML (1e-3, true, adam)."""
-    from hpsearch import yamlio
-
-    name, sep, raw = text.partition("=")
-    name = name.strip()
-    if not sep or not name:
-        raise ConfigError(f"expected name=value, got '{text}'", key="--set")
-    try:
-        value, _ = yamlio.load(raw.strip() or "''", "--set")
-    except ConfigError as exc:  # named like the other --set errors: `--set lr: ...`
-        inner = exc.key or ""
-        where = f"--set {name}" + ("." if inner and not inner.startswith("[") else "") + inner
-        raise ConfigError(exc.message, key=where) from None
-    if raw.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
-        value = float(raw)  # YAML spells them .nan and .inf; on a command line they are numbers
-    return name, value
-
-
 def plan(
     config: Config, settings: Mapping[str, Any], from_params: Mapping[str, Any] | None = None
 ) -> Panda:

@@ -41,3 +41,32 @@ def schedule(budget: int) -> Schedule:
     count = min(ROUNDS, rest)
     rounds = tuple(rest // count + (1 if i < rest % count else 0) for i in range(count))
     return Schedule(budget, coarse, rounds)
+
+
+def smallest_budget(coarse: int) -> int:
+    """The smallest budget whose coarse round has at least ``coarse`` trials."""
+    budget = max(1, coarse)
+    while schedule(budget).coarse < coarse:
+        budget += 1
+    return budget
+
+
+def small_budget_warning(
+    budget: int, parameters: int, largest_choice: int, flag: str
+) -> str | None:
+    """A warning when the coarse round of ``budget`` cannot see every value of the largest
+    choice, or has fewer trials than the parameters + 1 (too few to tell them apart); None
+    when it can. ``flag``: how the user gave the budget (``--budget``, ``search.budget``)."""
+    need = max(parameters + 1, largest_choice)
+    coarse = schedule(budget).coarse
+    if coarse >= need:
+        return None
+    space = f"{parameters} parameter{'s' if parameters != 1 else ''}"
+    if largest_choice > 1:
+        space += f", a choice of {largest_choice} values"
+    why = "every value of the choice" if largest_choice > parameters + 1 else "the parameters + 1"
+    return (
+        f"warning: {flag} {budget} is small for this space ({space}): the coarse round sees "
+        f"{coarse} trial{'s' if coarse != 1 else ''}; a budget of at least "
+        f"{smallest_budget(need)} lets it see {need} ({why})"
+    )

@@ -93,7 +93,46 @@ def finite(value: Optional[float]) -> Optional[float]:  # noqa: UP045
     return value
 
 
+def load(config: Path, settings: list[str] | None) -> Any:
+    """The config file with its ``--set key=value`` settings in (checked as the file is)."""
+    from hpsearch.config import load_config
+
+    return load_config(config, settings or ())
+
+
+def check_cuda_devices(devices: str | None, *, raw: bool) -> None:
+    """``--devices`` must name CUDA devices, unless ``--devices-raw``."""
+    from hpsearch.config.rules import cuda_devices_problem
+    from hpsearch.errors import ConfigError
+
+    problem = None if devices is None or raw else cuda_devices_problem(devices)
+    if problem:
+        raise ConfigError(problem, key="--devices")
+
+
+def warn_small_budget(config: Any, flag: str = "search.budget") -> None:
+    """Warn on stderr when the config's budget is too small for its space (once a command)."""
+    from hpsearch.schedule import small_budget_warning
+
+    if config.search.budget is None:
+        return
+    params = list(config.space)
+    largest = max((len(getattr(p, "choices", ())) for p in params), default=0)
+    text = small_budget_warning(config.search.budget, len(params), largest, flag)
+    if text:
+        typer.echo(text, err=True)
+
+
 ConfigArg = Annotated[Path, typer.Argument(help="YAML config file.", show_default=False)]
+SetOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Set a config key for this command, e.g. model.epochs=20 or search.metric=val_loss "
+        "(dotted, repeatable; the value read as YAML, checked as in the file).",
+    ),
+]
 RunArg = Annotated[str, typer.Argument(metavar="RUN", help="Run directory, run id, or 'latest'.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")]

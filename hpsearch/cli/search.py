@@ -20,14 +20,18 @@ from hpsearch.cli.common import (
     RunsDirOpt,
     SchedulerOpt,
     SeedOpt,
+    SetOpt,
     TrialsOpt,
     app,
+    check_cuda_devices,
     console,
     finite,
+    load,
     print_json,
     public,
     say,
     user_errors,
+    warn_small_budget,
 )
 from hpsearch.paths import shown
 
@@ -35,6 +39,7 @@ from hpsearch.paths import shown
 @app.command()
 def run(
     config: ConfigArg,
+    settings: SetOpt = None,
     trials: TrialsOpt = None,
     jobs: JobsOpt = None,
     seed: SeedOpt = None,
@@ -64,7 +69,8 @@ def run(
         Optional[str],  # noqa: UP045
         typer.Option(
             "--early-stop",
-            help="Stop bad trials early: halving or hyperband (early_stop.method).",
+            help="Stop bad trials early: halving or hyperband, or none to switch the config's "
+            "early stopping off (early_stop.method).",
             rich_help_panel="Early stopping",
         ),
     ] = None,
@@ -105,11 +111,19 @@ def run(
         typer.Option(
             "--devices",
             metavar="LIST",
-            help="Devices to share out, e.g. 0,1 (run.devices): each trial gets "
-            "CUDA_VISIBLE_DEVICES / HPSEARCH_DEVICE, {device} or device=.",
+            help="CUDA devices to share out, e.g. 0,1 or GPU-/MIG- UUIDs (run.devices): each "
+            "trial gets CUDA_VISIBLE_DEVICES / HPSEARCH_DEVICE, {device} or device=.",
             rich_help_panel="Devices",
         ),
     ] = None,
+    devices_raw: Annotated[
+        bool,
+        typer.Option(
+            "--devices-raw",
+            help="Hand the --devices values over as they are (names other than CUDA's).",
+            rich_help_panel="Devices",
+        ),
+    ] = False,
     per_device: Annotated[
         Optional[int],  # noqa: UP045
         typer.Option(
@@ -126,8 +140,9 @@ def run(
     from hpsearch import api
 
     with user_errors():
+        check_cuda_devices(devices, raw=devices_raw)
         session = api.start_run(
-            config,
+            load(config, settings),
             rounds=rounds,
             budget=budget,
             name=name,
@@ -148,6 +163,7 @@ def run(
     if not quiet:
         for hint in session.config.hints:
             typer.echo(hint, err=True)
+    warn_small_budget(session.config, "--budget" if budget is not None else "search.budget")
     follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under, html=html_report)
 
 

@@ -42,8 +42,8 @@ def train(
 ) -> None:
     """Panda mode: train one model with a live learning curve."""
     from hpsearch import api, interrupts
+    from hpsearch.config.overrides import parse_setting
     from hpsearch.display import CurveDisplay, choose_mode, format_value
-    from hpsearch.panda import parse_setting
 
     with user_errors():
         chosen = dict(parse_setting(text) for text in settings or [])

@@ -6,17 +6,20 @@ from hpsearch.cli.common import (
     ConfigArg,
     JsonOpt,
     SeedOpt,
+    SetOpt,
     TrialsOpt,
     app,
     console,
+    load,
     print_json,
     say,
     user_errors,
+    warn_small_budget,
 )
 
 
 @app.command()
-def validate(config: ConfigArg) -> None:
+def validate(config: ConfigArg, settings: SetOpt = None) -> None:
     """Check a config and what it runs; show the search space.
 
     Each parameter's scale, range and the 10 / 50 / 90 % quantiles of a draw; the data."""
@@ -26,9 +29,10 @@ def validate(config: ConfigArg) -> None:
     from hpsearch.tables import space_table
 
     with user_errors():
-        cfg, objective = api.check(config)  # loads the data, or imports the function
+        cfg, objective = api.check(load(config, settings))  # loads data or imports the function
     for hint in cfg.hints:
         typer.echo(hint, err=True)
+    warn_small_budget(cfg)
     out = console()
     out.print(space_table(cfg))
     fixed = ", ".join(f"{k}={v}" for k, v in cfg.model.items()) or (
@@ -67,13 +71,18 @@ def validate(config: ConfigArg) -> None:
 
 
 @app.command()
-def sample(config: ConfigArg, n: TrialsOpt = None, seed: SeedOpt = None, as_json: JsonOpt = False):
+def sample(
+    config: ConfigArg,
+    n: TrialsOpt = None,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+    settings: SetOpt = None,
+):
     """Draw trials without training, to see how values spread."""
     from hpsearch import api
-    from hpsearch.config import load_config
 
     with user_errors():
-        cfg = load_config(config)
+        cfg = load(config, settings)
         trials = api.sample(cfg, n, seed)
         plan = cfg.with_overrides(trials=n).rung_plan()
     if as_json:

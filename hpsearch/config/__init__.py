@@ -12,7 +12,7 @@ path, the rule and the value found::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +43,18 @@ __all__ = [
 ]
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and validate a config file. Raises ConfigError with file, line and key."""
+def load_config(path: str | Path, settings: Iterable[str] = ()) -> Config:
+    """Read and validate a config file, with ``settings`` (``--set key=value``, dotted keys)
+    put in first. Raises ConfigError with file, line and key (or the ``--set``)."""
+    from hpsearch.config.overrides import apply_settings
+
     filename = str(path)
     text = _read_text(Path(path), filename)
     data, lines = yamlio.load(text, filename)
-    return parse_config(data, filename=filename, lines=lines, default_name=Path(path).stem)
+    data, origins = apply_settings(data, lines, settings)
+    return parse_config(
+        data, filename=filename, lines=lines, default_name=Path(path).stem, origins=origins
+    )
 
 
 def parse_config(
@@ -57,11 +63,13 @@ def parse_config(
     filename: str = "<config>",
     lines: Mapping[tuple, int] | None = None,
     default_name: str = "search",
+    origins: Mapping[tuple, str] | None = None,
 ) -> Config:
-    """Validate already-parsed YAML data (``lines`` maps key paths to line numbers)."""
+    """Validate already-parsed YAML data (``lines`` maps key paths to line numbers,
+    ``origins`` the ones a ``--set`` wrote to it)."""
     from hpsearch.config.parser import Parser
 
-    return Parser(filename, lines or {}).config(data, default_name)
+    return Parser(filename, lines or {}, origins).config(data, default_name)
 
 
 def _read_text(path: Path, filename: str) -> str:

@@ -132,10 +132,12 @@ class Config:
     @property
     def full_budget(self) -> int | None:
         """The epochs a trial trains when it is not stopped early (None: unknown)."""
+        epochs = self.resolved_model().get("epochs")
+        epochs = epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else None
         if self.objective.is_builtin:
-            epochs = self.resolved_model().get("epochs")
-            return epochs if isinstance(epochs, int) else None
-        return self.early_stop.max_epochs
+            return epochs
+        # Without early stopping, a function that requires budget= trains to model.epochs.
+        return self.early_stop.max_epochs if self.early_stop.max_epochs is not None else epochs
 
     def rung_plan(self, trials: int | None = None, first: int = 0) -> RungPlan | None:
         """The early-stopping plan of ``trials`` trials (default ``search.trials``) numbered
@@ -248,6 +250,8 @@ class Config:
             "keep_checkpoints": keep_checkpoints or None,
         }
         es = dataclasses.replace(es, **{k: v for k, v in given.items() if v is not None})
+        if es.method == "none":  # --early-stop none: the config's early stopping off
+            es = dataclasses.replace(es, method=None)
         out = dataclasses.replace(
             self,
             name=name if name is not None else self.name,
@@ -269,6 +273,13 @@ class Config:
                 key, message = found
                 raise ConfigError(message, key=flags.get(key, "--early-stop"))
         return out
+
+    @property
+    def _keeps_early_stop(self) -> bool:
+        return self.early_stop.on or self.early_stop.max_epochs is not None
+
+    def _early_stop_dict(self) -> dict[str, Any]:
+        return {**_fields(self.early_stop), "method": self.early_stop.method or "none"}
 
     def resolved_model(self) -> dict[str, Any]:
         """Fixed settings with every unsearched registry default filled in (for the built-in
@@ -320,8 +331,9 @@ class Config:
                 for k, v in _fields(self.run).items()
                 if k not in ("devices", "per_device") or self.run.devices is not None
             },
-            # Only when on: the config of a run made before early stopping existed is unchanged.
-            **({"early_stop": _fields(self.early_stop)} if self.early_stop.on else {}),
+            # Only when on (or off with its max_epochs, which a required budget= trains to): the
+            # config of a run made before early stopping existed is unchanged.
+            **({"early_stop": self._early_stop_dict()} if self._keeps_early_stop else {}),
         }
 
 

@@ -19,6 +19,7 @@ from hpsearch.config.model import (
     SearchConfig,
     ZoomConfig,
 )
+from hpsearch.config.overrides import blame
 from hpsearch.config.params import BUDGET_FIELDS, ParamsParser
 from hpsearch.config.rules import Broken, Rule
 from hpsearch.data.sources import (
@@ -50,14 +51,20 @@ _UNSET = object()
 class Parser(ParamsParser):
     """Knows where each key was written (``lines``); raises the first problem it finds."""
 
-    def __init__(self, filename: str, lines: Mapping[tuple, int]) -> None:
+    def __init__(
+        self, filename: str, lines: Mapping[tuple, int], origins: Mapping[tuple, str] | None = None
+    ) -> None:
         self.filename = filename
         self.lines = lines
+        self.origins = dict(origins or {})  # key paths a --set wrote
         self.custom = False  # a Python or command objective: any parameter names and values
 
     # -- the generic routine -------------------------------------------------------------------
 
     def fail(self, path: tuple, message: str) -> ConfigError:
+        blamed = blame(self.origins, path, message) if self.origins else None
+        if blamed is not None:
+            return blamed
         line = None
         for cut in range(len(path), -1, -1):
             line = self.lines.get(path[:cut])
@@ -204,6 +211,8 @@ class Parser(ParamsParser):
         s = self.section(value, path, "early-stopping settings", rules.EARLY_STOP, EarlyStopConfig)
         if s["method"] is None and value:
             raise self.fail((*path, "method"), "required: halving or hyperband")
+        if s["method"] == "none":  # written to switch it off, keeping the other settings
+            s["method"] = None
         return EarlyStopConfig(**s)
 
     def objective(self, value: Any) -> ObjectiveConfig:

@@ -171,6 +171,23 @@ class Devices:
 
 
 DEVICES = Devices()
+# What CUDA_VISIBLE_DEVICES takes: an index, or a GPU or MIG UUID (GPU-8c1b…, MIG-…/1/0).
+_CUDA_DEVICE = re.compile(r"^(\d+|(GPU|MIG)-[A-Za-z0-9_./-]+)$")
+
+
+def cuda_devices_problem(value: str) -> str | None:
+    """Why the ``--devices`` list ``value`` is not CUDA devices (``cuda:0``, ``gpu0``, ``-1``
+    would reach no GPU through CUDA_VISIBLE_DEVICES), or None."""
+    for item in value.split(","):
+        name = item.strip()
+        if not _CUDA_DEVICE.match(name):
+            return (
+                f"'{name}' is not a CUDA device index; write 0,1 (or GPU-/MIG- UUIDs), or pass "
+                "--devices-raw to hand the values over as they are"
+            )
+    return None
+
+
 PER_DEVICE = Integer(low=1, wording="a positive integer (trials at once on one device)")
 
 
@@ -271,7 +288,7 @@ ZOOM: dict[str, Rule] = {
 
 
 EARLY_STOP: dict[str, Rule] = {
-    "method": OneOf(("halving", "hyperband"), what="early-stopping method"),
+    "method": OneOf(("halving", "hyperband", "none"), what="early-stopping method"),
     "min_epochs": Integer(low=1, wording="a positive integer"),
     "eta": Integer(low=2),
     "max_epochs": Integer(low=1, wording="a positive integer"),

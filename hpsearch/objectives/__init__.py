@@ -26,6 +26,7 @@ from hpsearch.objectives.python import (
     budget_problem,
     check_signature,
     load_function,
+    requires,
 )
 from hpsearch.objectives.trainer import TrainerObjective
 
@@ -89,10 +90,12 @@ def build_objective(config: Config) -> Objective:
             file=config.source,
             key="objective.python",
         ) from None
-    problem = check_signature(function, config.early_stop.on, config.run.devices is not None)
-    if not problem and config.early_stop.on:
+    # Without early stopping, a function that requires budget= is given the full epochs.
+    on = config.early_stop.on
+    full = config.full_budget if on or requires(function, "budget") else None
+    problem = check_signature(function, on or full is not None, config.run.devices is not None)
+    if not problem and on:
         problem = budget_problem(function)
     if problem:
         raise ConfigError(f"'{spec}' {problem}", file=config.source, key="objective.python")
-    full = config.full_budget if config.early_stop.on else None
     return PythonObjective(spec, str(workdir), fixed, config.search.metric, full)

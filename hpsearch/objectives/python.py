@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import inspect
 import os
+import re
 import sys
 import threading
 import time
@@ -105,15 +106,27 @@ def takes_report(function: Callable[..., Any]) -> bool:
     return takes(function, "report")
 
 
+def requires(function: Callable[..., Any], name: str) -> bool:
+    """Whether ``function`` has a parameter ``name`` without a default."""
+    try:
+        parameter = inspect.signature(function).parameters.get(name)
+    except (TypeError, ValueError):
+        return False
+    return parameter is not None and parameter.default is inspect.Parameter.empty
+
+
+PASSED = "params, seed, report=, budget=, checkpoint_dir=, device="
+
+
 def check_signature(
-    function: Callable[..., Any], early_stop: bool = False, devices: bool = False
+    function: Callable[..., Any], budget: bool = False, devices: bool = False
 ) -> str | None:
     """Why ``function(params, seed[, report=...])`` cannot be called, or None (with
-    ``early_stop``, the ``budget=`` and ``checkpoint_dir=`` it takes are passed too; with
+    ``budget``, the ``budget=`` and ``checkpoint_dir=`` it takes are passed too; with
     ``devices``, the ``device=`` it takes)."""
     try:
         kwargs: dict[str, Any] = {"report": None} if takes_report(function) else {}
-        if early_stop and takes(function, "budget"):
+        if budget and takes(function, "budget"):
             kwargs["budget"] = 1
             if takes(function, "checkpoint_dir"):
                 kwargs["checkpoint_dir"] = ""
@@ -121,11 +134,39 @@ def check_signature(
             kwargs["device"] = "0"
         inspect.signature(function).bind({}, 0, **kwargs)
     except TypeError as exc:
-        hint = " (device= is passed only with run.devices)" if "'device'" in str(exc) else ""
-        return f"cannot be called as function(params, seed): {exc}{hint}"
+        missing = re.search(r"missing a required (?:keyword-only )?argument: '(\w+)'", str(exc))
+        if missing is None:
+            return f"cannot be called as function(params, seed): {exc}"
+        return f"({_where(function)}): {_unfilled(missing.group(1))}"
     except ValueError:
         return None  # no signature to check (a builtin): trust it
     return None
+
+
+def _unfilled(name: str) -> str:
+    """Why hpsearch cannot fill the required argument ``name``, and what to do."""
+    has = f"argument '{name}' has no default"
+    if name == "device":
+        return f"{has} and device= is passed only with run.devices; give it a default"
+    if name in ("budget", "checkpoint_dir"):
+        return (
+            f"{has} and nothing gives it without early stopping: set model.epochs (the epochs "
+            "of full training, given as budget=) or give it a default"
+        )
+    return f"{has} and is not one hpsearch passes ({PASSED}); give it a default"
+
+
+def _where(function: Callable[..., Any]) -> str:
+    """``train() at objective.py:12``: where the user's function is defined."""
+    name = getattr(function, "__qualname__", None) or type(function).__name__
+    code = getattr(function, "__code__", None)
+    try:
+        source = inspect.getsourcefile(function)
+    except TypeError:
+        source = None
+    if source is None or code is None:
+        return f"{name}()"
+    return f"{name}() at {os.path.basename(source)}:{code.co_firstlineno}"
 
 
 _QUIET = threading.local()
