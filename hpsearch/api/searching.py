@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hpsearch.api.arguments import checked_arguments
 from hpsearch.api.common import ConfigLike, RunLike, as_config, finished
 from hpsearch.api.zooming import plan_zoom
+from hpsearch.config.options import ZOOM_TRIALS
 from hpsearch.errors import UserError
 from hpsearch.events import Notice, Subscriber
 from hpsearch.objectives import Objective
@@ -18,6 +20,7 @@ from hpsearch.session import SearchSession
 from hpsearch.store import RunStore
 
 
+@checked_arguments()
 def start_run(
     config: ConfigLike,
     *,
@@ -76,6 +79,7 @@ def start_run(
     return SearchSession(start_search(cfg, objective=objective))
 
 
+@checked_arguments()
 def run(
     config: ConfigLike,
     *,
@@ -125,6 +129,7 @@ def run(
     return finished(session.run(on_event))
 
 
+@checked_arguments()
 def start_resume(
     run: RunLike,
     *,
@@ -186,6 +191,7 @@ def start_resume(
     return SearchSession(search, jobs=jobs, backend=backend, scheduler=scheduler, notices=notices)
 
 
+@checked_arguments()
 def resume(
     run: RunLike,
     *,
@@ -220,6 +226,7 @@ def _writable(source: Run) -> tuple[RunStore, list[Notice]]:
     return store, [Notice(said, warning=True)] if said else []
 
 
+@checked_arguments(trials=ZOOM_TRIALS)
 def zoom(
     run: RunLike,
     *,

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hpsearch.api.arguments import checked_arguments
 from hpsearch.api.common import ConfigLike, RunLike, as_config, finished
 from hpsearch.config import Config
 from hpsearch.errors import NoOkTrial
@@ -17,6 +18,7 @@ from hpsearch.runs import Run, load_search
 from hpsearch.sampling import Trial
 
 
+@checked_arguments()
 def check(config: ConfigLike) -> tuple[Config, Objective]:
     """``hpsearch validate``: the config, checked, and its objective, built (the data loaded,
     a Python function imported), as a run would before its first trial."""
@@ -34,6 +36,7 @@ def hyperparameters() -> dict[str, Any]:
     return dict(REGISTRY)
 
 
+@checked_arguments()
 def sample(config: ConfigLike, n: int | None = None, seed: int | None = None) -> list[Trial]:
     """``hpsearch sample``: the first ``n`` trials (default ``search.trials``) a run would
     draw, without training them."""
@@ -43,6 +46,7 @@ def sample(config: ConfigLike, n: int | None = None, seed: int | None = None) ->
     return sample_trials(cfg.space, cfg.seed if seed is None else seed, n or cfg.search.trials)
 
 
+@checked_arguments()
 def plan_retest(
     run: RunLike,
     *,
@@ -69,6 +73,7 @@ def plan_retest(
     )
 
 
+@checked_arguments()
 def retest(
     run: RunLike,
     *,
@@ -96,6 +101,7 @@ def retest(
     return finished(plan.run(on_event))
 
 
+@checked_arguments()
 def plan_train(
     config: ConfigLike,
     *,
@@ -120,6 +126,7 @@ def plan_train(
     return plan(cfg, dict(settings or {}), from_params)
 
 
+@checked_arguments()
 def train(
     config: ConfigLike,
     *,
