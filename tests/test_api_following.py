@@ -31,3 +31,18 @@ def test_a_failing_on_event_leaves_the_run_interrupted_and_resume_finishes_it(
     assert len(hpsearch.load_run(run_dir).trials) == 1
     done = hpsearch.resume(run_dir, backend="sequential")  # the same process, at once
     assert done.status == "complete" and len(done.trials) == 3
+
+
+def test_a_search_shows_its_progress_on_stderr_unless_quiet(make_config, capsys):
+    path = make_config()
+    run = hpsearch.run(path, trials=3, backend="sequential")
+    shown = capsys.readouterr()
+    assert shown.out == ""  # stdout stays the caller's
+    lines = shown.err.splitlines()
+    assert lines[0] == f"run {run.run_id}: 3 of 3 trials to go, maximize val_accuracy"
+    assert [line.split(" trial ")[0] for line in lines[1:]] == ["[1/3]", "[2/3]", "[3/3]"]
+    hpsearch.zoom(run, trials=2, backend="sequential")
+    assert "[5/5] trial 4 ok" in capsys.readouterr().err
+    hpsearch.run(path, trials=3, backend="sequential", quiet=True)
+    hpsearch.zoom(run, trials=2, backend="sequential", quiet=True)
+    assert capsys.readouterr() == ("", "")
