@@ -4,7 +4,7 @@ The Python API does everything the command line does::
 
     import hpsearch
 
-    run = hpsearch.run("configs/quickstart.yaml", trials=20, jobs=2)
+    run = hpsearch.run("configs/quickstart.yaml", trials=20, jobs=2)  # progress on stderr
     run.best                      # the best TrialRecord
     run.leaderboard()             # rows (a pandas DataFrame when pandas is installed)
     zoomed = hpsearch.zoom(run)   # the next round, narrowed around the best
@@ -21,9 +21,9 @@ from hpsearch.version import __version__
 
 _API = {
     # name: module it lives in
-    "run": "hpsearch.api",
-    "resume": "hpsearch.api",
-    "zoom": "hpsearch.api",
+    "run": "hpsearch.progress",  # the API's, showing progress on stderr (quiet=True: none)
+    "resume": "hpsearch.progress",
+    "zoom": "hpsearch.progress",
     "retest": "hpsearch.api",
     "train": "hpsearch.api",
     "check": "hpsearch.api",
@@ -92,17 +92,15 @@ if TYPE_CHECKING:  # the names, for type checkers and editors
         plan_retest,
         plan_train,
         plan_zoom,
-        resume,
         retest,
-        run,
         sample,
         start_resume,
         start_run,
         train,
-        zoom,
     )
     from hpsearch.config import Config, load_config
     from hpsearch.errors import ConfigError, NoOkTrial, RunError, UserError
+    from hpsearch.progress import resume, run, zoom
     from hpsearch.record import TrialRecord
     from hpsearch.results import Direction, Goal
     from hpsearch.runs import Run, compare, list_runs, load_run

@@ -19,6 +19,7 @@ from hpsearch import interrupts
 from hpsearch.config import Config
 from hpsearch.errors import RunError, UserError
 from hpsearch.events import (
+    Event,
     Notice,
     RoundFinished,
     RoundStarted,
@@ -57,16 +58,20 @@ class SearchSession:
         return self.search.config
 
     def run(self, subscriber: Subscriber | None = None) -> SearchOutcome:
+        """Run the search, telling ``subscriber`` each event. An exception the subscriber
+        raises (a notebook's callback) stops the search like Ctrl-C — the run kept,
+        ``interrupted``, free to resume — and is then raised."""
         try:
-            return self._run(subscriber or ignore)
+            return self._run(_Guarded(subscriber or ignore))
         finally:  # whatever happened, the run is free for the next command
             self.search.release()
 
-    def _run(self, emit: Subscriber) -> SearchOutcome:
+    def _run(self, emit: _Guarded) -> SearchOutcome:
         search = self.search
         status = "complete"
         stopped: BaseException | None = None
         error: UserError | None = None
+        failed: SubscriberFailed | None = None
         with interrupts.stop_on_signals():
             try:
                 for notice in [*self.notices, *self._warnings()]:
@@ -97,6 +102,8 @@ class SearchSession:
                     emit(RoundFinished(current.number, search.run_id, summary))
             except KeyboardInterrupt as exc:  # between two rounds, or while the subscriber drew
                 status, stopped = "interrupted", stopped or exc
+            except SubscriberFailed as exc:
+                status, failed = "interrupted", exc
             except BrokenPipeError:
                 status, stopped = "interrupted", stopped or interrupts.output_closed()
             except UserError as exc:  # opening a round: a full disk, a value it refuses
@@ -106,7 +113,13 @@ class SearchSession:
                     shutdown_workers()
             with interrupts.protected(raise_after=False):  # the search is over: write it all
                 outcome = self._outcome(status, stopped, error)
-                emit(SearchFinished(outcome))
+                if failed is None:
+                    try:
+                        emit(SearchFinished(outcome))
+                    except SubscriberFailed as exc:  # the run is written, whatever its status
+                        failed = exc
+        if failed is not None:  # the run is on disk, interrupted: now the caller's error
+            raise failed.error
         return outcome
 
     def _next(self, emit: Subscriber) -> tuple[Round | None, bool]:
@@ -212,6 +225,30 @@ class SearchSession:
                 )
             ]
         return []
+
+
+class SubscriberFailed(Exception):
+    """The subscriber raised ``error`` (carried past the search's own handlers)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Guarded:
+    """A subscriber whose exceptions come out as ``SubscriberFailed``; Ctrl-C and a closed
+    output pipe stay themselves (interruptions the session already handles)."""
+
+    def __init__(self, subscriber: Subscriber) -> None:
+        self.subscriber = subscriber
+
+    def __call__(self, event: Event) -> None:
+        try:
+            self.subscriber(event)
+        except BrokenPipeError:
+            raise
+        except Exception as exc:
+            raise SubscriberFailed(exc) from exc
 
 
 def _as_user_error(exc: BaseException) -> UserError:

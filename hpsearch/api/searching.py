@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hpsearch.api.common import ConfigLike, RunLike, as_config, finished
+from hpsearch.api.arguments import checked_arguments
+from hpsearch.api.common import ConfigLike, Progress, RunLike, as_config, followed
 from hpsearch.api.zooming import plan_zoom
+from hpsearch.config.options import ZOOM_TRIALS
 from hpsearch.errors import UserError
 from hpsearch.events import Notice, Subscriber
 from hpsearch.objectives import Objective
@@ -18,6 +20,7 @@ from hpsearch.session import SearchSession
 from hpsearch.store import RunStore
 
 
+@checked_arguments()
 def start_run(
     config: ConfigLike,
     *,
@@ -76,6 +79,7 @@ def start_run(
     return SearchSession(start_search(cfg, objective=objective))
 
 
+@checked_arguments()
 def run(
     config: ConfigLike,
     *,
@@ -97,11 +101,15 @@ def run(
     per_device: int | None = None,
     objective: Objective | None = None,
     on_event: Subscriber | None = None,
+    quiet: bool = False,
+    progress: Progress | None = None,
 ) -> Run:
     """Sample random trials, train them in parallel, rank them (``hpsearch run``); with
     ``rounds``, zoom in that many times, with ``budget``, spend that many evaluations.
     Returns the search's run; ``on_event`` is called with each event (``hpsearch.events``)
-    as the search goes. The keywords are those of ``start_run``."""
+    as the search goes. ``hpsearch.run`` shows the search's progress on stderr, as the
+    command line does (``quiet=True``: nothing; ``progress``: how it is shown, none in
+    ``hpsearch.api.run``). The other keywords are those of ``start_run``."""
     session = start_run(
         config,
         trials=trials,
@@ -122,9 +130,10 @@ def run(
         per_device=per_device,
         objective=objective,
     )
-    return finished(session.run(on_event))
+    return followed(session, on_event, quiet, progress)
 
 
+@checked_arguments()
 def start_resume(
     run: RunLike,
     *,
@@ -186,6 +195,7 @@ def start_resume(
     return SearchSession(search, jobs=jobs, backend=backend, scheduler=scheduler, notices=notices)
 
 
+@checked_arguments()
 def resume(
     run: RunLike,
     *,
@@ -196,10 +206,13 @@ def resume(
     trials: int | None = None,
     retry: str | Sequence[str] | None = None,
     on_event: Subscriber | None = None,
+    quiet: bool = False,
+    progress: Progress | None = None,
 ) -> Run:
     """Finish an interrupted search, then the rounds it had left (``hpsearch resume``): only
     the missing trials run, with the same seeds. ``trials`` grows the search to that many
-    trials; ``retry`` runs the trials of those statuses again (see ``start_resume``)."""
+    trials; ``retry`` runs the trials of those statuses again (see ``start_resume``);
+    ``on_event``, ``quiet``, ``progress``: as for ``run``."""
     session = start_resume(
         run,
         runs_dir=runs_dir,
@@ -209,7 +222,7 @@ def resume(
         trials=trials,
         retry=retry,
     )
-    return finished(session.run(on_event))
+    return followed(session, on_event, quiet, progress)
 
 
 def _writable(source: Run) -> tuple[RunStore, list[Notice]]:
@@ -220,6 +233,7 @@ def _writable(source: Run) -> tuple[RunStore, list[Notice]]:
     return store, [Notice(said, warning=True)] if said else []
 
 
+@checked_arguments(trials=ZOOM_TRIALS)
 def zoom(
     run: RunLike,
     *,
@@ -232,9 +246,12 @@ def zoom(
     backend: str | None = None,
     scheduler: str | None = None,
     on_event: Subscriber | None = None,
+    quiet: bool = False,
+    progress: Progress | None = None,
 ) -> Run:
     """Add a zoom round to a search: narrowed around its best trials, inside its newest
-    round's region, run into the same run (``hpsearch zoom``)."""
+    round's region, run into the same run (``hpsearch zoom``); ``on_event``, ``quiet``,
+    ``progress``: as for ``run``."""
     plan = plan_zoom(
         run,
         runs_dir=runs_dir,
@@ -246,4 +263,4 @@ def zoom(
         backend=backend,
         scheduler=scheduler,
     )
-    return finished(plan.start().run(on_event))
+    return followed(plan.start(), on_event, quiet, progress)

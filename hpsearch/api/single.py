@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hpsearch.api.arguments import checked_arguments
 from hpsearch.api.common import ConfigLike, RunLike, as_config, finished
 from hpsearch.config import Config
 from hpsearch.errors import NoOkTrial
@@ -18,6 +19,7 @@ from hpsearch.sampling import Trial
 from hpsearch.starter import Starter
 
 
+@checked_arguments()
 def check(config: ConfigLike) -> tuple[Config, Objective]:
     """``hpsearch validate``: the config, checked, and its objective, built (the data loaded,
     a Python function imported), as a run would before its first trial."""
@@ -35,6 +37,7 @@ def hyperparameters() -> dict[str, Any]:
     return dict(REGISTRY)
 
 
+@checked_arguments()
 def sample(config: ConfigLike, n: int | None = None, seed: int | None = None) -> list[Trial]:
     """``hpsearch sample``: the first ``n`` trials (default ``search.trials``) a run would
     draw, without training them."""
@@ -44,6 +47,7 @@ def sample(config: ConfigLike, n: int | None = None, seed: int | None = None) ->
     return sample_trials(cfg.space, cfg.seed if seed is None else seed, n or cfg.search.trials)
 
 
+@checked_arguments()
 def plan_retest(
     run: RunLike,
     *,
@@ -70,6 +74,7 @@ def plan_retest(
     )
 
 
+@checked_arguments()
 def retest(
     run: RunLike,
     *,
@@ -97,6 +102,7 @@ def retest(
     return finished(plan.run(on_event))
 
 
+@checked_arguments()
 def plan_train(
     config: ConfigLike,
     *,
@@ -121,6 +127,7 @@ def plan_train(
     return plan(cfg, dict(settings or {}), from_params)
 
 
+@checked_arguments()
 def train(
     config: ConfigLike,
     *,

@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hpsearch.api.arguments import checked_arguments
 from hpsearch.config import Config
+from hpsearch.config.options import ZOOM_TRIALS
 from hpsearch.errors import NoOkTrial, RunError, UserError
 from hpsearch.events import Notice
 from hpsearch.paths import shown
@@ -93,6 +95,7 @@ class ZoomPlan:
         )
 
 
+@checked_arguments(trials=ZOOM_TRIALS)
 def plan_zoom(
     run: RunLike,
     *,
@@ -107,22 +110,10 @@ def plan_zoom(
 ) -> ZoomPlan:
     """The search's next round, narrowed inside its newest round's region around the best
     trials there (the course's zoom); nothing is run or written yet."""
-    from hpsearch.config.rules import ZOOM, problem
-    from hpsearch.record import is_number
     from hpsearch.strategies import Done, ZoomStrategy
 
     if top is not None and top_fraction is not None:
         raise UserError("--top: give --top or --top-fraction, not both")
-    if top_fraction is not None and not (is_number(top_fraction) and 0 < top_fraction <= 1):
-        raise UserError(f"--top-fraction: must be in (0, 1], got {top_fraction!r}")
-    for name, value, rule in (
-        ("--top", top, ZOOM["top"]),
-        ("--trials", trials, ZOOM["trials"]),
-        ("--margin", margin, ZOOM["margin"]),
-    ):
-        found = None if value is None else problem(rule, value)
-        if found:
-            raise UserError(f"{name}: {found}")
     # Read afresh: a Run read before an earlier zoom would plan that round again.
     source = load_search(run.path if isinstance(run, Run) else run, runs_dir)
     if source.kind == "retest":

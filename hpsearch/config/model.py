@@ -187,26 +187,26 @@ class Config:
         backend other than dask drops the config's scheduler; a scheduler needs dask."""
         import dataclasses
 
-        from hpsearch.config import rules
+        from hpsearch.config import options, rules
 
-        for key, value, rule in (
-            ("--name", name, rules.NAME),
-            ("--seed", seed, rules.SEED),
-            ("--trials", trials, rules.SEARCH["trials"]),
-            ("--jobs", jobs, rules.JOBS),
-            ("--backend", backend, rules.backend_rule()),
-            ("--early-stop", early_stop, rules.EARLY_STOP["method"]),
-            ("--min-epochs", min_epochs, rules.EARLY_STOP["min_epochs"]),
-            ("--eta", eta, rules.EARLY_STOP["eta"]),
-            ("--max-epochs", max_epochs, rules.EARLY_STOP["max_epochs"]),
-            ("--budget", budget, rules.SEARCH["budget"]),
-            ("--devices", devices, rules.DEVICES),
-            ("--per-device", per_device, rules.PER_DEVICE),
-            ("--rounds", rounds, rules.ZOOM["rounds"]),
-        ):
-            message = None if value is None else rules.problem(rule, value)
-            if message:
-                raise ConfigError(message, key=key)
+        options.check(  # the rules of the file's keys, under the flags' names
+            name=name,
+            seed=seed,
+            trials=trials,
+            jobs=jobs,
+            backend=backend,
+            early_stop=early_stop,
+            min_epochs=min_epochs,
+            eta=eta,
+            max_epochs=max_epochs,
+            keep_checkpoints=keep_checkpoints,
+            budget=budget,
+            devices=devices,
+            per_device=per_device,
+            rounds=rounds,
+            scheduler=scheduler,
+            runs_dir=runs_dir,
+        )
         run = dataclasses.replace(
             self.run,
             jobs=jobs if jobs is not None else self.run.jobs,

@@ -12,6 +12,7 @@ a data source takes, a scheduler only with dask) is checked by the parser after 
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,7 +42,13 @@ def looks_numeric(text: str) -> bool:
 
 
 def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A real number, NumPy's too (``np.float64``, ``np.int64``); never a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def is_integer(value: Any) -> bool:
+    """An integer, NumPy's too (``np.int64``); never a bool (nor ``np.bool_``)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -52,8 +59,9 @@ class Integer:
     why: str = ""  # said after a value above ``high``
 
     def check(self, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        if not is_integer(value):
             raise Broken(f"must be {self.wording or 'an integer'}, got {got(value)}")
+        value = int(value)
         if self.low is not None and value < self.low:
             if self.wording:
                 raise Broken(f"must be {self.wording}, got {value}")
@@ -130,9 +138,9 @@ class Text:
 @dataclass(frozen=True)
 class Jobs:
     def check(self, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not (value == -1 or value >= 1):
+        if not is_integer(value) or not (value == -1 or value >= 1):
             raise Broken(f"must be -1 (every core) or a positive integer, got {got(value)}")
-        return value
+        return int(value)
 
 
 @dataclass(frozen=True)
@@ -159,9 +167,9 @@ class Devices:
             raise Broken("must list at least one device, e.g. [0, 1], got an empty list")
         names: list[str] = []
         for item in items:
-            if isinstance(item, bool) or not isinstance(item, str | int):
+            if not (isinstance(item, str) or is_integer(item)):
                 raise Broken(f"each device must be a name or a number, got {got(item)}")
-            name = str(item).strip()
+            name = item.strip() if isinstance(item, str) else str(int(item))
             if not _DEVICE.match(name):
                 raise Broken(f"a device name is letters, digits and _ . : / -, got {got(item)}")
             if name in names:
