@@ -25,12 +25,13 @@ def plot_run(
     records: Sequence[TrialRecord],
     curves: Mapping[int, Mapping[str, list]],
     out: Path,
-    parent_space: Any = None,
+    last_region: Any = None,
     title: str = "",
     rungs: Sequence[int] = (),
 ) -> Path:
     """Write a PNG: one panel per parameter (a numeric one on its scale, a choice as a strip
     per value, as the HTML report draws it), then the top trials' learning curves.
+    ``last_region``: the last round's space, shaded on each axis of the whole space.
     ``rungs``: early stopping's rung budgets, drawn on the curves; trials stopped early are
     grey, at the metric they had when stopped."""
     try:
@@ -99,20 +100,23 @@ def plot_run(
         if isinstance(p, ChoiceParam):
             _strips(ax, p, FixedLocator, NullLocator)
         else:
-            parent = parent_space.get(p.name) if parent_space is not None else None
-            box = parent if isinstance(parent, NumericParam) else p
-            if parent is not None and box is not p:
+            # The axis spans the whole space; the last round's range is shaded inside it.
+            narrowed = last_region.get(p.name) if last_region is not None else None
+            if isinstance(narrowed, NumericParam) and (narrowed.low, narrowed.high) != (
+                p.low,
+                p.high,
+            ):
                 ax.axvspan(
-                    _axis(p)(p.low),
-                    _axis(p)(p.high),
+                    _axis(p)(narrowed.low),
+                    _axis(p)(narrowed.high),
                     color="tab:green",
                     alpha=0.12,
                     zorder=1,
-                    label="zoomed range",
+                    label="last round's range",
                 )
-            limits = sorted((_axis(p)(box.low), _axis(p)(box.high)))
+            limits = sorted((_axis(p)(p.low), _axis(p)(p.high)))
             ax.set_xlim(*_padded(limits, p.kind != "linear"))
-            _scale_axis(ax, p, box, FixedLocator, NullFormatter, NullLocator)
+            _scale_axis(ax, p, FixedLocator, NullFormatter, NullLocator)
         ax.set_ylim(min(low, worst_edge) - pad / 2, max(high, worst_edge) + pad / 2)
         conditional = f", in {len(active)} ok trials" if config.space.condition(p.name) else ""
         kind = "choice" if isinstance(p, ChoiceParam) else p.kind
@@ -192,20 +196,20 @@ def _axis(p: NumericParam):
     return float
 
 
-def _scale_axis(ax, p, box, FixedLocator, NullFormatter, NullLocator) -> None:
+def _scale_axis(ax, p, FixedLocator, NullFormatter, NullLocator) -> None:
     if p.kind == "log":
         ax.set_xscale("log")
     elif p.kind == "one_minus_log":
         # Plotted as 1 − β on an inverted log axis, labelled in β: 0.9, 0.99, 0.999.
         ax.set_xscale("log")
         ax.invert_xaxis()
-        ticks = box.scale.ticks(box.low, box.high)
+        ticks = p.scale.ticks(p.low, p.high)
         if len(ticks) < 3:  # a narrow range: label its ends too
-            ticks = sorted({*ticks, box.low, box.high})
+            ticks = sorted({*ticks, p.low, p.high})
         ax.xaxis.set_major_locator(FixedLocator([1.0 - t for t in ticks]))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xticklabels([box.format(t) for t in ticks])
+        ax.set_xticklabels([p.format(t) for t in ticks])
 
 
 def _curve_key(curves, records) -> str:

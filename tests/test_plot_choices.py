@@ -64,3 +64,38 @@ def test_plot_draws_a_strip_per_choice_value(tmp_path, monkeypatch):
         assert index / 3 < x < (index + 1) / 3
     crosses = strip.collections[1].get_offsets()  # the failed trial, in its strip
     assert 2 / 3 < crosses[0][0] < 1
+
+
+@pytest.mark.slow
+def test_plot_of_a_search_of_rounds_spans_the_whole_space_and_shades_the_last_round(
+    tmp_path, monkeypatch
+):
+    """Found while testing issue 23: the axis was cut to the last round's range (trials of
+    earlier rounds fell off it) and the whole space was shaded as the zoomed range."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from hpsearch.plot import plot_run
+
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    config = parse_config(SPACE)
+    last = parse_config(
+        {
+            **SPACE,
+            "space": {
+                **SPACE["space"],
+                "learning_rate": {"scale": "log", "min": 0.01, "max": 0.02},
+            },
+        }
+    ).space
+    plot_run(config, records(), {}, tmp_path / "plot.png", last_region=last)
+    (figure,) = figures
+    panel = figure.axes[0]
+    low, high = panel.get_xlim()
+    xs = [r.params["learning_rate"] for r in records()]
+    assert low < 1.0e-3 and high > 1.0e-1  # the whole space, every trial on it
+    assert low <= min(xs) and max(xs) <= high
+    (shade,) = [p for p in panel.patches if p.get_label() == "last round's range"]
+    box = shade.get_extents().transformed(panel.transData.inverted())
+    assert (box.x0, box.x1) == (pytest.approx(0.01), pytest.approx(0.02))
