@@ -91,7 +91,7 @@ class RunLock:
         except OSError:
             return False
         try:
-            holder = _read_holder(fd)
+            holder = _read_holder(fd) if stat.S_ISREG(os.fstat(fd).st_mode) else {}
         finally:
             os.close(fd)
         pid = procs.driver_of(str(holder.get("token") or ""))

@@ -43,10 +43,12 @@ __all__ = [
 ]
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and validate a config file. Raises ConfigError with file, line and key."""
+def load_config(path: str | Path, *, text: str | None = None) -> Config:
+    """Read and validate a config file. Raises ConfigError with file, line and key. ``text``:
+    the file's content, already read (a run's config.yaml, read as every run file is)."""
     filename = str(path)
-    text = _read_text(Path(path), filename)
+    if text is None:
+        text = _read_text(Path(path), filename)
     data, lines = yamlio.load(text, filename)
     return parse_config(data, filename=filename, lines=lines, default_name=Path(path).stem)
 

@@ -38,6 +38,7 @@ from hpsearch.files import (
     loads,
     open_append,
     read_log,
+    read_text,
     repair_log,
 )
 from hpsearch.record import RecordProblem, TrialRecord
@@ -142,13 +143,14 @@ class RunStore:
         return self.path.name
 
     def config(self) -> Config:
-        return load_config(self.path / "config.yaml")
+        file = self.path / "config.yaml"
+        return load_config(file, text=_config_text(file))
 
     def summary(self) -> dict[str, Any]:
         """summary.json, checked field by field (it may have been edited by hand)."""
         file = self.path / "summary.json"
         try:
-            summary = loads(file.read_text(encoding="utf-8"))
+            summary = loads(read_text(file))
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
@@ -298,7 +300,7 @@ class RunStore:
         """Cut a torn last line of curves.jsonl, so the next append starts a fresh line."""
         file = self.path / "curves.jsonl"
         try:
-            text = file.read_text(encoding="utf-8")
+            text = read_text(file)
         except (FileNotFoundError, UnicodeDecodeError):
             return
         if text and not text.endswith("\n"):
@@ -313,7 +315,7 @@ class RunStore:
         file = self.path / "curves.jsonl"
         curves: dict[int, dict[str, Any]] = {}
         try:
-            text = file.read_text(encoding="utf-8")
+            text = read_text(file)
         except (OSError, UnicodeDecodeError):  # missing or unreadable: curves are a convenience
             return curves
         for line in text.splitlines():
@@ -361,3 +363,13 @@ class RunStore:
         }
         self.write_summary(summary)
         return summary
+
+
+def _config_text(file: Path) -> str:
+    """A run's config.yaml, read like every run file (never hanging on a FIFO)."""
+    try:
+        return read_text(file).removeprefix("\ufeff")
+    except FileNotFoundError:
+        raise RunError(f"{file}: missing; restore the run's config") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunError(f"{file}: cannot read it: {exc}") from None

@@ -4,7 +4,8 @@ One ``.npz`` per trial: the flat parameter vector, the optimizer's state, every 
 running statistics, the random generator's state, the learning curve so far and the epochs
 trained, with a key naming the trial's settings, seed and data. It is written to a temporary
 name, flushed and renamed, so a checkpoint on disk is always whole; one that cannot be read,
-or was made for other settings, is ignored (the trial trains again from scratch).
+was made for other settings, or is not a regular file, is ignored (the trial trains again
+from scratch).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from hpsearch.files import loads
+from hpsearch.files import loads, open_regular
 
 FILE = "trainer.npz"
 
@@ -95,7 +96,7 @@ def load(
     is changed then), or it is past ``at_most`` epochs."""
     path = Path(directory) / FILE
     try:
-        with np.load(path, allow_pickle=False) as saved:
+        with open_regular(path) as file, np.load(file, allow_pickle=False) as saved:
             meta = loads(str(saved["meta"]))
             if not isinstance(meta, dict) or meta.get("key") != key:
                 return None

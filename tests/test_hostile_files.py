@@ -1,0 +1,138 @@
+"""Tampered and hostile run files (issue 23): a FIFO, a file where a directory belongs, a
+decompression bomb, rung lines for the wrong trials, a full disk at the lock. Each is one line
+or the documented behaviour, never a hang, a crash or a duplicate training."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hpsearch import yamlio
+
+from .helpers import run_json
+
+HALVING = {
+    "name": "halving",
+    "seed": 5,
+    "data": {"source": "spirals", "classes": 3, "samples": 300},
+    "model": {"layers": 1, "epochs": 9, "optimizer": "adam"},
+    "space": {
+        "learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0},
+        "hidden_units": {"scale": "log", "min": 8, "max": 32},
+    },
+    "search": {"trials": 12},
+    "early_stop": {"method": "halving", "min_epochs": 1, "eta": 3},
+    "run": {"jobs": 1},
+}
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    """A complete early-stopping run, its checkpoints kept (copy it before tampering)."""
+    where = tmp_path_factory.mktemp("finished")
+    config = where / "halving.yaml"
+    config.write_text(yamlio.dump({**HALVING, "run": {"jobs": 1, "runs_dir": str(where / "runs")}}))
+    return Path(run_json("run", str(config), "--keep-checkpoints")["run_dir"])
+
+
+def copy_run(finished: Path, tmp_path: Path, name: str = "run") -> Path:
+    target = tmp_path / "runs" / name
+    shutil.copytree(finished, target)
+    return target
+
+
+def interrupt_before_last(run: Path) -> int:
+    """Make ``run`` look killed as its best trial trained its last rung: that trial's final
+    record and last rung result gone, the summary ``interrupted``; returns that trial."""
+    best = json.loads((run / "summary.json").read_text())["best"]["trial"]
+    drop_lines(run / "trials.jsonl", lambda item: item["trial"] == best)
+    rungs = [json.loads(line) for line in (run / "rungs.jsonl").read_text().splitlines()]
+    last = max(i for i, item in enumerate(rungs) if item["trial"] == best)
+    kept = rungs[:last] + rungs[last + 1 :]
+    (run / "rungs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in kept))
+    summary = json.loads((run / "summary.json").read_text())
+    (run / "summary.json").write_text(json.dumps({**summary, "status": "interrupted"}))
+    return best
+
+
+def drop_lines(file: Path, drop) -> None:
+    items = [json.loads(line) for line in file.read_text().splitlines()]
+    file.write_text("".join(json.dumps(item) + "\n" for item in items if not drop(item)))
+
+
+def hpsearch(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess:
+    """``python -m hpsearch ARGS`` in a subprocess; a hang fails the test (TimeoutExpired)."""
+    return subprocess.run(
+        [sys.executable, "-m", "hpsearch", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def one_line(result: subprocess.CompletedProcess, *fragments: str) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def fifo(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+
+
+# -- 13: a FIFO (any non-regular file) in a run directory -----------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        ("trials.jsonl", "show"),
+        ("summary.json", "show"),
+        ("config.yaml", "show"),
+        ("rounds.jsonl", "show"),
+        ("curves.jsonl", "report"),
+        ("best.yaml", "report"),
+        ("rungs.jsonl", "resume"),
+    ],
+)
+def test_a_fifo_as_a_run_file_is_one_line_never_a_hang(finished, tmp_path, name, command):
+    run = copy_run(finished, tmp_path)
+    if command == "resume":
+        interrupt_before_last(run)
+    fifo(run / name)
+    result = hpsearch(command, str(run), cwd=tmp_path, timeout=30)
+    one_line(result, f"{name}: is not a regular file (a FIFO)")
+
+
+@pytest.mark.slow
+def test_list_warns_of_a_run_with_a_fifo_and_lists_the_others(finished, tmp_path):
+    copy_run(finished, tmp_path, "good")
+    fifo(copy_run(finished, tmp_path, "bad") / "summary.json")
+    result = hpsearch("list", "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "summary.json: is not a regular file (a FIFO)" in result.stderr
+    assert "good" in result.stdout and "bad" in result.stdout
+
+
+@pytest.mark.slow
+def test_a_checkpoint_that_is_a_fifo_trains_that_trial_from_scratch(finished, tmp_path):
+    run = copy_run(finished, tmp_path)
+    best = interrupt_before_last(run)
+    expected = (finished / "leaderboard.csv").read_text()
+    fifo(run / "checkpoints" / f"trial-{best:06d}" / "trainer.npz")
+    result = hpsearch("resume", str(run), "--quiet", cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert (run / "leaderboard.csv").read_text() == expected
