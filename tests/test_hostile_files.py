@@ -136,3 +136,24 @@ def test_a_checkpoint_that_is_a_fifo_trains_that_trial_from_scratch(finished, tm
     result = hpsearch("resume", str(run), "--quiet", cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
     assert (run / "leaderboard.csv").read_text() == expected
+
+
+# -- 12: a file where a checkpoint directory belongs ----------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["trial", "checkpoints"])
+def test_a_file_as_a_checkpoint_directory_trains_from_scratch(finished, tmp_path, where):
+    run = copy_run(finished, tmp_path)
+    best = interrupt_before_last(run)
+    expected = (finished / "leaderboard.csv").read_text()
+    target = run / "checkpoints"
+    if where == "trial":
+        target = target / f"trial-{best:06d}"
+    shutil.rmtree(target)
+    target.write_text("not a checkpoint\n")
+    result = hpsearch("resume", str(run), "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (run / "leaderboard.csv").read_text() == expected
+    assert (run / "checkpoints" / f"trial-{best:06d}").is_dir()  # --keep-checkpoints: kept
