@@ -15,7 +15,7 @@ import pytest
 
 from hpsearch import yamlio
 
-from .helpers import run_json
+from .helpers import invoke, one_line_error, run_json
 
 HALVING = {
     "name": "halving",
@@ -157,3 +157,33 @@ def test_a_file_as_a_checkpoint_directory_trains_from_scratch(finished, tmp_path
     assert "Traceback" not in result.stderr
     assert (run / "leaderboard.csv").read_text() == expected
     assert (run / "checkpoints" / f"trial-{best:06d}").is_dir()  # --keep-checkpoints: kept
+
+
+# -- 11: a rung result for a trial not in its rung --------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("trial", "rung", "why"),
+    [(999, 1, ""), (0, 1, ""), (1, 2, ""), (1, 7, ": no such rung")],
+    ids=["unknown", "stopped", "not-promoted", "no-such-rung"],
+)
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_rung_line_for_a_trial_not_in_its_rung_is_one_line(
+    finished, tmp_path, trial, rung, why, jobs
+):
+    run = copy_run(finished, tmp_path)
+    interrupt_before_last(run)
+    lines = (run / "rungs.jsonl").read_text().splitlines()
+    promoted = [json.loads(line) for line in lines if json.loads(line)["rung"] == 1]
+    assert [item["trial"] for item in promoted] == [1, 3, 6, 11]  # 6 alone to go on
+    forged = {**promoted[0], "trial": trial, "rung": rung}
+    (run / "rungs.jsonl").write_text("\n".join([*lines, json.dumps(forged)]) + "\n")
+    trials_before = (run / "trials.jsonl").read_text()
+    result = invoke("resume", str(run), "--jobs", jobs, "--quiet")
+    one_line_error(
+        result,
+        f"rungs.jsonl:{len(lines) + 1}: trial {trial} is not in bracket 0 rung {rung}{why}; "
+        "delete that line",
+    )
+    assert (run / "trials.jsonl").read_text() == trials_before  # nothing trained

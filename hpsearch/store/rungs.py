@@ -66,7 +66,7 @@ class RungLog:
         )
         if repair:
             repair_log(self.path, read)
-        return [result for _, result in read.items]
+        return [replace(result, line=number) for number, result in read.items]
 
     def sync(self) -> None:
         if self._file is not None:
