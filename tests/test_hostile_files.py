@@ -187,3 +187,60 @@ def test_a_rung_line_for_a_trial_not_in_its_rung_is_one_line(
         "delete that line",
     )
     assert (run / "trials.jsonl").read_text() == trials_before  # nothing trained
+
+
+# -- 14: a decompression bomb as a checkpoint ------------------------------------------------
+
+
+def bomb(checkpoint: Path, name: str, header: dict, size: int) -> None:
+    """Rewrite ``checkpoint`` (an .npz) with member ``name`` declaring ``header`` followed by
+    ``size`` zero bytes, deflated (a few kilobytes on disk per 16 MiB declared)."""
+    import zipfile
+
+    with zipfile.ZipFile(checkpoint) as old:
+        members = {info.filename: old.read(info) for info in old.infolist()}
+    with zipfile.ZipFile(checkpoint, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as new:
+        for member, content in members.items():
+            if member != f"{name}.npy":
+                new.writestr(member, content)
+        with new.open(f"{name}.npy", "w", force_zip64=True) as out:
+            out.write(b"\x93NUMPY\x01\x00")
+            text = repr(header).encode().ljust(118) + b"\n"
+            out.write(len(text).to_bytes(2, "little") + text)
+            chunk = bytes(2**20)
+            for _ in range(size // len(chunk)):
+                out.write(chunk)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "header"),
+    [
+        ("params", {"descr": "<f8", "fortran_order": False, "shape": (2**24,)}),
+        ("meta", {"descr": "<U8388608", "fortran_order": False, "shape": ()}),
+    ],
+    ids=["params", "meta"],
+)
+def test_a_decompression_bomb_as_a_checkpoint_is_never_inflated(tmp_path, name, header):
+    import tracemalloc
+
+    from hpsearch.data import load_dataset
+    from hpsearch.data.sources import DataConfig
+    from hpsearch.trainer import train
+    from hpsearch.trainer.checkpoint import FILE
+
+    data = load_dataset(DataConfig("spirals", classes=3, samples=300), 0)
+    params = {"epochs": 4}
+    whole = train(params, data, 2)
+    train(params, data, 2, budget=2, checkpoint_dir=str(tmp_path))
+    declared = 2**27 if name == "params" else 2**25  # 128 MiB, 32 MiB
+    bomb(tmp_path / FILE, name, header, declared)
+    assert (tmp_path / FILE).stat().st_size < 2**20
+    tracemalloc.start()
+    try:
+        again = train(params, data, 2, budget=4, checkpoint_dir=str(tmp_path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**24, f"{peak / 2**20:.0f} MiB"  # never inflated
+    assert again.curves == whole.curves  # a bad checkpoint: trained from scratch
