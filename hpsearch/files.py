@@ -15,6 +15,7 @@ caller's ``parse``.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -190,7 +191,7 @@ def open_append(path: Path) -> IO[str]:
     fd = os.open(path, flags, 0o644)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path.name} is not a regular file")
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
         os.set_blocking(fd, True)
         return os.fdopen(fd, "a", encoding="utf-8")
     except BaseException:

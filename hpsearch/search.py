@@ -251,10 +251,9 @@ def start_search(config: Config, *, objective: Objective | None = None) -> Searc
     )
     history = History(config, [first])
     store = RunStore.create(
-        config, config.run.runs_dir, first=first, planned=strategy.planned(history)
+        config, config.run.runs_dir, first=first, planned=strategy.planned(history), locked=True
     )
-    lock = RunLock(store.path).acquire()
-    return Search(config, store, history, objective, strategy, lock=lock)
+    return Search(config, store, history, objective, strategy, lock=store.lock)
 
 
 @dataclass

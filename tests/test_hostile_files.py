@@ -244,3 +244,38 @@ def test_a_decompression_bomb_as_a_checkpoint_is_never_inflated(tmp_path, name, 
         tracemalloc.stop()
     assert peak < 2**24, f"{peak / 2**20:.0f} MiB"  # never inflated
     assert again.curves == whole.curves  # a bad checkpoint: trained from scratch
+
+
+# -- 19: a full disk at the lock; curves.jsonl a directory -----------------------------------
+
+
+def test_a_full_disk_at_the_lock_leaves_no_run_directory(make_config, monkeypatch):
+    import errno
+
+    config = make_config()
+
+    def full(fd, data, offset):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "pwrite", full)  # the lock's write of its holder
+    result = invoke("run", str(config), "--quiet")
+    one_line_error(result, ".lock: cannot write it: No space left on device")
+    runs = config.parent / "runs"
+    assert not runs.exists() or os.listdir(runs) == []  # nothing left, not even hidden
+
+
+@pytest.mark.slow
+def test_curves_jsonl_a_directory_is_blamed_on_curves_jsonl(finished, tmp_path, make_config):
+    run = copy_run(finished, tmp_path)
+    interrupt_before_last(run)
+    plain = Path(run_json("run", str(make_config()))["run_dir"])
+    first, *rest = (plain / "trials.jsonl").read_text().splitlines()
+    failed = {**json.loads(first), "status": "failed", "error": "ValueError: x"}
+    (plain / "trials.jsonl").write_text("\n".join([json.dumps(failed), *rest]) + "\n")
+    for where in (run, plain):
+        (where / "curves.jsonl").unlink()
+        (where / "curves.jsonl").mkdir()
+    for args in (["resume", str(run)], ["resume", str(plain), "--retry", "failed"]):
+        result = invoke(*args, "--quiet")
+        line = one_line_error(result, "curves.jsonl: is not a regular file (a directory)")
+        assert "trials.jsonl" not in line

@@ -29,11 +29,7 @@ class Attempts:
         a kill interrupted, so an attempt is kept exactly once."""
         self.recover()
         file, curves_file = self.path / "trials.jsonl", self.path / "curves.jsonl"
-        try:
-            lines = read_text(file).splitlines() if file.exists() else []
-            curve_lines = read_text(curves_file).splitlines() if curves_file.exists() else []
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RunError(f"{file}: cannot read it: {exc}") from None
+        lines, curve_lines = _lines(file), _lines(curves_file)
         self._attempt_lines()  # an attempts.jsonl that cannot be read is refused before any write
         kept, moved = _split_by_trial(lines, trials)
         kept_curves, moved_curves = _split_by_trial(curve_lines, trials)
@@ -133,3 +129,13 @@ def _split_by_trial(lines: list[str], trials: set[int]) -> tuple[list[str], list
             index = None
         (moved if is_int(index) and index in trials else kept).append(line)
     return kept, moved
+
+
+def _lines(file: Path) -> list[str]:
+    """A log's lines (none if it is missing); one that cannot be read is a RunError naming it."""
+    try:
+        return read_text(file).splitlines()
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunError(f"{file}: cannot read it: {exc}") from None

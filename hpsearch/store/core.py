@@ -41,6 +41,7 @@ from hpsearch.files import (
     read_text,
     repair_log,
 )
+from hpsearch.lock import RunLock
 from hpsearch.record import RecordProblem, TrialRecord
 from hpsearch.rounds import Round, check_sequence
 from hpsearch.store.attempts import Attempts
@@ -80,6 +81,7 @@ class RunStore:
     _last_sync: float = field(default=0.0, repr=False)
     rungs: RungLog = field(init=False, repr=False)
     attempts: Attempts = field(init=False, repr=False)
+    lock: RunLock | None = field(default=None, repr=False)  # held since ``create(locked=True)``
 
     def __post_init__(self) -> None:
         self.rungs = RungLog(self.path)
@@ -97,11 +99,14 @@ class RunStore:
         parent: str | None = None,
         first: Round | None = None,
         planned: int | None = None,
+        locked: bool = False,
     ) -> RunStore:
         """Make ``runs_dir/<run-id>/`` with its marker, the resolved config, its first round
         (``first``) and a ``running`` summary. The directory appears whole or not at all: it
         is filled under a hidden name and renamed, so a full disk or a kill leaves nothing.
-        ``parent``: the run a re-test re-tests."""
+        ``parent``: the run a re-test re-tests. ``locked``: its lock is taken first, inside
+        the hidden directory, so the run appears locked by this driver or not at all (a
+        full disk at the lock leaves no empty ``running`` run)."""
         assert kind in KINDS
         resolved = config.to_dict(absolute_paths=True)
         summary = {
@@ -117,7 +122,11 @@ class RunStore:
             "versions": versions(),
         }
 
+        held: list[RunLock] = []
+
         def fill(staging: Path, run_id: str) -> None:
+            if locked:
+                held.append(RunLock(staging).acquire())
             marker = {"hpsearch": __version__, "run_id": run_id, "kind": kind}
             (staging / MARKER).write_text(json.dumps(marker) + "\n")
             atomic_write(staging / "config.yaml", yamlio.dump(resolved))
@@ -125,7 +134,18 @@ class RunStore:
                 atomic_write(staging / "rounds.jsonl", json.dumps(first.to_json()) + "\n")
             cls(staging).write_summary({"run_id": run_id, **summary})
 
-        return cls(make_run_dir(runs_dir, config.name, fill))
+        try:
+            store = cls(make_run_dir(runs_dir, config.name, fill))
+        except BaseException:
+            for lock in held:
+                lock.release()
+            raise
+        for lock in held[:-1]:  # taken in a directory whose name was taken meanwhile
+            lock.release()
+        if held:
+            store.lock = held[-1]
+            store.lock.path = store.path / ".lock"  # the same file, renamed with its directory
+        return store
 
     @classmethod
     def open(cls, path: Path | str) -> RunStore:
@@ -239,7 +259,7 @@ class RunStore:
         except OSError as exc:
             self._abandon()
             raise StorageError(
-                f"{self.path}: cannot write a trial: {exc.strerror or exc}; "
+                f"{exc.filename or self.path}: cannot write a trial: {exc.strerror or exc}; "
                 "the trials written before it are kept"
             ) from None
 

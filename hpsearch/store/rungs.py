@@ -40,7 +40,7 @@ class RungLog:
         except OSError as exc:
             self.abandon()
             raise StorageError(
-                f"{self.path.parent}: cannot write a rung result: {exc.strerror or exc}; "
+                f"{exc.filename or self.path}: cannot write a rung result: {exc.strerror or exc}; "
                 "the results written before it are kept"
             ) from None
 

@@ -181,5 +181,8 @@ def make_run_dir(runs_dir: Path | str, name: str, fill: Callable[[Path, str], No
             raise RunError(
                 f"{runs_dir}: cannot create a run directory: {exc.strerror or exc}"
             ) from None
+        except BaseException:  # fill's own error (the lock), or a signal: nothing half-made
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         return path
     raise RunError(f"{runs_dir}: could not find a free run id")  # pragma: no cover
