@@ -48,7 +48,13 @@ def open_regular(path: Path) -> BinaryIO:
     regular file. Opened non-blocking (a FIFO's open would wait for a writer) and checked
     with ``fstat`` on what was opened, so no swap after the check can make it hang. A
     missing or unreadable file is the usual OSError."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    return open(path, "rb", opener=_regular_only)
+
+
+def _regular_only(path: str, flags: int) -> int:
+    """``open``'s opener for run files: non-blocking open, ``fstat``, then a regular file's
+    descriptor (made blocking again) or ``NotRegularFile``."""
+    fd = os.open(path, flags | os.O_NONBLOCK, 0o644)
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
@@ -56,7 +62,8 @@ def open_regular(path: Path) -> BinaryIO:
             raise NotRegularFile(
                 f"{path}: is not a regular file ({kind}); move it away or delete it"
             )
-        return os.fdopen(fd, "rb")
+        os.set_blocking(fd, True)
+        return fd
     except BaseException:
         os.close(fd)
         raise
@@ -187,13 +194,7 @@ def repair_log(file: Path, read: LogRead[Any], keep_torn: Path | None = None) ->
 def open_append(path: Path) -> IO[str]:
     """A log opened for appending (the caller closes it). Non-blocking and checked like
     ``open_regular``: a FIFO with no reader would block the open forever."""
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags, 0o644)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "a", encoding="utf-8")
-    except BaseException:
-        os.close(fd)
-        raise
+        return open(path, "a", encoding="utf-8", opener=_regular_only)
+    except NotRegularFile:
+        raise OSError(errno.EINVAL, "not a regular file", str(path)) from None

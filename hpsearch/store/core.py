@@ -32,6 +32,7 @@ from hpsearch.config import Config, load_config
 from hpsearch.errors import RunError, StorageError
 from hpsearch.files import (
     BadLine,
+    NotRegularFile,
     append_line,
     atomic_write,
     clean_json,
@@ -336,7 +337,7 @@ class RunStore:
         curves: dict[int, dict[str, Any]] = {}
         try:
             text = read_text(file)
-        except (OSError, UnicodeDecodeError):  # missing or unreadable: curves are a convenience
+        except (OSError, UnicodeDecodeError, NotRegularFile):  # curves are a convenience
             return curves
         for line in text.splitlines():
             try:
