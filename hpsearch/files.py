@@ -2,6 +2,9 @@
 
 - ``atomic_write``: a whole file, replaced at once (readers see the old or the new content).
 - ``append_line``: one JSON record, one ``write`` call and a flush (appends never interleave).
+- ``read_bytes`` / ``read_text`` / ``open_regular``: every file of a run is read through these:
+  opened non-blocking and checked to be a regular file first, so a FIFO, socket or device
+  put in a run directory is one ``NotRegularFile`` error naming it, never a hang.
 - ``read_log``: a JSON-lines log read back; a last line cut off by a killed process (no newline
   after it, not JSON) is set aside as *torn*, a bad line anywhere else is a one-line
   ``RunError`` naming the file and line.
@@ -12,17 +15,70 @@ caller's ``parse``.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any, BinaryIO, Generic, TypeVar
 
 from hpsearch.errors import RunError, StorageError
 
 T = TypeVar("T")
+
+
+class NotRegularFile(RunError):
+    """A file of a run that is a FIFO, a socket or a device: reading it could hang forever."""
+
+
+_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFDIR: "a directory",
+}
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading in binary, or ``NotRegularFile`` when it is anything but a
+    regular file. Opened non-blocking (a FIFO's open would wait for a writer) and checked
+    with ``fstat`` on what was opened, so no swap after the check can make it hang. A
+    missing or unreadable file is the usual OSError."""
+    return open(path, "rb", opener=_regular_only)
+
+
+def _regular_only(path: str, flags: int) -> int:
+    """``open``'s opener for run files: non-blocking open, ``fstat``, then a regular file's
+    descriptor (made blocking again) or ``NotRegularFile``."""
+    fd = os.open(path, flags | os.O_NONBLOCK, 0o644)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+            raise NotRegularFile(
+                f"{path}: is not a regular file ({kind}); move it away or delete it"
+            )
+        os.set_blocking(fd, True)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_bytes(path: Path) -> bytes:
+    """A run file's content (``open_regular``'s checks first)."""
+    with open_regular(path) as f:
+        return f.read()
+
+
+def read_text(path: Path) -> str:
+    """A run file's UTF-8 text (``open_regular``'s checks first; a UnicodeDecodeError if it
+    is not UTF-8)."""
+    return read_bytes(path).decode("utf-8")
 
 
 def atomic_write(path: Path, text: str, exclusive: bool = False) -> None:
@@ -97,7 +153,7 @@ def read_log(
     missing file is an empty log. ``what``: the record's name, ``fix``: what to do, for the
     messages (``trials.jsonl:3: corrupt trial record (…); fix or delete that line``)."""
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_text(file)
     except FileNotFoundError:
         return LogRead()
     except (OSError, UnicodeDecodeError) as exc:
@@ -130,7 +186,7 @@ def repair_log(file: Path, read: LogRead[Any], keep_torn: Path | None = None) ->
     try:
         if read.torn is not None:
             if keep_torn is not None:
-                with open(keep_torn, "a", encoding="utf-8") as f:
+                with open_append(keep_torn) as f:
                     f.write(read.torn + "\n")
             atomic_write(file, text[: len(text) - len(read.torn)])
         elif text and not text.endswith("\n"):
@@ -143,5 +199,9 @@ def repair_log(file: Path, read: LogRead[Any], keep_torn: Path | None = None) ->
 
 
 def open_append(path: Path) -> IO[str]:
-    """A log opened for appending (the caller closes it)."""
-    return open(path, "a", encoding="utf-8")
+    """A log opened for appending (the caller closes it). Non-blocking and checked like
+    ``open_regular``: a FIFO with no reader would block the open forever."""
+    try:
+        return open(path, "a", encoding="utf-8", opener=_regular_only)
+    except NotRegularFile:
+        raise OSError(errno.EINVAL, "not a regular file", str(path)) from None

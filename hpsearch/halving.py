@@ -39,6 +39,18 @@ class Progress:
     full_epochs: int  # what training every trial fully costs
 
 
+class NotInRung(ValueError):
+    """A rung result on disk for a trial that is not in its rung (a hand-edited line): taking
+    it would decide a rung early or train a trial twice."""
+
+    def __init__(self, result: RungResult, why: str = "") -> None:
+        self.result = result
+        super().__init__(
+            f"trial {result.record.trial} is not in bracket {result.bracket} rung "
+            f"{result.rung}{why}"
+        )
+
+
 @dataclass
 class Halving:
     plan: RungPlan
@@ -61,20 +73,39 @@ class Halving:
 
     def restore(self, earlier: Iterable[RungResult]) -> list[TrialRecord]:
         """Take the rung results on disk; returns every final record they imply (stopped,
-        failed, trained fully), in a fixed order, and queues the trainings still to do."""
+        failed, trained fully), in a fixed order, and queues the trainings still to do. A
+        result for a trial that is not in its rung (its bracket's trials, or those the rung
+        before promoted) is ``NotInRung``: nothing is decided from it."""
+        pending: dict[tuple[int, int], list[RungResult]] = {}
         for result in earlier:
-            self._note(result.bracket, result.rung, result.record)
+            pending.setdefault((result.bracket, result.rung), []).append(result)
         finals: list[TrialRecord] = []
         for bracket in self.plan.brackets:
-            finals += self._advance(bracket, 0, list(bracket.trials))
+            finals += self._advance(bracket, 0, list(bracket.trials), pending)
+        left = [result for results in pending.values() for result in results]
+        if left:  # a rung not reached, or not in the plan at all
+            first = min(left, key=lambda result: result.line or 0)
+            known = first.bracket < len(self.plan.brackets) and first.rung < len(
+                self.plan.brackets[first.bracket].rungs
+            )
+            raise NotInRung(first, ": that rung has not started" if known else ": no such rung")
         return finals
 
-    def _advance(self, bracket: Bracket, rung: int, trials: list[int]) -> list[TrialRecord]:
-        """Rung ``rung`` of ``bracket`` holds ``trials``: queue those without a result;
-        when all have one, decide it and go on to the next rung."""
+    def _advance(
+        self,
+        bracket: Bracket,
+        rung: int,
+        trials: list[int],
+        pending: dict[tuple[int, int], list[RungResult]] | None = None,
+    ) -> list[TrialRecord]:
+        """Rung ``rung`` of ``bracket`` holds ``trials``: take the ``pending`` results of each
+        rung reached (restoring), queue the trials without a result; when all have one,
+        decide it and go on to the next rung."""
         finals: list[TrialRecord] = []
         while True:
             self.members[(bracket.number, rung)] = trials
+            if pending:
+                self._take(trials, pending.pop((bracket.number, rung), []))
             waiting = [t for t in trials if rung not in self.results.get(t, {})]
             if waiting:
                 self.queue.extend((t, bracket.number, rung) for t in waiting)
@@ -117,6 +148,13 @@ class Halving:
                 )
             finals.append(self._final(r))
         return sorted(going_ids), finals
+
+    def _take(self, trials: list[int], results: list[RungResult]) -> None:
+        members = set(trials)
+        for result in results:
+            if result.record.trial not in members:
+                raise NotInRung(result)
+            self._note(result.bracket, result.rung, result.record)
 
     def _final(self, record: TrialRecord) -> TrialRecord:
         spent = [r.seconds for r in self.results[record.trial].values() if r.seconds]

@@ -24,7 +24,7 @@ from typing import Any
 from hpsearch import yamlio
 from hpsearch.config import Config
 from hpsearch.errors import RunError
-from hpsearch.files import atomic_write, clean_json, loads
+from hpsearch.files import NotRegularFile, atomic_write, clean_json, loads, read_text
 from hpsearch.history import History
 from hpsearch.record import TrialRecord
 from hpsearch.results import result_fields
@@ -62,8 +62,8 @@ def child_map(runs_dir: Path) -> dict[str, list[str]]:
         if entry.name.startswith(".") or (entry / "rounds.jsonl").exists():
             continue
         try:
-            summary = loads((entry / "summary.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            summary = loads(read_text(entry / "summary.json"))
+        except (OSError, ValueError, NotRegularFile):
             continue
         if isinstance(summary, dict) and summary.get("kind", "search") == "search":
             parent = summary.get("parent")

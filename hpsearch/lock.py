@@ -103,7 +103,7 @@ class RunLock:
         except OSError:
             return {}
         try:
-            return _read_holder(fd)
+            return _read_holder(fd) if stat.S_ISREG(os.fstat(fd).st_mode) else {}
         finally:
             os.close(fd)
 

@@ -16,7 +16,7 @@ before it, at least one.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hpsearch.files import clean_json
@@ -181,6 +181,7 @@ class RungResult:
     bracket: int
     rung: int
     record: TrialRecord
+    line: int | None = field(default=None, compare=False)  # its line in rungs.jsonl, if read
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from hpsearch.config import Config
 from hpsearch.errors import ConfigError, RunError
+from hpsearch.halving import NotInRung
 from hpsearch.history import History
 from hpsearch.leaderboard import results_of
 from hpsearch.lock import RunLock
@@ -117,15 +118,20 @@ class Search:
             for r in self.store.rungs.load(repair=True, space=cfg.space)
             if r.record.round == round_.number
         ]
-        trials = self.scheduler = scheduler_for(
-            cfg,
-            round_,
-            missing,
-            to_go,
-            self.draw,
-            lambda i: str(self.store.checkpoint_dir(i)),
-            earlier,
-        )
+        try:
+            trials = self.scheduler = scheduler_for(
+                cfg,
+                round_,
+                missing,
+                to_go,
+                self.draw,
+                lambda i: str(self.store.checkpoint_dir(i)),
+                earlier,
+            )
+        except NotInRung as exc:
+            raise RunError(
+                f"{self.store.rungs.path}:{exc.result.line}: {exc}; delete that line"
+            ) from None
         for final in getattr(trials, "finals", []):  # implied by rung results already on disk
             self._keep(final)
         stream = run_trials(
@@ -245,10 +251,9 @@ def start_search(config: Config, *, objective: Objective | None = None) -> Searc
     )
     history = History(config, [first])
     store = RunStore.create(
-        config, config.run.runs_dir, first=first, planned=strategy.planned(history)
+        config, config.run.runs_dir, first=first, planned=strategy.planned(history), locked=True
     )
-    lock = RunLock(store.path).acquire()
-    return Search(config, store, history, objective, strategy, lock=lock)
+    return Search(config, store, history, objective, strategy, lock=store.lock)
 
 
 @dataclass

@@ -43,13 +43,17 @@ __all__ = [
 ]
 
 
-def load_config(path: str | Path, settings: Iterable[str] = ()) -> Config:
+def load_config(
+    path: str | Path, settings: Iterable[str] = (), *, text: str | None = None
+) -> Config:
     """Read and validate a config file, with ``settings`` (``--set key=value``, dotted keys)
-    put in first. Raises ConfigError with file, line and key (or the ``--set``)."""
+    put in first. Raises ConfigError with file, line and key (or the ``--set``). ``text``: the
+    file's content, already read (a run's config.yaml, read as every run file is)."""
     from hpsearch.config.overrides import apply_settings
 
     filename = str(path)
-    text = _read_text(Path(path), filename)
+    if text is None:
+        text = _read_text(Path(path), filename)
     data, lines = yamlio.load(text, filename)
     data, origins = apply_settings(data, lines, settings)
     return parse_config(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.errors import RunError, StorageError
-from hpsearch.files import atomic_write, loads
+from hpsearch.files import atomic_write, loads, open_append, read_text
 from hpsearch.record import is_int
 
 
@@ -29,13 +29,7 @@ class Attempts:
         a kill interrupted, so an attempt is kept exactly once."""
         self.recover()
         file, curves_file = self.path / "trials.jsonl", self.path / "curves.jsonl"
-        try:
-            lines = file.read_text(encoding="utf-8").splitlines() if file.exists() else []
-            curve_lines = (
-                curves_file.read_text(encoding="utf-8").splitlines() if curves_file.exists() else []
-            )
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RunError(f"{file}: cannot read it: {exc}") from None
+        lines, curve_lines = _lines(file), _lines(curves_file)
         self._attempt_lines()  # an attempts.jsonl that cannot be read is refused before any write
         kept, moved = _split_by_trial(lines, trials)
         kept_curves, moved_curves = _split_by_trial(curve_lines, trials)
@@ -47,7 +41,7 @@ class Attempts:
         try:
             before = attempts.stat().st_size if attempts.exists() else 0
             atomic_write(self._pending, json.dumps({"size": before, "moved": moved}) + "\n")
-            with open(attempts, "a", encoding="utf-8") as f:
+            with open_append(attempts) as f:
                 for line in moved:
                     item = loads(line)
                     if item["trial"] in curve_of:
@@ -73,7 +67,7 @@ class Attempts:
         moved, the move did not happen (attempts.jsonl is cut back to its length before);
         otherwise it did (only the marker is left to remove)."""
         try:
-            pending = loads(self._pending.read_text(encoding="utf-8"))
+            pending = loads(read_text(self._pending))
             size, moved = int(pending["size"]), list(pending["moved"])
         except FileNotFoundError:
             return
@@ -81,7 +75,7 @@ class Attempts:
             return  # a marker that cannot be read: leave the files as they are
         file = self.path / "trials.jsonl"
         try:
-            present = set(file.read_text(encoding="utf-8").splitlines()) if file.exists() else set()
+            present = set(read_text(file).splitlines()) if file.exists() else set()
             if moved and all(line in present for line in moved):
                 attempts = self.path / "attempts.jsonl"
                 if attempts.exists() and attempts.stat().st_size > size:
@@ -96,7 +90,7 @@ class Attempts:
 
     def _attempt_lines(self) -> list[str]:
         try:
-            text = (self.path / "attempts.jsonl").read_text(encoding="utf-8")
+            text = read_text(self.path / "attempts.jsonl")
         except FileNotFoundError:
             return []
         except (OSError, UnicodeDecodeError) as exc:
@@ -135,3 +129,13 @@ def _split_by_trial(lines: list[str], trials: set[int]) -> tuple[list[str], list
             index = None
         (moved if is_int(index) and index in trials else kept).append(line)
     return kept, moved
+
+
+def _lines(file: Path) -> list[str]:
+    """A log's lines (none if it is missing); one that cannot be read is a RunError naming it."""
+    try:
+        return read_text(file).splitlines()
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunError(f"{file}: cannot read it: {exc}") from None

@@ -32,14 +32,17 @@ from hpsearch.config import Config, load_config
 from hpsearch.errors import RunError, StorageError
 from hpsearch.files import (
     BadLine,
+    NotRegularFile,
     append_line,
     atomic_write,
     clean_json,
     loads,
     open_append,
     read_log,
+    read_text,
     repair_log,
 )
+from hpsearch.lock import RunLock
 from hpsearch.record import RecordProblem, TrialRecord
 from hpsearch.rounds import Round, check_sequence
 from hpsearch.store.attempts import Attempts
@@ -79,6 +82,7 @@ class RunStore:
     _last_sync: float = field(default=0.0, repr=False)
     rungs: RungLog = field(init=False, repr=False)
     attempts: Attempts = field(init=False, repr=False)
+    lock: RunLock | None = field(default=None, repr=False)  # held since ``create(locked=True)``
 
     def __post_init__(self) -> None:
         self.rungs = RungLog(self.path)
@@ -96,11 +100,14 @@ class RunStore:
         parent: str | None = None,
         first: Round | None = None,
         planned: int | None = None,
+        locked: bool = False,
     ) -> RunStore:
         """Make ``runs_dir/<run-id>/`` with its marker, the resolved config, its first round
         (``first``) and a ``running`` summary. The directory appears whole or not at all: it
         is filled under a hidden name and renamed, so a full disk or a kill leaves nothing.
-        ``parent``: the run a re-test re-tests."""
+        ``parent``: the run a re-test re-tests. ``locked``: its lock is taken first, inside
+        the hidden directory, so the run appears locked by this driver or not at all (a
+        full disk at the lock leaves no empty ``running`` run)."""
         assert kind in KINDS
         resolved = config.to_dict(absolute_paths=True)
         summary = {
@@ -116,7 +123,11 @@ class RunStore:
             "versions": versions(),
         }
 
+        held: list[RunLock] = []
+
         def fill(staging: Path, run_id: str) -> None:
+            if locked:
+                held.append(RunLock(staging).acquire())
             marker = {"hpsearch": __version__, "run_id": run_id, "kind": kind}
             (staging / MARKER).write_text(json.dumps(marker) + "\n")
             atomic_write(staging / "config.yaml", yamlio.dump(resolved))
@@ -124,7 +135,18 @@ class RunStore:
                 atomic_write(staging / "rounds.jsonl", json.dumps(first.to_json()) + "\n")
             cls(staging).write_summary({"run_id": run_id, **summary})
 
-        return cls(make_run_dir(runs_dir, config.name, fill))
+        try:
+            store = cls(make_run_dir(runs_dir, config.name, fill))
+        except BaseException:
+            for lock in held:
+                lock.release()
+            raise
+        for lock in held[:-1]:  # taken in a directory whose name was taken meanwhile
+            lock.release()
+        if held:
+            store.lock = held[-1]
+            store.lock.path = store.path / ".lock"  # the same file, renamed with its directory
+        return store
 
     @classmethod
     def open(cls, path: Path | str) -> RunStore:
@@ -142,13 +164,14 @@ class RunStore:
         return self.path.name
 
     def config(self) -> Config:
-        return load_config(self.path / "config.yaml")
+        file = self.path / "config.yaml"
+        return load_config(file, text=_config_text(file))
 
     def summary(self) -> dict[str, Any]:
         """summary.json, checked field by field (it may have been edited by hand)."""
         file = self.path / "summary.json"
         try:
-            summary = loads(file.read_text(encoding="utf-8"))
+            summary = loads(read_text(file))
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
@@ -237,7 +260,7 @@ class RunStore:
         except OSError as exc:
             self._abandon()
             raise StorageError(
-                f"{self.path}: cannot write a trial: {exc.strerror or exc}; "
+                f"{exc.filename or self.path}: cannot write a trial: {exc.strerror or exc}; "
                 "the trials written before it are kept"
             ) from None
 
@@ -298,7 +321,7 @@ class RunStore:
         """Cut a torn last line of curves.jsonl, so the next append starts a fresh line."""
         file = self.path / "curves.jsonl"
         try:
-            text = file.read_text(encoding="utf-8")
+            text = read_text(file)
         except (FileNotFoundError, UnicodeDecodeError):
             return
         if text and not text.endswith("\n"):
@@ -313,8 +336,8 @@ class RunStore:
         file = self.path / "curves.jsonl"
         curves: dict[int, dict[str, Any]] = {}
         try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):  # missing or unreadable: curves are a convenience
+            text = read_text(file)
+        except (OSError, UnicodeDecodeError, NotRegularFile):  # curves are a convenience
             return curves
         for line in text.splitlines():
             try:
@@ -361,3 +384,13 @@ class RunStore:
         }
         self.write_summary(summary)
         return summary
+
+
+def _config_text(file: Path) -> str:
+    """A run's config.yaml, read like every run file (never hanging on a FIFO)."""
+    try:
+        return read_text(file).removeprefix("\ufeff")
+    except FileNotFoundError:
+        raise RunError(f"{file}: missing; restore the run's config") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunError(f"{file}: cannot read it: {exc}") from None

@@ -40,7 +40,7 @@ class RungLog:
         except OSError as exc:
             self.abandon()
             raise StorageError(
-                f"{self.path.parent}: cannot write a rung result: {exc.strerror or exc}; "
+                f"{exc.filename or self.path}: cannot write a rung result: {exc.strerror or exc}; "
                 "the results written before it are kept"
             ) from None
 
@@ -66,7 +66,7 @@ class RungLog:
         )
         if repair:
             repair_log(self.path, read)
-        return [result for _, result in read.items]
+        return [replace(result, line=number) for number, result in read.items]
 
     def sync(self) -> None:
         if self._file is not None:
@@ -88,15 +88,36 @@ class RungLog:
         self._file = None
 
     def checkpoint_dir(self, trial: int) -> Path:
-        """Where trial ``trial`` keeps what it needs to continue (made when first asked)."""
+        """Where trial ``trial`` keeps what it needs to continue (made when first asked). A
+        file where a checkpoint directory belongs holds no checkpoint: it is replaced by an
+        empty directory, and the trial trains from scratch."""
         path = self.checkpoints / f"trial-{trial:06d}"
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            for directory in (self.checkpoints, path):
+                _make_directory(directory)
+        except OSError as exc:
+            raise StorageError(
+                f"{path}: cannot make the trial's checkpoint directory: {exc.strerror or exc}"
+            ) from None
         return path
 
     def remove_checkpoints(self, trial: int | None = None) -> None:
         """Drop one trial's checkpoint (it is final) or all of them (the run is complete)."""
         target = self.checkpoints if trial is None else self.checkpoints / f"trial-{trial:06d}"
+        if target.is_symlink() or (target.exists() and not target.is_dir()):
+            with contextlib.suppress(OSError):
+                target.unlink()
         shutil.rmtree(target, ignore_errors=True)
+
+
+def _make_directory(path: Path) -> None:
+    """``path`` a directory: made if missing; anything else there (a file, a FIFO, a link to
+    nothing) removed first."""
+    try:
+        path.mkdir(exist_ok=True)
+    except FileExistsError:
+        path.unlink()
+        path.mkdir()
 
 
 def _curves(curves: Any) -> Any:

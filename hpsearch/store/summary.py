@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.errors import RunError
-from hpsearch.files import loads
+from hpsearch.files import NotRegularFile, loads, read_text
 from hpsearch.record import is_int, is_number, kind_of
 from hpsearch.version import __version__
 
@@ -121,8 +121,8 @@ def is_run_dir(path: Path) -> bool:
             return True
         if not (path / "config.yaml").is_file():
             return False
-        summary = loads((path / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        summary = loads(read_text(path / "summary.json"))
+    except (OSError, ValueError, NotRegularFile):
         return False
     return (
         isinstance(summary, dict)
@@ -181,6 +181,9 @@ def make_run_dir(runs_dir: Path | str, name: str, fill: Callable[[Path, str], No
             raise RunError(
                 f"{runs_dir}: cannot create a run directory: {exc.strerror or exc}"
             ) from None
+        except BaseException:  # fill's own error (the lock), or a signal: nothing half-made
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         return path
     raise RunError(f"{runs_dir}: could not find a free run id")  # pragma: no cover
 

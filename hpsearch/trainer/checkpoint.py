@@ -4,7 +4,8 @@ One ``.npz`` per trial: the flat parameter vector, the optimizer's state, every 
 running statistics, the random generator's state, the learning curve so far and the epochs
 trained, with a key naming the trial's settings, seed and data. It is written to a temporary
 name, flushed and renamed, so a checkpoint on disk is always whole; one that cannot be read,
-or was made for other settings, is ignored (the trial trains again from scratch).
+was made for other settings, or is not a regular file, is ignored (the trial trains again
+from scratch).
 """
 
 from __future__ import annotations
@@ -12,15 +13,19 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
+import zipfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
-from hpsearch.files import loads
+from hpsearch.files import loads, open_regular
 
 FILE = "trainer.npz"
+META_LIMIT = 16 * 2**20  # bytes of the meta string (settings, curves, random state) at most
+_HEADER_LIMIT = 2**16 + 16  # an .npy header (magic, length, dict) is never longer
 
 
 def key_of(hp: dict[str, Any], seed: int, arrays: tuple[np.ndarray, ...]) -> str:
@@ -95,14 +100,16 @@ def load(
     is changed then), or it is past ``at_most`` epochs."""
     path = Path(directory) / FILE
     try:
-        with np.load(path, allow_pickle=False) as saved:
-            meta = loads(str(saved["meta"]))
-            if not isinstance(meta, dict) or meta.get("key") != key:
-                return None
-            wanted = _state_arrays(model, optimizer)
-            if set(saved.files) != {*wanted, "meta"}:
-                return None
-            loaded = {name: saved[name] for name in wanted}
+        wanted = _state_arrays(model, optimizer)
+        with open_regular(path) as file:
+            if not _declares_what_is_wanted(file, wanted):
+                return None  # checked before anything is inflated: no decompression bomb
+            file.seek(0)
+            with np.load(file, allow_pickle=False) as saved:
+                meta = loads(str(saved["meta"]))
+                if not isinstance(meta, dict) or meta.get("key") != key:
+                    return None
+                loaded = {name: saved[name] for name in wanted}
         type(rng.bit_generator)().state = meta["rng"]  # raises if it is not one
         curves, epochs = meta["curves"], meta["epochs"]
         if not isinstance(curves, dict) or not isinstance(epochs, int):
@@ -122,3 +129,39 @@ def load(
     if meta.get("step") is not None:
         optimizer.t = int(meta["step"])
     return curves, epochs
+
+
+def _declares_what_is_wanted(file: IO[bytes], wanted: dict[str, np.ndarray]) -> bool:
+    """The checkpoint's zip holds exactly the arrays ``wanted`` and the meta string, each
+    declaring (in its ``.npy`` header, and in the zip's sizes) the shape and dtype the model
+    has, the meta at most ``META_LIMIT`` bytes. Only the headers are read, so a member that
+    would inflate to gigabytes is refused before it is."""
+    with zipfile.ZipFile(file) as archive:
+        members = archive.infolist()
+        names = [member.filename for member in members]
+        if sorted(names) != sorted(f"{name}.npy" for name in [*wanted, "meta"]):
+            return False
+        for member in members:
+            with archive.open(member) as stream:
+                shape, dtype = _npy_header(stream)
+            name = member.filename.removesuffix(".npy")
+            if name == "meta":
+                fits = shape == () and dtype.kind == "U" and dtype.itemsize <= META_LIMIT
+            else:
+                fits = shape == wanted[name].shape and dtype == wanted[name].dtype
+            size = math.prod(shape) * dtype.itemsize
+            if not fits or not size <= member.file_size <= size + _HEADER_LIMIT:
+                return False
+    return True
+
+
+def _npy_header(stream: IO[bytes]) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype an ``.npy`` stream declares (a ValueError if it declares none)."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        raise ValueError(f"npy format {version}")
+    return tuple(shape), np.dtype(dtype)

@@ -1,0 +1,289 @@
+"""Tampered and hostile run files (issue 23): a FIFO, a file where a directory belongs, a
+decompression bomb, rung lines for the wrong trials, a full disk at the lock. Each is one line
+or the documented behaviour, never a hang, a crash or a duplicate training."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hpsearch import yamlio
+
+from .helpers import invoke, one_line_error, run_json
+
+HALVING = {
+    "name": "halving",
+    "seed": 5,
+    "data": {"source": "spirals", "classes": 3, "samples": 300},
+    "model": {"layers": 1, "epochs": 9, "optimizer": "adam"},
+    "space": {
+        "learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0},
+        "hidden_units": {"scale": "log", "min": 8, "max": 32},
+    },
+    "search": {"trials": 12},
+    "early_stop": {"method": "halving", "min_epochs": 1, "eta": 3},
+    "run": {"jobs": 1},
+}
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    """A complete early-stopping run, its checkpoints kept (copy it before tampering)."""
+    where = tmp_path_factory.mktemp("finished")
+    config = where / "halving.yaml"
+    config.write_text(yamlio.dump({**HALVING, "run": {"jobs": 1, "runs_dir": str(where / "runs")}}))
+    return Path(run_json("run", str(config), "--keep-checkpoints")["run_dir"])
+
+
+def copy_run(finished: Path, tmp_path: Path, name: str = "run") -> Path:
+    target = tmp_path / "runs" / name
+    shutil.copytree(finished, target)
+    return target
+
+
+def interrupt_before_last(run: Path) -> int:
+    """Make ``run`` look killed as its best trial trained its last rung: that trial's final
+    record and last rung result gone, the summary ``interrupted``; returns that trial."""
+    best = json.loads((run / "summary.json").read_text())["best"]["trial"]
+    drop_lines(run / "trials.jsonl", lambda item: item["trial"] == best)
+    rungs = [json.loads(line) for line in (run / "rungs.jsonl").read_text().splitlines()]
+    last = max(i for i, item in enumerate(rungs) if item["trial"] == best)
+    kept = rungs[:last] + rungs[last + 1 :]
+    (run / "rungs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in kept))
+    summary = json.loads((run / "summary.json").read_text())
+    (run / "summary.json").write_text(json.dumps({**summary, "status": "interrupted"}))
+    return best
+
+
+def drop_lines(file: Path, drop) -> None:
+    items = [json.loads(line) for line in file.read_text().splitlines()]
+    file.write_text("".join(json.dumps(item) + "\n" for item in items if not drop(item)))
+
+
+def hpsearch(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess:
+    """``python -m hpsearch ARGS`` in a subprocess; a hang fails the test (TimeoutExpired)."""
+    return subprocess.run(
+        [sys.executable, "-m", "hpsearch", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def one_line(result: subprocess.CompletedProcess, *fragments: str) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def fifo(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+
+
+# -- 13: a FIFO (any non-regular file) in a run directory -----------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        ("trials.jsonl", "show"),
+        ("summary.json", "show"),
+        ("config.yaml", "show"),
+        ("rounds.jsonl", "show"),
+        ("best.yaml", "report"),
+        ("rungs.jsonl", "resume"),
+    ],
+)
+def test_a_fifo_as_a_run_file_is_one_line_never_a_hang(finished, tmp_path, name, command):
+    run = copy_run(finished, tmp_path)
+    if command == "resume":
+        interrupt_before_last(run)
+    fifo(run / name)
+    result = hpsearch(command, str(run), cwd=tmp_path, timeout=30)
+    one_line(result, f"{name}: is not a regular file (a FIFO)")
+
+
+@pytest.mark.slow
+def test_a_fifo_as_curves_jsonl_leaves_the_curves_out_of_a_report(finished, tmp_path):
+    run = copy_run(finished, tmp_path)
+    fifo(run / "curves.jsonl")
+    result = hpsearch("report", str(run), cwd=tmp_path, timeout=30)
+    assert result.returncode == 0, result.stderr  # curves are a convenience, as when unreadable
+    assert (run / "report.html").is_file()
+
+
+@pytest.mark.slow
+def test_list_warns_of_a_run_with_a_fifo_and_lists_the_others(finished, tmp_path):
+    copy_run(finished, tmp_path, "good")
+    fifo(copy_run(finished, tmp_path, "bad") / "summary.json")
+    result = hpsearch("list", "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "summary.json: is not a regular file (a FIFO)" in result.stderr
+    assert "good" in result.stdout and "bad" in result.stdout
+
+
+@pytest.mark.slow
+def test_a_checkpoint_that_is_a_fifo_trains_that_trial_from_scratch(finished, tmp_path):
+    run = copy_run(finished, tmp_path)
+    best = interrupt_before_last(run)
+    expected = (finished / "leaderboard.csv").read_text()
+    fifo(run / "checkpoints" / f"trial-{best:06d}" / "trainer.npz")
+    result = hpsearch("resume", str(run), "--quiet", cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert (run / "leaderboard.csv").read_text() == expected
+
+
+# -- 12: a file where a checkpoint directory belongs ----------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["trial", "checkpoints"])
+def test_a_file_as_a_checkpoint_directory_trains_from_scratch(finished, tmp_path, where):
+    run = copy_run(finished, tmp_path)
+    best = interrupt_before_last(run)
+    expected = (finished / "leaderboard.csv").read_text()
+    target = run / "checkpoints"
+    if where == "trial":
+        target = target / f"trial-{best:06d}"
+    shutil.rmtree(target)
+    target.write_text("not a checkpoint\n")
+    result = hpsearch("resume", str(run), "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (run / "leaderboard.csv").read_text() == expected
+    assert (run / "checkpoints" / f"trial-{best:06d}").is_dir()  # --keep-checkpoints: kept
+
+
+# -- 11: a rung result for a trial not in its rung --------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("trial", "rung", "why"),
+    [(999, 1, ""), (0, 1, ""), (1, 2, ""), (1, 7, ": no such rung")],
+    ids=["unknown", "stopped", "not-promoted", "no-such-rung"],
+)
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_rung_line_for_a_trial_not_in_its_rung_is_one_line(
+    finished, tmp_path, trial, rung, why, jobs
+):
+    run = copy_run(finished, tmp_path)
+    interrupt_before_last(run)
+    lines = (run / "rungs.jsonl").read_text().splitlines()
+    promoted = [json.loads(line) for line in lines if json.loads(line)["rung"] == 1]
+    assert [item["trial"] for item in promoted] == [1, 3, 6, 11]  # 6 alone to go on
+    forged = {**promoted[0], "trial": trial, "rung": rung}
+    (run / "rungs.jsonl").write_text("\n".join([*lines, json.dumps(forged)]) + "\n")
+    trials_before = (run / "trials.jsonl").read_text()
+    result = invoke("resume", str(run), "--jobs", jobs, "--quiet")
+    one_line_error(
+        result,
+        f"rungs.jsonl:{len(lines) + 1}: trial {trial} is not in bracket 0 rung {rung}{why}; "
+        "delete that line",
+    )
+    assert (run / "trials.jsonl").read_text() == trials_before  # nothing trained
+
+
+# -- 14: a decompression bomb as a checkpoint ------------------------------------------------
+
+
+def bomb(checkpoint: Path, name: str, header: dict, size: int) -> None:
+    """Rewrite ``checkpoint`` (an .npz) with member ``name`` declaring ``header`` followed by
+    ``size`` zero bytes, deflated (a few kilobytes on disk per 16 MiB declared)."""
+    import zipfile
+
+    with zipfile.ZipFile(checkpoint) as old:
+        members = {info.filename: old.read(info) for info in old.infolist()}
+    with zipfile.ZipFile(checkpoint, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as new:
+        for member, content in members.items():
+            if member != f"{name}.npy":
+                new.writestr(member, content)
+        with new.open(f"{name}.npy", "w", force_zip64=True) as out:
+            out.write(b"\x93NUMPY\x01\x00")
+            text = repr(header).encode().ljust(118) + b"\n"
+            out.write(len(text).to_bytes(2, "little") + text)
+            chunk = bytes(2**20)
+            for _ in range(size // len(chunk)):
+                out.write(chunk)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "header"),
+    [
+        ("params", {"descr": "<f8", "fortran_order": False, "shape": (2**24,)}),
+        ("meta", {"descr": "<U8388608", "fortran_order": False, "shape": ()}),
+    ],
+    ids=["params", "meta"],
+)
+def test_a_decompression_bomb_as_a_checkpoint_is_never_inflated(tmp_path, name, header):
+    import tracemalloc
+
+    from hpsearch.data import load_dataset
+    from hpsearch.data.sources import DataConfig
+    from hpsearch.trainer import train
+    from hpsearch.trainer.checkpoint import FILE
+
+    data = load_dataset(DataConfig("spirals", classes=3, samples=300), 0)
+    params = {"epochs": 4}
+    whole = train(params, data, 2)
+    train(params, data, 2, budget=2, checkpoint_dir=str(tmp_path))
+    declared = 2**27 if name == "params" else 2**25  # 128 MiB, 32 MiB
+    bomb(tmp_path / FILE, name, header, declared)
+    assert (tmp_path / FILE).stat().st_size < 2**20
+    tracemalloc.start()
+    try:
+        again = train(params, data, 2, budget=4, checkpoint_dir=str(tmp_path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**24, f"{peak / 2**20:.0f} MiB"  # never inflated
+    assert again.curves == whole.curves  # a bad checkpoint: trained from scratch
+
+
+# -- 19: a full disk at the lock; curves.jsonl a directory -----------------------------------
+
+
+def test_a_full_disk_at_the_lock_leaves_no_run_directory(make_config, monkeypatch):
+    import errno
+
+    config = make_config()
+
+    def full(fd, data, offset):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "pwrite", full)  # the lock's write of its holder
+    result = invoke("run", str(config), "--quiet")
+    one_line_error(result, ".lock: cannot write it: No space left on device")
+    runs = config.parent / "runs"
+    assert not runs.exists() or os.listdir(runs) == []  # nothing left, not even hidden
+
+
+@pytest.mark.slow
+def test_curves_jsonl_a_directory_is_blamed_on_curves_jsonl(finished, tmp_path, make_config):
+    run = copy_run(finished, tmp_path)
+    interrupt_before_last(run)
+    plain = Path(run_json("run", str(make_config()))["run_dir"])
+    first, *rest = (plain / "trials.jsonl").read_text().splitlines()
+    failed = {**json.loads(first), "status": "failed", "error": "ValueError: x"}
+    (plain / "trials.jsonl").write_text("\n".join([json.dumps(failed), *rest]) + "\n")
+    for where in (run, plain):
+        (where / "curves.jsonl").unlink()
+        (where / "curves.jsonl").mkdir()
+    for args in (["resume", str(run)], ["resume", str(plain), "--retry", "failed"]):
+        result = invoke(*args, "--quiet")
+        line = one_line_error(result, "curves.jsonl: is not a regular file (a directory)")
+        assert "trials.jsonl" not in line
