@@ -435,9 +435,28 @@ def test_a_custom_objective_needs_its_full_budget(tmp_path):
     one_line_error(invoke("run", str(path)), "early_stop.max_epochs", "required for a python")
 
 
-def test_budget_placeholder_needs_early_stopping(tmp_path):
+def test_budget_placeholder_without_early_stopping_is_given_the_full_epochs(tmp_path):
+    """Issue 23: a command that takes {budget} runs without early stopping, trained fully;
+    without a number of epochs to give it, one line says what to set."""
     path = _python_config(tmp_path, objective={"command": "echo {budget}"}, early_stop=None)
-    one_line_error(invoke("validate", str(path)), "{budget} needs early stopping")
+    one_line_error(
+        invoke("validate", str(path)),
+        "{budget} needs the epochs of full training",
+        "early_stop.max_epochs (or model.epochs)",
+    )
+    (tmp_path / "echo_budget.py").write_text(
+        "import sys\nprint('loss=' + str(1 / int(sys.argv[1])))\n"
+    )
+    command = f"{sys.executable} echo_budget.py {{budget}}"
+    path = _python_config(
+        tmp_path,
+        objective={"command": command},
+        early_stop=None,
+        model={"epochs": 8},
+        search={"trials": 2, "metric": "loss", "direction": "minimize"},
+    )
+    doc = run_json("run", str(path))
+    assert doc["counts"]["ok"] == 2 and doc["best"]["value"] == 0.125
 
 
 def test_the_rung_plan_is_the_same_numbers_as_numpy_floor():

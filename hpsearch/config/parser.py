@@ -160,12 +160,14 @@ class Parser(ParamsParser):
         found = rules.early_stop_problem(config)
         if found is not None:
             raise self.fail(("early_stop", found[0]), found[1])
+        # Without early stopping a command that takes {budget} is given the full epochs.
         if objective.command is not None and not config.early_stop.on:
             for name in BUDGET_FIELDS:
-                if "{" + name + "}" in objective.command:
+                if "{" + name + "}" in objective.command and config.full_budget is None:
                     raise self.fail(
                         ("objective", "command"),
-                        f"placeholder {{{name}}} needs early stopping (an early_stop section)",
+                        f"placeholder {{{name}}} needs the epochs of full training: set "
+                        "early_stop.max_epochs (or model.epochs), or an early_stop section",
                     )
         return config
 
