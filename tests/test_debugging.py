@@ -178,3 +178,40 @@ def test_a_bare_number_under_a_metric_never_reported_is_said_once(tmp_path, func
     said = "warning: the objective returns a bare number; it is taken as 'accuracy'"
     assert result.stderr.count(said) == (1 if warned else 0), result.stderr
     assert result.stderr.count("bare number") == (1 if warned else 0)
+
+
+def test_a_failed_commands_python_traceback_gives_its_reason_and_the_users_frame(tmp_path):
+    """A command that dies of a Python exception: its one-line reason is the exception and the
+    deepest frame of the user's code, as for a Python objective, not the tail of stderr."""
+    (tmp_path / "train.py").write_text(
+        "import json\n\n\ndef main():\n    return json.loads('{bad')\n\n\nmain()\n"
+    )
+    config = json.loads(write_failing(tmp_path, trials=2).read_text())
+    config["objective"] = {"command": "python train.py"}
+    (tmp_path / "failing.yaml").write_text(json.dumps(config))
+    result = invoke("run", str(tmp_path / "failing.yaml"), "--quiet")
+    records = trial_records(only_run(tmp_path))
+    assert [r["error"] for r in records] == [
+        "exit code 1: JSONDecodeError: Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1) (at train.py:5 in main)"
+    ] * 2
+    assert "decoder.py" in records[0]["traceback"]  # the whole stderr is still kept
+    assert "every trial failed: 2 × exit code 1: JSONDecodeError" in result.stderr
+
+
+def test_show_trial_of_a_stopped_trial_shows_its_metric(make_config):
+    """A trial early stopping ended has its metric at the epoch it stopped: show --trial says
+    it, as the leaderboard does, never ``-``."""
+    from .helpers import run_json
+
+    path = make_config(
+        search={"trials": 6},
+        early_stop={"method": "halving", "min_epochs": 1, "eta": 3},
+        run={"backend": "sequential", "jobs": 1},
+    )
+    run_dir = run_json("run", str(path))["run_dir"]
+    stopped = next(r for r in trial_records(run_dir) if r["status"] == "stopped")
+    result = invoke("show", run_dir, "--trial", str(stopped["trial"]))
+    assert result.exit_code == 0, result.output
+    value = stopped["metrics"]["val_accuracy"]
+    assert f"val_accuracy: {value:.4f} after {stopped['epochs']} epochs" in result.stdout

@@ -11,6 +11,7 @@ import shlex
 import subprocess
 import threading
 import time
+import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from hpsearch.objectives.base import (
     capped,
     interpret,
     is_real,
+    users_frame,
 )
 
 
@@ -116,7 +118,7 @@ class CommandObjective(Fixing):
                 "failed",
                 epochs=_epochs(curves),
                 curves=curves,
-                error=f"exit code {returncode}: {_tail(err)}",
+                error=f"exit code {returncode}: {_python_reason(err) or _tail(err)}",
                 traceback=capped(err) if err.strip() else None,  # its stderr: a traceback, often
             )
         value = _metric_from(out, self.metric)
@@ -190,6 +192,31 @@ def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+_FRAME = re.compile(r'^\s+File "(?P<file>.+)", line (?P<line>\d+), in (?P<name>.+)$')
+
+
+def _python_reason(err: str) -> str | None:
+    """``ValueError: ... (at train.py:4 in main)`` when ``err`` ends in a Python traceback, as
+    a Python objective's reason reads; None otherwise. Of chained exceptions, the last."""
+    start = err.rfind("Traceback (most recent call last):")
+    if start < 0:
+        return None
+    frames: list[traceback.FrameSummary] = []
+    for line in err[start:].splitlines()[1:]:
+        found = _FRAME.match(line)
+        if found:
+            frame = traceback.FrameSummary(
+                found["file"], int(found["line"]), found["name"], lookup_line=False
+            )
+            frames.append(frame)
+        elif line.strip() and not line[0].isspace():  # the exception: `module.Type: message`
+            kind, sep, message = line.partition(":")
+            if not frames or " " in kind:
+                return None
+            return f"{kind.rsplit('.', 1)[-1]}{sep}{message} (at {users_frame(frames)})"
+    return None
 
 
 def _tail(text: str, lines: int = 5, chars: int = 500) -> str:
