@@ -103,7 +103,10 @@ def _show_trial(run: Any, number: int, as_json: bool) -> None:
         p = space.get(name)
         say(out, f"  {name} = {p.format(value) if p is not None else value}")
     metric = run.config.search.metric
-    say(out, f"{metric}: {format_value(record.value(metric))}")
+    value = format_value(record.metrics.get(metric))
+    if record.status == "stopped" and record.epochs is not None:  # as far as it trained
+        value += f" after {record.epochs} epochs"
+    say(out, f"{metric}: {value}")
     others = {k: v for k, v in record.metrics.items() if k != metric}
     if others:
         say(out, "other metrics: " + ", ".join(f"{k}={format_value(v)}" for k, v in others.items()))
