@@ -115,6 +115,23 @@ def test_early_stop_none_switches_the_configs_early_stopping_off(tmp_path):
     assert "rung" not in again.stdout
 
 
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--early-stop", "none", "--min-epochs", "2"], "--min-epochs: "),
+        (["--early-stop", "none", "--eta", "2"], "--eta: "),
+        (["--min-epochs", "2"], "--min-epochs: "),  # a config without early stopping
+    ],
+)
+def test_an_early_stopping_flag_without_early_stopping_is_refused(tmp_path, flags, said):
+    """--min-epochs or --eta would do nothing with early stopping off: one line, no run."""
+    early = {"method": "halving", "max_epochs": 9, "min_epochs": 1}
+    sections = {"early_stop": early} if "none" in flags else {"model": {"epochs": 3}}
+    path = _custom(tmp_path, **sections)
+    one_line_error(invoke("run", str(path), *flags), said, "only with early stopping")
+    assert not (tmp_path / "runs").exists()
+
+
 def test_a_required_argument_hpsearch_cannot_fill_says_to_give_it_a_default(tmp_path):
     one_line_error(
         invoke("validate", str(_custom(tmp_path, "extra"))),

@@ -252,6 +252,15 @@ class Config:
         es = dataclasses.replace(es, **{k: v for k, v in given.items() if v is not None})
         if es.method == "none":  # --early-stop none: the config's early stopping off
             es = dataclasses.replace(es, method=None)
+        if not es.on:  # a rung setting would silently do nothing
+            flag = "--min-epochs" if min_epochs is not None else "--eta" if eta is not None else ""
+            if flag:
+                off = (
+                    "--early-stop none switches it off"
+                    if early_stop == "none"
+                    else "this config has none: add --early-stop halving (or hyperband)"
+                )
+                raise ConfigError(f"applies only with early stopping; {off}", key=flag)
         out = dataclasses.replace(
             self,
             name=name if name is not None else self.name,
