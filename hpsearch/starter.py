@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +100,9 @@ def write_starter(
     source = DEFAULT_DATA if data is None else data
     check_tier(tier)
     _refuse_existing(target)
+    if not target.parent.is_dir():  # before --data, whose path from there cannot be found
+        folder = shlex.quote(str(target.parent))
+        raise UserError(f"{target}: no directory {folder}; make it first (mkdir -p {folder})")
     text = starter_text(tier, source, target.parent)
     config = _checked(text, target, source)
     try:
@@ -162,7 +166,8 @@ def _data_section(data: str, base: Path) -> str:
 def _relative(file: str, base: Path) -> str:
     """``file`` (as given, from the working directory) from the config's directory."""
     try:
-        return os.path.relpath(os.path.abspath(file), os.path.abspath(base))
+        # Real paths: '..' from a directory reached through a symlink leaves the real one.
+        return os.path.relpath(os.path.realpath(file), os.path.realpath(base))
     except ValueError:  # another drive
         return os.path.abspath(file)
 

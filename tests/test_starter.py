@@ -177,7 +177,7 @@ def test_init_never_overwrites_a_file_made_while_it_checks(tmp_path, monkeypatch
         (["--data", "npz"], "error: --data npz: give the .npz file itself, e.g. --data train.npz"),
         (["--data", "gone.npz"], "error: --data gone.npz: no such file"),
         (["--data", "t.csv"], "error: --data t.csv: a .csv file needs the name of its label"),
-        (["no/dir.yaml"], "error: no/dir.yaml: cannot write: No such file or directory"),
+        (["no/dir.yaml"], "error: no/dir.yaml: no directory no; make it first"),
     ],
 )
 def test_init_refuses_a_bad_tier_or_data_and_writes_nothing(tmp_path, monkeypatch, args, message):
@@ -199,6 +199,30 @@ def test_init_data_file_is_written_relative_to_the_config(tmp_path, monkeypatch)
     assert 'data: {path: "../data/d.npz"}' in (tmp_path / "sub" / "start.yaml").read_text()
     monkeypatch.chdir(tmp_path / "sub")
     assert invoke("validate", "start.yaml").exit_code == 0
+
+
+def test_init_into_a_directory_that_does_not_exist_names_the_directory(tmp_path, monkeypatch):
+    """Not the data file, whose path from a directory that does not exist cannot be found."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", X=rng.normal(size=(60, 3)), y=np.arange(60) % 3)
+    line = one_line_error(invoke("init", "no/start.yaml", "--data", "d.npz"))
+    assert line == "error: no/start.yaml: no directory no; make it first (mkdir -p no)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.npz"]
+
+
+def test_init_data_file_is_found_from_a_config_directory_reached_by_a_symlink(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    (tmp_path / "data").mkdir()
+    np.savez(tmp_path / "data" / "d.npz", X=rng.normal(size=(60, 3)), y=np.arange(60) % 3)
+    (tmp_path / "deep" / "sub").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "deep" / "sub")
+    result = invoke("init", "link/start.yaml", "--data", "data/d.npz")
+    assert result.exit_code == 0, result.output
+    assert invoke("validate", "link/start.yaml").exit_code == 0
 
 
 def test_init_help_names_the_default_file():
