@@ -179,16 +179,9 @@ def runs_table(rows: list[dict]) -> Fitted:
     table.add_column("started UTC", no_wrap=True, min_width=11)
     for r in rows:
         best = format_metric(r["best"])
-        status = r["status"]
-        if (
-            status != "complete"
-            and isinstance(r.get("planned"), int)
-            and r["trials"] < r["planned"]
-        ):
-            status = f"{status}, {r['trials']} of {r['planned']}"  # stopped, 38 of 200
         table.add_row(
             r["run_id"],
-            status,
+            _status_cell(r),
             f"{r['ok']}/{r['trials']}",
             best,
             str(r["rounds"]) if r["kind"] == "search" else r["kind"],
