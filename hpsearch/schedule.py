@@ -8,7 +8,9 @@ exactly.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 COARSE_SHARE = 0.2
 ROUNDS = 15
@@ -70,3 +72,10 @@ def small_budget_warning(
         f"{coarse} trial{'s' if coarse != 1 else ''}; a budget of at least "
         f"{smallest_budget(need)} lets it see {need} ({why})"
     )
+
+
+def space_budget_warning(budget: int, params: Iterable[Any], flag: str) -> str | None:
+    """``small_budget_warning`` for a space's parameters (a choice has ``choices``)."""
+    params = list(params)
+    largest = max((len(getattr(p, "choices", ())) for p in params), default=0)
+    return small_budget_warning(budget, len(params), largest, flag)

@@ -208,3 +208,22 @@ def test_validate_warns_of_a_small_budget_and_not_of_a_big_enough_one(tmp_path):
         "1 trial; a budget of at least 8 lets it see 2 (the parameters + 1)"
     ) in result.stderr
     assert "warning" not in invoke("validate", str(path), "--set", "search.budget=8").stderr
+
+
+def test_the_api_warns_of_a_small_budget_as_the_command_line_does(tmp_path, capsys):
+    """hpsearch.run(budget=6) says it once on stderr and tells on_event (a warning Notice)."""
+    import hpsearch
+    from hpsearch.events import Notice
+
+    expected = (
+        "warning: --budget 6 is small for this space (2 parameters, a choice of 5 values): the "
+        "coarse round sees 1 trial; a budget of at least 23 lets it see 5 (every value of the "
+        "choice)"
+    )
+    path = _custom(tmp_path, space=CHOICE, model={"epochs": 2})
+    events: list = []
+    hpsearch.run(path, budget=6, quiet=True, on_event=events.append)
+    assert [e.text for e in events if isinstance(e, Notice) and e.warning] == [expected]
+    capsys.readouterr()
+    hpsearch.run(path, budget=6)
+    assert capsys.readouterr().err.count(expected) == 1

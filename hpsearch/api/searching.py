@@ -16,6 +16,7 @@ from hpsearch.events import Notice, Subscriber
 from hpsearch.objectives import Objective
 from hpsearch.paths import shown
 from hpsearch.runs import Run, load_search
+from hpsearch.schedule import space_budget_warning
 from hpsearch.session import SearchSession
 from hpsearch.store import RunStore
 
@@ -76,7 +77,12 @@ def start_run(
                 "budget= (epochs to reach) and checkpoint_dir=; add those keywords to its "
                 "__call__"
             )
-    return SearchSession(start_search(cfg, objective=objective))
+    session = SearchSession(start_search(cfg, objective=objective))
+    if cfg.search.budget is not None:
+        flag = "--budget" if budget is not None else "search.budget"  # the flags' names
+        said = space_budget_warning(cfg.search.budget, cfg.space, flag)
+        session.notices += [Notice(said, warning=True)] if said else []
+    return session
 
 
 @checked_arguments()

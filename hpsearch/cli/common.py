@@ -112,13 +112,11 @@ def check_cuda_devices(devices: str | None, *, raw: bool) -> None:
 
 def warn_small_budget(config: Any, flag: str = "search.budget") -> None:
     """Warn on stderr when the config's budget is too small for its space (once a command)."""
-    from hpsearch.schedule import small_budget_warning
+    from hpsearch.schedule import space_budget_warning
 
     if config.search.budget is None:
         return
-    params = list(config.space)
-    largest = max((len(getattr(p, "choices", ())) for p in params), default=0)
-    text = small_budget_warning(config.search.budget, len(params), largest, flag)
+    text = space_budget_warning(config.search.budget, config.space, flag)
     if text:
         typer.echo(text, err=True)
 

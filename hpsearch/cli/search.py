@@ -30,7 +30,6 @@ from hpsearch.cli.common import (
     print_json,
     say,
     user_errors,
-    warn_small_budget,
 )
 from hpsearch.cli.ending import follow
 
@@ -162,7 +161,6 @@ def run(
     if not quiet:
         for hint in session.config.hints:
             typer.echo(hint, err=True)
-    warn_small_budget(session.config, "--budget" if budget is not None else "search.budget")
     follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under, html=html_report)
 
 
