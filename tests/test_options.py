@@ -50,6 +50,16 @@ def test_a_bad_set_is_one_line_and_no_run(make_config, tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
+def test_set_metric_against_the_files_direction_says_which_set_fixes_it(make_config):
+    """The README's --set search.metric=val_loss on a file that maximizes val_accuracy: the
+    line says what to add on the command line, where the file's direction cannot be left out."""
+    path = make_config(search={"metric": "val_accuracy", "direction": "maximize"})
+    line = one_line_error(invoke("validate", str(path), "--set", "search.metric=val_loss"))
+    assert line.endswith("val_loss is to minimize (add --set search.direction=minimize)"), line
+    settings = ["--set", "search.metric=val_loss", "--set", "search.direction=minimize"]
+    assert invoke("validate", str(path), *settings).exit_code == 0
+
+
 def test_validate_and_sample_honour_set(make_config):
     path = make_config()
     result = invoke("validate", str(path), "--set", "search.trials=7", "--set", "seed=11")

@@ -369,10 +369,14 @@ class Parser(ParamsParser):
         natural = METRICS[metric]
         direction = section.get("direction", natural)
         if direction != natural:
+            fix = "or leave direction out"
+            if (*path, "metric") in self.origins and (*path, "direction") not in self.origins:
+                # A --set metric against the file's direction, which cannot be left out here.
+                fix = f"add --set {yamlio.dotted((*path, 'direction'))}={natural}"
             raise self.fail(
                 (*path, "direction"),
-                f"'{direction}' would rank the worst "
-                f"{metric} first; {metric} is to {natural} (or leave direction out)",
+                f"'{direction}' would rank the worst {metric} first; {metric} is to {natural} "
+                f"({fix})",
             )
         return SearchConfig(s["trials"], metric, direction, s["budget"])
 
