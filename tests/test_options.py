@@ -237,3 +237,21 @@ def test_the_api_warns_of_a_small_budget_as_the_command_line_does(tmp_path, caps
     capsys.readouterr()
     hpsearch.run(path, budget=6)
     assert capsys.readouterr().err.count(expected) == 1
+
+
+def test_train_set_takes_run_s_dotted_keys_for_a_parameter(make_config):
+    """Found in review of issue 23: ``run --set model.epochs=4`` but ``train --set epochs=4``;
+    train takes both spellings."""
+    from .helpers import TRAINER
+
+    path = make_config(base=TRAINER)
+    result = invoke(
+        "train", str(path), "--set", "space.learning_rate=3e-2", "--set", "model.epochs=2",
+        "--json", "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["panda"]["values"]["learning_rate"] == 0.03
+    assert [r["epochs"] for r in trial_records(doc["run_dir"])] == [2]
+    bad = invoke("train", str(path), "--set", "search.trials=2")
+    assert bad.exit_code == 2 and "search.trials" in bad.stderr

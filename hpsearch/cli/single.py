@@ -30,7 +30,11 @@ def train(
     config: ConfigArg,
     settings: Annotated[
         Optional[list[str]],  # noqa: UP045 - typer needs Optional on Python 3.10
-        typer.Option("--set", help="name=value for one parameter (repeatable)."),
+        typer.Option(
+            "--set",
+            help="name=value for one parameter (repeatable); model.name= and space.name= "
+            "name the same one, as run's --set writes them.",
+        ),
     ] = None,
     from_run: Annotated[
         Optional[str],  # noqa: UP045
@@ -42,11 +46,11 @@ def train(
 ) -> None:
     """Panda mode: train one model with a live learning curve."""
     from hpsearch import api, interrupts
-    from hpsearch.config.overrides import parse_setting
+    from hpsearch.config.overrides import parameter_setting
     from hpsearch.display import CurveDisplay, choose_mode, format_value
 
     with user_errors():
-        chosen = dict(parse_setting(text) for text in settings or [])
+        chosen = dict(parameter_setting(text) for text in settings or [])
         panda = api.plan_train(config, settings=chosen, from_run=from_run, runs_dir=runs_dir)
     out = console(stderr=as_json)
     mode = choose_mode(out, quiet)

@@ -30,6 +30,16 @@ def parse_setting(text: str) -> tuple[str, Any]:
     return key, value
 
 
+def parameter_setting(text: str) -> tuple[str, Any]:
+    """``train --set``: ``name=value`` for one parameter; ``model.name`` and ``space.name``,
+    the dotted keys of ``run --set``, name the same parameter."""
+    key, value = parse_setting(text)
+    section, dot, name = key.partition(".")
+    if dot and section in ("model", "space") and name and "." not in name:
+        return name, value
+    return key, value
+
+
 def apply_settings(
     data: Any, lines: dict[tuple, int], settings: Iterable[str]
 ) -> tuple[Any, Origins]:
