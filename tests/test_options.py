@@ -178,6 +178,7 @@ def test_devices_must_be_cuda_indices_or_uuids_unless_raw(tmp_path):
             "is not a CUDA device index; write 0,1 (or GPU-/MIG- UUIDs)",
             "--devices-raw",
         )
+    one_line_error(invoke("run", str(path), "--devices-raw"), "--devices-raw: applies to --devices")
     assert not (tmp_path / "runs").exists()
     uuid = "GPU-8c1b2a3d-0000-1111-2222-333344445555"
     doc = run_json("run", str(path), "--devices", f"0,{uuid},MIG-{uuid[4:]}")

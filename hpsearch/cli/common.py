@@ -105,6 +105,8 @@ def check_cuda_devices(devices: str | None, *, raw: bool) -> None:
     from hpsearch.config.rules import cuda_devices_problem
     from hpsearch.errors import ConfigError
 
+    if raw and devices is None:
+        raise ConfigError("applies to --devices only: give --devices LIST too", key="--devices-raw")
     problem = None if devices is None or raw else cuda_devices_problem(devices)
     if problem:
         raise ConfigError(problem, key="--devices")
