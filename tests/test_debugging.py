@@ -72,6 +72,12 @@ def test_a_huge_traceback_is_capped_keeping_its_head_and_tail(tmp_path):
     assert kept.startswith("Traceback (most recent call last):")
     assert kept.rstrip().endswith("x" * 50)
     assert "characters left out" in kept
+    # The one-line reason is shortened too (the leaderboard and tables show it whole), and
+    # still says where it was raised.
+    reason = huge[0]["error"]
+    assert len(reason) <= 2_000 and "characters left out" in reason
+    assert reason.startswith("RuntimeError: xxx") and reason.endswith("in train)")
+    assert max(map(len, leaderboard(only_run(tmp_path)).splitlines())) < 2_200
 
 
 def test_an_all_failed_run_says_its_most_common_reason_even_when_quiet(tmp_path):

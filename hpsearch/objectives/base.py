@@ -291,6 +291,18 @@ def users_frame(frames: list[traceback.FrameSummary] | traceback.StackSummary) -
 TRACEBACK_LIMIT = 20_000  # bytes of a traceback kept in a trial's record
 
 
+ERROR_LIMIT = 2_000  # characters of a failure's one-line reason (its traceback keeps more)
+
+
+def shortened(text: str, limit: int = ERROR_LIMIT) -> str:
+    """A reason of at most about ``limit`` characters: its start, and its end (where it was
+    raised), around how much was left out. The leaderboard and every table show it whole."""
+    if len(text) <= limit:
+        return text
+    half = (limit - 40) // 2
+    return f"{text[:half]} … {len(text) - 2 * half} characters left out … {text[-half:]}"
+
+
 def capped(text: str, limit: int = TRACEBACK_LIMIT) -> str:
     """``text`` if it fits in ``limit`` bytes (UTF-8), else its head and tail around a line
     that says how much was left out: where it began and how it ended both stay."""
@@ -352,7 +364,7 @@ def record_for(trial: Trial, outcome: Outcome, seconds: float | None = None) -> 
         metrics=dict(outcome.metrics),
         epochs=outcome.epochs,
         seconds=None if seconds is None else round(seconds, 4),
-        error=outcome.error,
+        error=None if outcome.error is None else shortened(outcome.error),
         curves=outcome.curves,
         round=trial.round,
         traceback=outcome.traceback,
