@@ -16,7 +16,7 @@ def init(
     config: Annotated[
         Optional[Path],  # noqa: UP045 - typer on Python 3.10
         typer.Argument(
-            metavar="[CONFIG]",
+            metavar="CONFIG",
             help="Where to write it (default: hpsearch.yaml); never over an existing file.",
             show_default=False,
         ),
