@@ -254,6 +254,42 @@ def test_a_decompression_bomb_as_a_checkpoint_is_never_inflated(tmp_path, name, 
     assert again.curves == whole.curves  # a bad checkpoint: trained from scratch
 
 
+@pytest.mark.slow
+def test_a_checkpoint_whose_npy_header_is_a_bomb_is_never_inflated(tmp_path):
+    """An .npy header declaring a length of 1 GiB (format 2.0): numpy reads a header whole
+    before it checks its size, so the zip's declared sizes are checked before any header."""
+    import tracemalloc
+    import zipfile
+
+    from hpsearch.data import load_dataset
+    from hpsearch.data.sources import DataConfig
+    from hpsearch.trainer import train
+    from hpsearch.trainer.checkpoint import FILE
+
+    data = load_dataset(DataConfig("spirals", classes=3, samples=300), 0)
+    params = {"epochs": 4}
+    whole = train(params, data, 2)
+    train(params, data, 2, budget=2, checkpoint_dir=str(tmp_path))
+    with zipfile.ZipFile(tmp_path / FILE) as old:
+        members = {info.filename: old.read(info) for info in old.infolist()}
+    with zipfile.ZipFile(tmp_path / FILE, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as new:
+        for member, content in members.items():
+            if member != "params.npy":
+                new.writestr(member, content)
+        with new.open("params.npy", "w", force_zip64=True) as out:
+            out.write(b"\x93NUMPY\x02\x00" + (2**30).to_bytes(4, "little"))
+            for _ in range(2**30 // 2**20):
+                out.write(bytes(2**20))
+    tracemalloc.start()
+    try:
+        again = train(params, data, 2, budget=4, checkpoint_dir=str(tmp_path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**24, f"{peak / 2**20:.0f} MiB"  # never inflated
+    assert again.curves == whole.curves  # a bad checkpoint: trained from scratch
+
+
 # -- 19: a full disk at the lock; curves.jsonl a directory -----------------------------------
 
 
