@@ -4,7 +4,8 @@
 - ``append_line``: one JSON record, one ``write`` call and a flush (appends never interleave).
 - ``read_bytes`` / ``read_text`` / ``open_regular``: every file of a run is read through these:
   opened non-blocking and checked to be a regular file first, so a FIFO, socket or device
-  put in a run directory is one ``NotRegularFile`` error naming it, never a hang.
+  put in a run directory is one ``NotRegularFile`` error naming it, never a hang; a small
+  file (``SMALL_FILE``) that is huge is one ``TooLarge`` error, never read whole.
 - ``read_log``: a JSON-lines log read back; a last line cut off by a killed process (no newline
   after it, not JSON) is set aside as *torn*, a bad line anywhere else is a one-line
   ``RunError`` naming the file and line.
@@ -33,6 +34,13 @@ T = TypeVar("T")
 class NotRegularFile(RunError):
     """A file of a run that is a FIFO, a socket or a device: reading it could hang forever."""
 
+
+class TooLarge(RunError):
+    """A run file hpsearch writes a few kilobytes of (summary.json, config.yaml, best.yaml)
+    that is far larger: never read whole (a sparse file of a terabyte costs no disk)."""
+
+
+SMALL_FILE = 64 * 2**20  # bytes: the most summary.json, config.yaml or best.yaml may hold
 
 _KINDS = {
     stat.S_IFIFO: "a FIFO",
@@ -69,16 +77,26 @@ def _regular_only(path: str, flags: int) -> int:
         raise
 
 
-def read_bytes(path: Path) -> bytes:
-    """A run file's content (``open_regular``'s checks first)."""
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """A run file's content (``open_regular``'s checks first); ``TooLarge`` if it holds more
+    than ``limit`` bytes (never more is read)."""
     with open_regular(path) as f:
-        return f.read()
+        if limit is None:
+            return f.read()
+        size = os.fstat(f.fileno()).st_size
+        data = f.read(limit + 1) if size <= limit else b""
+    if size > limit or len(data) > limit:
+        raise TooLarge(
+            f"{path}: {max(size, len(data)) // 2**20} MiB, far more than hpsearch writes there "
+            f"({limit // 2**20} MiB at most); move it away or delete it"
+        )
+    return data
 
 
-def read_text(path: Path) -> str:
-    """A run file's UTF-8 text (``open_regular``'s checks first; a UnicodeDecodeError if it
+def read_text(path: Path, limit: int | None = None) -> str:
+    """A run file's UTF-8 text (``read_bytes``'s checks first; a UnicodeDecodeError if it
     is not UTF-8)."""
-    return read_bytes(path).decode("utf-8")
+    return read_bytes(path, limit).decode("utf-8")
 
 
 def atomic_write(path: Path, text: str, exclusive: bool = False) -> None:

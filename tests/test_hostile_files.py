@@ -146,6 +146,24 @@ def test_a_checkpoint_that_is_a_fifo_trains_that_trial_from_scratch(finished, tm
     assert (run / "leaderboard.csv").read_text() == expected
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["summary.json", "config.yaml", "best.yaml"])
+def test_a_huge_sparse_small_run_file_is_one_line_never_read_whole(make_config, name):
+    """1 GiB of nothing (a sparse file costs no disk): never read into memory, where a 1 TiB
+    one would end the process; summary.json is read for every run `list` shows."""
+    run = Path(run_json("run", str(make_config()))["run_dir"])
+    os.truncate(run / name, 2**30)
+    command = "report" if name == "best.yaml" else "show"
+    line = one_line_error(invoke(command, str(run)))
+    assert line.endswith(
+        f"{name}: 1024 MiB, far more than hpsearch writes there (64 MiB at most); "
+        "move it away or delete it"
+    ), line
+    if name == "summary.json":
+        result = invoke("list", "--runs-dir", str(run.parent))
+        assert result.exit_code == 0 and "64 MiB at most" in result.stderr, result.output
+
+
 # -- 12: a file where a checkpoint directory belongs ----------------------------------------
 
 
