@@ -32,7 +32,12 @@ T = TypeVar("T")
 
 
 class NotRegularFile(RunError):
-    """A file of a run that is a FIFO, a socket or a device: reading it could hang forever."""
+    """A file of a run that is a FIFO, a socket or a device: reading it could hang forever
+    (``what``: what it is instead)."""
+
+    def __init__(self, path: str, what: str) -> None:
+        super().__init__(f"{path}: {what}; move it away or delete it")
+        self.what = what
 
 
 class TooLarge(RunError):
@@ -62,19 +67,28 @@ def open_regular(path: Path) -> BinaryIO:
 def _regular_only(path: str, flags: int) -> int:
     """``open``'s opener for run files: non-blocking open, ``fstat``, then a regular file's
     descriptor (made blocking again) or ``NotRegularFile``."""
-    fd = os.open(path, flags | os.O_NONBLOCK, 0o644)
+    try:
+        fd = os.open(path, flags | os.O_NONBLOCK, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and flags & os.O_NOFOLLOW:
+            raise NotRegularFile(path, "is a symbolic link (hpsearch never writes through one)")
+        if exc.errno == errno.ENXIO:  # a socket, or a FIFO opened to write with no reader
+            _refuse(path, os.stat(path).st_mode)
+        raise
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-            raise NotRegularFile(
-                f"{path}: is not a regular file ({kind}); move it away or delete it"
-            )
+            _refuse(path, mode)
         os.set_blocking(fd, True)
         return fd
     except BaseException:
         os.close(fd)
         raise
+
+
+def _refuse(path: str, mode: int) -> None:
+    kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    raise NotRegularFile(path, f"is not a regular file ({kind})")
 
 
 def read_bytes(path: Path, limit: int | None = None) -> bytes:
@@ -218,8 +232,21 @@ def repair_log(file: Path, read: LogRead[Any], keep_torn: Path | None = None) ->
 
 def open_append(path: Path) -> IO[str]:
     """A log opened for appending (the caller closes it). Non-blocking and checked like
-    ``open_regular``: a FIFO with no reader would block the open forever."""
+    ``open_regular``: a FIFO with no reader would block the open forever; never through a
+    symbolic link (a run's log linked to a file elsewhere must not get written into)."""
+    return open(path, "a", encoding="utf-8", opener=_own_regular_only)
+
+
+def open_update(path: Path) -> BinaryIO:
+    """An existing run file opened to be changed in place (``r+b``), checked like
+    ``open_append``."""
+    return open(path, "r+b", opener=_own_regular_only)
+
+
+def _own_regular_only(path: str, flags: int) -> int:
+    """``_regular_only`` for writing: a symbolic link is not followed; an OSError naming
+    what the file is instead (the writers' error)."""
     try:
-        return open(path, "a", encoding="utf-8", opener=_regular_only)
-    except NotRegularFile:
-        raise OSError(errno.EINVAL, "not a regular file", str(path)) from None
+        return _regular_only(path, flags | os.O_NOFOLLOW)
+    except NotRegularFile as exc:
+        raise OSError(errno.EINVAL, exc.what, path) from None

@@ -164,6 +164,35 @@ def test_a_huge_sparse_small_run_file_is_one_line_never_read_whole(make_config, 
         assert result.exit_code == 0 and "64 MiB at most" in result.stderr, result.output
 
 
+@pytest.mark.slow
+def test_a_socket_as_a_log_is_one_line_naming_it(finished, tmp_path, monkeypatch):
+    import socket
+
+    run = copy_run(finished, tmp_path)
+    interrupt_before_last(run)
+    (run / "curves.jsonl").unlink()
+    monkeypatch.chdir(run)  # a socket's path must be short
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind("curves.jsonl")
+        result = invoke("resume", str(run), "--quiet")
+    one_line_error(result, "curves.jsonl: is not a regular file (a socket)")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["rungs.jsonl", "trials.jsonl"])
+def test_a_run_log_linked_outside_the_run_is_never_written_through(finished, tmp_path, name):
+    run = copy_run(finished, tmp_path)
+    interrupt_before_last(run)
+    outside = tmp_path / "precious"
+    outside.write_bytes((run / name).read_bytes())  # read back as the run's own
+    before = outside.read_bytes()
+    (run / name).unlink()
+    (run / name).symlink_to(outside)
+    result = invoke("resume", str(run), "--quiet")
+    one_line_error(result, f"{name}: ", "a symbolic link")
+    assert outside.read_bytes() == before
+
+
 # -- 12: a file where a checkpoint directory belongs ----------------------------------------
 
 
