@@ -24,7 +24,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Generic, TypeVar
+from typing import IO, Any, BinaryIO, Generic, NoReturn, TypeVar
 
 from hpsearch.errors import RunError, StorageError
 
@@ -71,7 +71,8 @@ def _regular_only(path: str, flags: int) -> int:
         fd = os.open(path, flags | os.O_NONBLOCK, 0o644)
     except OSError as exc:
         if exc.errno == errno.ELOOP and flags & os.O_NOFOLLOW:
-            raise NotRegularFile(path, "is a symbolic link (hpsearch never writes through one)")
+            what = "is a symbolic link (hpsearch never writes through one)"
+            raise NotRegularFile(path, what) from None
         if exc.errno == errno.ENXIO:  # a socket, or a FIFO opened to write with no reader
             _refuse(path, os.stat(path).st_mode)
         raise
@@ -86,7 +87,7 @@ def _regular_only(path: str, flags: int) -> int:
         raise
 
 
-def _refuse(path: str, mode: int) -> None:
+def _refuse(path: str, mode: int) -> NoReturn:
     kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
     raise NotRegularFile(path, f"is not a regular file ({kind})")
 

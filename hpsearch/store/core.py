@@ -31,8 +31,8 @@ from hpsearch import yamlio
 from hpsearch.config import Config, load_config
 from hpsearch.errors import RunError, StorageError
 from hpsearch.files import (
-    BadLine,
     SMALL_FILE,
+    BadLine,
     NotRegularFile,
     append_line,
     atomic_write,
