@@ -4,7 +4,8 @@
 - ``append_line``: one JSON record, one ``write`` call and a flush (appends never interleave).
 - ``read_bytes`` / ``read_text`` / ``open_regular``: every file of a run is read through these:
   opened non-blocking and checked to be a regular file first, so a FIFO, socket or device
-  put in a run directory is one ``NotRegularFile`` error naming it, never a hang.
+  put in a run directory is one ``NotRegularFile`` error naming it, never a hang; a small
+  file (``SMALL_FILE``) that is huge is one ``TooLarge`` error, never read whole.
 - ``read_log``: a JSON-lines log read back; a last line cut off by a killed process (no newline
   after it, not JSON) is set aside as *torn*, a bad line anywhere else is a one-line
   ``RunError`` naming the file and line.
@@ -23,7 +24,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Generic, TypeVar
+from typing import IO, Any, BinaryIO, Generic, NoReturn, TypeVar
 
 from hpsearch.errors import RunError, StorageError
 
@@ -31,8 +32,20 @@ T = TypeVar("T")
 
 
 class NotRegularFile(RunError):
-    """A file of a run that is a FIFO, a socket or a device: reading it could hang forever."""
+    """A file of a run that is a FIFO, a socket or a device: reading it could hang forever
+    (``what``: what it is instead)."""
 
+    def __init__(self, path: str, what: str) -> None:
+        super().__init__(f"{path}: {what}; move it away or delete it")
+        self.what = what
+
+
+class TooLarge(RunError):
+    """A run file hpsearch writes a few kilobytes of (summary.json, config.yaml, best.yaml)
+    that is far larger: never read whole (a sparse file of a terabyte costs no disk)."""
+
+
+SMALL_FILE = 64 * 2**20  # bytes: the most summary.json, config.yaml or best.yaml may hold
 
 _KINDS = {
     stat.S_IFIFO: "a FIFO",
@@ -54,14 +67,19 @@ def open_regular(path: Path) -> BinaryIO:
 def _regular_only(path: str, flags: int) -> int:
     """``open``'s opener for run files: non-blocking open, ``fstat``, then a regular file's
     descriptor (made blocking again) or ``NotRegularFile``."""
-    fd = os.open(path, flags | os.O_NONBLOCK, 0o644)
+    try:
+        fd = os.open(path, flags | os.O_NONBLOCK, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and flags & os.O_NOFOLLOW:
+            what = "is a symbolic link (hpsearch never writes through one)"
+            raise NotRegularFile(path, what) from None
+        if exc.errno == errno.ENXIO:  # a socket, or a FIFO opened to write with no reader
+            _refuse(path, os.stat(path).st_mode)
+        raise
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-            raise NotRegularFile(
-                f"{path}: is not a regular file ({kind}); move it away or delete it"
-            )
+            _refuse(path, mode)
         os.set_blocking(fd, True)
         return fd
     except BaseException:
@@ -69,16 +87,31 @@ def _regular_only(path: str, flags: int) -> int:
         raise
 
 
-def read_bytes(path: Path) -> bytes:
-    """A run file's content (``open_regular``'s checks first)."""
+def _refuse(path: str, mode: int) -> NoReturn:
+    kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    raise NotRegularFile(path, f"is not a regular file ({kind})")
+
+
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """A run file's content (``open_regular``'s checks first); ``TooLarge`` if it holds more
+    than ``limit`` bytes (never more is read)."""
     with open_regular(path) as f:
-        return f.read()
+        if limit is None:
+            return f.read()
+        size = os.fstat(f.fileno()).st_size
+        data = f.read(limit + 1) if size <= limit else b""
+    if size > limit or len(data) > limit:
+        raise TooLarge(
+            f"{path}: {max(size, len(data)) // 2**20} MiB, far more than hpsearch writes there "
+            f"({limit // 2**20} MiB at most); move it away or delete it"
+        )
+    return data
 
 
-def read_text(path: Path) -> str:
-    """A run file's UTF-8 text (``open_regular``'s checks first; a UnicodeDecodeError if it
+def read_text(path: Path, limit: int | None = None) -> str:
+    """A run file's UTF-8 text (``read_bytes``'s checks first; a UnicodeDecodeError if it
     is not UTF-8)."""
-    return read_bytes(path).decode("utf-8")
+    return read_bytes(path, limit).decode("utf-8")
 
 
 def atomic_write(path: Path, text: str, exclusive: bool = False) -> None:
@@ -200,8 +233,21 @@ def repair_log(file: Path, read: LogRead[Any], keep_torn: Path | None = None) ->
 
 def open_append(path: Path) -> IO[str]:
     """A log opened for appending (the caller closes it). Non-blocking and checked like
-    ``open_regular``: a FIFO with no reader would block the open forever."""
+    ``open_regular``: a FIFO with no reader would block the open forever; never through a
+    symbolic link (a run's log linked to a file elsewhere must not get written into)."""
+    return open(path, "a", encoding="utf-8", opener=_own_regular_only)
+
+
+def open_update(path: Path) -> BinaryIO:
+    """An existing run file opened to be changed in place (``r+b``), checked like
+    ``open_append``."""
+    return open(path, "r+b", opener=_own_regular_only)
+
+
+def _own_regular_only(path: str, flags: int) -> int:
+    """``_regular_only`` for writing: a symbolic link is not followed; an OSError naming
+    what the file is instead (the writers' error)."""
     try:
-        return open(path, "a", encoding="utf-8", opener=_regular_only)
-    except NotRegularFile:
-        raise OSError(errno.EINVAL, "not a regular file", str(path)) from None
+        return _regular_only(path, flags | os.O_NOFOLLOW)
+    except NotRegularFile as exc:
+        raise OSError(errno.EINVAL, exc.what, path) from None

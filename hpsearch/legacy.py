@@ -24,7 +24,15 @@ from typing import Any
 from hpsearch import yamlio
 from hpsearch.config import Config
 from hpsearch.errors import RunError
-from hpsearch.files import NotRegularFile, atomic_write, clean_json, loads, read_text
+from hpsearch.files import (
+    SMALL_FILE,
+    NotRegularFile,
+    TooLarge,
+    atomic_write,
+    clean_json,
+    loads,
+    read_text,
+)
 from hpsearch.history import History
 from hpsearch.record import TrialRecord
 from hpsearch.results import result_fields
@@ -62,8 +70,8 @@ def child_map(runs_dir: Path) -> dict[str, list[str]]:
         if entry.name.startswith(".") or (entry / "rounds.jsonl").exists():
             continue
         try:
-            summary = loads(read_text(entry / "summary.json"))
-        except (OSError, ValueError, NotRegularFile):
+            summary = loads(read_text(entry / "summary.json", SMALL_FILE))
+        except (OSError, ValueError, NotRegularFile, TooLarge):
             continue
         if isinstance(summary, dict) and summary.get("kind", "search") == "search":
             parent = summary.get("parent")

@@ -230,14 +230,15 @@ class SearchSession:
 class SubscriberFailed(Exception):
     """The subscriber raised ``error`` (carried past the search's own handlers)."""
 
-    def __init__(self, error: Exception) -> None:
+    def __init__(self, error: BaseException) -> None:
         super().__init__(str(error))
         self.error = error
 
 
 class _Guarded:
-    """A subscriber whose exceptions come out as ``SubscriberFailed``; Ctrl-C and a closed
-    output pipe stay themselves (interruptions the session already handles)."""
+    """A subscriber whose exceptions come out as ``SubscriberFailed`` (``sys.exit()`` in a
+    callback too); Ctrl-C and a closed output pipe stay themselves (interruptions the
+    session already handles)."""
 
     def __init__(self, subscriber: Subscriber) -> None:
         self.subscriber = subscriber
@@ -245,9 +246,9 @@ class _Guarded:
     def __call__(self, event: Event) -> None:
         try:
             self.subscriber(event)
-        except BrokenPipeError:
+        except (KeyboardInterrupt, BrokenPipeError):
             raise
-        except Exception as exc:
+        except BaseException as exc:
             raise SubscriberFailed(exc) from exc
 
 

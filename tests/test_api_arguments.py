@@ -63,6 +63,20 @@ REFUSED: list[tuple[str, Callable[[Path], Any], type[Exception], str]] = [
         "on_event: must be a function, called with each event, got 'x' (a string)",
     ),
     (
+        "objective=5",
+        lambda cfg: hpsearch.run(cfg, objective=5),
+        hpsearch.ConfigError,
+        "objective: must be an hpsearch.objectives.Objective (called with params and seed, "
+        "with fixed, dataset and prepare()), got 5",
+    ),
+    (
+        "objective=a bare function",
+        lambda cfg: hpsearch.run(cfg, objective=len),
+        hpsearch.ConfigError,
+        "objective: must be an hpsearch.objectives.Objective (called with params and seed, "
+        "with fixed, dataset and prepare()), got <built-in function len>",
+    ),
+    (
         "unknown keyword",
         lambda cfg: hpsearch.run(cfg, trails=3),
         TypeError,

@@ -33,6 +33,22 @@ def test_a_failing_on_event_leaves_the_run_interrupted_and_resume_finishes_it(
     assert done.status == "complete" and len(done.trials) == 3
 
 
+class Leave(BaseException):
+    """Not an Exception (as SystemExit is not)."""
+
+
+@pytest.mark.parametrize("raised", [SystemExit(3), Leave()], ids=["SystemExit", "BaseException"])
+def test_an_on_event_raising_sys_exit_leaves_the_run_interrupted_too(make_config, tmp_path, raised):
+    def leave(event):
+        raise raised
+
+    with pytest.raises(type(raised)):
+        hpsearch.run(make_config(), trials=2, backend="sequential", on_event=leave, quiet=True)
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert hpsearch.load_run(run_dir).status == "interrupted"  # never "running" in this process
+    assert hpsearch.resume(run_dir, backend="sequential", quiet=True).status == "complete"
+
+
 def test_a_search_shows_its_progress_on_stderr_unless_quiet(make_config, capsys):
     path = make_config()
     run = hpsearch.run(path, trials=3, backend="sequential")

@@ -146,6 +146,53 @@ def test_a_checkpoint_that_is_a_fifo_trains_that_trial_from_scratch(finished, tm
     assert (run / "leaderboard.csv").read_text() == expected
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["summary.json", "config.yaml", "best.yaml"])
+def test_a_huge_sparse_small_run_file_is_one_line_never_read_whole(make_config, name):
+    """1 GiB of nothing (a sparse file costs no disk): never read into memory, where a 1 TiB
+    one would end the process; summary.json is read for every run `list` shows."""
+    run = Path(run_json("run", str(make_config()))["run_dir"])
+    os.truncate(run / name, 2**30)
+    command = "report" if name == "best.yaml" else "show"
+    line = one_line_error(invoke(command, str(run)))
+    assert line.endswith(
+        f"{name}: 1024 MiB, far more than hpsearch writes there (64 MiB at most); "
+        "move it away or delete it"
+    ), line
+    if name == "summary.json":
+        result = invoke("list", "--runs-dir", str(run.parent))
+        assert result.exit_code == 0 and "64 MiB at most" in result.stderr, result.output
+
+
+@pytest.mark.slow
+def test_a_socket_as_a_log_is_one_line_naming_it(finished, tmp_path, monkeypatch):
+    import socket
+
+    run = copy_run(finished, tmp_path)
+    interrupt_before_last(run)
+    (run / "curves.jsonl").unlink()
+    monkeypatch.chdir(run)  # a socket's path must be short
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind("curves.jsonl")
+        result = invoke("resume", str(run), "--quiet")
+    one_line_error(result, "curves.jsonl: is not a regular file (a socket)")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["rungs.jsonl", "trials.jsonl"])
+def test_a_run_log_linked_outside_the_run_is_never_written_through(finished, tmp_path, name):
+    run = copy_run(finished, tmp_path)
+    interrupt_before_last(run)
+    outside = tmp_path / "precious"
+    outside.write_bytes((run / name).read_bytes())  # read back as the run's own
+    before = outside.read_bytes()
+    (run / name).unlink()
+    (run / name).symlink_to(outside)
+    result = invoke("resume", str(run), "--quiet")
+    one_line_error(result, f"{name}: ", "a symbolic link")
+    assert outside.read_bytes() == before
+
+
 # -- 12: a file where a checkpoint directory belongs ----------------------------------------
 
 
@@ -244,6 +291,42 @@ def test_a_decompression_bomb_as_a_checkpoint_is_never_inflated(tmp_path, name, 
     declared = 2**27 if name == "params" else 2**25  # 128 MiB, 32 MiB
     bomb(tmp_path / FILE, name, header, declared)
     assert (tmp_path / FILE).stat().st_size < 2**20
+    tracemalloc.start()
+    try:
+        again = train(params, data, 2, budget=4, checkpoint_dir=str(tmp_path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**24, f"{peak / 2**20:.0f} MiB"  # never inflated
+    assert again.curves == whole.curves  # a bad checkpoint: trained from scratch
+
+
+@pytest.mark.slow
+def test_a_checkpoint_whose_npy_header_is_a_bomb_is_never_inflated(tmp_path):
+    """An .npy header declaring a length of 1 GiB (format 2.0): numpy reads a header whole
+    before it checks its size, so the zip's declared sizes are checked before any header."""
+    import tracemalloc
+    import zipfile
+
+    from hpsearch.data import load_dataset
+    from hpsearch.data.sources import DataConfig
+    from hpsearch.trainer import train
+    from hpsearch.trainer.checkpoint import FILE
+
+    data = load_dataset(DataConfig("spirals", classes=3, samples=300), 0)
+    params = {"epochs": 4}
+    whole = train(params, data, 2)
+    train(params, data, 2, budget=2, checkpoint_dir=str(tmp_path))
+    with zipfile.ZipFile(tmp_path / FILE) as old:
+        members = {info.filename: old.read(info) for info in old.infolist()}
+    with zipfile.ZipFile(tmp_path / FILE, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as new:
+        for member, content in members.items():
+            if member != "params.npy":
+                new.writestr(member, content)
+        with new.open("params.npy", "w", force_zip64=True) as out:
+            out.write(b"\x93NUMPY\x02\x00" + (2**30).to_bytes(4, "little"))
+            for _ in range(2**30 // 2**20):
+                out.write(bytes(2**20))
     tracemalloc.start()
     try:
         again = train(params, data, 2, budget=4, checkpoint_dir=str(tmp_path))

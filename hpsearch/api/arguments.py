@@ -52,6 +52,21 @@ class Function:
 
 
 @dataclass(frozen=True)
+class ObjectiveKind:
+    """``objective``: an object of the ``hpsearch.objectives.Objective`` protocol (anything
+    else, a bare function too, would fail every trial of a run made for it)."""
+
+    def check(self, value: Any) -> Any:
+        parts = all(hasattr(value, name) for name in ("fixed", "dataset"))
+        if callable(value) and parts and callable(getattr(value, "prepare", None)):
+            return value
+        raise Broken(
+            "must be an hpsearch.objectives.Objective (called with params and seed, with "
+            f"fixed, dataset and prepare()), got {got(value)}"
+        )
+
+
+@dataclass(frozen=True)
 class Statuses:
     """``retry``: "failed,timeout", or a list of statuses."""
 
@@ -80,6 +95,7 @@ RULES: dict[str, Option] = {
     "from_run": Option("from_run", _RUN),
     "settings": Option("settings", Kind((Mapping,), "a mapping of parameter names to values")),
     "retry": Option("--retry", Statuses()),
+    "objective": Option("objective", ObjectiveKind()),
     "on_event": Option("on_event", Function("called with each event")),
     "report": Option("report", Function("called with (epoch, **metrics) after each epoch")),
     "progress": Option("progress", Function("giving the display of a search")),

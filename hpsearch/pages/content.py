@@ -10,7 +10,7 @@ from typing import Any
 
 from hpsearch.analysis import ImportanceReport
 from hpsearch.errors import UserError
-from hpsearch.files import read_text
+from hpsearch.files import SMALL_FILE, read_text
 from hpsearch.history import RoundInfo
 from hpsearch.record import STATUSES, TrialRecord, format_metric
 from hpsearch.space import Space
@@ -91,7 +91,7 @@ def gather(run: Any) -> Content:
         importance = None
     best_yaml = None
     with contextlib.suppress(OSError, UnicodeDecodeError):
-        best_yaml = read_text(run.path / "best.yaml")
+        best_yaml = read_text(run.path / "best.yaml", SMALL_FILE)
     counts = {s: sum(r.status == s for r in records) for s in STATUSES}
     metric_columns = sorted({m for r in records for m in r.metrics})
     wall = summary.get("wall_time")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.errors import RunError, StorageError
-from hpsearch.files import atomic_write, loads, open_append, read_text
+from hpsearch.files import atomic_write, loads, open_append, open_update, read_text
 from hpsearch.record import is_int
 
 
@@ -79,7 +79,7 @@ class Attempts:
             if moved and all(line in present for line in moved):
                 attempts = self.path / "attempts.jsonl"
                 if attempts.exists() and attempts.stat().st_size > size:
-                    with open(attempts, "r+b") as f:
+                    with open_update(attempts) as f:
                         f.truncate(size)
                         os.fsync(f.fileno())
             self._pending.unlink()

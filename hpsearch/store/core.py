@@ -31,6 +31,7 @@ from hpsearch import yamlio
 from hpsearch.config import Config, load_config
 from hpsearch.errors import RunError, StorageError
 from hpsearch.files import (
+    SMALL_FILE,
     BadLine,
     NotRegularFile,
     append_line,
@@ -171,7 +172,7 @@ class RunStore:
         """summary.json, checked field by field (it may have been edited by hand)."""
         file = self.path / "summary.json"
         try:
-            summary = loads(read_text(file))
+            summary = loads(read_text(file, SMALL_FILE))
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
@@ -389,7 +390,7 @@ class RunStore:
 def _config_text(file: Path) -> str:
     """A run's config.yaml, read like every run file (never hanging on a FIFO)."""
     try:
-        return read_text(file).removeprefix("\ufeff")
+        return read_text(file, SMALL_FILE).removeprefix("\ufeff")
     except FileNotFoundError:
         raise RunError(f"{file}: missing; restore the run's config") from None
     except (OSError, UnicodeDecodeError) as exc:

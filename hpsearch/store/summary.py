@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.errors import RunError
-from hpsearch.files import NotRegularFile, loads, read_text
+from hpsearch.files import SMALL_FILE, NotRegularFile, TooLarge, loads, read_text
 from hpsearch.record import is_int, is_number, kind_of
 from hpsearch.version import __version__
 
@@ -121,8 +121,8 @@ def is_run_dir(path: Path) -> bool:
             return True
         if not (path / "config.yaml").is_file():
             return False
-        summary = loads(read_text(path / "summary.json"))
-    except (OSError, ValueError, NotRegularFile):
+        summary = loads(read_text(path / "summary.json", SMALL_FILE))
+    except (OSError, ValueError, NotRegularFile, TooLarge):
         return False
     return (
         isinstance(summary, dict)

@@ -134,17 +134,21 @@ def load(
 def _declares_what_is_wanted(file: IO[bytes], wanted: dict[str, np.ndarray]) -> bool:
     """The checkpoint's zip holds exactly the arrays ``wanted`` and the meta string, each
     declaring (in its ``.npy`` header, and in the zip's sizes) the shape and dtype the model
-    has, the meta at most ``META_LIMIT`` bytes. Only the headers are read, so a member that
-    would inflate to gigabytes is refused before it is."""
+    has, the meta at most ``META_LIMIT`` bytes. Only the headers are read, and only of
+    members whose declared size fits (numpy reads a header whole before it checks its
+    length), so a member that would inflate to gigabytes is refused before it is."""
     with zipfile.ZipFile(file) as archive:
         members = archive.infolist()
         names = [member.filename for member in members]
         if sorted(names) != sorted(f"{name}.npy" for name in [*wanted, "meta"]):
             return False
         for member in members:
-            with archive.open(member) as stream:
-                shape, dtype = _npy_header(stream)
             name = member.filename.removesuffix(".npy")
+            largest = META_LIMIT if name == "meta" else wanted[name].nbytes
+            if member.file_size > largest + _HEADER_LIMIT:
+                return False
+            with archive.open(member) as stream:  # reads at most the declared size
+                shape, dtype = _npy_header(stream)
             if name == "meta":
                 fits = shape == () and dtype.kind == "U" and dtype.itemsize <= META_LIMIT
             else:
