@@ -68,10 +68,15 @@ def _regular_only(path: str, flags: int) -> int:
     """``open``'s opener for run files: non-blocking open, ``fstat``, then a regular file's
     descriptor (made blocking again) or ``NotRegularFile``."""
     try:
-        fd = os.open(path, flags | os.O_NONBLOCK, 0o644)
+        # Never through a symbolic link: a run's files are its own (a link in a shared runs
+        # directory could show another user's file in a report, or append to it).
+        fd = os.open(path, flags | os.O_NONBLOCK | os.O_NOFOLLOW, 0o644)
     except OSError as exc:
-        if exc.errno == errno.ELOOP and flags & os.O_NOFOLLOW:
-            what = "is a symbolic link (hpsearch never writes through one)"
+        if exc.errno == errno.ELOOP:
+            writing = flags & (os.O_WRONLY | os.O_RDWR)
+            what = "is a symbolic link (hpsearch " + (
+                "never writes through one)" if writing else "reads a run's own files only)"
+            )
             raise NotRegularFile(path, what) from None
         if exc.errno == errno.ENXIO:  # a socket, or a FIFO opened to write with no reader
             _refuse(path, os.stat(path).st_mode)

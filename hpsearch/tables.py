@@ -170,7 +170,7 @@ def summary_lines(summary: dict, run_dir) -> list[str]:
 
 
 def runs_table(rows: list[dict]) -> Fitted:
-    table = _table(f"{len(rows)} runs, newest first")
+    table = _table(f"{len(rows)} run{'' if len(rows) == 1 else 's'}, newest first")
     table.add_column("run", no_wrap=True)
     table.add_column("status", no_wrap=True, min_width=8)
     table.add_column("ok", justify="right", no_wrap=True, min_width=5)

@@ -193,6 +193,23 @@ def test_a_run_log_linked_outside_the_run_is_never_written_through(finished, tmp
     assert outside.read_bytes() == before
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["best.yaml", "summary.json", "trials.jsonl", "config.yaml"])
+def test_a_run_file_linked_to_another_file_is_never_read(finished, tmp_path, name):
+    """Found in review of issue 23: reads followed symbolic links, so a best.yaml linked to a
+    file of another user's went into the report anyone may be sent."""
+    run = copy_run(finished, tmp_path)
+    secret = tmp_path / "secret"
+    secret.write_text("password: hunter2\n")
+    (run / name).unlink()
+    (run / name).symlink_to(secret)
+    for args in (["report", str(run), "--markdown"], ["report", str(run)], ["show", str(run)]):
+        result = invoke(*args)
+        assert "hunter2" not in result.output
+        if result.exit_code or args[0] == "report":  # show does not read best.yaml
+            one_line_error(result, f"{name}: is a symbolic link (hpsearch reads a run's own")
+
+
 # -- 12: a file where a checkpoint directory belongs ----------------------------------------
 
 
