@@ -230,7 +230,7 @@ def slow_config(tmp_path, config):
 
 @pytest.mark.slow
 def test_after_kill_9_nothing_runs_on_and_resume_runs_no_trial_twice_at_once(tmp_path, slow_config):
-    path = slow_config()
+    path = slow_config(trials=8)
     process = spawn("run", str(path), cwd=tmp_path)
     wait_for_lines(tmp_path / "log", 3, process)
     descendants = children(process.pid)
@@ -310,7 +310,7 @@ def test_a_second_driver_on_a_running_run_is_refused_naming_the_holder(tmp_path,
 
 @pytest.mark.slow
 def test_a_closed_stdout_pipe_is_an_interruption(tmp_path, slow_config):
-    path = slow_config(trials=20)
+    path = slow_config(trials=6)
     process = spawn("run", str(path), cwd=tmp_path)
     first = process.stdout.readline()  # like `| head -1`
     assert first.startswith("run ")
@@ -323,7 +323,7 @@ def test_a_closed_stdout_pipe_is_an_interruption(tmp_path, slow_config):
     assert summary["status"] == "interrupted"
     assert "hpsearch resume" in err
     assert invoke("resume", str(run_dir), "--quiet").exit_code == 0
-    assert len(trial_records(run_dir)) == 20
+    assert len(trial_records(run_dir)) == 6
 
 
 @pytest.mark.slow
