@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from hpsearch.record import TrialRecord
+from hpsearch.record import TrialRecord, format_metric
 from hpsearch.space import ChoiceParam, NumericParam, Param
 from hpsearch.visible import visible_lines
 
@@ -269,15 +269,22 @@ def parallel(
     """Parallel coordinates: an axis per parameter, a line per ok trial coloured by its
     metric (dark: best). A conditional parameter's axis is skipped where it was inactive."""
     ok = [r for r in records if r.ok and _finite(r.metrics.get(metric))]
-    width = max(WIDTH, 110 * len(params) + 40)
+    values = [r.metrics[metric] for r in ok]
+    caption = (
+        f"colour: rank by {_short(metric, 30)}, dark = best "
+        f"({format_metric(min(values))} … {format_metric(max(values))})"
+        if values
+        else ""
+    )
+    # Wide enough for the caption too (at most 7.5 px a character at the page's size).
+    width = max(WIDTH, 110 * len(params) + 90, int(7.5 * len(caption)) + 20)
     height = 260
     top_y, bottom_y = 24, height - 40
     if not params or not ok:
         return _svg([_text(width / 2, height / 2, "no ok trial to draw")], width, height)
-    xs = [40 + i * (width - 80) / max(len(params) - 1, 1) for i in range(len(params))]
+    # The last axis leaves room on its right for its tick labels (12 characters at most).
+    xs = [40 + i * (width - 130) / max(len(params) - 1, 1) for i in range(len(params))]
     axes = [Axis(p) for p in params]
-    values = [r.metrics[metric] for r in ok]
-    low, high = min(values), max(values)
     # Coloured by rank, not by value: any range of values (1e308 wide, or all equal) works.
     order = sorted(ok, key=lambda r: r.metrics[metric] if maximize else -r.metrics[metric])
     position = {r.trial: i / max(len(order) - 1, 1) for i, r in enumerate(order)}
@@ -307,13 +314,7 @@ def parallel(
             y = bottom_y - u * (bottom_y - top_y)
             body.append(_text(x + 4, y + 3, text, anchor="start", cls="tick"))
         body.append(_text(x, top_y - 8, axis.p.name, cls="name"))
-    body.append(
-        _text(
-            width / 2,
-            height - 10,
-            f"colour: rank by {metric}, dark = best ({low:.4g} … {high:.4g})",
-        )
-    )
+    body.append(_text(width / 2, height - 10, caption))
     return _svg(body, width, height, label="parallel coordinates")
 
 
