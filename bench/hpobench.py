@@ -19,8 +19,9 @@ best mean accuracy − that configuration's mean accuracy over its 5 runs.
 
 Methods: `random` (`hpsearch.run(config, rounds=0)`, N trials), `coarse-to-fine`
 (`hpsearch.run(config, budget=N)`), and `TPE` (Optuna's default `TPESampler(seed=s)` as the
-package's own example drives it: each parameter an integer index into its grid). Goals (issue 24): median regret ≤ TPE's in ≥ 12 of
-16 cases, mean regret below TPE's, never above random's.
+package's own example drives it: each parameter an integer index into its grid). Goals
+(issue 24): median regret ≤ TPE's in ≥ 12 of 16 cases, mean regret below TPE's, never above
+random's.
 """
 
 from __future__ import annotations
@@ -88,8 +89,7 @@ def evaluate(dataset: str, params: dict, seed: int) -> tuple[str, float]:
 
 def objective(params: dict, seed: int) -> dict:
     """The Python objective of the bench's configs (``params["dataset"]`` is fixed)."""
-    key, value = evaluate(params["dataset"], params, seed)
-    return {"val_acc": value}
+    return {"val_acc": evaluate(params["dataset"], params, seed)[1]}
 
 
 def regret(dataset: str, best_params: dict) -> float:
