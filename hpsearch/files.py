@@ -125,8 +125,11 @@ def atomic_write(path: Path, text: str, exclusive: bool = False) -> None:
     ``exclusive``: only if nothing is at ``path`` (FileExistsError otherwise, even when a file
     appears there while this one is written): the finished file is hard-linked into place."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)  # a leftover, or a link planted there: only the name goes
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
+        # A new file of our own (O_EXCL, O_NOFOLLOW): never written through a link.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

@@ -387,3 +387,46 @@ def test_curves_jsonl_a_directory_is_blamed_on_curves_jsonl(finished, tmp_path, 
         result = invoke(*args, "--quiet")
         line = one_line_error(result, "curves.jsonl: is not a regular file (a directory)")
         assert "trials.jsonl" not in line
+
+
+@pytest.mark.parametrize("link", ["checkpoints", "trial"])
+def test_a_linked_checkpoint_directory_is_never_written_or_deleted_through(tmp_path, link):
+    """Found in review of issue 23: with ``checkpoints`` (or a trial's directory) a link to a
+    directory outside the run, a trial's checkpoint went there and finishing it deleted it."""
+    from hpsearch.store.rungs import RungLog
+
+    run, victim = tmp_path / "run", tmp_path / "victim"
+    run.mkdir()
+    (victim / "trial-000003").mkdir(parents=True)
+    (victim / "trial-000003" / "precious").write_text("keep me\n")
+    log = RungLog(run)
+    if link == "checkpoints":
+        (run / "checkpoints").symlink_to(victim)
+    else:
+        (run / "checkpoints").mkdir()
+        (run / "checkpoints" / "trial-000003").symlink_to(victim / "trial-000003")
+    made = log.checkpoint_dir(3)
+    assert made.is_dir() and not made.is_symlink() and not (run / "checkpoints").is_symlink()
+    assert made.resolve().is_relative_to(run.resolve())
+    log.remove_checkpoints(3)
+    log.remove_checkpoints()
+    assert (victim / "trial-000003" / "precious").read_text() == "keep me\n"
+    if link == "checkpoints":  # a link made after the run's own directory went
+        (run / "checkpoints").symlink_to(victim)
+        log.remove_checkpoints(3)
+        assert (victim / "trial-000003" / "precious").read_text() == "keep me\n"
+        assert not (run / "checkpoints").exists()
+
+
+def test_a_link_planted_at_a_temporary_name_is_never_written_through(tmp_path):
+    """Found in review of issue 23: summary.json, leaderboard.csv and best.yaml are written
+    to ``.NAME.PID.tmp`` first; a link planted at that name truncated the file it named."""
+    from hpsearch.files import atomic_write
+
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+    target = tmp_path / "summary.json"
+    (tmp_path / f".summary.json.{os.getpid()}.tmp").symlink_to(victim)
+    atomic_write(target, "{}\n")
+    assert target.read_text() == "{}\n" and not target.is_symlink()
+    assert victim.read_text() == "keep me\n"

@@ -85,6 +85,13 @@ def train(params, seed, budget, checkpoint_dir=None):
 
 def extra(params, seed, foo):
     return {"loss": params["x"]}
+
+
+def keeps(params, seed, checkpoint_dir, budget=5):
+    import os
+
+    assert os.path.isdir(checkpoint_dir)
+    return {"loss": params["x"], "budget": float(budget)}
 """
 
 
@@ -105,6 +112,15 @@ def _custom(tmp_path: Path, function: str = "train", **sections) -> Path:
 
 def test_a_required_budget_is_given_the_full_epochs(tmp_path):
     doc = run_json("run", str(_custom(tmp_path, model={"epochs": 7})))
+    records = trial_records(doc["run_dir"])
+    assert [r["status"] for r in records] == ["ok"] * 3
+    assert {r["metrics"]["budget"] for r in records} == {7.0}
+
+
+def test_a_required_checkpoint_dir_is_given_one_and_the_full_epochs(tmp_path):
+    """Found in review of issue 23: a function requiring only checkpoint_dir= was told to set
+    model.epochs, which it had."""
+    doc = run_json("run", str(_custom(tmp_path, "keeps", model={"epochs": 7})))
     records = trial_records(doc["run_dir"])
     assert [r["status"] for r in records] == ["ok"] * 3
     assert {r["metrics"]["budget"] for r in records} == {7.0}

@@ -92,9 +92,11 @@ def build_objective(config: Config) -> Objective:
             file=config.source,
             key="objective.python",
         ) from None
-    # Without early stopping, a function that requires budget= is given the full epochs.
+    # Without early stopping, a function that requires budget= or checkpoint_dir= is given
+    # the full epochs and a checkpoint directory of its own.
     on = config.early_stop.on
-    full = config.full_budget if on or requires(function, "budget") else None
+    needs = requires(function, "budget") or requires(function, "checkpoint_dir")
+    full = config.full_budget if on or needs else None
     problem = check_signature(function, on or full is not None, config.run.devices is not None)
     if not problem and on:
         problem = budget_problem(function)

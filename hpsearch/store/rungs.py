@@ -103,6 +103,10 @@ class RungLog:
 
     def remove_checkpoints(self, trial: int | None = None) -> None:
         """Drop one trial's checkpoint (it is final) or all of them (the run is complete)."""
+        if self.checkpoints.is_symlink():  # never through a link: only the link goes
+            with contextlib.suppress(OSError):
+                self.checkpoints.unlink()
+            return
         target = self.checkpoints if trial is None else self.checkpoints / f"trial-{trial:06d}"
         if target.is_symlink() or (target.exists() and not target.is_dir()):
             with contextlib.suppress(OSError):
@@ -111,8 +115,10 @@ class RungLog:
 
 
 def _make_directory(path: Path) -> None:
-    """``path`` a directory: made if missing; anything else there (a file, a FIFO, a link to
-    nothing) removed first."""
+    """``path`` a directory: made if missing; anything else there (a file, a FIFO, a link,
+    even to a directory: a run writes and deletes only inside itself) removed first."""
+    if path.is_symlink():
+        path.unlink()
     try:
         path.mkdir(exist_ok=True)
     except FileExistsError:
