@@ -14,7 +14,7 @@ import hpsearch
 
 RUN_KEYWORDS = (
     "config, trials, budget, rounds, jobs, seed, name, backend, scheduler, runs_dir, "
-    "early_stop, min_epochs, eta, max_epochs, keep_checkpoints, devices, per_device, "
+    "early_stop, min_epochs, eta, max_epochs, keep_checkpoints, devices, devices_raw, per_device, "
     "objective, on_event, quiet, progress"
 )
 
@@ -119,6 +119,43 @@ REFUSED: list[tuple[str, Callable[[Path], Any], type[Exception], str]] = [
         lambda cfg: hpsearch.train(cfg, settings=["learning_rate=0.1"]),
         hpsearch.ConfigError,
         "settings: must be a mapping of parameter names to values, got a list",
+    ),
+    (
+        "devices cuda:0",
+        lambda cfg: hpsearch.run(cfg, devices="cuda:0"),
+        hpsearch.ConfigError,
+        "--devices: 'cuda:0' is not a CUDA device index; write 0,1 (or GPU-/MIG- UUIDs), or pass "
+        "--devices-raw to hand the values over as they are",
+    ),
+    (
+        "devices_raw alone",
+        lambda cfg: hpsearch.run(cfg, devices_raw=True),
+        hpsearch.ConfigError,
+        "--devices-raw: applies to --devices only: give --devices LIST too",
+    ),
+    (
+        "init(123)",
+        lambda cfg: hpsearch.init(123),
+        hpsearch.ConfigError,
+        "path: must be a file path, got 123",
+    ),
+    (
+        "init data=5",
+        lambda cfg: hpsearch.init(cfg.parent / "start.yaml", data=5),
+        hpsearch.ConfigError,
+        "--data: must be a data source: spirals, blobs, digits or a .npz file, got 5",
+    ),
+    (
+        "init tier=True",
+        lambda cfg: hpsearch.init(cfg.parent / "start.yaml", tier=True),
+        hpsearch.ConfigError,
+        "--tier: must be 1, 2 or 3, got true",
+    ),
+    (
+        "init bogus=1",
+        lambda cfg: hpsearch.init(bogus=1),
+        TypeError,
+        "hpsearch.init(): unknown keyword 'bogus'; it takes: path, tier, data",
     ),
     (
         "too many positional",

@@ -100,6 +100,7 @@ RULES: dict[str, Option] = {
     "report": Option("report", Function("called with (epoch, **metrics) after each epoch")),
     "progress": Option("progress", Function("giving the display of a search")),
     "quiet": Option("quiet", Flag()),
+    "devices_raw": Option("--devices-raw", Flag()),
 }
 
 

@@ -40,15 +40,20 @@ def start_run(
     max_epochs: int | None = None,
     keep_checkpoints: bool | None = None,
     devices: str | Sequence[Any] | None = None,
+    devices_raw: bool = False,
     per_device: int | None = None,
     objective: Objective | None = None,
 ) -> SearchSession:
     """A new search, ready to run: its run directory is made, no trial has started. The
     keywords are the command's flags (each checked as the file's key is); ``rounds``: zoom
-    rounds after the coarse one (``zoom.rounds``); ``objective``: what the trials run instead
+    rounds after the coarse one (``zoom.rounds``); ``devices``: CUDA indices or GPU-/MIG-
+    UUIDs, unless ``devices_raw`` (``--devices-raw``); ``objective``: what the trials run instead
     of the config's (an object of the ``hpsearch.objectives.Objective`` protocol, defined in
     an importable module so worker processes can load it)."""
+    from hpsearch.config.options import check_cuda_devices
     from hpsearch.search import start_search
+
+    check_cuda_devices(devices, raw=devices_raw)
 
     cfg = as_config(config).with_overrides(
         trials=trials,
@@ -104,6 +109,7 @@ def run(
     max_epochs: int | None = None,
     keep_checkpoints: bool | None = None,
     devices: str | Sequence[Any] | None = None,
+    devices_raw: bool = False,
     per_device: int | None = None,
     objective: Objective | None = None,
     on_event: Subscriber | None = None,
@@ -133,6 +139,7 @@ def run(
         max_epochs=max_epochs,
         keep_checkpoints=keep_checkpoints,
         devices=devices,
+        devices_raw=devices_raw,
         per_device=per_device,
         objective=objective,
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hpsearch.api.arguments import checked_arguments
+from hpsearch.api.arguments import Kind, checked_arguments
 from hpsearch.api.common import ConfigLike, RunLike, as_config, finished
 from hpsearch.config import Config
+from hpsearch.config.options import Option
+from hpsearch.config.rules import Integer, Text
 from hpsearch.errors import NoOkTrial
 from hpsearch.events import Subscriber
 from hpsearch.objectives import Objective
@@ -142,6 +145,11 @@ def train(
     return finished(panda.train(report))
 
 
+@checked_arguments(
+    path=Option("path", Kind((str, os.PathLike), "a file path")),
+    tier=Option("--tier", Integer(low=1, high=3, wording="1, 2 or 3")),
+    data=Option("--data", Text("a data source: spirals, blobs, digits or a .npz file")),
+)
 def init(path: Path | str | None = None, *, tier: int = 2, data: str | None = None) -> Starter:
     """``hpsearch init``: write a starter config of the course's tiers 1 to ``tier`` to
     ``path`` (default ``hpsearch.yaml``), on ``data`` (default the quickstart's spirals);

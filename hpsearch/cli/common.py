@@ -100,18 +100,6 @@ def load(config: Path, settings: list[str] | None) -> Any:
     return load_config(config, settings or ())
 
 
-def check_cuda_devices(devices: str | None, *, raw: bool) -> None:
-    """``--devices`` must name CUDA devices, unless ``--devices-raw``."""
-    from hpsearch.config.rules import cuda_devices_problem
-    from hpsearch.errors import ConfigError
-
-    if raw and devices is None:
-        raise ConfigError("applies to --devices only: give --devices LIST too", key="--devices-raw")
-    problem = None if devices is None or raw else cuda_devices_problem(devices)
-    if problem:
-        raise ConfigError(problem, key="--devices")
-
-
 def warn_small_budget(config: Any, flag: str = "search.budget") -> None:
     """Warn on stderr when the config's budget is too small for its space (once a command)."""
     from hpsearch.schedule import space_budget_warning

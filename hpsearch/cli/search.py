@@ -23,7 +23,6 @@ from hpsearch.cli.common import (
     SetOpt,
     TrialsOpt,
     app,
-    check_cuda_devices,
     console,
     finite,
     load,
@@ -138,7 +137,6 @@ def run(
     from hpsearch import api
 
     with user_errors():
-        check_cuda_devices(devices, raw=devices_raw)
         session = api.start_run(
             load(config, settings),
             rounds=rounds,
@@ -156,6 +154,7 @@ def run(
             max_epochs=max_epochs,
             keep_checkpoints=keep_checkpoints or None,
             devices=devices,
+            devices_raw=devices_raw,
             per_device=per_device,
         )
     if not quiet:

@@ -89,3 +89,15 @@ def check(**values: Any) -> dict[str, Any]:
         name: value if value is None else checked(OPTIONS[name], value)
         for name, value in values.items()
     }
+
+
+def check_cuda_devices(devices: Any, *, raw: bool) -> None:
+    """``--devices`` (and the API's ``devices``) must name CUDA devices, unless raw."""
+    if raw and devices is None:
+        raise ConfigError("applies to --devices only: give --devices LIST too", key="--devices-raw")
+    if devices is None or raw:
+        return
+    listed = devices if isinstance(devices, str) else ",".join(str(d) for d in devices)
+    found = rules.cuda_devices_problem(listed)
+    if found:
+        raise ConfigError(found, key="--devices")
