@@ -32,8 +32,9 @@ T = TypeVar("T")
 
 
 class NotRegularFile(RunError):
-    """A file of a run that is a FIFO, a socket or a device: reading it could hang forever
-    (``what``: what it is instead)."""
+    """A file of a run that is not a regular file of its own: a FIFO, a socket or a device
+    (reading it could hang forever), a directory, or a symbolic link (it would read or write
+    a file outside the run). ``what``: what it is instead."""
 
     def __init__(self, path: str, what: str) -> None:
         super().__init__(f"{path}: {what}; move it away or delete it")
@@ -253,9 +254,9 @@ def open_update(path: Path) -> BinaryIO:
 
 
 def _own_regular_only(path: str, flags: int) -> int:
-    """``_regular_only`` for writing: a symbolic link is not followed; an OSError naming
-    what the file is instead (the writers' error)."""
+    """``_regular_only`` for writing (it never follows a symbolic link either): an OSError
+    naming what the file is instead (the writers' error)."""
     try:
-        return _regular_only(path, flags | os.O_NOFOLLOW)
+        return _regular_only(path, flags)
     except NotRegularFile as exc:
         raise OSError(errno.EINVAL, exc.what, path) from None

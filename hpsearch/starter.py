@@ -15,6 +15,7 @@ from pathlib import Path
 
 from hpsearch import yamlio
 from hpsearch.config import Config, parse_config
+from hpsearch.config.rules import Broken, got, is_integer
 from hpsearch.data import load_dataset
 from hpsearch.data.sources import BUILT_IN, DATA_KEYS, DATA_SOURCES, FILE_SUFFIXES
 from hpsearch.errors import ConfigError, UserError, one_line
@@ -54,9 +55,21 @@ def starter_params(tier: int) -> list[Hyperparam]:
     return sorted(chosen, key=lambda h: h.tier or 0)
 
 
+class TierRule:
+    """``--tier`` (and ``hpsearch.init``'s ``tier``): 1, 2 or 3."""
+
+    def check(self, value: object) -> int:
+        if is_integer(value) and int(value) in TIERS:  # type: ignore[call-overload]
+            return int(value)  # type: ignore[call-overload]
+        raise Broken(f"must be 1, 2 or 3, got {got(value)}")
+
+
 def check_tier(tier: object) -> None:
-    if isinstance(tier, bool) or tier not in TIERS:
-        raise UserError(f"--tier: must be 1, 2 or 3, got {tier!r}")
+    """``tier`` is 1, 2 or 3, or a UserError says so (as ``--tier``)."""
+    try:
+        TierRule().check(tier)
+    except Broken as exc:
+        raise UserError(f"--tier: {exc}") from None
 
 
 def starter_text(tier: int = DEFAULT_TIER, data: str = DEFAULT_DATA, base: Path = Path(".")) -> str:

@@ -11,7 +11,7 @@ from hpsearch.api.arguments import Kind, checked_arguments
 from hpsearch.api.common import ConfigLike, RunLike, as_config, finished
 from hpsearch.config import Config
 from hpsearch.config.options import Option
-from hpsearch.config.rules import Integer, Text
+from hpsearch.config.rules import Text
 from hpsearch.errors import NoOkTrial
 from hpsearch.events import Subscriber
 from hpsearch.objectives import Objective
@@ -19,7 +19,7 @@ from hpsearch.panda import Panda
 from hpsearch.retesting import RetestPlan
 from hpsearch.runs import Run, load_search
 from hpsearch.sampling import Trial
-from hpsearch.starter import Starter
+from hpsearch.starter import Starter, TierRule
 
 
 @checked_arguments()
@@ -147,7 +147,7 @@ def train(
 
 @checked_arguments(
     path=Option("path", Kind((str, os.PathLike), "a file path")),
-    tier=Option("--tier", Integer(low=1, high=3, wording="1, 2 or 3")),
+    tier=Option("--tier", TierRule()),
     data=Option("--data", Text("a data source: spirals, blobs, digits or a .npz file")),
 )
 def init(path: Path | str | None = None, *, tier: int = 2, data: str | None = None) -> Starter:

@@ -116,12 +116,12 @@ def exit_code(outcome: Any, fail_under: float | None) -> int:
 def _most_common_reason(records: Any) -> str:
     """``: 5 × ValueError: … (at objective.py:23 in train)``, or nothing without a reason."""
     from hpsearch.errors import one_line
+    from hpsearch.objectives.base import shortened
     from hpsearch.results import failures_by_reason
 
     groups = failures_by_reason(records)
     if not groups:
         return ""
-    reason = one_line(groups[0]["reason"])
-    if len(reason) > 300:  # a huge message: its start, and where it was raised at its end
-        reason = f"{reason[:200]} … {reason[-80:]}"
+    # A huge message: its start, and where it was raised at its end.
+    reason = shortened(one_line(groups[0]["reason"]), 300)
     return f": {groups[0]['count']} × {reason}"

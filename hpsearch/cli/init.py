@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from hpsearch.cli.common import app, user_errors
+from hpsearch.visible import visible
 
 
 @app.command()
@@ -48,5 +49,6 @@ def init(
     searched = "; ".join(
         f"tier {t} {', '.join(name for name, of in starter.params if of == t)}" for t in tiers
     )
-    typer.echo(f"wrote {starter.path}: {searched}; data {starter.data}; {starter.trials} trials")
-    typer.echo(f"next: hpsearch run {shlex.quote(str(starter.path))}")
+    path, data = visible(str(starter.path)), visible(str(starter.data))  # as typed, escaped
+    typer.echo(f"wrote {path}: {searched}; data {data}; {starter.trials} trials")
+    typer.echo(f"next: hpsearch run {visible(shlex.quote(str(starter.path)))}")

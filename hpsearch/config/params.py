@@ -22,6 +22,27 @@ from hpsearch.space import (
 from hpsearch.trainer.registry import REGISTRY, Hyperparam, Interval
 
 BUDGET_FIELDS = ("budget", "checkpoint_dir")  # placeholders of an early-stopping search
+
+
+def takes_budget(command: str) -> bool:
+    """Whether a command objective uses ``{budget}`` or ``{checkpoint_dir}``."""
+    return any("{" + name + "}" in command for name in BUDGET_FIELDS)
+
+
+def budget_placeholder_problem(
+    command: str | None, early_stop: bool, full_budget: int | None
+) -> str | None:
+    """Without early stopping a command that takes ``{budget}`` is given the full epochs:
+    why it cannot be (no epochs of full training known), or None."""
+    if not command or early_stop or full_budget or not takes_budget(command):
+        return None
+    name = next(n for n in BUDGET_FIELDS if "{" + n + "}" in command)
+    return (
+        f"placeholder {{{name}}} needs the epochs of full training: set early_stop.max_epochs "
+        "(or model.epochs), or an early_stop section"
+    )
+
+
 # Placeholders a command may use besides the parameters.
 COMMAND_FIELDS = ("seed", "trial", "device", *BUDGET_FIELDS)
 MAX_EXACT_INT = 2**53  # beyond it a float cannot hold every integer: sampling would skip some

@@ -20,7 +20,7 @@ from hpsearch.config.model import (
     ZoomConfig,
 )
 from hpsearch.config.overrides import blame
-from hpsearch.config.params import BUDGET_FIELDS, ParamsParser
+from hpsearch.config.params import ParamsParser, budget_placeholder_problem
 from hpsearch.config.rules import Broken, Rule
 from hpsearch.data.sources import (
     BLOBS_FEATURES,
@@ -160,15 +160,10 @@ class Parser(ParamsParser):
         found = rules.early_stop_problem(config)
         if found is not None:
             raise self.fail(("early_stop", found[0]), found[1])
-        # Without early stopping a command that takes {budget} is given the full epochs.
-        if objective.command is not None and not config.early_stop.on:
-            for name in BUDGET_FIELDS:
-                if "{" + name + "}" in objective.command and config.full_budget is None:
-                    raise self.fail(
-                        ("objective", "command"),
-                        f"placeholder {{{name}}} needs the epochs of full training: set "
-                        "early_stop.max_epochs (or model.epochs), or an early_stop section",
-                    )
+        on, full = config.early_stop.on, config.full_budget
+        problem = budget_placeholder_problem(objective.command, on, full)
+        if problem:
+            raise self.fail(("objective", "command"), problem)
         return config
 
     def budgeted(self, config: Config, section: Any, zoom: Any) -> Config:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hpsearch.config.params import BUDGET_FIELDS
+from hpsearch.config.params import takes_budget
 from hpsearch.errors import ConfigError
 from hpsearch.objectives.base import (
     Objective,
@@ -74,13 +74,14 @@ def build_objective(config: Config) -> Objective:
                 file=config.source,
                 key="objective.command",
             )
-        takes_budget = any("{" + name + "}" in config.objective.command for name in BUDGET_FIELDS)
         return CommandObjective(
             config.objective.command,
             str(workdir),
             fixed,
             config.search.metric,
-            config.full_budget if config.early_stop.on or takes_budget else None,
+            config.full_budget
+            if config.early_stop.on or takes_budget(config.objective.command)
+            else None,
         )
     spec = config.objective.python
     assert spec is not None  # the parser set it with the kind

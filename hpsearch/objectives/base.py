@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import math
 import numbers
 import os
@@ -261,6 +262,7 @@ def _ours(frame: Any) -> bool:
     return os.path.abspath(frame.f_code.co_filename).startswith(os.path.join(_PACKAGE, ""))
 
 
+@functools.cache
 def _library_dirs() -> tuple[str, ...]:
     import sysconfig
 
