@@ -195,3 +195,19 @@ def assert_no_workers_left(pid: int) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"worker processes left behind: {alive}")
+
+
+# A small successive-halving search of the built-in trainer (12 trials, rungs of 1, 3, 9 epochs).
+HALVING = {
+    "name": "halving",
+    "seed": 5,
+    "data": {"source": "spirals", "classes": 3, "samples": 300},
+    "model": {"layers": 1, "epochs": 9, "optimizer": "adam"},
+    "space": {
+        "learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0},
+        "hidden_units": {"scale": "log", "min": 8, "max": 32},
+    },
+    "search": {"trials": 12},
+    "early_stop": {"method": "halving", "min_epochs": 1, "eta": 3},
+    "run": {"jobs": 2},
+}

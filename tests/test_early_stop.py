@@ -19,21 +19,7 @@ import pytest
 import hpsearch
 from hpsearch.rungs import make_plan
 
-from .helpers import invoke, leaderboard, one_line_error, run_json, spawn_cli
-
-HALVING = {
-    "name": "halving",
-    "seed": 5,
-    "data": {"source": "spirals", "classes": 3, "samples": 300},
-    "model": {"layers": 1, "epochs": 9, "optimizer": "adam"},
-    "space": {
-        "learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0},
-        "hidden_units": {"scale": "log", "min": 8, "max": 32},
-    },
-    "search": {"trials": 12},
-    "early_stop": {"method": "halving", "min_epochs": 1, "eta": 3},
-    "run": {"jobs": 2},
-}
+from .helpers import HALVING, invoke, leaderboard, one_line_error, run_json, spawn_cli
 
 # A Python objective that sleeps a little per epoch and continues from its checkpoint_dir:
 # its loss depends only on (params, epoch), and it writes down every epoch it trains.

@@ -15,21 +15,7 @@ import pytest
 
 from hpsearch import yamlio
 
-from .helpers import invoke, one_line_error, run_json
-
-HALVING = {
-    "name": "halving",
-    "seed": 5,
-    "data": {"source": "spirals", "classes": 3, "samples": 300},
-    "model": {"layers": 1, "epochs": 9, "optimizer": "adam"},
-    "space": {
-        "learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0},
-        "hidden_units": {"scale": "log", "min": 8, "max": 32},
-    },
-    "search": {"trials": 12},
-    "early_stop": {"method": "halving", "min_epochs": 1, "eta": 3},
-    "run": {"jobs": 1},
-}
+from .helpers import HALVING, invoke, one_line_error, run_json
 
 
 @pytest.fixture(scope="module")
