@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from search_quality import PROBLEMS, config_for  # noqa: E402
+from search_quality import PROBLEMS, config_for
 
 TUNE = ["Hartmann6", "Branin", "Rosenbrock4", "TrainLoss"]
 HELD_OUT = ["Hartmann3", "Ackley5", "Levy4", "Styblinski5"]

@@ -101,16 +101,24 @@ def _zoom_numeric(
 
 
 def trust_region(
-    root: Space, anchors: Sequence[Mapping[str, Any]], pads: Mapping[str, float], pad: float
+    root: Space,
+    anchors: Sequence[Mapping[str, Any]],
+    pads: Mapping[str, float],
+    pad: float,
+    keep_choices: bool = False,
 ) -> Region:
     """The region of ``root`` around ``anchors``: each numeric parameter the anchors' span
     ± its pad (``pads``, else ``pad``) of the whole range, clipped to it; a choice the values
-    the anchors use; a parameter left with one value fixed."""
+    the anchors use (every value with ``keep_choices``); a parameter left with one value
+    fixed."""
     params: list[Param] = []
     fixed: dict[str, Any] = {}
     for p in root:
         values = [a[p.name] for a in anchors if p.name in a]
         if not values:  # a conditional parameter inactive in every anchor: left whole
+            params.append(p)
+            continue
+        if isinstance(p, ChoiceParam) and keep_choices:
             params.append(p)
             continue
         narrowed = (

@@ -193,6 +193,9 @@ class Round:
     notes: Mapping[str, str] = field(default_factory=dict)
     summary: str = ""
     grown_from: int | None = None  # the trials it had before `resume --trials` grew it
+    # The points a model picked for its first trials (model-guided rounds); a trial past
+    # them (a round grown by `resume --trials`) is drawn in the region.
+    points: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def stop(self) -> int:
@@ -207,6 +210,8 @@ class Round:
         """Trial ``index`` (global) of this round: drawn in the region from ``(seed, index -
         first)``, its fixed values put in, in the root space's order."""
         trial = sample_trial(self.region.space, self.seed, index - self.first)
+        if index - self.first < len(self.points):
+            trial = dataclasses.replace(trial, params=dict(self.points[index - self.first]))
         params = {**trial.params, **self.region.fixed}
         ordered = {n: params[n] for n in root.names if n in params}
         return dataclasses.replace(trial, index=index, params=ordered, round=self.number)
@@ -230,6 +235,8 @@ class Round:
         }
         if self.grown_from is not None:
             out["grown_from"] = self.grown_from
+        if self.points:
+            out["points"] = [dict(p) for p in self.points]
         return out
 
     @classmethod
@@ -259,12 +266,15 @@ class Round:
         grown_from = data.get("grown_from")
         if grown_from is not None and not (is_int(grown_from) and grown_from >= 1):
             raise BadLine(f"field 'grown_from': expected a number of trials, got {grown_from!r}")
+        region = Region.from_json(data.get("region"), root)
+        points = _points_from_json(data.get("points"), root, region, data["trials"])
         return cls(
             number=data["round"],
             first=data["first"],
             trials=data["trials"],
             seed=data["seed"],
-            region=Region.from_json(data.get("region"), root),
+            region=region,
+            points=points,
             strategy=texts["strategy"] or "random",
             origin=texts["origin"] or "plan",
             anchors=tuple(anchors),
@@ -273,6 +283,39 @@ class Round:
             summary=texts["summary"],
             grown_from=grown_from,
         )
+
+
+def _points_from_json(
+    data: Any, root: Space, region: Region, trials: int
+) -> tuple[dict[str, Any], ...]:
+    """A round's picked points read back: each a point of the region, every parameter its
+    conditions make active and no other (``BadLine`` names the first wrong one)."""
+    if data is None:
+        return ()
+    if not isinstance(data, list) or len(data) > trials:
+        raise BadLine(f"field 'points': expected a list of at most {trials} points")
+    out = []
+    for i, point in enumerate(data):
+        where = f"field 'points[{i}]'"
+        if not isinstance(point, Mapping) or not all(isinstance(k, str) for k in point):
+            raise BadLine(f"{where}: expected an object of parameter values, got {kind_of(point)}")
+        if not region.contains(point):
+            raise BadLine(f"{where}: not a point of the round's region")
+        if set(root.active(point)) != set(point):
+            raise BadLine(f"{where}: holds a parameter its conditions leave inactive")
+        missing = [
+            q.name
+            for q in root
+            if q.name not in point and q.name in root.active({**point, q.name: _any(q)})
+        ]
+        if missing:
+            raise BadLine(f"{where}: no value for '{missing[0]}'")
+        out.append({n: point[n] for n in root.names if n in point})
+    return tuple(out)
+
+
+def _any(p: Param) -> Any:
+    return p.choices[0] if isinstance(p, ChoiceParam) else p.low
 
 
 def first_round(root: Space, seed: int, trials: int, strategy: str, summary: str) -> Round:

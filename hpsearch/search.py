@@ -78,6 +78,7 @@ class Search:
             radius=proposal.radius,
             notes=dict(proposal.notes),
             summary=proposal.summary,
+            points=proposal.points,
         )
         try:  # what reading it back would refuse is never written (a bad API value, say)
             Round.from_json(json.loads(json.dumps(new.to_json())), self.config.space)

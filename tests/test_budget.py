@@ -3,6 +3,7 @@ trials however it runs; and the laws of the zoom step that spends it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -139,6 +140,7 @@ def _config(space_doc: dict):
 
 
 ROOT = _config(SPACE.to_dict())
+RANDOM = dataclasses.replace(ROOT, search=dataclasses.replace(ROOT.search, guide="random"))
 
 
 @st.composite
@@ -174,6 +176,7 @@ def histories(draw):
                 anchors=proposal.anchors,
                 radius=proposal.radius,
                 summary=proposal.summary,
+                points=proposal.points,
             )
         )
     return history
@@ -181,17 +184,24 @@ def histories(draw):
 
 @pytest.mark.slow
 @settings(max_examples=120)
-@given(histories())
-def test_a_budget_round_holds_the_best_and_stays_inside_the_whole_space(history):
-    strategy = BudgetStrategy(ROOT)
+@given(histories(), st.booleans())
+def test_a_budget_round_holds_its_anchor_and_stays_inside_the_whole_space(history, guided):
+    # Guided by the model, a round is cut around the trial the model rates best and takes
+    # its points inside its region; without it, around the best value so far.
+    strategy = BudgetStrategy(ROOT if guided else RANDOM)
     everything = history.records
     try:
         proposal = strategy.propose(history, 3)
     except Done:
         assert not everything
         return
-    best = min(everything, key=lambda r: (r.metrics["value"], r.trial))
-    assert proposal.anchors[0] == best.trial
+    if guided and len(everything) >= 3:
+        best = next(r for r in everything if r.trial == proposal.anchors[0])
+        assert len(proposal.points) == 3
+        assert all(proposal.region.contains(p) for p in proposal.points)
+    else:
+        best = min(everything, key=lambda r: (r.metrics["value"], r.trial))
+        assert proposal.anchors[0] == best.trial and not proposal.points
     region = proposal.region
     assert region.contains(best.params)
     for p in PARAMS:
@@ -200,6 +210,7 @@ def test_a_budget_round_holds_the_best_and_stays_inside_the_whole_space(history)
             assert region.fixed[p.name] == best.params[p.name]
         elif isinstance(p, type(PARAMS[-1])):
             assert set(q.choices) <= set(p.choices)
+            assert not guided or len(everything) < 3 or q.choices == p.choices  # every value
         else:
             assert p.low <= q.low < q.high <= p.high and q.integer == p.integer
     assert 0 < proposal.radius <= START  # the radius before each parameter's stretch
@@ -211,11 +222,12 @@ def test_a_budget_round_says_how_its_region_moved(make_config, tmp_path):
     words = [info.summary for info in run.rounds()[1:]]
     pattern = re.compile(
         r"region (grows to|shrinks to|keeps its size,) \d+% of the space, around "
-        r"(the best, trial \d+|a new best, trial \d+|trial \d+: round \d+ found no better one"
-        r"|trial \d+, at radius 0.35 again: it had collapsed)"
+        r"the model's best, (trial \d+|trial \d+: round \d+ found no better one"
+        r"|trial \d+, at radius 0.35 again: it had collapsed); "
+        r"\d+ picked by a model of \d+ trials"
     )
     assert all(pattern.fullmatch(w) for w in words), words
-    assert any("around a new best" in w for w in words)
+    assert len({w.split("trial ")[1].split(":")[0].split(";")[0] for w in words}) > 1  # it moves
     for before, after, w in zip(run.rounds(), run.rounds()[1:], words, strict=False):
         if "grows" in w:  # said whenever it happens: a region is never silently wider
             assert after.range_left > before.range_left

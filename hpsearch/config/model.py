@@ -40,6 +40,10 @@ class SearchConfig:
     # Evaluations in all, coarse run and zoom rounds together (hpsearch.schedule): sets
     # ``trials``, ``zoom.rounds`` and each round's trials. None: set them yourself.
     budget: int | None = None
+    # Where a round after the first puts its trials inside its region: "model" (a model of
+    # the trials so far picks them among random candidates, hpsearch.guidance) or "random"
+    # (uniform draws, the course's plain coarse to fine).
+    guide: str = "model"
 
     @property
     def goal(self) -> Goal:
@@ -330,8 +334,12 @@ class Config:
             "model": self.resolved_model(),
             "space": self.space.to_dict(),
             # budget only when set: a run made before budgets existed keeps its config.
+            # budget only when set, guide only when not the default: a run made before they
+            # existed keeps its config.
             "search": {
-                k: v for k, v in _fields(self.search).items() if k != "budget" or v is not None
+                k: v
+                for k, v in _fields(self.search).items()
+                if (k != "budget" or v is not None) and (k != "guide" or v != "model")
             },
             "zoom": _fields(self.zoom),
             # Devices only when given: a run made before they existed keeps its config.

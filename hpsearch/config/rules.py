@@ -285,6 +285,7 @@ SEARCH: dict[str, Rule] = {
     "budget": Integer(low=1, wording="a positive integer", high=MAX_TRIALS, why=_TOO_MANY),
     "metric": Text("a metric name"),  # which names: the built-in trainer's, or any for others
     "direction": OneOf(DIRECTIONS),
+    "guide": OneOf(("model", "random"), what="guide"),
 }
 ZOOM: dict[str, Rule] = {
     "top": Integer(low=1, high=MAX_TRIALS),

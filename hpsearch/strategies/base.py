@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hpsearch.rounds import Region
 
@@ -33,6 +33,7 @@ class Proposal:
     anchors: tuple[int, ...] = ()
     radius: float | None = None
     notes: Mapping[str, str] = field(default_factory=dict)
+    points: tuple[Mapping[str, Any], ...] = ()  # the trials a model picked, else drawn
 
 
 class Strategy(Protocol):

@@ -18,6 +18,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from hpsearch.guidance import Model
 from hpsearch.narrowing import trust_region
 from hpsearch.record import TrialRecord
 from hpsearch.results import Goal
@@ -69,13 +70,18 @@ class BudgetStrategy:
     def propose(self, history: History, trials: int) -> Proposal:
         config, goal = self.config, history.goal
         records = history.records
-        anchors = goal.top(records, ANCHORS)
+        model = Model.of(config.space, records, goal) if config.search.guide == "model" else None
+        anchors = model.predicted_best(goal, ANCHORS) if model else goal.top(records, ANCHORS)
         if not anchors:
             raise Done("no ok trial to zoom on")
         per_round = [history.records_of(r.number) for r in history.rounds]
         pad, why = radius(per_round, goal, START)
         pads = shaped(config.space, goal.rank(records), pad)
-        region = trust_region(config.space, [a.params for a in anchors], pads, pad)
+        region = trust_region(
+            config.space, [a.params for a in anchors], pads, pad, keep_choices=model is not None
+        )
+        seed = round_seed(history.rounds[-1].seed, len(history.rounds))
+        points = tuple(model.pick(region, trials, seed, goal)) if model else ()
         before = history.rounds[-1].region.share(config.space)
         after = region.share(config.space)
         if after > before * (1 + SAME_SIZE):
@@ -85,20 +91,25 @@ class BudgetStrategy:
         else:
             size = f"keeps its size, {after:.0%} of the space"
         best, last = anchors[0], history.rounds[-1].number
+        which = "the model's best, " if model else ""
         reason = {
-            "start": f"around the best, trial {best.trial}",
-            "improved": f"around a new best, trial {best.trial}",
-            "kept": f"around trial {best.trial}: round {last} found no better one",
-            "restart": f"around trial {best.trial}, at radius {pad:g} again: it had collapsed",
+            "start": f"around {which or 'the best, '}trial {best.trial}",
+            "improved": f"around {which or 'a new best, '}trial {best.trial}",
+            "kept": f"around {which}trial {best.trial}: round {last} found no better one",
+            "restart": f"around {which}trial {best.trial}, at radius {pad:g} again: it had "
+            "collapsed",
         }[why]
+        if model:
+            reason += f"; {trials} picked by a model of {len(records)} trials"
         return Proposal(
             region=region,
             trials=trials,
-            seed=round_seed(history.rounds[-1].seed, len(history.rounds)),
+            seed=seed,
             strategy=self.name,
             summary=f"region {size}, {reason}",
             anchors=tuple(a.trial for a in anchors),
             radius=pad,
+            points=points,
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hpsearch.guidance import Model
 from hpsearch.narrowing import zoom_region
 from hpsearch.sampling import round_seed
 from hpsearch.strategies.base import Done, Proposal, whole_space
@@ -72,12 +73,22 @@ class ZoomStrategy:
         )
         number = len(history.rounds)
         where = "the search's" if number == 1 else f"round {number - 1}'s"
+        count = zoom.trials if trials is None else trials
+        seed = round_seed(history.rounds[-1].seed, number)
+        summary = f"zoom inside {where} region around {label} of its {len(inside)} trials"
+        points: tuple = ()
+        if self.config.search.guide == "model" and len(region.space):
+            model = Model.of(self.config.space, history.records, history.goal)
+            if model is not None:
+                points = tuple(model.pick(region, count, seed, history.goal))
+                summary += f"; {count} picked by a model of {len(history.records)} trials"
         return Proposal(
             region=region,
-            trials=zoom.trials if trials is None else trials,
-            seed=round_seed(history.rounds[-1].seed, number),
+            trials=count,
+            seed=seed,
             strategy=self.name,
-            summary=f"zoom inside {where} region around {label} of its {len(inside)} trials",
+            summary=summary,
             anchors=tuple(a.trial for a in anchors),
             notes=notes,
+            points=points,
         )
