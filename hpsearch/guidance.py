@@ -56,19 +56,27 @@ class Model:
     gp: GaussianProcess
 
     @classmethod
-    def of(cls, root: Space, records: Sequence[TrialRecord], goal: Goal) -> Model | None:
-        """The model of ``records`` (None when fewer than ``MIN_TRIALS`` have a metric)."""
+    def of(
+        cls,
+        root: Space,
+        records: Sequence[TrialRecord],
+        goal: Goal,
+        prior: Sequence[TrialRecord] = (),
+    ) -> Model | None:
+        """The model of ``records``, and of ``prior`` (another run's trials: a warm start);
+        None when fewer than ``MIN_TRIALS`` have a metric."""
         ordered = sorted(records, key=lambda r: r.trial)
-        if sum(goal.value(r) is not None for r in ordered) < MIN_TRIALS:
+        every = [*ordered, *sorted(prior, key=lambda r: r.trial)]
+        if sum(goal.value(r) is not None for r in every) < MIN_TRIALS or not ordered:
             return None
-        scores = normal_scores([-k for k in _rank_keys(ordered, goal)])
-        x = np.vstack([encode(root, r.params) for r in ordered])
+        scores = normal_scores([-k for k in _rank_keys(every, goal)])
+        x = np.vstack([encode(root, r.params) for r in every])
         return cls(root, tuple(ordered), GaussianProcess.fit(x, scores))
 
     def predicted_best(self, goal: Goal, count: int = 1) -> list[TrialRecord]:
         """The trials with a metric whose predicted score is the highest: where the model
         thinks the best lies, less fooled by one lucky evaluation than the best value."""
-        mean, _ = self.gp.predict(self.gp.x)
+        mean, _ = self.gp.predict(self.gp.x[: len(self.records)])  # this search's trials
         order = np.argsort(-mean, kind="stable")
         return [self.records[i] for i in order if goal.value(self.records[i]) is not None][:count]
 
@@ -106,6 +114,12 @@ class Model:
             if i + 1 < count:
                 gp = gp.believing(encoded[j])
         return taken
+
+
+def model_of(records: Sequence[TrialRecord], prior: Sequence[TrialRecord]) -> str:
+    """``a model of 40 trials`` (``and 60 of a warm start``), for a round's summary."""
+    warm = f" and {len(prior)} of a warm start" if prior else ""
+    return f"a model of {len(records)} trials{warm}"
 
 
 def _branches(
@@ -146,7 +160,7 @@ def _value_bests(
 
 def _rank_keys(records: Sequence[TrialRecord], goal: Goal) -> list[float]:
     """A number per record, smaller better, in ``Goal.rank``'s order; equal records equal."""
-    ranked = goal.rank(records)
+    ranked = goal.rank(records)  # records of two runs may share a trial number: keyed by id
     keys: dict[int, float] = {}
     previous: tuple | None = None
     position = -1.0
@@ -163,8 +177,8 @@ def _rank_keys(records: Sequence[TrialRecord], goal: Goal) -> list[float]:
         if key != previous:
             position += 1
             previous = key
-        keys[r.trial] = position
-    return [keys[r.trial] for r in records]
+        keys[id(r)] = position
+    return [keys[id(r)] for r in records]
 
 
 def _uniform(root: Space, region: Region, rng: np.random.Generator) -> dict[str, Any]:

@@ -84,6 +84,8 @@ class History:
         self.by_trial: dict[int, TrialRecord] = {}
         for record in records:
             self.add(record)
+        # Another run's trials a warm start gave the model (never this search's trials).
+        self.prior: tuple[TrialRecord, ...] = ()
 
     @classmethod
     def single(

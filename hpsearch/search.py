@@ -233,11 +233,16 @@ def _missing_metric_message(config: Config, first: list[TrialRecord]) -> str:
     )
 
 
-def start_search(config: Config, *, objective: Objective | None = None) -> Search:
-    """Check the data, then create the run directory with the strategy's first round."""
+def start_search(
+    config: Config, *, objective: Objective | None = None, warm_flag: str = "search.warm_start"
+) -> Search:
+    """Check the data, then create the run directory with the strategy's first round (and a
+    warm start's trials; ``warm_flag`` names where the user gave it)."""
     from hpsearch.runner import require_backend
+    from hpsearch.warmstart import warm_records
 
     require_backend(config.run.backend)
+    warm = warm_records(config, warm_flag) if config.search.warm_start else None
     objective = objective or build_objective(config)
     strategy = strategy_for(config)
     proposal = strategy.first()
@@ -251,8 +256,14 @@ def start_search(config: Config, *, objective: Objective | None = None) -> Searc
         summary=proposal.summary,
     )
     history = History(config, [first])
+    history.prior = tuple(warm[1]) if warm else ()
     store = RunStore.create(
-        config, config.run.runs_dir, first=first, planned=strategy.planned(history), locked=True
+        config,
+        config.run.runs_dir,
+        first=first,
+        planned=strategy.planned(history),
+        locked=True,
+        warm=warm,
     )
     return Search(config, store, history, objective, strategy, lock=store.lock)
 

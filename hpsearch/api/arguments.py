@@ -93,6 +93,7 @@ RULES: dict[str, Option] = {
     ),
     "run": Option("run", _RUN),
     "from_run": Option("from_run", _RUN),
+    "warm_start": Option("--warm-start", _RUN),
     "settings": Option("settings", Kind((Mapping,), "a mapping of parameter names to values")),
     "retry": Option("--retry", Statuses()),
     "objective": Option("objective", ObjectiveKind()),

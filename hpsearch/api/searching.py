@@ -42,6 +42,7 @@ def start_run(
     devices: str | Sequence[Any] | None = None,
     devices_raw: bool = False,
     per_device: int | None = None,
+    warm_start: str | Path | Run | None = None,
     objective: Objective | None = None,
 ) -> SearchSession:
     """A new search, ready to run: its run directory is made, no trial has started. The
@@ -72,6 +73,9 @@ def start_run(
         keep_checkpoints=keep_checkpoints,
         devices=devices,
         per_device=per_device,
+        warm_start=str(warm_start.path if isinstance(warm_start, Run) else warm_start)
+        if warm_start is not None
+        else None,
     )
     if objective is not None and cfg.early_stop.on:
         from hpsearch.objectives.python import takes
@@ -82,7 +86,8 @@ def start_run(
                 "budget= (epochs to reach) and checkpoint_dir=; add those keywords to its "
                 "__call__"
             )
-    session = SearchSession(start_search(cfg, objective=objective))
+    flag = "--warm-start" if warm_start is not None else "search.warm_start"
+    session = SearchSession(start_search(cfg, objective=objective, warm_flag=flag))
     if cfg.search.budget is not None:
         flag = "--budget" if budget is not None else "search.budget"  # the flags' names
         said = space_budget_warning(cfg.search.budget, cfg.space, flag)
@@ -111,6 +116,7 @@ def run(
     devices: str | Sequence[Any] | None = None,
     devices_raw: bool = False,
     per_device: int | None = None,
+    warm_start: str | Path | Run | None = None,
     objective: Objective | None = None,
     on_event: Subscriber | None = None,
     quiet: bool = False,
@@ -141,6 +147,7 @@ def run(
         devices=devices,
         devices_raw=devices_raw,
         per_device=per_device,
+        warm_start=warm_start,
         objective=objective,
     )
     return followed(session, on_event, quiet, progress)

@@ -129,6 +129,15 @@ def run(
             rich_help_panel="Devices",
         ),
     ] = None,
+    warm_start: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--warm-start",
+            metavar="RUN",
+            help="Start the model from the trials of RUN, a search of a compatible space "
+            "(search.warm_start).",
+        ),
+    ] = None,
     html_report: ReportOpt = False,
 ) -> None:
     """Sample random trials, train them in parallel, rank them.
@@ -156,6 +165,7 @@ def run(
             devices=devices,
             devices_raw=devices_raw,
             per_device=per_device,
+            warm_start=warm_start,
         )
     if not quiet:
         for hint in session.config.hints:

@@ -44,6 +44,8 @@ class SearchConfig:
     # the trials so far picks them among random candidates, hpsearch.guidance) or "random"
     # (uniform draws, the course's plain coarse to fine).
     guide: str = "model"
+    # A run whose trials the model starts from (``--warm-start``): a directory, id or prefix.
+    warm_start: str | None = None
 
     @property
     def goal(self) -> Goal:
@@ -185,6 +187,7 @@ class Config:
         devices: str | Sequence[Any] | None = None,
         per_device: int | None = None,
         rounds: int | None = None,
+        warm_start: str | None = None,
     ) -> Config:
         """This config with settings given on the command line or to the API in place of its
         own (None: keep the config's), each checked by the rule the file's value obeys. A
@@ -210,6 +213,7 @@ class Config:
             rounds=rounds,
             scheduler=scheduler,
             runs_dir=runs_dir,
+            warm_start=warm_start,
         )
         run = dataclasses.replace(
             self.run,
@@ -269,7 +273,11 @@ class Config:
             self,
             name=name if name is not None else self.name,
             seed=seed if seed is not None else self.seed,
-            search=dataclasses.replace(self.search, trials=trials or self.search.trials),
+            search=dataclasses.replace(
+                self.search,
+                trials=trials or self.search.trials,
+                warm_start=str(warm_start) if warm_start is not None else self.search.warm_start,
+            ),
             zoom=dataclasses.replace(
                 self.zoom, rounds=rounds if rounds is not None else self.zoom.rounds
             ),
@@ -339,7 +347,8 @@ class Config:
             "search": {
                 k: v
                 for k, v in _fields(self.search).items()
-                if (k != "budget" or v is not None) and (k != "guide" or v != "model")
+                if (k not in ("budget", "warm_start") or v is not None)
+                and (k != "guide" or v != "model")
             },
             "zoom": _fields(self.zoom),
             # Devices only when given: a run made before they existed keeps its config.

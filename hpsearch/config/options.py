@@ -50,6 +50,7 @@ OPTIONS: dict[str, Option] = {
     "trials": _TRIALS,
     "n": _TRIALS,  # sample's trials
     "budget": Option("--budget", rules.SEARCH["budget"]),
+    "warm_start": Option("--warm-start", rules.SEARCH["warm_start"]),
     "rounds": Option("--rounds", rules.ZOOM["rounds"]),
     "jobs": Option("--jobs", rules.JOBS),
     "backend": Option("--backend", rules.backend_rule()),

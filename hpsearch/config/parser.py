@@ -373,7 +373,7 @@ class Parser(ParamsParser):
                 f"'{direction}' would rank the worst {metric} first; {metric} is to {natural} "
                 f"({fix})",
             )
-        return SearchConfig(s["trials"], metric, direction, s["budget"])
+        return SearchConfig(**{**s, "metric": metric, "direction": direction})
 
     def zoom(self, value: Any) -> ZoomConfig:
         return ZoomConfig(**self.section(value, ("zoom",), "zoom settings", rules.ZOOM, ZoomConfig))

@@ -286,6 +286,7 @@ SEARCH: dict[str, Rule] = {
     "metric": Text("a metric name"),  # which names: the built-in trainer's, or any for others
     "direction": OneOf(DIRECTIONS),
     "guide": OneOf(("model", "random"), what="guide"),
+    "warm_start": Text("a run (its directory, id or a prefix of it)"),
 }
 ZOOM: dict[str, Rule] = {
     "top": Integer(low=1, high=MAX_TRIALS),

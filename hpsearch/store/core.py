@@ -8,6 +8,7 @@
 - ``curves.jsonl``  per-epoch curves, one line per trial.
 - ``rungs.jsonl``, ``checkpoints/``  early stopping (``hpsearch.store.rungs``).
 - ``attempts.jsonl``  earlier records of retried trials (``hpsearch.store.attempts``).
+- ``warm.jsonl``    another run's trials a warm start gave the model (``hpsearch.warmstart``).
 - ``leaderboard.csv``, ``best.yaml``, ``summary.json``  whole files, written atomically,
                     derived from the logs above.
 
@@ -22,7 +23,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -102,13 +103,15 @@ class RunStore:
         first: Round | None = None,
         planned: int | None = None,
         locked: bool = False,
+        warm: tuple[str, Sequence[TrialRecord]] | None = None,
     ) -> RunStore:
         """Make ``runs_dir/<run-id>/`` with its marker, the resolved config, its first round
         (``first``) and a ``running`` summary. The directory appears whole or not at all: it
         is filled under a hidden name and renamed, so a full disk or a kill leaves nothing.
         ``parent``: the run a re-test re-tests. ``locked``: its lock is taken first, inside
         the hidden directory, so the run appears locked by this driver or not at all (a
-        full disk at the lock leaves no empty ``running`` run)."""
+        full disk at the lock leaves no empty ``running`` run). ``warm``: a warm start's run
+        and trials."""
         assert kind in KINDS
         resolved = config.to_dict(absolute_paths=True)
         summary = {
@@ -122,6 +125,7 @@ class RunStore:
             "direction": config.search.direction,
             "config": resolved,
             "versions": versions(),
+            **({"warm_start": {"run": warm[0], "trials": len(warm[1])}} if warm else {}),
         }
 
         held: list[RunLock] = []
@@ -134,6 +138,9 @@ class RunStore:
             atomic_write(staging / "config.yaml", yamlio.dump(resolved))
             if first is not None:
                 atomic_write(staging / "rounds.jsonl", json.dumps(first.to_json()) + "\n")
+            if warm is not None:
+                text = "".join(json.dumps(clean_json(r.to_json())) + "\n" for r in warm[1])
+                atomic_write(staging / "warm.jsonl", text)
             cls(staging).write_summary({"run_id": run_id, **summary})
 
         try:
@@ -375,14 +382,8 @@ class RunStore:
         self.write_file("leaderboard.csv", results.leaderboard_csv)
         if results.best_yaml is not None:
             self.write_file("best.yaml", results.best_yaml)
-        summary = {
-            **self.summary(),
-            "status": status,
-            "finished": now(),
-            "wall_time": round(wall_time, 3),
-            **results.fields,
-            **(extra or {}),
-        }
+        summary = {**self.summary(), "status": status, "finished": now()}
+        summary |= {"wall_time": round(wall_time, 3), **results.fields, **(extra or {})}
         self.write_summary(summary)
         return summary
 

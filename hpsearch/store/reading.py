@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from hpsearch.config import Config
 from hpsearch.errors import RunError
+from hpsearch.files import BadLine, read_log
 from hpsearch.history import History, NotInRounds
-from hpsearch.record import TrialRecord
+from hpsearch.record import RecordProblem, TrialRecord
+from hpsearch.space import Space
 from hpsearch.store.core import RunStore
 
 
@@ -16,6 +19,33 @@ def read_history(
 ) -> History:
     """The search's history from its logs. A run made by hpsearch 0.1 has no rounds log: it
     is one round over the whole space (and, with ``repair``, gets its rounds log now)."""
+    history = _read_history(store, config, records, repair)
+    history.prior = tuple(load_warm(store, config.space))
+    return history
+
+
+def load_warm(store: RunStore, space: Space) -> list[TrialRecord]:
+    """The trials a warm start copied in (none without one); a bad line is a RunError
+    naming file, line and field."""
+
+    def parse(item: dict[str, Any]) -> TrialRecord:
+        try:
+            return TrialRecord.from_json(item, space)
+        except RecordProblem as problem:
+            raise BadLine(str(problem)) from None
+
+    read = read_log(
+        store.path / "warm.jsonl",
+        parse,
+        what="warm-start trial",
+        fix="delete that line (the model starts without it)",
+    )
+    return [record for _, record in read.items]
+
+
+def _read_history(
+    store: RunStore, config: Config, records: Sequence[TrialRecord], repair: bool
+) -> History:
     log = store.path / "rounds.jsonl"
     rounds = store.load_rounds(config.space, repair=repair) if store.has_rounds else []
     if rounds:

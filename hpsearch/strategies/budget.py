@@ -18,7 +18,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from hpsearch.guidance import Model
+from hpsearch.guidance import Model, model_of
 from hpsearch.narrowing import trust_region
 from hpsearch.record import TrialRecord
 from hpsearch.results import Goal
@@ -70,7 +70,11 @@ class BudgetStrategy:
     def propose(self, history: History, trials: int) -> Proposal:
         config, goal = self.config, history.goal
         records = history.records
-        model = Model.of(config.space, records, goal) if config.search.guide == "model" else None
+        model = (
+            Model.of(config.space, records, goal, history.prior)
+            if config.search.guide == "model"
+            else None
+        )
         anchors = model.predicted_best(goal, ANCHORS) if model else goal.top(records, ANCHORS)
         if not anchors:
             raise Done("no ok trial to zoom on")
@@ -100,7 +104,7 @@ class BudgetStrategy:
             "collapsed",
         }[why]
         if model:
-            reason += f"; {trials} picked by a model of {len(records)} trials"
+            reason += f"; {trials} picked by {model_of(records, history.prior)}"
         return Proposal(
             region=region,
             trials=trials,

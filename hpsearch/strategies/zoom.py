@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hpsearch.guidance import Model
+from hpsearch.guidance import Model, model_of
 from hpsearch.narrowing import zoom_region
 from hpsearch.sampling import round_seed
 from hpsearch.strategies.base import Done, Proposal, whole_space
@@ -78,10 +78,10 @@ class ZoomStrategy:
         summary = f"zoom inside {where} region around {label} of its {len(inside)} trials"
         points: tuple = ()
         if self.config.search.guide == "model" and len(region.space):
-            model = Model.of(self.config.space, history.records, history.goal)
+            model = Model.of(self.config.space, history.records, history.goal, history.prior)
             if model is not None:
                 points = tuple(model.pick(region, count, seed, history.goal))
-                summary += f"; {count} picked by a model of {len(history.records)} trials"
+                summary += f"; {count} picked by {model_of(history.records, history.prior)}"
         return Proposal(
             region=region,
             trials=count,
