@@ -64,10 +64,12 @@ class Model:
         prior: Sequence[TrialRecord] = (),
     ) -> Model | None:
         """The model of ``records``, and of ``prior`` (another run's trials: a warm start);
-        None when fewer than ``MIN_TRIALS`` have a metric."""
+        None when fewer than ``MIN_TRIALS`` have a metric, or none of this search's was
+        trained fully."""
         ordered = sorted(records, key=lambda r: r.trial)
         every = [*ordered, *sorted(prior, key=lambda r: r.trial)]
-        if sum(goal.value(r) is not None for r in every) < MIN_TRIALS or not ordered:
+        ranked = sum(_measured(r, goal) for r in every)  # stopped early, it still says something
+        if ranked < MIN_TRIALS or not any(goal.value(r) is not None for r in ordered):
             return None
         scores = normal_scores([-k for k in _rank_keys(every, goal)])
         x = np.vstack([encode(root, r.params) for r in every])
@@ -156,6 +158,12 @@ def _value_bests(
             if best is not None and all(best is not t for t in [*taken, *out]):
                 out.append(best)
     return out
+
+
+def _measured(record: TrialRecord, goal: Goal) -> bool:
+    """Whether a trial reported the metric (fully trained, or stopped early)."""
+    value = record.value(goal.metric) if record.ok else record.metrics.get(goal.metric)
+    return isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def _rank_keys(records: Sequence[TrialRecord], goal: Goal) -> list[float]:

@@ -133,6 +133,16 @@ def hyperband_weights(s_max: int, eta: int) -> list[int]:
     return [math.ceil((s_max + 1) / (s + 1) * eta**s) for s in range(s_max, -1, -1)]
 
 
+def full_bracket(method: str, min_epochs: int, max_epochs: int, eta: int) -> int:
+    """The fewest trials a plan needs to halve down to one trial at every rung: eta^s_max
+    for halving, the paper's bracket counts summed for Hyperband (a budget's rounds are at
+    least this large, so that each round's rungs decide something)."""
+    s_max = len(ladder(min_epochs, max_epochs, eta)) - 1
+    if method == "halving":
+        return int(eta**s_max)
+    return sum(hyperband_weights(s_max, eta))
+
+
 def share_out(total: int, weights: list[int]) -> list[int]:
     """``total`` split in proportion to ``weights`` (largest remainders, earlier first)."""
     whole = sum(weights)

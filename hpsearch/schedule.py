@@ -3,7 +3,9 @@
 The schedule (from ``bench/search_quality.py``, docs/benchmarks.md): 20 % of the budget for
 the coarse run (at least one trial), then up to 15 zoom rounds sharing the rest evenly (the
 earlier rounds take one more when it does not divide). The counts add up to the budget
-exactly.
+exactly. With early stopping every round is at least ``smallest`` trials (a full bracket of
+its rung plan, ``rungs.full_bracket``): the rungs are decided over that many trials, not over
+three, so that most epochs go to the trials that earned them.
 """
 
 from __future__ import annotations
@@ -35,14 +37,29 @@ class Schedule:
         )
 
 
-def schedule(budget: int) -> Schedule:
+def schedule(budget: int, smallest: int = 1) -> Schedule:
+    """The schedule of ``budget`` evaluations whose rounds have at least ``smallest`` trials
+    (the last round fewer only when the budget cannot give it more)."""
     if budget < 1:
         raise ValueError(f"a budget is at least 1 evaluation, got {budget}")
-    coarse = min(budget, max(1, round(COARSE_SHARE * budget)))
+    coarse = min(budget, max(1, smallest, round(COARSE_SHARE * budget)))
     rest = budget - coarse
-    count = min(ROUNDS, rest)
+    count = min(ROUNDS, rest // max(smallest, 1)) or (1 if rest else 0)
+    return split(budget, coarse, count)
+
+
+def split(budget: int, coarse: int, count: int) -> Schedule:
+    """The schedule of ``budget`` evaluations with that coarse round and ``count`` rounds
+    sharing the rest (as a run's config.yaml holds them: ``search.trials``, ``zoom.rounds``)."""
+    rest = budget - coarse
+    count = min(count, rest)
     rounds = tuple(rest // count + (1 if i < rest % count else 0) for i in range(count))
     return Schedule(budget, coarse, rounds)
+
+
+def of_config(config: Any) -> Schedule:
+    """The schedule a config's budget set (its coarse round and zoom rounds)."""
+    return split(config.search.budget, config.search.trials, config.zoom.rounds)
 
 
 def smallest_budget(coarse: int) -> int:

@@ -242,3 +242,55 @@ def test_run_json_names_a_warm_start(make_config, tmp_path):
         "--json",
     )
     assert doc["counts"]["ok"] == 23
+
+
+# -- early stopping inside a budget ----------------------------------------------------------
+
+HALVING_BUDGET = {
+    "name": "esbudget",
+    "data": {"source": "spirals", "classes": 3, "samples": 300},
+    "model": {"layers": 1, "epochs": 9},
+    "space": {
+        "learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0e-1},
+        "hidden_units": {"scale": "log", "min": 8, "max": 32, "type": "int"},
+    },
+    "search": {"budget": 30},
+    "early_stop": {"method": "halving", "min_epochs": 1, "eta": 3},
+    "run": {"backend": "sequential"},
+}
+
+
+def test_a_budgets_rounds_are_large_enough_for_their_rungs(make_config):
+    # Rungs of 1, 3 and 9 epochs halve 9 trials down to one: every round has at least 9,
+    # so each round's rungs decide among 9 or more, not among 3.
+    path = make_config(base=HALVING_BUDGET)
+    shown = invoke("validate", str(path)).stdout
+    assert "budget: 30 evaluations: 9 coarse, then 2 zoom rounds of 10 or 11" in shown
+    run = hpsearch.run(path, quiet=True)
+    sizes = [info.trials for info in run.rounds()]
+    assert sizes == [9, 11, 10] and len(run.trials) == 30
+    for number in range(3):
+        records = [t for t in run.trials if t.round == number]
+        assert sum(t.status == "ok" for t in records) == 1  # one trained fully per round
+        assert sum(t.epochs for t in records) <= 2.5 * 9 + len(records)
+    assert all("points" in line for line in _rounds(run.path)[1:])  # stopped trials count
+    # Without early stopping the same budget keeps the schedule of 15 small rounds.
+    plain = make_config("plain", base=HALVING_BUDGET, early_stop=DROP)
+    assert "6 coarse, then 15 zoom rounds" in invoke("validate", str(plain)).stdout
+
+
+def test_a_run_made_with_small_rounds_under_early_stopping_still_reads(make_config):
+    # hpsearch 0.2 wrote a budget with early stopping on the plain schedule (12 coarse, 15
+    # rounds): its config.yaml still reads, and keeps that schedule.
+    from hpsearch.config import load_config
+    from hpsearch.schedule import of_config
+
+    path = make_config(
+        "old", base=HALVING_BUDGET, search={"budget": 60, "trials": 12}, zoom={"rounds": 15}
+    )
+    config = load_config(path)
+    assert of_config(config).coarse == 12 and len(of_config(config).rounds) == 15
+    mixed = make_config(
+        "mixed", base=HALVING_BUDGET, search={"budget": 60, "trials": 12}, zoom={"rounds": 7}
+    )
+    one_line_error(invoke("validate", str(mixed)), "zoom.rounds", "sets zoom.rounds itself (5)")

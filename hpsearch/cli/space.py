@@ -42,9 +42,9 @@ def validate(config: ConfigArg, settings: SetOpt = None) -> None:
     direction, metric = cfg.search.direction, cfg.search.metric
     say(out, f"search: {cfg.search.trials} trials, {direction} {metric}, seed {cfg.seed}")
     if cfg.search.budget is not None:
-        from hpsearch.schedule import schedule
+        from hpsearch.schedule import of_config
 
-        say(out, schedule(cfg.search.budget).describe())
+        say(out, of_config(cfg).describe())
     plan = cfg.rung_plan()
     for line in plan.lines() if plan is not None else []:
         say(out, line)

@@ -15,6 +15,7 @@ from hpsearch.trainer.registry import REGISTRY
 if TYPE_CHECKING:
     from hpsearch.results import Goal
     from hpsearch.rungs import RungPlan
+    from hpsearch.schedule import Schedule
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,17 @@ class Config:
         return make_plan(es.method, count, es.min_epochs, full, es.eta, first)
 
     @property
+    def round_size(self) -> int:
+        """The fewest trials a budget's round may have: a full bracket of the rung plan with
+        early stopping, else 1."""
+        from hpsearch.rungs import full_bracket
+
+        es, full = self.early_stop, self.full_budget
+        if not es.on or full is None or es.method is None:
+            return 1
+        return full_bracket(es.method, es.min_epochs, full, es.eta)
+
+    @property
     def data_seed(self) -> int:
         """The seed of the data (generation, split): ``data.seed``, else the config's seed.
         Zoom rounds change the config's seed (new trials) but keep this one (same data)."""
@@ -284,8 +296,8 @@ class Config:
             run=run,
             early_stop=es,
         )
-        if budget is not None:
-            out = with_budget(out, budget)
+        if budget is not None or (es != self.early_stop and out.search.budget is not None):
+            out = with_budget(out, budget or out.search.budget)  # rounds a rung can halve
         if es != self.early_stop:
             flags = {"method": "--early-stop", "min_epochs": "--min-epochs", "eta": "--eta"}
             flags |= {"max_epochs": "--max-epochs", "keep_checkpoints": "--keep-checkpoints"}
@@ -363,16 +375,17 @@ class Config:
         }
 
 
-def with_budget(config: Config, budget: int | None) -> Config:
-    """``config`` with ``search.budget`` and what its schedule sets: the coarse run's
-    trials, the zoom rounds and their trials (hpsearch.schedule)."""
+def with_budget(config: Config, budget: int | None, plan: Schedule | None = None) -> Config:
+    """``config`` with ``search.budget`` and what its schedule (``plan``, by default the
+    budget's with rounds of ``config.round_size``) sets: the coarse run's trials, the zoom
+    rounds and their trials (hpsearch.schedule)."""
     import dataclasses
 
     from hpsearch.schedule import schedule
 
     if budget is None:
         return config
-    plan = schedule(budget)
+    plan = plan or schedule(budget, config.round_size)
     return dataclasses.replace(
         config,
         search=dataclasses.replace(config.search, trials=plan.coarse, budget=budget),

@@ -176,14 +176,22 @@ class Parser(ParamsParser):
         budget = config.search.budget
         if budget is None:
             return config
-        coarse = schedule(budget).coarse
+        plan = schedule(budget, config.round_size)
+        plain = schedule(budget)  # a run made when early stopping's rounds were any size
+        given = {
+            "trials": section.get("trials") if isinstance(section, dict) else None,
+            "rounds": zoom.get("rounds") if isinstance(zoom, dict) else None,
+        }
+        if plain != plan and given == {"trials": plain.coarse, "rounds": len(plain.rounds)}:
+            plan = plain
+        coarse = plan.coarse
         if isinstance(section, dict) and "trials" in section and section["trials"] != coarse:
             raise self.fail(
                 ("search", "trials"),
                 f"search.budget {budget} sets the trials itself ({coarse} coarse); "
                 "leave search.trials out, or drop the budget",
             )
-        budgeted = with_budget(config, budget)
+        budgeted = with_budget(config, budget, plan)
         defaults = ZoomConfig()
         for key in ("top", "margin"):  # given, and not the default a run's config.yaml holds
             if isinstance(zoom, dict) and key in zoom and zoom[key] != getattr(defaults, key):

@@ -23,7 +23,7 @@ from hpsearch.narrowing import trust_region
 from hpsearch.record import TrialRecord
 from hpsearch.results import Goal
 from hpsearch.sampling import round_seed
-from hpsearch.schedule import schedule
+from hpsearch.schedule import of_config
 from hpsearch.space import NumericParam, Space
 from hpsearch.strategies.base import Done, Proposal, whole_space
 
@@ -46,7 +46,7 @@ class BudgetStrategy:
     def __init__(self, config: Config) -> None:
         assert config.search.budget is not None
         self.config = config
-        self.schedule = schedule(config.search.budget)
+        self.schedule = of_config(config)  # as config.yaml holds it
 
     @staticmethod
     def applies(config: Config) -> bool:
