@@ -348,6 +348,45 @@ def _job(args) -> tuple:
     return method, name, budget, seed, regret
 
 
+def _user_job(args) -> tuple:
+    """One search on a user's own schedule: 30 coarse trials, then 3 zoom rounds of 10."""
+    import dataclasses
+
+    import hpsearch
+
+    name, guide, seed = args
+    warnings.filterwarnings("ignore")
+    with tempfile.TemporaryDirectory() as tmp:
+        config = config_for(name, seed, 30 if guide else 60, Path(tmp))
+        if guide:
+            search = dataclasses.replace(config.search, guide=guide)
+            zoom = dataclasses.replace(config.zoom, trials=10)
+            config = dataclasses.replace(config, search=search, zoom=zoom)
+        run = hpsearch.run(config, rounds=3 if guide else 0, quiet=True)
+        assert len(run.trials) == 60
+        return name, guide, best_value(run) - PROBLEMS[name][2]
+
+
+def user_schedule(seeds: int, problems: list[str], processes: int) -> None:
+    """The course's zoom on a user's schedule (``zoom: {trials: 10, rounds: 3}`` after 30
+    coarse trials, 60 evaluations), with and without the model, against random's 60."""
+    jobs = [(n, g, s) for n in problems for g in ("model", "random", None) for s in range(seeds)]
+    regrets: dict[tuple, list[float]] = {}
+    with Pool(processes) as pool:
+        for name, guide, regret in pool.imap_unordered(_user_job, jobs, chunksize=4):
+            regrets.setdefault((name, guide), []).append(regret)
+    print(f"30 coarse + 3 zoom rounds of 10 (60 evaluations), median regret, {seeds} seeds\n")
+    print("| problem | random | zoom, guide: random | zoom, guide: model | model / random |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name in problems:
+        med = {g: statistics.median(regrets[(name, g)]) for g in ("model", "random", None)}
+        ratio = med["model"] / max(med[None], 1e-12)
+        print(
+            f"| {name} | {med[None]:.3g} | {med['random']:.3g} | {med['model']:.3g} | "
+            f"{ratio:.2f}× |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=20)
@@ -360,7 +399,15 @@ def main() -> None:
     parser.add_argument(
         "--trainer", action="store_true", help="the built-in trainer on digits instead"
     )
+    parser.add_argument(
+        "--user-schedule",
+        action="store_true",
+        help="zoom rounds on a user's schedule (30 coarse + 3 rounds of 10) instead",
+    )
     args = parser.parse_args()
+    if args.user_schedule:
+        user_schedule(args.seeds, args.problems, args.processes)
+        return
     if args.trainer:
         trainer_comparison(args.seeds)
         return

@@ -6,8 +6,10 @@ moved by a normal step shaped by the model's length scales, or by the spread of 
 trials, which follows a rotated valley), and a choice kept or redrawn. A Gaussian process
 (``hpsearch.surrogate``) fitted to every trial so far, ranked as ``Goal.rank`` ranks them
 (fully trained by their metric, then stopped, then failed), scores the candidates by
-expected improvement over its best prediction, and the round takes them one by one, each
-time believing the last pick scored as predicted so that a batch spreads out.
+expected improvement over its best prediction plus ``XI`` (a margin that keeps a round
+looking beyond the best so far; docs/benchmarks.md has the variants measured), and the
+round takes them one by one, each time believing the last pick scored as predicted so that
+a batch spreads out.
 
 One trial in ``EXPLORE`` is a plain uniform draw of the region instead (every value of a
 choice stays drawn with a floor probability, whatever the model thinks of it).
@@ -37,11 +39,13 @@ from hpsearch.surrogate import (
     normal_scores,
 )
 
+# Settings from bench/hpobench.py and bench/search_quality.py (docs/benchmarks.md).
 CANDIDATES = 2000  # drawn per round
 UNIFORM_SHARE = 0.25  # of the candidates drawn uniformly in the region
 EXPLORE = 0.1  # of a round's trials drawn uniformly in the region, not picked by the model
 BRANCH = 0.15  # of a round's trials the best candidate with a choice value the leader lacks
 KEEP_CHOICE = 0.8  # a local candidate keeps its base's choice values this often
+XI = 0.2  # improvement counted above the best prediction plus this (normal scores): explore
 BASES = 5  # local candidates are drawn around the model's best this many trials
 MIN_TRIALS = 3  # fewer trials than this: no model
 _STREAM = 2**31 + 24  # the candidates' spawn key: one number, never a trial's (i, k)
@@ -92,7 +96,7 @@ class Model:
         encoded = candidates.encoded()
         active = candidates.active()
         gp = self.gp
-        best = float(np.max(gp.predict(gp.x)[0]))
+        best = float(np.max(gp.predict(gp.x)[0])) + XI
         explore = rng.random(count) < EXPLORE
         branches = _branches(region, rated[0].params, rng, count)
         taken: list[dict[str, Any]] = []

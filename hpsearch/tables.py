@@ -153,6 +153,9 @@ def summary_lines(summary: dict, run_dir) -> list[str]:
         first = rounds[-1] if isinstance(rounds[-1], dict) else {}
         strategy = summary.get("strategy") or first.get("strategy") or "?"
         lines.append(f"{len(rounds)} rounds ({strategy}){where}")
+    warm = summary.get("warm_start")
+    if isinstance(warm, dict) and isinstance(warm.get("trials"), int):
+        lines.append(f"its model started from {warm['trials']} trials of {warm.get('run', '?')}")
     if summary.get("layout"):
         lines.append(f"written by hpsearch {summary['layout']}")
     retried = summary.get("retried")

@@ -15,7 +15,7 @@ import hpsearch
 from hpsearch.config import parse_config
 from hpsearch.history import History
 from hpsearch.record import TrialRecord
-from hpsearch.rounds import Round, first_round
+from hpsearch.rounds import Region, Round, first_round
 from hpsearch.schedule import schedule
 from hpsearch.strategies import Done
 from hpsearch.strategies.budget import START, BudgetStrategy
@@ -195,10 +195,11 @@ def test_a_budget_round_holds_its_anchor_and_stays_inside_the_whole_space(histor
     except Done:
         assert not everything
         return
-    if guided and len(everything) >= 3:
-        best = next(r for r in everything if r.trial == proposal.anchors[0])
-        assert len(proposal.points) == 3
-        assert all(proposal.region.contains(p) for p in proposal.points)
+    if guided and len(everything) >= 3:  # the whole space, its trials picked by the model
+        assert proposal.region == Region(SPACE, {}) and proposal.radius is None
+        assert len(proposal.points) == 3 and all(SPACE.active(p) == p for p in proposal.points)
+        assert proposal.anchors[0] in {r.trial for r in everything}
+        return
     else:
         best = min(everything, key=lambda r: (r.metrics["value"], r.trial))
         assert proposal.anchors[0] == best.trial and not proposal.points
@@ -210,7 +211,6 @@ def test_a_budget_round_holds_its_anchor_and_stays_inside_the_whole_space(histor
             assert region.fixed[p.name] == best.params[p.name]
         elif isinstance(p, type(PARAMS[-1])):
             assert set(q.choices) <= set(p.choices)
-            assert not guided or len(everything) < 3 or q.choices == p.choices  # every value
         else:
             assert p.low <= q.low < q.high <= p.high and q.integer == p.integer
     assert 0 < proposal.radius <= START  # the radius before each parameter's stretch
@@ -221,13 +221,22 @@ def test_a_budget_round_says_how_its_region_moved(make_config, tmp_path):
     run = hpsearch.run(make_config(base=BOWL), objective=Bowl())
     words = [info.summary for info in run.rounds()[1:]]
     pattern = re.compile(
-        r"region (grows to|shrinks to|keeps its size,) \d+% of the space, around "
-        r"the model's best, (trial \d+|trial \d+: round \d+ found no better one"
-        r"|trial \d+, at radius 0.35 again: it had collapsed); "
-        r"\d+ picked by a model of \d+ trials"
+        r"the whole space, around the model's best, trial \d+; \d+ picked by a model of "
+        r"\d+ trials"
     )
     assert all(pattern.fullmatch(w) for w in words), words
-    assert len({w.split("trial ")[1].split(":")[0].split(";")[0] for w in words}) > 1  # it moves
+    assert len({w.split("trial ")[1].split(";")[0] for w in words}) > 1  # its best moves
+    run = hpsearch.run(
+        make_config("plain", base=BOWL, search={"guide": "random"}), objective=Bowl()
+    )
+    words = [info.summary for info in run.rounds()[1:]]
+    pattern = re.compile(
+        r"region (grows to|shrinks to|keeps its size,) \d+% of the space, around "
+        r"(the best, trial \d+|a new best, trial \d+|trial \d+: round \d+ found no better one"
+        r"|trial \d+, at radius 0.35 again: it had collapsed)"
+    )
+    assert all(pattern.fullmatch(w) for w in words), words
+    assert any("around a new best" in w for w in words)
     for before, after, w in zip(run.rounds(), run.rounds()[1:], words, strict=False):
         if "grows" in w:  # said whenever it happens: a region is never silently wider
             assert after.range_left > before.range_left

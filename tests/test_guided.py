@@ -161,6 +161,8 @@ def test_a_warm_start_gives_the_model_another_runs_trials(make_config, tmp_path)
     summary = json.loads((run.path / "summary.json").read_text())
     assert summary["warm_start"] == {"run": first.run_id, "trials": 12}
     assert "and 12 of a warm start" in _rounds(run.path)[1]["summary"]
+    shown = invoke("show", str(run.path)).stdout
+    assert f"its model started from 12 trials of {first.run_id}" in shown
     # The same search again: the same trials; and resumed with RUN gone, still the same.
     again = hpsearch.run(path, warm_start=first.path, quiet=True)
     assert [t.params for t in again.trials] == [t.params for t in run.trials]

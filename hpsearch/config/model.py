@@ -160,14 +160,12 @@ class Config:
 
     @property
     def round_size(self) -> int:
-        """The fewest trials a budget's round may have: a full bracket of the rung plan with
-        early stopping, else 1."""
+        """The fewest trials of a budget's round: a full bracket of the rung plan, else 1."""
         from hpsearch.rungs import full_bracket
 
         es, full = self.early_stop, self.full_budget
-        if not es.on or full is None or es.method is None:
-            return 1
-        return full_bracket(es.method, es.min_epochs, full, es.eta)
+        on = es.on and full is not None and es.method is not None
+        return full_bracket(str(es.method), es.min_epochs, full, es.eta) if on and full else 1
 
     @property
     def data_seed(self) -> int:

@@ -176,14 +176,10 @@ class Parser(ParamsParser):
         budget = config.search.budget
         if budget is None:
             return config
-        plan = schedule(budget, config.round_size)
-        plain = schedule(budget)  # a run made when early stopping's rounds were any size
-        given = {
-            "trials": section.get("trials") if isinstance(section, dict) else None,
-            "rounds": zoom.get("rounds") if isinstance(zoom, dict) else None,
-        }
-        if plain != plan and given == {"trials": plain.coarse, "rounds": len(plain.rounds)}:
-            plan = plain
+        section, zoom = (x if isinstance(x, dict) else {} for x in (section, zoom))
+        plan, plain = schedule(budget, config.round_size), schedule(budget)
+        if [section.get("trials"), zoom.get("rounds")] == [plain.coarse, len(plain.rounds)]:
+            plan = plain  # a run made when a budget's rounds under early stopping were small
         coarse = plan.coarse
         if isinstance(section, dict) and "trials" in section and section["trials"] != coarse:
             raise self.fail(

@@ -1,7 +1,11 @@
 """``search.budget``: N evaluations spent by hpsearch's own optimiser.
 
-The schedule (``hpsearch.schedule``) gives the coarse round and up to 15 small rounds. Each
-round after the coarse one is a region of the *whole* space (``narrowing.trust_region``)
+The schedule (``hpsearch.schedule``) gives the coarse round and up to 15 small rounds. With
+the model (``search.guide: model``, the default) each round after the coarse one searches the
+whole space and the model picks its trials (``hpsearch.guidance``): candidates near the
+trials it rates best at every step size, and wide ones, so a round narrows as far as the
+expected improvement says. Without it (``guide: random``, or while fewer than 3 trials have
+a metric), each round is a region of the *whole* space (``narrowing.trust_region``)
 around the best trial of the search so far, padded by a radius that adapts like a trust
 region: 0.35 of each range for the first, the same after a round that improved the best so
 far, × 0.7 after one that did not, and back to 0.35 once it has collapsed below 0.005 (a
@@ -22,6 +26,7 @@ from hpsearch.guidance import Model, model_of
 from hpsearch.narrowing import trust_region
 from hpsearch.record import TrialRecord
 from hpsearch.results import Goal
+from hpsearch.rounds import Region
 from hpsearch.sampling import round_seed
 from hpsearch.schedule import of_config
 from hpsearch.space import NumericParam, Space
@@ -70,22 +75,18 @@ class BudgetStrategy:
     def propose(self, history: History, trials: int) -> Proposal:
         config, goal = self.config, history.goal
         records = history.records
-        model = (
-            Model.of(config.space, records, goal, history.prior)
-            if config.search.guide == "model"
-            else None
-        )
-        anchors = model.predicted_best(goal, ANCHORS) if model else goal.top(records, ANCHORS)
+        seed = round_seed(history.rounds[-1].seed, len(history.rounds))
+        if config.search.guide == "model":
+            model = Model.of(config.space, records, goal, history.prior)
+            if model is not None:
+                return self.guided(model, history, trials, seed)
+        anchors = goal.top(records, ANCHORS)
         if not anchors:
             raise Done("no ok trial to zoom on")
         per_round = [history.records_of(r.number) for r in history.rounds]
         pad, why = radius(per_round, goal, START)
         pads = shaped(config.space, goal.rank(records), pad)
-        region = trust_region(
-            config.space, [a.params for a in anchors], pads, pad, keep_choices=model is not None
-        )
-        seed = round_seed(history.rounds[-1].seed, len(history.rounds))
-        points = tuple(model.pick(region, trials, seed, goal)) if model else ()
+        region = trust_region(config.space, [a.params for a in anchors], pads, pad)
         before = history.rounds[-1].region.share(config.space)
         after = region.share(config.space)
         if after > before * (1 + SAME_SIZE):
@@ -95,16 +96,12 @@ class BudgetStrategy:
         else:
             size = f"keeps its size, {after:.0%} of the space"
         best, last = anchors[0], history.rounds[-1].number
-        which = "the model's best, " if model else ""
         reason = {
-            "start": f"around {which or 'the best, '}trial {best.trial}",
-            "improved": f"around {which or 'a new best, '}trial {best.trial}",
-            "kept": f"around {which}trial {best.trial}: round {last} found no better one",
-            "restart": f"around {which}trial {best.trial}, at radius {pad:g} again: it had "
-            "collapsed",
+            "start": f"around the best, trial {best.trial}",
+            "improved": f"around a new best, trial {best.trial}",
+            "kept": f"around trial {best.trial}: round {last} found no better one",
+            "restart": f"around trial {best.trial}, at radius {pad:g} again: it had collapsed",
         }[why]
-        if model:
-            reason += f"; {trials} picked by {model_of(records, history.prior)}"
         return Proposal(
             region=region,
             trials=trials,
@@ -113,6 +110,25 @@ class BudgetStrategy:
             summary=f"region {size}, {reason}",
             anchors=tuple(a.trial for a in anchors),
             radius=pad,
+        )
+
+    def guided(self, model: Model, history: History, trials: int, seed: int) -> Proposal:
+        """A round of the whole space whose trials the model picks: its candidates
+        concentrate near the trials it rates best, at every step size, so the round is as
+        fine or as wide as the model's expected improvement says (no radius to tune)."""
+        region = Region(self.config.space, {})
+        best = model.predicted_best(history.goal, 1)[0]
+        points = tuple(model.pick(region, trials, seed, history.goal))
+        return Proposal(
+            region=region,
+            trials=trials,
+            seed=seed,
+            strategy=self.name,
+            summary=(
+                f"the whole space, around the model's best, trial {best.trial}; {trials} "
+                f"picked by {model_of(history.records, history.prior)}"
+            ),
+            anchors=(best.trial,),
             points=points,
         )
 
