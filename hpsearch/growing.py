@@ -11,7 +11,7 @@ rungs were decided among the trials it had).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hpsearch.errors import ConfigError, RunError
@@ -91,7 +91,23 @@ def grown(history: History, trials: int, where: str) -> Round | None:
         )
     if trials == history.planned:
         return None
-    return last.grown(trials - last.first)
+    count = trials - last.first
+    return last.grown(count, _more_picks(history, last, count))
+
+
+def _more_picks(history: History, last: Round, count: int) -> tuple[Mapping[str, Any], ...]:
+    """A model-guided round grown: its picks, then the ones the same model (of the rounds
+    before it) takes next — what the round would have picked had it been that large."""
+    if not last.points or count <= len(last.points):
+        return ()
+    from hpsearch.guidance import Model
+
+    before = [r for r in history.records if r.round < last.number]
+    model = Model.of(history.config.space, before, history.goal, history.prior)
+    if model is None:
+        return ()
+    picks = model.pick(last.region, count, last.seed, history.goal)
+    return (*last.points, *picks[len(last.points) :])
 
 
 def to_retry(records: Sequence[TrialRecord], statuses: Sequence[str]) -> set[int]:

@@ -87,7 +87,9 @@ class Model:
         return [self.records[i] for i in order if goal.value(self.records[i]) is not None][:count]
 
     def pick(self, region: Region, count: int, seed: int, goal: Goal) -> list[dict[str, Any]]:
-        """``count`` points of ``region`` (each a point of the root space) for the next round."""
+        """``count`` points of ``region`` (each a point of the root space) for the next round.
+        The first k of them are the same whatever ``count`` (each trial draws its own random
+        decisions): a round grown by ``resume --trials`` keeps its picks and adds the next."""
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_STREAM,)))
         rated = self.predicted_best(goal, len(self.records))
         good = [r.params for r in rated[: max(3, math.ceil(0.2 * len(rated)))]]
@@ -97,18 +99,17 @@ class Model:
         active = candidates.active()
         gp = self.gp
         best = float(np.max(gp.predict(gp.x)[0])) + XI
-        explore = rng.random(count) < EXPLORE
-        branches = _branches(region, rated[0].params, rng, count)
         taken: list[dict[str, Any]] = []
         free = np.ones(candidates.size, dtype=bool)
         for i in range(count):
-            if explore[i]:
-                taken.append(_uniform(self.root, region, rng))
+            own = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_STREAM, i)))
+            if own.random() < EXPLORE:
+                taken.append(_uniform(self.root, region, own))
                 continue
             mean, sd = gp.predict(encoded)
             gain = expected_improvement(mean, sd, best)
             allowed = free.copy()
-            branch = branches[i]
+            branch = _branch(region, rated[0].params, own)
             if branch is not None:
                 allowed &= candidates.has(branch[0], branch[1], active)
                 gain = mean + sd  # behind the leader, EI is all but zero: rank by optimism
@@ -128,23 +129,19 @@ def model_of(records: Sequence[TrialRecord], prior: Sequence[TrialRecord]) -> st
     return f"a model of {len(records)} trials{warm}"
 
 
-def _branches(
-    region: Region, leader: Mapping[str, Any], rng: np.random.Generator, count: int
-) -> list[tuple[str, Any] | None]:
-    """For each trial of a round: with probability ``BRANCH``, a choice and one of its values
-    other than the leader's, whose best candidate the trial takes (a floor under every value
-    of a choice, spent where the model rates that value best); else None."""
+def _branch(
+    region: Region, leader: Mapping[str, Any], rng: np.random.Generator
+) -> tuple[str, Any] | None:
+    """With probability ``BRANCH``, a choice and one of its values other than the leader's,
+    whose best candidate the trial takes (a floor under every value of a choice, spent where
+    the model rates that value best); else None."""
     choices = [q for q in region.space if isinstance(q, ChoiceParam) and len(q.choices) > 1]
-    draws = rng.random((count, 3))
-    out: list[tuple[str, Any] | None] = []
-    for floor, which, value in draws:
-        if floor >= BRANCH or not choices:
-            out.append(None)
-            continue
-        q = choices[int(which * len(choices))]
-        others = [c for c in q.choices if c != leader.get(q.name, object())] or list(q.choices)
-        out.append((q.name, others[int(value * len(others))]))
-    return out
+    floor, which, value = rng.random(3)
+    if floor >= BRANCH or not choices:
+        return None
+    q = choices[int(which * len(choices))]
+    others = [c for c in q.choices if c != leader.get(q.name, object())] or list(q.choices)
+    return q.name, others[int(value * len(others))]
 
 
 def _value_bests(

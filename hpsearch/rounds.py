@@ -216,8 +216,13 @@ class Round:
         ordered = {n: params[n] for n in root.names if n in params}
         return dataclasses.replace(trial, index=index, params=ordered, round=self.number)
 
-    def grown(self, trials: int) -> Round:
-        return dataclasses.replace(self, trials=trials, grown_from=self.trials)
+    def grown(self, trials: int, points: Sequence[Mapping[str, Any]] = ()) -> Round:
+        """This round with ``trials`` trials: its picked points cut to them, or ``points``
+        (the picks of the grown round, which begin with this one's)."""
+        kept = tuple(points) or self.points
+        return dataclasses.replace(
+            self, trials=trials, grown_from=self.trials, points=kept[:trials]
+        )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
