@@ -58,6 +58,7 @@ class Model:
     root: Space
     records: tuple[TrialRecord, ...]
     gp: GaussianProcess
+    points: np.ndarray  # the records' params, encoded (the model may hold a subset of them)
 
     @classmethod
     def of(
@@ -77,12 +78,12 @@ class Model:
             return None
         scores = normal_scores([-k for k in _rank_keys(every, goal)])
         x = np.vstack([encode(root, r.params) for r in every])
-        return cls(root, tuple(ordered), GaussianProcess.fit(x, scores))
+        return cls(root, tuple(ordered), GaussianProcess.fit(x, scores), x[: len(ordered)])
 
     def predicted_best(self, goal: Goal, count: int = 1) -> list[TrialRecord]:
         """The trials with a metric whose predicted score is the highest: where the model
         thinks the best lies, less fooled by one lucky evaluation than the best value."""
-        mean, _ = self.gp.predict(self.gp.x[: len(self.records)])  # this search's trials
+        mean, _ = self.gp.predict(self.points)  # this search's trials
         order = np.argsort(-mean, kind="stable")
         return [self.records[i] for i in order if goal.value(self.records[i]) is not None][:count]
 

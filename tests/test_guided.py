@@ -296,3 +296,19 @@ def test_a_run_made_with_small_rounds_under_early_stopping_still_reads(make_conf
         "mixed", base=HALVING_BUDGET, search={"budget": 60, "trials": 12}, zoom={"rounds": 7}
     )
     one_line_error(invoke("validate", str(mixed)), "zoom.rounds", "sets zoom.rounds itself (5)")
+
+
+@pytest.mark.slow
+def test_a_model_of_many_trials_keeps_a_subset_and_still_names_this_searchs_best():
+    space = Space((NumericParam("x", _linear(), 0.0, 1.0),))
+    goal = Goal.of("loss", "minimize")
+    records = [
+        TrialRecord(i, {"x": (i * 0.618) % 1.0}, 0, "ok", {"loss": ((i * 0.618) % 1.0 - 0.7) ** 2})
+        for i in range(400)
+    ]
+    prior = [TrialRecord(i, {"x": 0.1}, 0, "ok", {"loss": 5.0}) for i in range(50)]
+    model = Model.of(space, records, goal, prior)
+    assert model is not None and len(model.gp.x) == 300  # conditioned on a subset
+    best = model.predicted_best(goal, 3)
+    assert all(abs(r.params["x"] - 0.7) < 0.02 for r in best)
+    assert all(r in records for r in best)  # never a warm-start trial
