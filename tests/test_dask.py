@@ -122,3 +122,13 @@ def test_early_stopping_on_dask_takes_the_same_decisions(make_config, cluster):
     for name in ("trials.jsonl", "rungs.jsonl"):
         assert lines(runs[0], name) == lines(runs[1], name)
     assert (runs[0] / "leaderboard.csv").read_text() == (runs[1] / "leaderboard.csv").read_text()
+
+
+@pytest.mark.slow
+def test_a_model_guided_budget_on_dask_picks_the_same_trials(make_config, cluster):
+    # The model's picks are made in the driver and written with each round: a Dask run of a
+    # budget gives the trials, values and rounds of a run on worker processes.
+    runs = _on_processes_and_dask(make_config(base={**DASK, "search": {"budget": 12}}), cluster)
+    assert (runs[0] / "leaderboard.csv").read_text() == (runs[1] / "leaderboard.csv").read_text()
+    rounds = [(r / "rounds.jsonl").read_text().splitlines() for r in runs]
+    assert rounds[0] == rounds[1] and '"points"' in rounds[0][-1]
