@@ -183,7 +183,7 @@ def histories(draw):
 
 
 @pytest.mark.slow
-@settings(max_examples=120)
+@settings(max_examples=60, deadline=None)
 @given(histories(), st.booleans())
 def test_a_budget_round_holds_its_anchor_and_stays_inside_the_whole_space(history, guided):
     # Guided by the model, a round is cut around the trial the model rates best and takes
