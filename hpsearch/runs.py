@@ -184,7 +184,8 @@ class Run:
             if count > 1:
                 basis = (
                     f"{metric} of all {len(self.trials)} trials of the search's {count} rounds "
-                    "(rounds after the first sample narrower regions, around the best)"
+                    "(rounds after the first sample around the best: in narrower regions, or "
+                    "where a model expects the most)"
                 )
                 found = dataclasses.replace(found, basis=basis)
             return found

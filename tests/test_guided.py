@@ -312,3 +312,12 @@ def test_a_model_of_many_trials_keeps_a_subset_and_still_names_this_searchs_best
     best = model.predicted_best(goal, 3)
     assert all(abs(r.params["x"] - 0.7) < 0.02 for r in best)
     assert all(r in records for r in best)  # never a warm-start trial
+
+
+def test_the_report_shades_only_rounds_narrower_than_the_space(make_config):
+    # A guided budget's rounds are the whole space: shading each would grey every chart.
+    budget = hpsearch.run(make_config(base=BOWL), objective=Bowl(), quiet=True)
+    assert 'class="band"' not in budget.report().read_text()
+    zoom = dict(BOWL, search={"trials": 8}, zoom={"rounds": 1, "trials": 4})
+    zoomed = hpsearch.run(make_config("zoomed", base=zoom), objective=Bowl(), quiet=True)
+    assert 'class="band"' in zoomed.report().read_text()

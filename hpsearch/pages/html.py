@@ -245,7 +245,8 @@ def _charts(c: Content) -> str:
             "for its trial and values"
             + (
                 f"; the other trials coloured by round, light (round 0) to dark (round "
-                f"{len(regions) - 1}), each round's range shaded in its colour"
+                f"{len(regions) - 1}), each round's range shaded in its colour where it is "
+                "narrower than the space"
                 if regions
                 else ""
             )

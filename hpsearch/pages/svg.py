@@ -213,7 +213,8 @@ def scatter(
     many = len(regions) > 1
     for k, region in enumerate(regions if many else ()):
         band = _band(axis, region)
-        if k and band is not None:  # round 0 is the whole range
+        whole = isinstance(p, NumericParam) and band == (axis.unit(p.low), axis.unit(p.high))
+        if k and band is not None and not whole:  # a round of the whole range shades nothing
             x0, x1 = frame.x(band[0]), frame.x(band[1])
             body.append(
                 f'<rect x="{_num(x0)}" y="{TOP}" width="{_num(max(x1 - x0, 1.0))}" '
