@@ -321,3 +321,10 @@ def test_the_report_shades_only_rounds_narrower_than_the_space(make_config):
     zoom = dict(BOWL, search={"trials": 8}, zoom={"rounds": 1, "trials": 4})
     zoomed = hpsearch.run(make_config("zoomed", base=zoom), objective=Bowl(), quiet=True)
     assert 'class="band"' in zoomed.report().read_text()
+
+
+def test_the_report_draws_the_optimisation_history(make_config):
+    run = hpsearch.run(make_config(base=BOWL), objective=Bowl(), quiet=True)
+    page = run.report().read_text()
+    assert "<h2>Optimisation history</h2>" in page and 'class="best-line"' in page
+    assert page.count('class="rung"') >= len(run.rounds()) - 1  # each new round marked

@@ -9,6 +9,7 @@ from typing import Any
 
 from hpsearch.pages import svg
 from hpsearch.pages.content import Content, number, value_text
+from hpsearch.pages.progress_chart import history
 from hpsearch.pages.svg import escape
 from hpsearch.visible import visible
 
@@ -35,6 +36,7 @@ stroke:#7a3d00;stroke-width:.6}.stopped{fill:#999;fill-opacity:.5}.bad{stroke:#d
 stroke-width:1.4;fill:none}.rd{fill-opacity:.8}.band{fill-opacity:.09}.line{fill:none;stroke-width:1.1;stroke-opacity:.55}
 .line:hover,.curve:hover{stroke-width:3;stroke-opacity:1}.axis{stroke:#333}
 .curve{fill:none;stroke-width:1.8}.rung{stroke:#888;stroke-dasharray:3 3}
+.best-line{fill:none;stroke:#f58518;stroke-width:1.8}
 .bar{fill:#4c78a8}.chance{stroke:#d62728;stroke-width:2}
 pre{background:#f6f6f6;padding:.6em;overflow:auto;font-size:12px;max-height:300px}
 .muted{color:#777}.status-ok{color:#2a7a2a}.status-bad{color:#b22}
@@ -236,7 +238,15 @@ def _charts(c: Content) -> str:
     regions = c.regions if len(c.regions) > 1 else []
     panels = [svg.scatter(p, c.records, c.metric, c.maximize, top, params, regions) for p in params]
     curves = svg.curves(c.ok[: c.top], c.curves, c.metric, c.rungs)
+    firsts = [info.first for info in c.rounds[1:]]
+    trend = history(c.records, c.metric, c.maximize, firsts)
     out = []
+    if trend:
+        out.append(
+            f"<h2>Optimisation history</h2><p class='muted'>each fully trained trial's "
+            f"{escape(c.metric)} by trial number; the line is the best so far</p>"
+            f"<div class='charts'>{trend}</div>"
+        )
     if panels:
         out.append(
             f"<h2>{escape(c.metric)} against each parameter</h2><p class='muted'>on each "
