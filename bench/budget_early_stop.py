@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import hpsearch
@@ -67,59 +66,12 @@ def hpsearch_run(path: Path) -> dict:
 
 
 def optuna_run(seed: int, epochs: int) -> dict:
-    import optuna
+    """Optuna's TPE + SuccessiveHalvingPruner on the same task, until it has spent ``epochs``
+    (bench/early_stopping.py's driver, given this task and TPE)."""
+    import early_stopping
 
-    from hpsearch.config import load_config
-    from hpsearch.data import load_dataset
-    from hpsearch.trainer import train
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = load_config(config(Path(tmp), seed, 60, False, 1))
-    data = load_dataset(cfg.data, cfg.data_seed, cfg.base_dir)
-    study = optuna.create_study(
-        direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=seed),
-        pruner=optuna.pruners.SuccessiveHalvingPruner(
-            min_resource=MIN_EPOCHS, reduction_factor=ETA
-        ),
-    )
-    spent = {"epochs": 0}
-
-    class Pruned(Exception):
-        pass
-
-    def objective(trial) -> float:
-        params = {
-            "learning_rate": trial.suggest_float("learning_rate", 1e-4, 1.0, log=True),
-            "beta1": 1.0 - trial.suggest_float("one_minus_beta1", 1e-3, 0.1, log=True),
-            "hidden_units": trial.suggest_int("hidden_units", 16, 128),
-            "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128, 256]),
-        }
-
-        def report(epoch: int, **metrics: float) -> None:
-            spent["epochs"] += 1
-            trial.report(metrics["val_accuracy"], epoch)
-            if trial.should_prune():
-                raise Pruned
-
-        try:
-            result = train(
-                {**cfg.resolved_model(), **params}, data, seed * 1000 + trial.number, report=report
-            )
-        except Pruned:
-            raise optuna.TrialPruned() from None
-        return result.metrics.get("val_accuracy", 0.0)
-
-    def stop_at_budget(study, _trial) -> None:
-        if spent["epochs"] >= epochs:
-            study.stop()
-
-    started = time.process_time()
-    study.optimize(objective, callbacks=[stop_at_budget], n_trials=10_000)
-    cpu = time.process_time() - started
-    complete = [t.value for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    return {"best": max(complete, default=0.0), "epochs": spent["epochs"], "cpu": cpu}
+    early_stopping.DATA["spirals-10k"] = DATA
+    return early_stopping.optuna_run("spirals-10k", seed, epochs, "sha", sampler_name="tpe")
 
 
 def main() -> None:

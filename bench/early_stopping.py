@@ -88,7 +88,9 @@ def hpsearch_run(path: Path, jobs: int) -> dict:
     }
 
 
-def optuna_run(dataset: str, seed: int, budget: int, pruner_name: str) -> dict:
+def optuna_run(
+    dataset: str, seed: int, budget: int, pruner_name: str, sampler_name: str = "random"
+) -> dict:
     import optuna
 
     from hpsearch.config import load_config
@@ -109,7 +111,11 @@ def optuna_run(dataset: str, seed: int, budget: int, pruner_name: str) -> dict:
         )
     study = optuna.create_study(
         direction="maximize",
-        sampler=optuna.samplers.RandomSampler(seed=seed),
+        sampler=(
+            optuna.samplers.TPESampler(seed=seed)
+            if sampler_name == "tpe"
+            else optuna.samplers.RandomSampler(seed=seed)
+        ),
         pruner=pruner,
         # HyperbandPruner puts a trial in a bracket by a hash of the study's name: a fixed
         # name makes its runs repeatable.
@@ -146,12 +152,12 @@ def optuna_run(dataset: str, seed: int, budget: int, pruner_name: str) -> dict:
         if spent["epochs"] >= budget:
             study.stop()
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     study.optimize(objective, callbacks=[stop_at_budget], n_trials=10_000)
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     # The best trial trained fully: what would be picked (pruned trials' values are partial).
     complete = [t.value for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    return {"best": max(complete, default=0.0), "epochs": spent["epochs"], "wall": wall}
+    return {"best": max(complete, default=0.0), "epochs": spent["epochs"], "wall": wall, "cpu": cpu}
 
 
 def main() -> None:

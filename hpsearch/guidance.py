@@ -141,7 +141,8 @@ def _branch(
     if floor >= BRANCH or not choices:
         return None
     q = choices[int(which * len(choices))]
-    others = [c for c in q.choices if c != leader.get(q.name, object())] or list(q.choices)
+    lead = ChoiceParam(q.name, (leader[q.name],)).contains if q.name in leader else None
+    others = [c for c in q.choices if not (lead and lead(c))] or list(q.choices)
     return q.name, others[int(value * len(others))]
 
 
@@ -155,8 +156,11 @@ def _value_bests(
     for p in root:
         if not isinstance(p, ChoiceParam):
             continue
-        for value in p.choices:
-            best = next((r.params for r in rated if r.params.get(p.name, object()) == value), None)
+        for value in p.choices:  # compared as the choice compares them: true is not 1
+            same = ChoiceParam(p.name, (value,)).contains
+            best = next(
+                (r.params for r in rated if p.name in r.params and same(r.params[p.name])), None
+            )
             if best is not None and all(best is not t for t in [*taken, *out]):
                 out.append(best)
     return out

@@ -306,21 +306,11 @@ def _points_from_json(
             raise BadLine(f"{where}: expected an object of parameter values, got {kind_of(point)}")
         if not region.contains(point):
             raise BadLine(f"{where}: not a point of the round's region")
-        if set(root.active(point)) != set(point):
-            raise BadLine(f"{where}: holds a parameter its conditions leave inactive")
-        missing = [
-            q.name
-            for q in root
-            if q.name not in point and q.name in root.active({**point, q.name: _any(q)})
-        ]
-        if missing:
-            raise BadLine(f"{where}: no value for '{missing[0]}'")
+        problem = root.misfit(point)
+        if problem is not None:
+            raise BadLine(f"{where}: {problem}")
         out.append({n: point[n] for n in root.names if n in point})
     return tuple(out)
-
-
-def _any(p: Param) -> Any:
-    return p.choices[0] if isinstance(p, ChoiceParam) else p.low
 
 
 def first_round(root: Space, seed: int, trials: int, strategy: str, summary: str) -> Round:

@@ -325,6 +325,23 @@ class Space:
 
         return {name: value for name, value in values.items() if is_active(name)}
 
+    def misfit(self, values: Mapping[str, Value]) -> str | None:
+        """Why ``values`` is not a point of this space (each value inside its parameter,
+        every parameter its conditions make active and no other), or None when it is."""
+        for name, value in values.items():
+            p = self.get(name)
+            if p is None:
+                return f"'{name}' is not a parameter of this search"
+            if not p.contains(value):
+                return f"its {name} {value!r:.30} lies outside {p.describe()}"
+        if set(self.active(values)) != set(values):
+            return "it sets a parameter its conditions leave inactive"
+        for p in self.params:
+            some = p.choices[0] if isinstance(p, ChoiceParam) else p.low
+            if p.name not in values and p.name in self.active({**values, p.name: some}):
+                return f"it has no value for '{p.name}'"
+        return None
+
     def from_unit(self, units: Sequence[float]) -> dict[str, Value]:
         every = {p.name: p.from_unit(u) for p, u in zip(self.params, units, strict=True)}
         return self.active(every)

@@ -10,14 +10,10 @@ as its best.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from hpsearch.config import Config
 from hpsearch.errors import ConfigError, UserError
 from hpsearch.record import TrialRecord
 from hpsearch.rundirs import resolve_run
-from hpsearch.space import ChoiceParam, Space
 
 
 def warm_records(config: Config, flag: str) -> tuple[str, list[TrialRecord]]:
@@ -40,7 +36,7 @@ def warm_records(config: Config, flag: str) -> tuple[str, list[TrialRecord]]:
         )
     usable, first_problem = [], None
     for r in records:
-        problem = misfit(config.space, r.params)
+        problem = config.space.misfit(r.params)
         if problem is None and (r.ok or r.status in ("failed", "diverged", "timeout")):
             usable.append(r)
         first_problem = first_problem or problem
@@ -52,23 +48,3 @@ def warm_records(config: Config, flag: str) -> tuple[str, list[TrialRecord]]:
             key=flag,
         )
     return store.run_id, usable
-
-
-def misfit(space: Space, params: Mapping[str, Any]) -> str | None:
-    """Why ``params`` is not a point of ``space`` (None when it is)."""
-    for name, value in params.items():
-        p = space.get(name)
-        if p is None:
-            return f"'{name}' is not a parameter of this search"
-        if not p.contains(value):
-            return f"its {name} {value!r:.30} lies outside {p.describe()}"
-    if set(space.active(params)) != set(params):
-        return "it sets a parameter this search's conditions leave inactive"
-    for p in space:
-        if p.name not in params and p.name in space.active({**params, p.name: _some(p)}):
-            return f"it has no value for '{p.name}'"
-    return None
-
-
-def _some(p: Any) -> Any:
-    return p.choices[0] if isinstance(p, ChoiceParam) else p.low
