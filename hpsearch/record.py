@@ -42,6 +42,10 @@ class TrialRecord:
     # Travels to the driver too, to be said once a search (not kept): the objective returned
     # a bare number, taken as the metric, whose name it never reported.
     bare_number: bool = field(default=False, compare=False, repr=False)
+    # Where and when it trained (unix time, ``host:pid``), for the report's timeline of the
+    # workers (timeline.jsonl): not part of trials.jsonl, whose lines stay reproducible.
+    started_at: float | None = field(default=None, compare=False, repr=False)
+    worker: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:

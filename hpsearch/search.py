@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from hpsearch.config import Config
 from hpsearch.errors import ConfigError, RunError
@@ -31,6 +31,7 @@ from hpsearch.runner import run_trials
 from hpsearch.sampling import Trial
 from hpsearch.scheduling import scheduler_for
 from hpsearch.store import RunStore, read_history
+from hpsearch.store.timeline import TimelineLog
 from hpsearch.strategies import Proposal, Strategy, strategy_for
 
 METRIC_CHECK = 5  # trials that all miss the metric before a search stops
@@ -52,6 +53,7 @@ class Search:
     started: float = field(default_factory=time.perf_counter)
     retried: list[int] = field(default_factory=list)  # trials set aside to run again
     scheduler: Any = None  # the current round's trial scheduler, for its progress
+    timeline: TimelineLog | None = None  # when and where each training ran
 
     @property
     def run_id(self) -> str:
@@ -135,9 +137,11 @@ class Search:
             ) from None
         for final in getattr(trials, "finals", []):  # implied by rung results already on disk
             self._keep(final)
+        if self.timeline is None:
+            self.timeline = TimelineLog(self.store.path)
         stream = run_trials(
             self.objective,
-            cast(Iterator[Trial], trials.jobs()),  # with WAIT markers, which the runner knows
+            _dispatched(trials.jobs(), self.timeline),  # with WAIT markers: the runner knows
             count=trials.count,
             backend=backend or cfg.run.backend,
             jobs=jobs if jobs is not None else cfg.run.jobs,
@@ -156,6 +160,7 @@ class Search:
         first: dict[int, TrialRecord] = {}
         try:
             for record in stream:
+                self.timeline.returned(record)
                 result, finals = trials.accept(record)
                 if result is not None:
                     self.store.rungs.append(result.to_json())
@@ -219,9 +224,18 @@ class Search:
                 self.release()
 
     def release(self) -> None:
+        if self.timeline is not None:
+            self.timeline.close()
         if self.lock is not None:
             self.lock.release()
             self.lock = None
+
+
+def _dispatched(jobs: Iterator[Any], timeline: TimelineLog) -> Iterator[Trial]:
+    for job in jobs:
+        if isinstance(job, Trial):
+            timeline.dispatched(job.index, job.round)
+        yield job
 
 
 def _missing_metric_message(config: Config, first: list[TrialRecord]) -> str:

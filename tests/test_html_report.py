@@ -369,7 +369,16 @@ def test_an_early_stopping_run_shows_its_rungs_and_stopped_trials(make_config):
     )
     html = _report(run_json("run", str(halving))["run_dir"])
     assert 'class="rung"' in html and "dotted: rungs" in html
-    assert 'class="stopped"' in html
+    # Stopped trials are ticks under each parameter's axis, never points on the full-budget
+    # axis; parallel coordinates have a stage per rung, the first with every trial.
+    sections = {part.split("</h2>")[0]: part for part in html.split("<h2>")[1:]}
+    against = sections["val_accuracy against each parameter"]
+    assert 'class="stopped-tick"' in against and 'class="stopped"' not in against
+    assert "trials stopped early" in against
+    # ... and drawn apart: each at the rungs it reached.
+    at_rungs = sections["Early stopping: val_accuracy at each rung"]
+    assert 'class="stopped"' in at_rungs and 'class="rung-path' in at_rungs
+    assert re.search(r'class="stage-button" data-stage="0" aria-pressed=true>after 1 epochs \(9\)', html)
 
 
 HOSTILE = """

@@ -195,8 +195,22 @@ def _cwd() -> str | None:
 def run_trial(objective: Objective, trial: Trial, timeout: float | None = None) -> TrialRecord:
     """Run one trial and return its record. Never raises (but for Ctrl-C): an exception or a
     ``sys.exit()`` becomes a ``failed`` record with its type and message. Writes no files."""
+    started_at = time.time()
     outcome, seconds = trial_outcome(objective, trial, timeout)
-    return record_for(trial, outcome, seconds)
+    return dataclasses.replace(
+        record_for(trial, outcome, seconds), started_at=started_at, worker=worker_name()
+    )
+
+
+def worker_name() -> str:
+    """Where a trial runs, as the report's timeline names it: ``host:pid``, and the thread
+    for a thread of a process (the threading backend, a Dask worker's threads)."""
+    import socket
+    import threading
+
+    name = f"{socket.gethostname()}:{os.getpid()}"
+    thread = threading.current_thread()
+    return name if thread is threading.main_thread() else f"{name}/{thread.name}"
 
 
 def trial_outcome(

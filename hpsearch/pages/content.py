@@ -12,8 +12,10 @@ from hpsearch.analysis import ImportanceReport
 from hpsearch.errors import UserError
 from hpsearch.files import SMALL_FILE, read_text
 from hpsearch.history import RoundInfo
+from hpsearch.leaderboard import leaderboard_csv
 from hpsearch.record import STATUSES, TrialRecord, format_metric
 from hpsearch.space import Space
+from hpsearch.store.timeline import read_timeline
 from hpsearch.version import __version__
 
 TOP = 5  # trials highlighted and whose curves are drawn
@@ -47,6 +49,10 @@ class Content:
     regions: list[Any]  # each round's Region (hpsearch.rounds), in order
     retest: Any
     metric_columns: list[str]
+    trained: list[tuple[int, TrialRecord]] | None = None  # early stopping's rung trainings
+    full_epochs: int | None = None
+    timeline: Any = None  # hpsearch.store.timeline.Timeline
+    csv: str = ""  # the whole leaderboard, as leaderboard.csv has it
     note: str = ""
     version: str = __version__
     top: int = TOP
@@ -94,6 +100,10 @@ def gather(run: Any) -> Content:
         best_yaml = read_text(run.path / "best.yaml", SMALL_FILE)
     counts = {s: sum(r.status == s for r in records) for s in STATUSES}
     metric_columns = sorted({m for r in records for m in r.metrics})
+    try:
+        trained = run.trained_epochs()
+    except UserError:
+        trained = None
     wall = summary.get("wall_time")
     status = str(summary.get("status", "?"))
     note = ""
@@ -126,6 +136,10 @@ def gather(run: Any) -> Content:
         regions=regions,
         retest=summary.get("retest"),
         metric_columns=metric_columns,
+        trained=trained,
+        full_epochs=config.full_budget,
+        timeline=read_timeline(run.path),
+        csv=leaderboard_csv(ranked, config),
         note=note,
         by_trial={r.trial: r for r in records},
     )

@@ -4,15 +4,16 @@ the run escaped (a run directory is untrusted input)."""
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from hpsearch.pages import svg
+from hpsearch.pages.charts import charts
 from hpsearch.pages.content import Content, number, value_text
-from hpsearch.pages.progress_chart import history
+from hpsearch.pages.leaderboard_table import SCRIPT as CSV_SCRIPT
+from hpsearch.pages.leaderboard_table import _clip, leaderboard
+from hpsearch.pages.sizing import shown_params
 from hpsearch.pages.svg import escape
 from hpsearch.visible import visible
 
+IMPORTANCE_BARS = 30  # parameters given a bar; ``hpsearch importance`` lists all
 FAILURE_GROUPS = 20  # reasons listed; an objective's messages may all differ
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
@@ -37,6 +38,8 @@ stroke-width:1.4;fill:none}.rd{fill-opacity:.8}.band{fill-opacity:.09}.line{fill
 .line:hover,.curve:hover{stroke-width:3;stroke-opacity:1}.axis{stroke:#333}
 .curve{fill:none;stroke-width:1.8}.rung{stroke:#888;stroke-dasharray:3 3}
 .best-line{fill:none;stroke:#f58518;stroke-width:1.8}
+.rung-path{fill:none;stroke-width:.8;stroke-opacity:.45}.stopped-path{stroke:#999}
+.ok-path{stroke:#4c78a8;stroke-opacity:.8}.top-path{stroke:#f58518;stroke-opacity:1;stroke-width:1.4}
 .bar{fill:#4c78a8}.chance{stroke:#d62728;stroke-width:2}
 pre{background:#f6f6f6;padding:.6em;overflow:auto;font-size:12px;max-height:300px}
 .muted{color:#777}.status-ok{color:#2a7a2a}.status-bad{color:#b22}
@@ -45,6 +48,10 @@ button{font:inherit;font-size:12px}
 font-size:12px;pointer-events:none;max-width:560px;white-space:normal;z-index:9}
 [data-t]{cursor:default}
 h1,p,li{overflow-wrap:anywhere}.reason{overflow-wrap:anywhere;word-break:break-word}
+.halo{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
+.clip{fill:#999}.stopped-tick{stroke:#888;stroke-width:1.2}.ring{stroke:#f58518;stroke-width:2}
+.region{fill:none;stroke-width:1.8;stroke-dasharray:6 3}.scroll-x{overflow-x:auto}
+.stage-button[aria-pressed=true]{font-weight:bold;background:#dde7f3}
 """
 
 SCRIPT = """
@@ -78,6 +85,13 @@ SCRIPT = """
       rows.forEach(function(r){body.appendChild(r);});
     });
   })(i);}
+  var stages=document.querySelectorAll(".stage-button");
+  stages.forEach(function(b){b.addEventListener("click",function(){
+    var k=b.getAttribute("data-stage");
+    document.querySelectorAll(".stage,.stage-bar").forEach(function(g){
+      g.style.display=g.getAttribute("data-stage")===k?"":"none";});
+    stages.forEach(function(o){o.setAttribute("aria-pressed",o===b?"true":"false");});
+  });});
   var copy=document.getElementById("copy-best");
   if(copy){copy.addEventListener("click",function(){
     var text=document.getElementById("best-yaml").textContent;
@@ -91,34 +105,50 @@ SCRIPT = """
 
 def page(c: Content) -> str:
     """The whole report as one HTML document."""
+    body = "\n".join(
+        p
+        for p in (
+            _summary(c),
+            leaderboard(c),
+            charts(c),
+            _importance(c),
+            _rounds(c),
+            _retest(c),
+            _failures(c),
+        )
+        if p
+    )
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
         f"<title>{escape(c.title)}</title><style>{STYLE}</style></head><body>",
-        _summary(c),
-        _leaderboard(c),
-        _charts(c),
-        _importance(c),
-        _rounds(c),
-        _retest(c),
-        _failures(c),
+        body,
         f'<p class="muted">hpsearch {escape(c.version)} · {escape(c.run_id)}</p>',
         '<div id="tip" hidden></div>',
-        f'<script type="application/json" id="labels">{_labels(c)}</script>',
-        f"<script>{SCRIPT}</script></body></html>",
+        f'<script type="application/json" id="labels">{_labels(c, body)}</script>',
+        f"<script>{SCRIPT}{CSV_SCRIPT}</script></body></html>",
     ]
     return "\n".join(p for p in parts if p)
 
 
-def _labels(c: Content) -> str:
-    """What hovering a trial's point or line shows, once per trial: a JSON object in the
-    page, safe inside its script element (no ``<`` at all, so nothing can close it)."""
+def _labels(c: Content, body: str) -> str:
+    """What hovering a trial's point or line shows, once per trial drawn in ``body``: a JSON
+    object in the page, safe inside its script element (no ``<`` at all, so nothing can
+    close it)."""
     import json
+    import re
 
-    params = list(c.space)
-    text = json.dumps({str(r.trial): visible(svg.label(r, c.metric, params)) for r in c.records})
+    params = shown_params(c.space, c.importance)
+    drawn = {int(t) for t in re.findall(r'data-t="(\d+)"', body)}
+    text = json.dumps(
+        {
+            str(r.trial): visible(svg.label(r, c.metric, params))
+            for r in c.records
+            if r.trial in drawn
+        }
+    )
     return text.replace("<", "\\u003c")  # JSON's own escape: the element cannot end early
 
 
@@ -165,124 +195,14 @@ def _summary(c: Content) -> str:
     )
 
 
-def _sort_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return str(v).lower()
-    if isinstance(v, (int, float)) and math.isfinite(v):
-        return repr(v)
-    return "" if v is None else str(v)
-
-
-def _leaderboard(c: Content) -> str:
-    if not c.ranked:
-        return "<h2>Leaderboard</h2><p>No trials yet.</p>"
-    others = [m for m in c.metric_columns if m != c.metric]
-    names = [p.name for p in c.space]
-    rounds = ["round"] if len(c.rounds) > 1 else []
-    head = ["rank", "trial", *rounds, "status", c.metric, *names, *others]
-    head += ["epochs", "seconds", "error"]
-    cells = [
-        "<tr>"
-        + "".join(
-            f'<th class="{"l" if h in ("status", "error") else ""}">{escape(h)}</th>' for h in head
-        )
-        + "</tr>"
-    ]
-    rows = []
-    for position, r in enumerate(c.ranked, start=1):
-        values: list[tuple[Any, str, str]] = [
-            (position, str(position), ""),
-            (r.trial, str(r.trial), ""),
-        ]
-        if rounds:
-            values.append((r.round, str(r.round), ""))
-        values.append((r.status, r.status, "l"))
-        values.append((r.metrics.get(c.metric), number(r.metrics.get(c.metric)), ""))
-        values += [
-            (r.params.get(n), value_text(c.space, n, r.params[n]) if n in r.params else "-", "")
-            for n in names
-        ]
-        values += [(r.metrics.get(m), number(r.metrics.get(m)), "") for m in others]
-        values += [
-            (r.epochs, "-" if r.epochs is None else str(r.epochs), ""),
-            (r.seconds, "-" if r.seconds is None else f"{r.seconds:.2f}", ""),
-            (_clip(r.error or "", 200), _clip(r.error or ""), "l"),
-        ]
-        rows.append(
-            "<tr>"
-            + "".join(
-                f'<td class="{cls}" data-v="{escape(_sort_value(v))}">{escape(text)}</td>'
-                for v, text, cls in values
-            )
-            + "</tr>"
-        )
-    return (
-        f"<h2>Leaderboard</h2><p class='muted'>{len(c.ranked)} trials; click a column to sort"
-        "</p><div class='scroll'><table id='leaderboard'><thead>"
-        + "".join(cells)
-        + "</thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table></div>"
-    )
-
-
-def _clip(text: str, limit: int = 90) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _charts(c: Content) -> str:
-    if not c.records:
-        return ""
-    params = list(c.space)
-    top = {r.trial for r in c.ok[: c.top]}
-    regions = c.regions if len(c.regions) > 1 else []
-    panels = [svg.scatter(p, c.records, c.metric, c.maximize, top, params, regions) for p in params]
-    curves = svg.curves(c.ok[: c.top], c.curves, c.metric, c.rungs)
-    firsts = [info.first for info in c.rounds[1:]]
-    trend = history(c.records, c.metric, c.maximize, firsts)
-    out = []
-    if trend:
-        out.append(
-            f"<h2>Optimisation history</h2><p class='muted'>each fully trained trial's "
-            f"{escape(c.metric)} by trial number; the line is the best so far</p>"
-            f"<div class='charts'>{trend}</div>"
-        )
-    if panels:
-        out.append(
-            f"<h2>{escape(c.metric)} against each parameter</h2><p class='muted'>on each "
-            f"parameter's own scale; the top {min(c.top, len(c.ok))} in orange, trials "
-            "stopped early grey, failures as red crosses at the worst edge; hover a point "
-            "for its trial and values"
-            + (
-                f"; the other trials coloured by round, light (round 0) to dark (round "
-                f"{len(regions) - 1}), each round's range shaded in its colour where it is "
-                "narrower than the space"
-                if regions
-                else ""
-            )
-            + "</p><div class='charts'>"
-            + "".join(panels)
-            + "</div>"
-        )
-        if len(params) >= 2:
-            out.append(
-                "<h2>Parallel coordinates</h2><div class='scroll'>"
-                + svg.parallel(params, c.records, c.metric, c.maximize)
-                + "</div>"
-            )
-    if curves:
-        out.append(
-            f"<h2>Learning curves of the top {min(c.top, len(c.ok))}</h2>"
-            f"<div class='charts'>{curves}</div>"
-        )
-    return "".join(out)
-
-
 def _importance(c: Content) -> str:
     if c.importance is None or not c.importance.params:
         return ""
-    rows = [(i.name, i.share, i.chance) for i in c.importance.params]
+    rows = [(i.name, i.share, i.chance) for i in c.importance.params[:IMPORTANCE_BARS]]
     notes = [n for n in (c.importance.basis, c.importance.caution) if n]
+    more = len(c.importance.params) - len(rows)
+    if more > 0:
+        notes.insert(0, f"and {more} more parameters: hpsearch importance lists them all")
     return (
         "<h2>Importance</h2><p class='muted'>share of the metric's variance each parameter "
         "explains on its own (η² of its bins, less what the same bins explain by chance, the "

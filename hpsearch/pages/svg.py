@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from hpsearch.record import TrialRecord, format_metric
+from hpsearch.record import TrialRecord
 from hpsearch.space import ChoiceParam, NumericParam, Param
 from hpsearch.visible import visible_lines
 
-WIDTH, HEIGHT = 320, 210
-LEFT, RIGHT, TOP, BOTTOM = 52, 24, 14, 40
+WIDTH, HEIGHT = 520, 300  # two to a row of the page's 1,100 px
+LEFT, RIGHT, TOP, BOTTOM = 62, 24, 16, 52
+RUG = 3  # below the plot: a strip of ticks for trials without a value on its axis
 RAMP = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")  # viridis: worst → best
 
 
@@ -149,8 +150,8 @@ class Frame:
                 'class="grid"/>'
             )
             if i % every == 0:
-                body.append(_text(x, HEIGHT - BOTTOM + 13, text, cls="tick"))
-        for v in _nice(self.low, self.high):
+                body.append(_text(x, HEIGHT - BOTTOM + 22, text, cls="tick"))
+        for v in _nice(self.low, self.high, 6):
             y = self.y(v)
             body.append(
                 f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_num(y)}" y2="{_num(y)}" '
@@ -189,184 +190,27 @@ def metric_range(records: Sequence[TrialRecord], metric: str) -> tuple[float, fl
     return (min(values), max(values)) if values else None
 
 
+def focus_range(values: Sequence[float], maximize: bool) -> tuple[float, float] | None:
+    """The metric's axis: from the best value to the worse quartile's edge and as far again
+    past it, so the band where the good trials sit is not squashed against one edge by a few
+    far worse ones (those are drawn at the worse edge, marked as beyond it)."""
+    finite = sorted(v for v in values if _finite(v))
+    if not finite:
+        return None
+    low, high = finite[0], finite[-1]
+    if len(finite) < 10:
+        return low, high
+    if maximize:
+        edge = finite[len(finite) // 4]
+        low = max(low, edge - (high - edge))
+    else:
+        edge = finite[-1 - len(finite) // 4]
+        high = min(high, edge + (edge - low))
+    return low, high
+
+
 def _finite(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def scatter(
-    p: Param,
-    records: Sequence[TrialRecord],
-    metric: str,
-    maximize: bool,
-    top: set[int],
-    params: Sequence[Param],
-    regions: Sequence[Any] = (),
-) -> str:
-    """The metric against ``p`` on its scale: ok trials (the top ones highlighted), trials
-    stopped early in grey, failures as crosses at the worst edge. With ``regions`` (each
-    round's ``hpsearch.rounds.Region``, more than one), each trial is coloured by its round
-    and each round's range of ``p`` is shaded in its colour."""
-    axis = Axis(p)
-    span = metric_range(records, metric) or (0.0, 1.0)
-    frame = Frame(*span)
-    body = frame.axes(axis.ticks(), axis.name(), metric)
-    many = len(regions) > 1
-    for k, region in enumerate(regions if many else ()):
-        band = _band(axis, region)
-        whole = isinstance(p, NumericParam) and band == (axis.unit(p.low), axis.unit(p.high))
-        if k and band is not None and not whole:  # a round of the whole range shades nothing
-            x0, x1 = frame.x(band[0]), frame.x(band[1])
-            body.append(
-                f'<rect x="{_num(x0)}" y="{TOP}" width="{_num(max(x1 - x0, 1.0))}" '
-                f'height="{HEIGHT - TOP - BOTTOM}" fill="{round_colour(k, len(regions))}" '
-                'class="band"/>'
-            )
-    drawn = [r for r in records if p.name in r.params]
-    drawn.sort(key=lambda r: (r.trial in top, r.ok))  # the top ones on top
-    for r in drawn:
-        value = r.metrics.get(metric)
-        x = frame.x(axis.unit(r.params[p.name], r.trial))
-        if (r.ok or r.status == "stopped") and value is not None and _finite(value):
-            cls = "top" if r.trial in top else ("ok" if r.ok else "stopped")
-            radius = 4 if r.trial in top else 2.6
-            fill = ""
-            if many and cls == "ok":
-                cls, fill = "rd", f' fill="{round_colour(r.round, len(regions))}"'
-            body.append(
-                f'<circle cx="{_num(x)}" cy="{_num(frame.y(value))}" r="{radius}" '
-                f'class="{cls}"{fill} data-t="{r.trial}"/>'
-            )
-        else:
-            y = frame.edge(bottom=maximize)
-            body.append(
-                f'<path d="M{_num(x - 3)} {_num(y - 3)}l6 6m0-6l-6 6" class="bad" '
-                f'data-t="{r.trial}"/>'
-            )
-    return _svg(body, label=f"{metric} against {p.name}")
-
-
-def round_colour(k: int, rounds: int) -> str:
-    """Round ``k`` of ``rounds``: from light (the first) to dark (the last)."""
-    return colour(min(k, rounds - 1) / max(rounds - 1, 1))
-
-
-def _band(axis: Axis, region: Any) -> tuple[float, float] | None:
-    """Where a region's range of the axis's parameter lies on [0, 1] (None: a choice)."""
-    p = axis.p
-    if isinstance(p, ChoiceParam):
-        return None
-    q = region.space.get(p.name)
-    if isinstance(q, NumericParam):
-        return axis.unit(q.low), axis.unit(q.high)
-    if p.name in region.fixed:
-        u = axis.unit(region.fixed[p.name])
-        return u, u
-    return None
-
-
-def parallel(
-    params: Sequence[Param], records: Sequence[TrialRecord], metric: str, maximize: bool
-) -> str:
-    """Parallel coordinates: an axis per parameter, a line per ok trial coloured by its
-    metric (dark: best). A conditional parameter's axis is skipped where it was inactive."""
-    ok = [r for r in records if r.ok and _finite(r.metrics.get(metric))]
-    values = [r.metrics[metric] for r in ok]
-    caption = (
-        f"colour: rank by {_short(metric, 30)}, dark = best "
-        f"({format_metric(min(values))} … {format_metric(max(values))})"
-        if values
-        else ""
-    )
-    # Wide enough for the caption too (at most 7.5 px a character at the page's size).
-    width = max(WIDTH, 110 * len(params) + 90, int(7.5 * len(caption)) + 20)
-    height = 260
-    top_y, bottom_y = 24, height - 40
-    if not params or not ok:
-        return _svg([_text(width / 2, height / 2, "no ok trial to draw")], width, height)
-    # The last axis leaves room on its right for its tick labels (12 characters at most).
-    xs = [40 + i * (width - 130) / max(len(params) - 1, 1) for i in range(len(params))]
-    axes = [Axis(p) for p in params]
-    # Coloured by rank, not by value: any range of values (1e308 wide, or all equal) works.
-    order = sorted(ok, key=lambda r: r.metrics[metric] if maximize else -r.metrics[metric])
-    position = {r.trial: i / max(len(order) - 1, 1) for i, r in enumerate(order)}
-
-    def rank(v: TrialRecord) -> float:
-        return position[v.trial] if len(order) > 1 else 1.0
-
-    body = []
-    for r in order:  # the best drawn last
-        path, pen = [], "M"
-        for x, axis in zip(xs, axes, strict=True):
-            if axis.p.name not in r.params:
-                pen = "M"
-                continue
-            y = bottom_y - axis.unit(r.params[axis.p.name], r.trial) * (bottom_y - top_y)
-            path.append(f"{pen}{_num(x)} {_num(y)}")
-            pen = "L"
-        body.append(
-            f'<path d="{"".join(path)}" stroke="{colour(rank(r))}" class="line" '
-            f'data-t="{r.trial}"/>'
-        )
-    for x, axis in zip(xs, axes, strict=True):
-        body.append(
-            f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{top_y}" y2="{bottom_y}" class="axis"/>'
-        )
-        for u, text in axis.ticks():
-            y = bottom_y - u * (bottom_y - top_y)
-            body.append(_text(x + 4, y + 3, text, anchor="start", cls="tick"))
-        body.append(_text(x, top_y - 8, axis.p.name, cls="name"))
-    body.append(_text(width / 2, height - 10, caption))
-    return _svg(body, width, height, label="parallel coordinates")
-
-
-def curves(
-    top: Sequence[TrialRecord],
-    curve_of: Mapping[int, Mapping[str, Any]],
-    metric: str,
-    rungs: Sequence[int] = (),
-) -> str | None:
-    """Learning curves of the top trials (``metric`` if they recorded it, else the first
-    metric they did), with early stopping's rung budgets dotted."""
-    series = []
-    for r in top:
-        c = curve_of.get(r.trial)
-        c = c if isinstance(c, Mapping) else {}
-        epochs = c.get("epoch")
-        columns = [k for k, v in c.items() if k != "epoch" and isinstance(v, list)]
-        key = metric if metric in columns else (columns[0] if columns else None)
-        if key is None or not isinstance(epochs, list) or not epochs:
-            continue  # a curve edited into something else: not drawn
-        points = [(e, v) for e, v in zip(epochs, c[key], strict=False) if _finite(e) and _finite(v)]
-        if points:
-            series.append((r, key, points))
-    if not series:
-        return None
-    key = series[0][1]
-    es = [e for _, _, pts in series for e, _ in pts]
-    vs = [v for _, _, pts in series for _, v in pts]
-    frame = Frame(min(vs), max(vs))
-    first, last = min(es), max(es)
-    unit = Frame(first, last).fraction
-
-    ticks = [(unit(e), f"{e:g}") for e in _nice(first, last, 5) if first <= e <= last]
-    body = frame.axes(ticks, "epoch" + (" (dotted: rungs)" if len(rungs) > 1 else ""), key)
-    for budget in rungs[:-1]:
-        if first <= budget <= last:
-            x = frame.x(unit(budget))
-            body.append(
-                f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" '
-                'class="rung"/>'
-            )
-    for i, (r, _, points) in enumerate(series):
-        d = "".join(
-            f"{'M' if j == 0 else 'L'}{_num(frame.x(unit(e)))} {_num(frame.y(v))}"
-            for j, (e, v) in enumerate(points)
-        )
-        body.append(
-            f'<path d="{d}" stroke="{colour(1 - i / max(len(series), 2))}" class="curve" '
-            f'data-t="{r.trial}"/>'
-        )
-    return _svg(body, label="learning curves")
 
 
 def bars(rows: Sequence[tuple[str, float, float]], caption: Callable[[float], str]) -> str:
@@ -378,12 +222,13 @@ def bars(rows: Sequence[tuple[str, float, float]], caption: Callable[[float], st
         chance = chance if math.isfinite(chance) else 0.0
         y = 14 + 22 * i
         body.append(_text(120, y + 12, _short(name, 18), anchor="end", cls="tick"))
-        w = max(value, 0.0) * 170
+        w = min(max(value, 0.0), 1.0) * 400
         body.append(f'<rect x="126" y="{y}" width="{_num(w)}" height="15" class="bar"/>')
-        cx = 126 + min(max(chance, 0.0), 1.0) * 170
+        cx = 126 + min(max(chance, 0.0), 1.0) * 400
         body.append(
             f'<line x1="{_num(cx)}" x2="{_num(cx)}" y1="{y - 2}" y2="{y + 17}" class="chance">'
             "<title>chance level</title></line>"
         )
-        body.append(_text(126 + w + 4, y + 12, caption(value), anchor="start", cls="tick"))
-    return _svg(body, 380, height, label="importance")
+        after = max(126 + w, cx) + 5  # the number clear of the bar and of the chance tick
+        body.append(_text(after, y + 12, caption(value), anchor="start", cls="tick"))
+    return _svg(body, 600, height, label="importance")

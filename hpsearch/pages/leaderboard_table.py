@@ -1,0 +1,121 @@
+"""The report's leaderboard: its top rows as a table that sorts on a click (rank, trial, the
+metric with its status and epochs beside it, the parameters, the other metrics), and the
+whole of it — every trial, every parameter — as leaderboard.csv, compressed inside the page
+and unpacked by the browser when the button is pressed."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import math
+from typing import Any
+
+from hpsearch.pages.content import Content, number, value_text
+from hpsearch.pages.sizing import ROWS, shown_params
+from hpsearch.pages.svg import escape
+
+# Unpacks the embedded CSV into a file to save: no request is made (the page's policy allows
+# none); DecompressionStream is in every browser since 2023.
+SCRIPT = """
+(function(){
+  var button=document.getElementById("csv-button"),data=document.getElementById("csv-data");
+  if(!button||!data){return;}
+  button.addEventListener("click",function(){
+    var bytes=Uint8Array.from(atob(data.textContent.trim()),function(c){return c.charCodeAt(0);});
+    var stream=new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    new Response(stream).blob().then(function(blob){
+      var link=document.createElement("a");
+      link.href=URL.createObjectURL(new Blob([blob],{type:"text/csv"}));
+      link.download=button.getAttribute("data-name");
+      document.body.appendChild(link);link.click();link.remove();
+    });
+  });
+})();
+"""
+
+
+def leaderboard(c: Content) -> str:
+    """The section: the table of the top ``ROWS`` trials and the CSV of all."""
+    if not c.ranked:
+        return "<h2>Leaderboard</h2><p>No trials yet.</p>"
+    others = [m for m in c.metric_columns if m != c.metric]
+    params = shown_params(c.space, c.importance)
+    names = [p.name for p in params]
+    rounds = ["round"] if len(c.rounds) > 1 else []
+    head = ["rank", "trial", *rounds, c.metric, "status", "epochs", *names, *others]
+    head += ["seconds", "error"]
+    cells = [
+        "<tr>"
+        + "".join(
+            f'<th class="{"l" if h in ("status", "error") else ""}">{escape(h)}</th>' for h in head
+        )
+        + "</tr>"
+    ]
+    rows = []
+    for position, r in enumerate(c.ranked[:ROWS], start=1):
+        values: list[tuple[Any, str, str]] = [
+            (position, str(position), ""),
+            (r.trial, str(r.trial), ""),
+        ]
+        if rounds:
+            values.append((r.round, str(r.round), ""))
+        values.append((r.metrics.get(c.metric), number(r.metrics.get(c.metric)), ""))
+        values.append((r.status, r.status, "l"))
+        values.append((r.epochs, "-" if r.epochs is None else str(r.epochs), ""))
+        values += [
+            (r.params.get(n), value_text(c.space, n, r.params[n]) if n in r.params else "-", "")
+            for n in names
+        ]
+        values += [(r.metrics.get(m), number(r.metrics.get(m)), "") for m in others]
+        values += [
+            (r.seconds, "-" if r.seconds is None else f"{r.seconds:.2f}", ""),
+            (_clip(r.error or "", 200), _clip(r.error or ""), "l"),
+        ]
+        rows.append(
+            "<tr>"
+            + "".join(
+                f'<td class="{cls}" data-v="{escape(_sort_value(v))}">{escape(text)}</td>'
+                for v, text, cls in values
+            )
+            + "</tr>"
+        )
+    shown = len(rows)
+    what = (
+        f"{len(c.ranked):,} trials"
+        if shown == len(c.ranked)
+        else (f"the top {shown:,} of {len(c.ranked):,} trials")
+    )
+    if len(params) < len(c.space):
+        what += f", the {len(params)} most important of {len(c.space)} parameters"
+    return (
+        f"<h2>Leaderboard</h2><p class='muted'>{what}; click a column to sort. "
+        + _download(c)
+        + "</p><div class='scroll'><table id='leaderboard'><thead>"
+        + "".join(cells)
+        + "</thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div>"
+    )
+
+
+def _download(c: Content) -> str:
+    if not c.csv:
+        return ""
+    packed = base64.b64encode(gzip.compress(c.csv.encode("utf-8"), mtime=0)).decode("ascii")
+    return (
+        f'<button type="button" id="csv-button" data-name="{escape(c.run_id)}-leaderboard.csv">'
+        f"Download every trial (leaderboard.csv, {len(c.ranked):,} rows)</button>"
+        f'<script type="application/gzip;base64" id="csv-data">{packed}</script>'
+    )
+
+
+def _sort_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, (int, float)) and math.isfinite(v):
+        return repr(v)
+    return "" if v is None else str(v)
+
+
+def _clip(text: str, limit: int = 90) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
