@@ -81,12 +81,15 @@ def charts(c: Content) -> str:
             + parallel(params, stages, c.metric, c.maximize)
             + "</div>"
         )
-    curve_chart = curves(c.ok[: c.top], c.curves, c.metric, c.rungs)
+    # With early stopping, the best of those stopped too: their curves end at their rung.
+    leaders = [r for r in c.ranked if r.ok or r.status == "stopped"][: c.top]
+    curve_chart = curves(leaders, c.curves, c.metric, c.rungs)
     if curve_chart:
         out.append(
-            f"<h2>Learning curves of the top {min(c.top, len(c.ok))}</h2>"
+            f"<h2>Learning curves of the top {len(leaders)}</h2>"
             + (
-                "<p class='muted'>dotted: early stopping's rungs, where trials were ranked</p>"
+                "<p class='muted'>dotted: early stopping's rungs, where trials were ranked; "
+                "a curve that ends at one is a trial stopped there</p>"
                 if len(c.rungs) > 1
                 else ""
             )

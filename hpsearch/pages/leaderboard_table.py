@@ -6,13 +6,17 @@ and unpacked by the browser when the button is pressed."""
 from __future__ import annotations
 
 import base64
+import csv as _csv
 import gzip
+import io
 import math
 from typing import Any
 
 from hpsearch.pages.content import Content, number, value_text
 from hpsearch.pages.sizing import ROWS, shown_params
 from hpsearch.pages.svg import escape
+
+CSV_BYTES = 3_000_000  # the embedded CSV's share of the page at most
 
 # Unpacks the embedded CSV into a file to save: no request is made (the page's policy allows
 # none); DecompressionStream is in every browser since 2023.
@@ -101,12 +105,36 @@ def leaderboard(c: Content) -> str:
 def _download(c: Content) -> str:
     if not c.csv:
         return ""
-    packed = base64.b64encode(gzip.compress(c.csv.encode("utf-8"), mtime=0)).decode("ascii")
+    rows, packed = packed_csv(c.csv)
+    what = f"Download every trial (leaderboard.csv, {rows:,} rows)"
+    if rows < len(c.ranked):
+        what = f"Download the top {rows:,} (the run's leaderboard.csv has all {len(c.ranked):,})"
     return (
         f'<button type="button" id="csv-button" data-name="{escape(c.run_id)}-leaderboard.csv">'
-        f"Download every trial (leaderboard.csv, {len(c.ranked):,} rows)</button>"
+        f"{escape(what)}</button>"
         f'<script type="application/gzip;base64" id="csv-data">{packed}</script>'
     )
+
+
+def packed_csv(csv: str, limit: int = CSV_BYTES) -> tuple[int, str]:
+    """(rows, the CSV gzipped in base64) with as many of its first rows as fit ``limit``
+    bytes: a page of 50,000 trials of many parameters stays a page one can open."""
+    packed = _pack(csv)
+    rows = list(_csv.reader(io.StringIO(csv)))  # a cell may hold a line break
+    count = len(rows) - 1
+    for _ in range(4):
+        if len(packed) <= limit or count <= 0:
+            return count, packed
+        count = int(count * limit / len(packed) * 0.97)  # gzip's ratio is close to even
+        out = io.StringIO()
+        _csv.writer(out, lineterminator="\n").writerows(rows[: count + 1])
+        packed = _pack(out.getvalue())
+    return 0, _pack("")
+
+
+def _pack(text: str) -> str:
+    packed = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+    return base64.b64encode(packed).decode("ascii")
 
 
 def _sort_value(v: Any) -> str:
