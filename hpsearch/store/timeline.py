@@ -126,13 +126,14 @@ def _dispatch(item: Any) -> bool:
     return (
         isinstance(item, dict)
         and is_int(item.get("trial"))
+        and item["trial"] >= 0
         and is_number(item.get("dispatched"))
         and "worker" not in item
     )
 
 
 def _span(item: Any) -> Span | None:
-    if not isinstance(item, dict) or not is_int(item.get("trial")):
+    if not isinstance(item, dict) or not is_int(item.get("trial")) or item["trial"] < 0:
         return None
     worker, started, seconds = item.get("worker"), item.get("started"), item.get("seconds")
     epochs, status, round_ = item.get("epochs"), item.get("status"), item.get("round", 0)
