@@ -174,10 +174,15 @@ def _summary(c: Content) -> str:
     )
     best = "<p>No ok trial.</p>"
     if c.best is not None:
+        shown = {p.name for p in shown_params(c.space, c.importance)}
         values = " ".join(
             f"<code>{escape(k)}={escape(value_text(c.space, k, v))}</code>"
             for k, v in c.best.params.items()
+            if k in shown
         )
+        more = sum(k not in shown for k in c.best.params)
+        if more:
+            values += f" <span class='muted'>and {more} more (best.yaml has them all)</span>"
         where = f", round {c.best.round}" if len(c.rounds) > 1 else ""
         best = (
             f"<p><b>best</b>: {escape(c.metric)} = <b>{number(c.best.metrics.get(c.metric))}"
