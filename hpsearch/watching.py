@@ -248,7 +248,7 @@ def _look(path: Path, top: int) -> Snapshot:
         elapsed = wall_time_so_far(path, raw, holder.get("since"))
     else:
         wall = raw.get("wall_time")
-        elapsed = float(wall) if is_number(wall) else None
+        elapsed = float(wall) if isinstance(wall, (int, float)) and is_number(wall) else None
     ranked = [r for r in history.ranked() if r.ok]
     return Snapshot(
         run_id=run.run_id,

@@ -74,7 +74,9 @@ def watch(
         if code != exits.OK:
             typer.echo(line, err=True)
     else:
-        say(out, line)
+        from hpsearch.console import styled
+
+        out.print(styled(line))  # wrapped to a terminal's width; whole in a pipe
     raise typer.Exit(exits.OK if once else code)
 
 
@@ -188,7 +190,8 @@ def view_lines(snap: Any) -> list[str]:
 def changes(before: Any, snap: Any) -> list[str]:
     """Plain mode: what changed since ``before``, in a line or three."""
     out = []
-    if snap.round is not None and (before.round is None or before.round.number != snap.round.number):
+    now, then = snap.round, before.round
+    if now is not None and (then is None or then.number != now.number):
         out.append(f"round {snap.round.number}: {snap.round.summary}")
     if snap.best is not None and snap.best != before.best:
         out.append(_best(snap, "new best"))
@@ -197,7 +200,10 @@ def changes(before: Any, snap: Any) -> list[str]:
     if snap.round is not None and snap.rounds > 1:
         parts.append(f"round {snap.round.number} {snap.round.done}/{snap.round.planned}")
     if snap.rungs:
-        parts.append("rungs " + " ".join(f"{r.reported}/{r.of}" for r in snap.rungs))
+        brackets: dict[int, list[str]] = {}
+        for r in snap.rungs:
+            brackets.setdefault(r.bracket, []).append(f"{r.reported}/{r.of}")
+        parts.append("rungs " + " | ".join(" ".join(b) for b in brackets.values()))
     if snap.in_flight is not None and snap.status == "running":
         parts.append(f"in flight: {_in_flight(snap.in_flight)}")
     if snap.best is not None:
