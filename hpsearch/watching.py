@@ -81,6 +81,9 @@ class Snapshot:
     driver: dict[str, Any]  # what .lock says: pid, host, since
     elapsed: float | None = field(default=None, compare=False)  # wall time at ``as_of``
     as_of: float = field(default=0.0, compare=False)  # a unix time
+    # Trials finished per minute: as ``watch`` saw them finish, else over the run's wall time
+    # (None for a run going on again after a resume: its wall time lacks a killed driver's).
+    rate: float | None = field(default=None, compare=False)
     problem: str | None = None  # the run could not be read again: this is the last look
 
     @property
@@ -93,12 +96,6 @@ class Snapshot:
         if self.elapsed is None or self.status != "running":
             return self.elapsed
         return self.elapsed + max(0.0, (time.time() if now is None else now) - self.as_of)
-
-    @property
-    def rate(self) -> float | None:
-        """Trials finished per minute of wall time (the whole search's)."""
-        elapsed = self.elapsed
-        return self.done / elapsed * 60 if elapsed and self.done else None
 
     def to_json(self) -> dict[str, Any]:
         """The snapshot as plain JSON data (``hpsearch watch --json``'s lines)."""
@@ -164,6 +161,7 @@ def watch(
     path = _path(run, runs_dir)
     seen = _signature(path)
     last = snapshot(path, top=top)
+    start = (time.time(), last.done)  # the rate as seen from here, once trials finish
     yield last
     while last.ended is None:
         time.sleep(interval)
@@ -177,6 +175,9 @@ def watch(
             if _file_status(path) != "running" or RunLock.driver_gone(path):
                 raise
             found = dataclasses.replace(last, problem=str(exc))
+        spent, more = time.time() - start[0], found.done - start[1]
+        if found.ended is None and more > 0 and spent >= 1:
+            found = dataclasses.replace(found, rate=more / spent * 60)
         if found != last:
             yield found
         last = found
@@ -250,6 +251,7 @@ def _look(path: Path, top: int) -> Snapshot:
         wall = raw.get("wall_time")
         elapsed = float(wall) if isinstance(wall, (int, float)) and is_number(wall) else None
     ranked = [r for r in history.ranked() if r.ok]
+    whole = _whole(status, raw, since)
     return Snapshot(
         run_id=run.run_id,
         path=run.path,
@@ -268,7 +270,17 @@ def _look(path: Path, top: int) -> Snapshot:
         driver={k: holder[k] for k in ("pid", "host", "since") if k in holder},
         elapsed=elapsed,
         as_of=max(_last_write(path), since or 0.0) if status == "running" else time.time(),
+        rate=len(records) / elapsed * 60 if whole and elapsed and records else None,
     )
+
+
+def _whole(status: str, raw: dict[str, Any], since: float | None) -> bool:
+    """Whether the run's wall time covers its trials on disk: a run over, or one going on
+    with the driver that started it (not a resume, whose wall time lacks a killed driver's)."""
+    if status != "running":
+        return True
+    started = _moment(raw.get("started"))
+    return since is not None and started is not None and abs(since - started) < 60
 
 
 def _in_flight(path: Path, since: float | None) -> tuple[int, ...] | None:
