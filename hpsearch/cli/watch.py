@@ -57,27 +57,34 @@ def watch(
 
     out = console()
     mode = "json" if as_json else choose_mode(out, quiet=False)
-    last = None
     try:
         with user_errors(), interrupts.stop_on_signals(), _Shown(out, mode) as shown:
             for last in looks(run_ref, runs_dir, interval=interval, top=top):
                 shown(last, final=once or last.ended is not None)
                 if once:
                     break
+            code = _end(last, out, as_json)
     except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: quietly, the run untouched
         raise typer.Exit(interrupts.exit_code(exc)) from None
-    assert last is not None
-    if last.ended is None:  # --once on a run still going
-        raise typer.Exit(exits.OK)
-    code, line = ending(last)
-    if as_json:
-        if code != exits.OK:
-            typer.echo(line, err=True)
-    else:
-        from hpsearch.console import styled
-
-        out.print(styled(line))  # wrapped to a terminal's width; whole in a pipe
+    except BrokenPipeError:  # `hpsearch watch RUN | head`: the reader has what it wanted
+        raise typer.Exit(interrupts.output_closed().exit_code) from None
     raise typer.Exit(exits.OK if once else code)
+
+
+def _end(last: Any, out: Any, as_json: bool) -> int:
+    """Say how the run ended (not with ``--json`` unless it is not complete: on stderr);
+    watch's exit code."""
+    from hpsearch import exits
+    from hpsearch.console import styled
+
+    if last.ended is None:  # --once on a run still going
+        return exits.OK
+    code, line = ending(last)
+    if not as_json:
+        out.print(styled(line))  # wrapped to a terminal's width; whole in a pipe
+    elif code != exits.OK:
+        typer.echo(line, err=True)
+    return code
 
 
 def ending(snap: Any) -> tuple[int, str]:
