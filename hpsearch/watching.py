@@ -78,7 +78,9 @@ class Snapshot:
     top: tuple[TrialRecord, ...]  # the best few ok trials, best first
     rungs: tuple[RungCount, ...] | None  # None: no early stopping
     in_flight: tuple[int, ...] | None  # None: the run keeps no timeline
-    driver: dict[str, Any]  # what .lock says: pid, host, since
+    driver: dict[
+        str, Any
+    ]  # what .lock says (pid, host, since) and its state (alive, gone, unknown)
     elapsed: float | None = field(default=None, compare=False)  # wall time at ``as_of``
     as_of: float = field(default=0.0, compare=False)  # a unix time
     # Trials finished per minute: as ``watch`` saw them finish, else over the run's wall time
@@ -245,11 +247,10 @@ def _look(path: Path, top: int) -> Snapshot:
         done = sum(1 for r in records if current.first <= r.trial < current.stop)
         round_ = RoundNow(current.number, current.summary, done, current.trials)
     since = _moment(holder.get("since"))
-    if status in ("running", "stopped"):
-        elapsed = wall_time_so_far(path, raw, holder.get("since"))
-    else:
-        wall = raw.get("wall_time")
-        elapsed = float(wall) if isinstance(wall, (int, float)) and is_number(wall) else None
+    wall = summary.get("wall_time")  # a run marked running: as of its last write
+    if status == "running" and raw.get("status") != "running":  # resumed: the same, anew
+        wall = wall_time_so_far(path, raw, holder.get("since"))
+    elapsed = float(wall) if isinstance(wall, (int, float)) and is_number(wall) else None
     ranked = [r for r in history.ranked() if r.ok]
     whole = _whole(status, raw, since)
     return Snapshot(
@@ -267,7 +268,7 @@ def _look(path: Path, top: int) -> Snapshot:
         top=tuple(ranked[:top]),
         rungs=_rungs(run, current) if current is not None else None,
         in_flight=_in_flight(path, since) if status == "running" else None,
-        driver={k: holder[k] for k in ("pid", "host", "since") if k in holder},
+        driver={**{k: holder[k] for k in ("pid", "host", "since") if k in holder}, "state": driver},
         elapsed=elapsed,
         as_of=max(_last_write(path), since or 0.0) if status == "running" else time.time(),
         rate=len(records) / elapsed * 60 if whole and elapsed and records else None,

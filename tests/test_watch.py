@@ -173,6 +173,15 @@ def test_an_interrupted_run_and_a_dead_driver_end_watch_with_their_codes(copy):
     assert f"hpsearch resume {copy}" in result.stderr  # a path outside the working directory
 
 
+def test_a_driver_on_another_machine_is_not_judged_from_here(copy):
+    _going_on(copy, 4, driver=DEAD)
+    holder = json.loads((copy / ".lock").read_text())
+    (copy / ".lock").write_text(json.dumps({**holder, "host": "elsewhere"}))
+    result = invoke("watch", str(copy), "--once")
+    assert result.exit_code == 0, result.output
+    assert f"running (driver pid {DEAD} on elsewhere, not checked from here)" in result.stdout
+
+
 def test_early_stopping_rungs_are_counted(tmp_path):
     path = _config(tmp_path, 9, backend="sequential", jobs=1)
     doc = json.loads(path.read_text())

@@ -234,8 +234,10 @@ def rung_lines(rungs: Iterable[Any]) -> list[str]:
 
 def _status(snap: Any) -> str:
     pid, host = snap.driver.get("pid", "?"), snap.driver.get("host", "?")
-    if snap.status == "running" and snap.driver:
+    if snap.status == "running" and snap.driver.get("state") == "alive":
         return f"running (driver pid {pid} on {host})"
+    if snap.status == "running" and "pid" in snap.driver:  # a driver elsewhere: its word only
+        return f"running (driver pid {pid} on {host}, not checked from here)"
     if snap.status == "stopped":
         return f"stopped (its driver, pid {pid}, is gone)"
     return str(snap.status)
