@@ -366,6 +366,9 @@ def test_a_live_run_killed_then_resumed_is_watched_to_its_end(tmp_path):
     assert "\x1b[?25l" in screen  # a live view: the cursor hidden while it redraws
     assert not re.search(r"\x1b\[[0-9;]*3[0-9]m", screen)  # NO_COLOR: no colour
     text = ANSI.sub("", screen).replace("\r\n", "\n")
-    assert f"run {run_dir.name} complete: 40 trials" in text.replace("\n", " ")
+    flat = " ".join(text.split())  # the last line, wrapped at 80 columns, comes last
+    assert re.search(
+        rf"run {run_dir.name} complete: 40 trials \(40 ok\) in \S+ s; best loss \S+$", flat
+    )
     assert max(len(line) for part in text.split("\n") for line in part.split("\r")) <= 80
     assert killed_at < 40 == _trials(run_dir)

@@ -63,6 +63,7 @@ def watch(
                 shown(last, final=once or last.ended is not None)
                 if once:
                     break
+            shown.close()  # the last view stays; how the run ended goes under it
             code = _end(last, out, as_json)
     except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: quietly, the run untouched
         raise typer.Exit(interrupts.exit_code(exc)) from None
@@ -125,6 +126,9 @@ class _Shown:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
         if self.live is not None:
             self.live.stop()  # the last view stays on the screen
             self.live = None
