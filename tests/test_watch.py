@@ -325,9 +325,9 @@ def _in_a_terminal(
 @pytest.mark.slow
 def test_a_live_run_killed_then_resumed_is_watched_to_its_end(tmp_path):
     path = _config(tmp_path, 40, jobs=2)
-    slow = {"WATCHED_SLEEP": "0.2"}  # each trial takes 0.2 s
     runs = tmp_path / "runs"
-    driver = spawn_cli(["run", str(path), "--quiet"], tmp_path, slow)
+    # Trials of 0.4 s until the kill (room for a slow machine), 0.15 s once resumed.
+    driver = spawn_cli(["run", str(path), "--quiet"], tmp_path, {"WATCHED_SLEEP": "0.4"})
     _wait(lambda: any(_trials(d) >= 2 for d in runs.glob("*")), "the run did not get going")
     (run_dir,) = runs.iterdir()
     shown = os.path.relpath(run_dir, tmp_path)
@@ -345,7 +345,7 @@ def test_a_live_run_killed_then_resumed_is_watched_to_its_end(tmp_path):
     killed_at = _trials(run_dir)
     assert killed_at < 40
 
-    resume = spawn_cli(["resume", shown, "--quiet"], tmp_path, slow)
+    resume = spawn_cli(["resume", shown, "--quiet"], tmp_path, {"WATCHED_SLEEP": "0.15"})
     holder = run_dir / ".lock"
     _wait(lambda: f'"pid": {resume.pid},' in holder.read_text(), "resume took no lock")
     piped = spawn_cli(["watch", shown, "--interval", "0.2"], tmp_path)

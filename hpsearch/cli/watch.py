@@ -84,7 +84,9 @@ def _end(last: Any, out: Any, as_json: bool) -> int:
     if not as_json:
         out.print(styled(line))  # wrapped to a terminal's width; whole in a pipe
     elif code != exits.OK:
-        typer.echo(line, err=True)
+        from hpsearch.errors import one_line
+
+        typer.echo(one_line(line), err=True)
     return code
 
 
