@@ -200,6 +200,8 @@ def test_early_stopping_rungs_are_counted(tmp_path):
 
 def test_a_pipe_gets_the_view_then_a_line_per_change_then_how_it_ended(copy, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE"):  # they would style a pipe on purpose
+        monkeypatch.delenv(name, raising=False)
     lines = _going_on(copy, 3)
     t = time.time()
     _timeline(
@@ -323,7 +325,9 @@ def _in_a_terminal(
 
 
 @pytest.mark.slow
-def test_a_live_run_killed_then_resumed_is_watched_to_its_end(tmp_path):
+def test_a_live_run_killed_then_resumed_is_watched_to_its_end(tmp_path, monkeypatch):
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "CI"):  # a pipe unstyled, a terminal live
+        monkeypatch.delenv(name, raising=False)
     path = _config(tmp_path, 40, jobs=2)
     runs = tmp_path / "runs"
     # Trials of 0.4 s until the kill (room for a slow machine), 0.15 s once resumed.
@@ -349,8 +353,7 @@ def test_a_live_run_killed_then_resumed_is_watched_to_its_end(tmp_path):
     holder = run_dir / ".lock"
     _wait(lambda: f'"pid": {resume.pid},' in holder.read_text(), "resume took no lock")
     piped = spawn_cli(["watch", shown, "--interval", "0.2"], tmp_path)
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "FORCE_COLOR")}
-    env |= {"COLUMNS": "80", "LINES": "40", "NO_COLOR": "1", "TERM": "xterm-256color"}
+    env = {**os.environ, "COLUMNS": "80", "LINES": "40", "NO_COLOR": "1", "TERM": "xterm-256color"}
     terminal, reader, written = _in_a_terminal(["watch", run_dir.name, "-i", "0.2"], runs, env)
     resume.communicate(timeout=60)
     assert resume.returncode == 0

@@ -52,11 +52,10 @@ def watch(
     is gone (killed: hpsearch resume RUN goes on); a terminal gets a view redrawn in place,
     a pipe a line per change."""
     from hpsearch import exits, interrupts
-    from hpsearch.display import choose_mode
     from hpsearch.watching import watch as looks
 
     out = console()
-    mode = "json" if as_json else choose_mode(out, quiet=False)
+    mode = "json" if as_json else _mode()
     try:
         with user_errors(), interrupts.stop_on_signals(), _Shown(out, mode) as shown:
             for last in looks(run_ref, runs_dir, interval=interval, top=top):
@@ -70,6 +69,20 @@ def watch(
     except BrokenPipeError:  # `hpsearch watch RUN | head`: the reader has what it wanted
         raise typer.Exit(interrupts.output_closed().exit_code) from None
     raise typer.Exit(exits.OK if once else code)
+
+
+def _mode() -> str:
+    """live on a terminal, plain anywhere else (and under ``CI``). Whether stdout is a
+    terminal, not whether rich would style it: ``FORCE_COLOR`` may colour a log, but a log
+    gets no cursor movement."""
+    import os
+    import sys
+
+    try:
+        terminal = sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    return "live" if terminal and not os.environ.get("CI") else "plain"
 
 
 def _end(last: Any, out: Any, as_json: bool) -> int:
