@@ -164,19 +164,23 @@ def watch(
     seen = _signature(path)
     last = snapshot(path, top=top)
     start = (time.time(), last.done)  # the rate as seen from here, once trials finish
+    took = 0.0
     yield last
     while last.ended is None:
-        time.sleep(interval)
+        time.sleep(max(interval, took))  # a huge run's look costs at most half a core
         now = _signature(path)
         if now == seen:
             continue
         seen = now
+        began = time.time()
         try:
             found = snapshot(path, top=top)
         except UserError as exc:
-            if _file_status(path) != "running" or RunLock.driver_gone(path):
-                raise
+            state = _driver_state(RunLock.holder(path))
+            if not (state == "alive" or (state == "unknown" and _file_status(path) == "running")):
+                raise  # nothing will make it readable again
             found = dataclasses.replace(last, problem=str(exc))
+        took = time.time() - began
         spent, more = time.time() - start[0], found.done - start[1]
         if found.ended is None and more > 0 and spent >= 1:
             found = dataclasses.replace(found, rate=more / spent * 60)

@@ -257,6 +257,28 @@ def test_json_lines_follow_the_run(copy, monkeypatch):
     assert docs[0]["driver"]["pid"] == os.getpid()
 
 
+def test_a_run_unreadable_for_a_while_is_a_warning_while_its_driver_lives(copy, monkeypatch):
+    lines = _going_on(copy, 4, torn=False)
+    good = (copy / "trials.jsonl").read_text()
+
+    def the_end() -> None:
+        (copy / "trials.jsonl").write_text("".join(f"{line}\n" for line in lines))
+        _summary(copy, status="complete", finished=datetime.now(timezone.utc).isoformat())
+
+    _steps(
+        monkeypatch,
+        lambda: (copy / "trials.jsonl").write_text(good.replace('"trial"', '"trail"', 1)),
+        lambda: _timeline(copy, {"trial": 4, "dispatched": time.time()}),
+        the_end,
+    )
+    result = invoke("watch", str(copy))
+    assert result.exit_code == 0, result.output
+    (warning,) = result.stderr.splitlines()  # once, though the run changed meanwhile
+    assert warning.startswith("warning: ") and "trials.jsonl:1:" in warning
+    assert warning.endswith("(showing the last look)")
+    assert result.stdout.splitlines()[-1].startswith(f"run {copy.name} complete: 6 trials")
+
+
 def test_watching_reads_only_and_ctrl_c_ends_it_quietly(copy, monkeypatch):
     _going_on(copy, 3)
     _timeline(copy, {"trial": 3, "round": 0, "dispatched": time.time()}, '{"trial": 4, "ro')
