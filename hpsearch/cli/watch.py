@@ -5,8 +5,9 @@ shows them. Three ways, chosen once:
 
 - ``live``: a terminal (and no ``CI``): one view, redrawn in place as the run changes.
 - ``plain``: anything else (a pipe, a file, ``ssh host hpsearch watch`` without ``-t``): no
-  cursor movement, no colour; the whole view once, then one line per change (a progress line;
-  ``round N: …`` when a round begins; ``new best …``), the whole view again at the end.
+  cursor movement, no colour (unless ``FORCE_COLOR``); the whole view once, then one line
+  per change (a progress line; ``round N: …`` when a round begins; ``new best …``), the
+  whole view again at the end.
 - ``json``: one JSON object per snapshot, a line each (JSON Lines), on stdout.
 
 Then one line says how the run ended, and the exit code follows it (``hpsearch.exits``).
@@ -16,11 +17,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hpsearch.cli.common import RunArg, RunsDirOpt, app, console, print_json, say, user_errors
+
+if TYPE_CHECKING:
+    from hpsearch.watching import RungCount, Snapshot
 
 
 def _interval(value: float) -> float:
@@ -85,7 +89,7 @@ def _mode() -> str:
     return "live" if terminal and not os.environ.get("CI") else "plain"
 
 
-def _end(last: Any, out: Any, as_json: bool) -> int:
+def _end(last: Snapshot, out: Any, as_json: bool) -> int:
     """Say how the run ended (not with ``--json`` unless it is not complete: on stderr);
     watch's exit code."""
     from hpsearch import exits
@@ -103,7 +107,7 @@ def _end(last: Any, out: Any, as_json: bool) -> int:
     return code
 
 
-def ending(snap: Any) -> tuple[int, str]:
+def ending(snap: Snapshot) -> tuple[int, str]:
     """How the run ended, in one line, and watch's exit code for it."""
     from hpsearch import exits
     from hpsearch.display import format_value
@@ -134,7 +138,7 @@ class _Shown:
     def __init__(self, out: Any, mode: str) -> None:
         self.out, self.mode = out, mode
         self.live: Any = None
-        self.previous: Any = None
+        self.previous: Snapshot | None = None
         self.problems: set[str] = set()
 
     def __enter__(self) -> _Shown:
@@ -148,25 +152,24 @@ class _Shown:
             self.live.stop()  # the last view stays on the screen
             self.live = None
 
-    def __call__(self, snap: Any, final: bool) -> None:
+    def __call__(self, snap: Snapshot, final: bool) -> None:
         from hpsearch.errors import one_line
 
         if snap.problem and snap.problem not in self.problems:
             self.problems.add(snap.problem)
             typer.echo(f"warning: {one_line(snap.problem)} (showing the last look)", err=True)
-        first = self.previous is None
+        previous, self.previous = self.previous, snap
         if self.mode == "json":
             print_json(snap.to_json())
-        elif self.mode == "live" and not (first and final):
+        elif self.mode == "live" and not (previous is None and final):
             self._live(snap)
-        elif first or final:
+        elif previous is None or final:
             self.out.print(View(snap))
         else:
-            for line in changes(self.previous, snap):
+            for line in changes(previous, snap):
                 say(self.out, line)
-        self.previous = snap
 
-    def _live(self, snap: Any) -> None:
+    def _live(self, snap: Snapshot) -> None:
         from rich.live import Live
 
         if self.live is None:
@@ -181,7 +184,7 @@ class View:
     terminal's width (a table hides its rightmost columns, and says so); the elapsed time
     goes on at each redraw."""
 
-    def __init__(self, snap: Any) -> None:
+    def __init__(self, snap: Snapshot) -> None:
         self.snap = snap
 
     def __rich_console__(self, console: Any, options: Any) -> Iterable[Any]:
@@ -196,7 +199,7 @@ class View:
             yield top_table(snap.config, snap.top, len(snap.top), title)
 
 
-def view_lines(snap: Any) -> list[str]:
+def view_lines(snap: Snapshot) -> list[str]:
     """The view's lines, above the top trials."""
     lines = [f"run {snap.run_id}: {_status(snap)}"]
     planned = f" of {snap.planned}" if snap.planned is not None else ""
@@ -213,18 +216,18 @@ def view_lines(snap: Any) -> list[str]:
     return lines
 
 
-def changes(before: Any, snap: Any) -> list[str]:
+def changes(before: Snapshot, snap: Snapshot) -> list[str]:
     """Plain mode: what changed since ``before``, in a line or three."""
     out = []
     now, then = snap.round, before.round
     if now is not None and (then is None or then.number != now.number):
-        out.append(f"round {snap.round.number}: {snap.round.summary}")
+        out.append(f"round {now.number}: {now.summary}")
     if snap.best is not None and snap.best != before.best:
         out.append(_best(snap, "new best"))
     done = f"[{snap.done}/{snap.planned if snap.planned is not None else '?'}]"
     parts = [f"{_duration(snap.elapsed_now())} {done} {_counts(snap)}"]
-    if snap.round is not None and snap.rounds > 1:
-        parts.append(f"round {snap.round.number} {snap.round.done}/{snap.round.planned}")
+    if now is not None and snap.rounds > 1:
+        parts.append(f"round {now.number} {now.done}/{now.planned}")
     if snap.rungs:
         brackets: dict[int, list[str]] = {}
         for r in snap.rungs:
@@ -238,7 +241,7 @@ def changes(before: Any, snap: Any) -> list[str]:
     return out
 
 
-def rung_lines(rungs: Iterable[Any]) -> list[str]:
+def rung_lines(rungs: Iterable[RungCount]) -> list[str]:
     """``rungs: 1 epoch 9/9 · 3 epochs 2/3 · 9 epochs 0/1``, a line per bracket."""
     brackets: dict[int, list[str]] = {}
     for r in rungs:
@@ -251,7 +254,7 @@ def rung_lines(rungs: Iterable[Any]) -> list[str]:
     ]
 
 
-def _status(snap: Any) -> str:
+def _status(snap: Snapshot) -> str:
     pid, host = snap.driver.get("pid", "?"), snap.driver.get("host", "?")
     if snap.status == "running" and snap.driver.get("state") == "alive":
         return f"running (driver pid {pid} on {host})"
@@ -262,7 +265,7 @@ def _status(snap: Any) -> str:
     return str(snap.status)
 
 
-def _best(snap: Any, label: str) -> str:
+def _best(snap: Snapshot, label: str) -> str:
     from hpsearch.display import format_params
 
     if snap.best is None:
@@ -272,13 +275,14 @@ def _best(snap: Any, label: str) -> str:
     return f"{label} {metric} {_value(snap)} (trial {snap.best.trial}): {params}"
 
 
-def _value(snap: Any) -> str:
+def _value(snap: Snapshot) -> str:
     from hpsearch.display import format_value
 
-    return format_value(snap.best.metrics.get(snap.config.search.metric))
+    best = snap.best.metrics.get(snap.config.search.metric) if snap.best is not None else None
+    return format_value(best)
 
 
-def _counts(snap: Any) -> str:
+def _counts(snap: Snapshot) -> str:
     return ", ".join(f"{n} {status}" for status, n in snap.counts.items()) or "none yet"
 
 
