@@ -78,9 +78,9 @@ class Snapshot:
     top: tuple[TrialRecord, ...]  # the best few ok trials, best first
     rungs: tuple[RungCount, ...] | None  # None: no early stopping
     in_flight: tuple[int, ...] | None  # None: the run keeps no timeline
-    driver: dict[
-        str, Any
-    ]  # what .lock says (pid, host, since) and its state (alive, gone, unknown)
+    # What .lock says of the driver (pid, host, since) and its state: alive, gone or
+    # unknown (no lock yet, or a driver on another machine).
+    driver: dict[str, Any]
     elapsed: float | None = field(default=None, compare=False)  # wall time at ``as_of``
     as_of: float = field(default=0.0, compare=False)  # a unix time
     # Trials finished per minute: as ``watch`` saw them finish, else over the run's wall time
@@ -101,8 +101,7 @@ class Snapshot:
 
     def to_json(self) -> dict[str, Any]:
         """The snapshot as plain JSON data (``hpsearch watch --json``'s lines)."""
-        config = self.config
-        rate = self.rate
+        config, rate, elapsed = self.config, self.rate, self.elapsed_now()
         return {
             "run_id": self.run_id,
             "run_dir": str(self.path),
@@ -121,7 +120,7 @@ class Snapshot:
             "rungs": [dataclasses.asdict(r) for r in self.rungs] if self.rungs else None,
             "in_flight": list(self.in_flight) if self.in_flight is not None else None,
             "driver": self.driver,
-            "elapsed": None if self.elapsed is None else round(self.elapsed, 3),
+            "elapsed": None if elapsed is None else round(elapsed, 3),
             "trials_per_minute": None if rate is None else round(rate, 3),
             "problem": self.problem,
         }
@@ -158,8 +157,8 @@ def watch(
     has ``ended`` set. A run over already: one snapshot. Read-only, like ``snapshot``.
 
     Once the first look has succeeded, a run that cannot be read for a moment is not an
-    error: the last snapshot comes again, its ``problem`` saying why, until it can (or, if
-    the run has ended meanwhile, the ``RunError``)."""
+    error while a driver may still make it so: the last snapshot comes again, its
+    ``problem`` saying why, until it can (with no driver left, the ``RunError``)."""
     path = _path(run, runs_dir)
     seen = _signature(path)
     last = snapshot(path, top=top)
