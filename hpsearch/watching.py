@@ -284,7 +284,7 @@ def _whole(status: str, raw: dict[str, Any], since: float | None) -> bool:
     if status != "running":
         return True
     started = _moment(raw.get("started"))
-    return since is not None and started is not None and abs(since - started) < 60
+    return since is not None and started is not None and abs(since - started) < 5
 
 
 def _in_flight(path: Path, since: float | None) -> tuple[int, ...] | None:
