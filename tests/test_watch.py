@@ -49,7 +49,13 @@ def _config(directory: Path, trials: int, **run) -> Path:
     doc = {
         "name": "watched",
         "objective": {"python": "watched:f"},
-        "space": {"x": {"scale": "linear", "min": 0.0, "max": 1.0}},
+        "space": {
+            "x": {"scale": "linear", "min": 0.0, "max": 1.0},
+            # Long names: the view is wider than 80 columns unless fitted to them.
+            "learning_rate_of_the_first_layer": {"scale": "log", "min": 1e-4, "max": 1.0},
+            "momentum_of_the_optimizer": {"scale": "one_minus_log", "min": 0.9, "max": 0.999},
+            "batch_size_for_training": {"choice": [32, 64, 128]},
+        },
         "search": {"trials": trials, "metric": "loss", "direction": "minimize"},
         "run": {"runs_dir": str(directory / "runs"), **run},
     }
@@ -396,4 +402,5 @@ def test_a_live_run_killed_then_resumed_is_watched_to_its_end(tmp_path, monkeypa
         rf"run {run_dir.name} complete: 40 trials \(40 ok\) in \S+ s; best loss \S+$", flat
     )
     assert max(len(line) for part in text.split("\n") for line in part.split("\r")) <= 80
+    assert "hidden: " in text  # the top table, fitted: columns left out, and named
     assert killed_at < 40 == _trials(run_dir)
