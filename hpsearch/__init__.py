@@ -9,6 +9,8 @@ The Python API does everything the command line does::
     run.leaderboard()             # rows (a pandas DataFrame when pandas is installed)
     zoomed = hpsearch.zoom(run)   # the next round, narrowed around the best
     hpsearch.retest(zoomed, top=3, seeds=5).summary["retest"]
+    for look in hpsearch.watch("latest"):  # a run going on elsewhere, until it ends
+        print(look.done, look.planned, look.best)
 
 Names are imported on first use, so ``import hpsearch`` (and ``hpsearch --help``) stays fast.
 """
@@ -40,6 +42,8 @@ _API = {
     "list_runs": "hpsearch.runs",
     "compare": "hpsearch.runs",
     "Run": "hpsearch.runs",
+    "watch": "hpsearch.watching",
+    "snapshot": "hpsearch.watching",
     "load_config": "hpsearch.config",
     "Config": "hpsearch.config",
     "TrialRecord": "hpsearch.record",
@@ -79,9 +83,11 @@ __all__ = [  # what `from hpsearch import *` and editors see; each is in _API
     "retest",
     "run",
     "sample",
+    "snapshot",
     "start_resume",
     "start_run",
     "train",
+    "watch",
     "zoom",
 ]
 
@@ -107,6 +113,7 @@ if TYPE_CHECKING:  # the names, for type checkers and editors
     from hpsearch.record import TrialRecord
     from hpsearch.results import Direction, Goal
     from hpsearch.runs import Run, compare, list_runs, load_run
+    from hpsearch.watching import snapshot, watch
 
 
 def __getattr__(name: str) -> Any:

@@ -7,6 +7,11 @@
       from a run's ok trials (zoom, retest, importance, train --from) found none |
 | 2 | a config, data or usage error: one line on stderr |
 | 128 + N | stopped by signal N: 130 Ctrl-C (SIGINT), 143 SIGTERM, 141 a closed output pipe |
+
+``hpsearch watch RUN`` ends as the run it watches did: 0 complete (1 if no trial is ok), 130
+(``CTRL_C``) interrupted (the run's own code was 128 + its signal, which the run directory
+does not keep), 1 (``NO_RESULT``) when the run's driver is gone (killed: no result unless
+resumed); its own Ctrl-C, SIGTERM or closed pipe are 130, 143, 141 as for any command.
 """
 
 from __future__ import annotations

@@ -23,11 +23,13 @@ from hpsearch.api.single import (
 )
 from hpsearch.api.zooming import ZoomPlan, plan_zoom
 from hpsearch.runs import Run, compare, list_runs, load_run, load_search
+from hpsearch.watching import Snapshot, snapshot, watch
 
 __all__ = [
     "ConfigLike",
     "Run",
     "RunLike",
+    "Snapshot",
     "ZoomPlan",
     "check",
     "compare",
@@ -43,8 +45,10 @@ __all__ = [
     "retest",
     "run",
     "sample",
+    "snapshot",
     "start_resume",
     "start_run",
     "train",
+    "watch",
     "zoom",
 ]

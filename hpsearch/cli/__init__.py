@@ -5,6 +5,7 @@
 - ``search``: run, resume, zoom
 - ``results``: show, list, compare, importance, plot
 - ``single``: train (one model), retest
+- ``watch``: watch (a run in progress, from another shell)
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from typing import Annotated
 
 import typer
 
-from hpsearch.cli import init, results, search, single, space  # noqa: F401 - they register commands
+from hpsearch.cli import (  # noqa: F401 - they register commands
+    init,
+    results,
+    search,
+    single,
+    space,
+    watch,
+)
 from hpsearch.cli.common import app
 from hpsearch.version import __version__
 
