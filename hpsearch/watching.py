@@ -23,7 +23,6 @@ from typing import Any
 from hpsearch import procs
 from hpsearch.config import Config
 from hpsearch.errors import UserError
-from hpsearch.files import loads, open_regular
 from hpsearch.lock import RunLock
 from hpsearch.record import TrialRecord, is_int, is_number
 from hpsearch.results import counts
@@ -31,6 +30,7 @@ from hpsearch.rundirs import resolve_run
 from hpsearch.runs import Run
 from hpsearch.store import RunStore
 from hpsearch.store.summary import wall_time_so_far
+from hpsearch.store.timeline import read_timeline
 
 TIMELINE = "timeline.jsonl"
 # What the driver writes as a run goes on: a change to any of them is worth a new look.
@@ -195,29 +195,10 @@ def in_flight(run_dir: Path, since: float | None = None) -> list[int] | None:
     several times under early stopping); None when the run keeps no timeline. Trainings
     handed out before ``since`` (an earlier driver's, killed) are left out. A line that is
     not what it should be is skipped: the timeline is a convenience, like the curves."""
-    try:
-        with open_regular(run_dir / TIMELINE) as f:
-            size = os.fstat(f.fileno()).st_size
-            f.seek(max(0, size - _TIMELINE_TAIL))
-            text = f.read(_TIMELINE_TAIL).decode("utf-8", errors="replace")
-    except (OSError, UserError):
+    timeline = read_timeline(run_dir, tail=_TIMELINE_TAIL)
+    if not timeline.found:
         return None
-    pending: dict[int, None] = {}  # in the order handed out
-    for line in text.splitlines():
-        try:
-            item = loads(line)
-        except ValueError:
-            continue  # a torn last line, or the first line of the tail cut in two
-        if not isinstance(item, dict) or not is_int(item.get("trial")):
-            continue
-        trial = item["trial"]
-        if "dispatched" in item:
-            at = item["dispatched"]
-            if since is None or not is_number(at) or at >= since:
-                pending[trial] = None
-        elif "seconds" in item or "status" in item:
-            pending.pop(trial, None)
-    return list(pending)
+    return [t for t, at in timeline.in_flight.items() if since is None or at >= since]
 
 
 # -- reading -----------------------------------------------------------------------------------

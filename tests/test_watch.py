@@ -245,6 +245,7 @@ def test_a_pipe_gets_the_view_then_a_line_per_change_then_how_it_ended(copy, mon
 
 
 def test_json_lines_follow_the_run(copy, monkeypatch):
+    (copy / "timeline.jsonl").unlink()  # a run of hpsearch 0.2 has none
     lines = _going_on(copy, 2, torn=False)
     _steps(
         monkeypatch,
@@ -389,7 +390,8 @@ def test_a_live_run_killed_then_resumed_is_watched_to_its_end(tmp_path, monkeypa
     assert piped.returncode == 0 and err == "", err
     assert "\x1b" not in out
     assert f"run {run_dir.name}: running (driver pid {resume.pid} on " in out.splitlines()[0]
-    assert re.search(r"^\d:\d\d:\d\d \[\d+/40\] \d+ ok · best ", out, re.M)  # a change
+    change = r"^\d:\d\d:\d\d \[\d+/40\] \d+ ok · in flight: \d \(trials [\d, ]+\) · best "
+    assert re.search(change, out, re.M)
     assert out.splitlines()[-1].startswith(f"run {run_dir.name} complete: 40 trials (40 ok)")
     assert terminal.wait(timeout=30) == 0
     reader.join(timeout=10)

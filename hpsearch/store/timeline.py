@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +51,9 @@ class Timeline:
     (``dispatched``: trial → unix time of its latest hand-out) that have not yet."""
 
     spans: list[Span]
-    in_flight: dict[int, float]
+    in_flight: dict[int, float]  # in the order handed out
     skipped: int = 0  # lines that were not timeline lines
+    found: bool = True  # False: the run keeps no timeline (or it could not be read)
 
 
 class TimelineLog:
@@ -95,13 +97,16 @@ class TimelineLog:
             self._file = None
 
 
-def read_timeline(run_dir: Path) -> Timeline:
-    """``run_dir``'s timeline (empty without one); never raises for what the file holds."""
+def read_timeline(run_dir: Path, tail: int | None = None) -> Timeline:
+    """``run_dir``'s timeline (empty without one); never raises for what the file holds.
+    ``tail``: only its last so many bytes (what is in flight now, read often)."""
     try:
         with open_regular(run_dir / "timeline.jsonl") as f:
-            text = f.read(LIMIT).decode("utf-8", "replace")
+            if tail is not None:
+                f.seek(max(0, os.fstat(f.fileno()).st_size - tail))
+            text = f.read(LIMIT if tail is None else tail).decode("utf-8", "replace")
     except (OSError, NotRegularFile):
-        return Timeline([], {})
+        return Timeline([], {}, found=False)
     spans: list[Span] = []
     in_flight: dict[int, float] = {}
     skipped = 0
