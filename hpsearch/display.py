@@ -35,6 +35,8 @@ from hpsearch.events import (
     SearchStarted,
     TrialFinished,
 )
+from hpsearch.goals import ParetoGoal, front_line, measure
+from hpsearch.goals import shown as shown_metric
 from hpsearch.paths import shown
 from hpsearch.record import TrialRecord, format_metric
 
@@ -71,10 +73,19 @@ def top_table(
     on the right (and ``status``) are hidden, and a line under the table, ending in ``hint``,
     names them."""
     metric = config.search.metric
+    goal = config.search.goal
+    several = goal if isinstance(goal, ParetoGoal) else None
+    metrics = several.metrics if several and config.search.metrics else [metric]
     table = Table(title=title, title_justify="left", box=None, header_style="bold", pad_edge=False)
     table.add_column("rank", justify="right", no_wrap=True, min_width=4)
     table.add_column("trial", justify="right", no_wrap=True, min_width=5)
-    table.add_column(metric, justify="right", no_wrap=True, min_width=len(metric))
+    for m in metrics:
+        table.add_column(m, justify="right", no_wrap=True, min_width=len(m))
+    if several:  # its Pareto front (1: on it), and whether it meets the constraints
+        table.add_column("front", justify="right", no_wrap=True)
+        fronts = several.fronts(ranked[:limit])  # the top rows hold the first fronts whole
+        if several.constraints:
+            table.add_column("feasible", no_wrap=True)
     for p in config.space:
         table.add_column(p.name, justify="right", no_wrap=True)
     early = config.early_stop.on  # trials stopped early: how far each got
@@ -90,10 +101,15 @@ def top_table(
             cells.append("-" if r.epochs is None else str(r.epochs))
         if rounds:
             cells.append(str(r.round))
-        table.add_row(
-            str(position), str(r.trial), format_value(r.metrics.get(metric)), *cells, r.status
-        )
-    return Fitted(table, rightmost(table, keep=3), hint)
+        values = [shown_metric(m, measure(r, m)) for m in metrics]
+        if several:
+            front = fronts[position - 1]
+            values.append("-" if front is None else str(front))
+            if several.constraints:
+                values.append(("yes" if several.feasible(r) else "no") if r.ok else "-")
+        table.add_row(str(position), str(r.trial), *values, *cells, r.status)
+    keep = 2 + len(metrics) + (1 + bool(several.constraints) if several else 0)
+    return Fitted(table, rightmost(table, keep=keep), hint)
 
 
 class SearchDisplay:
@@ -283,6 +299,13 @@ def final_report(
             soft_wrap=True,
             highlight=False,
         )
+        front = summary.get("pareto_front")
+        if isinstance(front, list) and config.search.metrics:
+            console.print(
+                front_line([m for m, _ in config.search.metrics], front),
+                soft_wrap=True,
+                highlight=False,
+            )
         console.print(
             f"best config: {shown(run_dir / 'best.yaml')}", soft_wrap=True, highlight=False
         )

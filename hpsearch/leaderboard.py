@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpsearch.config import Config
+from hpsearch.goals import ParetoGoal, measure
 from hpsearch.record import TrialRecord
 from hpsearch.results import result_fields
 
@@ -28,9 +29,10 @@ def results_of(config: Config, records: Sequence[TrialRecord]) -> Results:
     goal = config.search.goal
     ranked = goal.rank(records)
     best = goal.best(ranked)
+    front = goal.front(ranked) if isinstance(goal, ParetoGoal) else []
     return Results(
         leaderboard_csv(ranked, config),
-        None if best is None else best_config_yaml(config, best),
+        None if best is None else best_config_yaml(config, best, front),
         result_fields(goal, records),
     )
 
@@ -38,15 +40,21 @@ def results_of(config: Config, records: Sequence[TrialRecord]) -> Results:
 def leaderboard_rows(ranked: Sequence[TrialRecord], config: Config) -> list[dict[str, Any]]:
     """The leaderboard as rows: rank, trial, round, status, the metrics (the search's first),
     the parameters, seed, epochs, error. Keys are unique (see ``unique_headers``)."""
-    metric = config.search.metric
+    goal = config.search.goal
+    first = [m for m, _ in config.search.metrics] or [config.search.metric]
     seen: dict[str, None] = {}
     for r in ranked:
         for key in r.metrics:
             seen.setdefault(key, None)
-    metric_columns = [metric, *[m for m in seen if m != metric]]
+    metric_columns = [*first, *[m for m in seen if m not in first]]
     names = config.space.names
+    # Several goals: each trial's Pareto front (1: on it; empty: not fully trained, or
+    # infeasible) and whether it meets the constraints. A search of one metric: as before.
+    several = isinstance(goal, ParetoGoal)
+    fronts = goal.fronts(ranked) if isinstance(goal, ParetoGoal) else []
     headers = unique_headers(
         [("rank", ""), ("trial", ""), ("round", ""), ("status", "")]
+        + ([("pareto_rank", ""), ("feasible", "")] if several else [])
         + [(m, "metric") for m in metric_columns]
         + [(n, "param") for n in names]
         + [("seed", ""), ("epochs", ""), ("error", "")]
@@ -58,7 +66,12 @@ def leaderboard_rows(ranked: Sequence[TrialRecord], config: Config) -> list[dict
             r.trial,
             r.round,
             r.status,
-            *[r.metrics.get(m) for m in metric_columns],
+            *(
+                [fronts[position - 1], goal.feasible(r) if r.ok else None]
+                if isinstance(goal, ParetoGoal)
+                else []
+            ),
+            *[_metric(r, m) if several else r.metrics.get(m) for m in metric_columns],
             *[r.params.get(n) for n in names],
             r.seed,
             r.epochs,
@@ -86,6 +99,10 @@ def leaderboard_csv(ranked: Sequence[TrialRecord], config: Config) -> str:
 _EMPTY = TrialRecord(0, {}, None, "failed")  # for the header row of an empty leaderboard
 
 
+def _metric(record: TrialRecord, name: str) -> float | None:
+    return record.metrics.get(name, measure(record, name))
+
+
 def unique_headers(columns: Sequence[tuple[str, str]]) -> list[str]:
     """Column names, each once: a name already taken (a parameter called ``epochs``, a
     metric called like a parameter) gets its role added, ``epochs (param)``."""
@@ -108,7 +125,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def best_config_yaml(config: Config, best: TrialRecord) -> str:
+def best_config_yaml(config: Config, best: TrialRecord, front: Sequence[TrialRecord] = ()) -> str:
     """The config with the winner's values fixed under ``model`` and nothing left to search:
     ``hpsearch run best.yaml`` re-trains the winner with fresh seeds."""
     from hpsearch import yamlio
@@ -130,4 +147,26 @@ def best_config_yaml(config: Config, best: TrialRecord) -> str:
         f"# Its training seed was {best.seed}. Running this file re-trains these "
         "settings with fresh seeds.\n"
     )
+    if front:
+        header += _front_comment(config, best, front)
     return header + yamlio.dump(resolved)
+
+
+FRONT_LINES = 20  # front trials listed in best.yaml's header (the summary has them all)
+
+
+def _front_comment(config: Config, best: TrialRecord, front: Sequence[TrialRecord]) -> str:
+    """best.yaml's lines on the Pareto front: its trials and their metrics; the one this file
+    re-trains is the front's best on the first metric."""
+    names = [m for m, _ in config.search.metrics] or [config.search.metric]
+    lines = [
+        f"# The Pareto front of this search: {len(front)} trials that no other trial beats on "
+        f"every metric ({', '.join(names)}); this file is trial {best.trial}, the front's "
+        f"best {names[0]}. Another: hpsearch show RUN --trial N, then its values in model.\n"
+    ]
+    for r in front[:FRONT_LINES]:
+        values = " ".join(f"{m}={_cell(_metric(r, m))}" for m in names)
+        lines.append(f"#   trial {r.trial}: {values}\n")
+    if len(front) > FRONT_LINES:
+        lines.append(f"#   and {len(front) - FRONT_LINES} more (summary.json: pareto_front)\n")
+    return "".join(lines)

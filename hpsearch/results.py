@@ -77,6 +77,10 @@ class Goal:
         """``value`` is worse than ``threshold`` (``--fail-under``)."""
         return self.direction.better(threshold, value)
 
+    def extra_fields(self, ranked: Sequence[TrialRecord]) -> dict[str, Any]:
+        """Summary fields beyond the best (several goals: the Pareto front)."""
+        return {}
+
 
 def counts(records: Iterable[TrialRecord]) -> dict[str, int]:
     """How many trials ended in each status (every status named, in a fixed order)."""
@@ -99,11 +103,13 @@ def best_summary(record: TrialRecord, metric: str) -> dict[str, Any]:
 
 def result_fields(goal: Goal, records: Sequence[TrialRecord]) -> dict[str, Any]:
     """The summary fields that follow from the records: counts and the best."""
-    best = goal.best(records)
+    ranked = goal.rank(records)
+    best = goal.best(ranked)
     return {
         "trials_done": len(records),
         "counts": counts(records),
         "best": None if best is None else best_summary(best, goal.metric),
+        **goal.extra_fields(ranked),
     }
 
 

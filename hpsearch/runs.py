@@ -288,7 +288,21 @@ class Run:
             "ok": sum(r.ok for r in self.trials),
             "trials": len(self.trials),
             "rounds": len(self.history.rounds),
+            # Several goals: the front's size and each metric's range over it.
+            "front": self.pareto_front() if config.search.several else None,
+            "metrics": [m for m, _ in config.search.metrics],
         }
+
+    def pareto_front(self) -> list[TrialRecord]:
+        """Several goals (``search.metrics``, ``search.constraints``): the trials no feasible
+        trial beats on every metric, best first; one metric: the best trial alone."""
+        from hpsearch.goals import ParetoGoal
+
+        goal = self.config.search.goal
+        if isinstance(goal, ParetoGoal):
+            return goal.front(self.trials)
+        best = self.best
+        return [] if best is None else [best]
 
     def list_row(self) -> dict[str, Any]:
         """The search's line in ``hpsearch list``."""
@@ -305,6 +319,7 @@ class Run:
             "planned": summary.get("trials_planned"),
             "best": best.get("value") if isinstance(best, dict) else None,
             "metric": summary.get("metric", ""),
+            "front": len(front) if isinstance(front := summary.get("pareto_front"), list) else None,
             "rounds": len(rounds) if isinstance(rounds, list) and rounds else 1,
             "kind": run_kind(summary),
             "parent": summary.get("parent"),

@@ -182,6 +182,8 @@ def runs_table(rows: list[dict]) -> Fitted:
     table.add_column("started UTC", no_wrap=True, min_width=11)
     for r in rows:
         best = format_metric(r["best"])
+        if r.get("front") is not None:  # several goals: the front's first, and its size
+            best += f" (front of {r['front']})"
         table.add_row(
             r["run_id"],
             _status_cell(r),
@@ -231,10 +233,27 @@ def compare_table(runs: Sequence[Any]) -> Fitted:
     table.add_row("status", *[c["status"] for c in columns])
     table.add_row("metric", *[f"{c['direction']} {c['metric']}" for c in columns])
     table.add_row("best", *[format_metric(c["value"]) for c in columns])
+    if any(c.get("front") is not None for c in columns):
+        table.add_row("Pareto front", *[_front_cell(c) for c in columns])
     table.add_row("trials ok", *[f"{c['ok']}/{c['trials']}" for c in columns])
     for name in names:
         table.add_row(name, *[c["formatted"].get(name, "-") for c in columns])
     return _fitted(table, keep=2)
+
+
+def _front_cell(column: Mapping[str, Any]) -> str:
+    """``4 trials: val_accuracy 0.93–0.97, parameters 420–5604`` (several goals), else ``-``."""
+    front = column.get("front")
+    if front is None:
+        return "-"
+    from hpsearch.goals import measure, shown
+
+    spans = []
+    for m in column.get("metrics") or []:
+        values = [v for r in front if (v := measure(r, m)) is not None]
+        if values:
+            spans.append(f"{m} {shown(m, min(values))}–{shown(m, max(values))}")
+    return f"{len(front)} trials" + (": " + ", ".join(spans) if spans else "")
 
 
 def importance_table(report) -> Fitted:

@@ -15,7 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from hpsearch.config import Config
 from hpsearch.config.options import OPTIONS, Option, checked
-from hpsearch.config.rules import Broken, Flag, got
+from hpsearch.config.rules import SEARCH, Broken, Flag, got
 from hpsearch.errors import ConfigError
 from hpsearch.runs import Run
 
@@ -94,6 +94,8 @@ RULES: dict[str, Option] = {
     "run": Option("run", _RUN),
     "from_run": Option("from_run", _RUN),
     "warm_start": Option("--warm-start", _RUN),
+    "metrics": Option("metrics", SEARCH["metrics"]),
+    "constraints": Option("constraints", SEARCH["constraints"]),
     "settings": Option("settings", Kind((Mapping,), "a mapping of parameter names to values")),
     "retry": Option("--retry", Statuses()),
     "objective": Option("objective", ObjectiveKind()),

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ def start_run(
     devices_raw: bool = False,
     per_device: int | None = None,
     warm_start: str | Path | Run | None = None,
+    metrics: Mapping[str, str] | None = None,
+    constraints: Sequence[str] | None = None,
     objective: Objective | None = None,
 ) -> SearchSession:
     """A new search, ready to run: its run directory is made, no trial has started. The
@@ -50,13 +52,16 @@ def start_run(
     rounds after the coarse one (``zoom.rounds``); ``devices``: CUDA indices or GPU-/MIG-
     UUIDs, unless ``devices_raw`` (``--devices-raw``); ``objective``: what the trials run instead
     of the config's (an object of the ``hpsearch.objectives.Objective`` protocol, defined in
-    an importable module so worker processes can load it)."""
+    an importable module so worker processes can load it); ``metrics`` (``{"val_accuracy":
+    "maximize", "parameters": "minimize"}``) and ``constraints`` (``["parameters <=
+    100000"]``): several goals at once, in place of the config's ``search.metric``."""
     from hpsearch.config.options import check_cuda_devices
+    from hpsearch.config.search import with_goals
     from hpsearch.search import start_search
 
     check_cuda_devices(devices, raw=devices_raw)
 
-    cfg = as_config(config).with_overrides(
+    cfg = with_goals(as_config(config), metrics, constraints).with_overrides(
         trials=trials,
         budget=budget,
         rounds=rounds,
@@ -117,6 +122,8 @@ def run(
     devices_raw: bool = False,
     per_device: int | None = None,
     warm_start: str | Path | Run | None = None,
+    metrics: Mapping[str, str] | None = None,
+    constraints: Sequence[str] | None = None,
     objective: Objective | None = None,
     on_event: Subscriber | None = None,
     quiet: bool = False,
@@ -148,6 +155,8 @@ def run(
         devices_raw=devices_raw,
         per_device=per_device,
         warm_start=warm_start,
+        metrics=metrics,
+        constraints=constraints,
         objective=objective,
     )
     return followed(session, on_event, quiet, progress)

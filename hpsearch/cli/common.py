@@ -93,6 +93,23 @@ def finite(value: Optional[float]) -> Optional[float]:  # noqa: UP045
     return value
 
 
+def thresholds(values: Optional[list[str]]) -> Optional[list[tuple[str | None, float]]]:  # noqa: UP045
+    """``--fail-under`` values: ``0.9`` (the search's metric) or ``val_accuracy=0.9``."""
+    if not values:
+        return None
+    out: list[tuple[str | None, float]] = []
+    for text in values:
+        name, _, number = text.rpartition("=")
+        try:
+            value = float(number)
+        except ValueError:
+            raise typer.BadParameter(f"expected a number or METRIC=NUMBER, got {text!r}") from None
+        if not math.isfinite(value):
+            raise typer.BadParameter(f"must be a finite number, got {number}")
+        out.append((name.strip() or None, value))
+    return out
+
+
 def load(config: Path, settings: list[str] | None) -> Any:
     """The config file with its ``--set key=value`` settings in (checked as the file is)."""
     from hpsearch.config import load_config
@@ -162,9 +179,13 @@ SchedulerOpt = Annotated[
     ),
 ]
 FailUnderOpt = Annotated[
-    Optional[float],  # noqa: UP045
+    Optional[list[str]],  # noqa: UP045
     typer.Option(
-        "--fail-under", callback=finite, help="Exit 1 if the best metric is worse than this."
+        "--fail-under",
+        callback=thresholds,
+        metavar="X|METRIC=X",
+        help="Exit 1 if the best metric is worse than X; with several metrics, METRIC=X "
+        "(repeatable): exit 1 unless one trial meets every threshold.",
     ),
 ]
 ReportOpt = Annotated[

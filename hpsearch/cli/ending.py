@@ -16,7 +16,7 @@ def follow(
     *,
     as_json: bool,
     quiet: bool,
-    fail_under: float | None,
+    fail_under: Any,
     html: bool = False,
 ) -> None:
     """Run ``session`` under one display, report how it ended, exit with the documented code.
@@ -87,13 +87,14 @@ def report(outcome: Any, out: Any, *, as_json: bool, quiet: bool) -> None:
         )
 
 
-def exit_code(outcome: Any, fail_under: float | None) -> int:
+def exit_code(outcome: Any, fail_under: Any) -> int:
     """``hpsearch.exits``: USAGE when an error stopped it; 128 + the signal when interrupted;
     NO_RESULT when no trial is ok or the best misses --fail-under (said on stderr, so a CI log
     shows why); else OK."""
     from hpsearch import exits, interrupts
     from hpsearch.record import format_metric
 
+    # --fail-under, as its callback read it: [(metric or None, threshold), ...]
     if outcome.error is not None:
         return exits.USAGE
     if outcome.status == "interrupted":
@@ -103,12 +104,23 @@ def exit_code(outcome: Any, fail_under: float | None) -> int:
         typer.echo(f"error: every trial failed{_most_common_reason(outcome.ranked)}", err=True)
         return exits.NO_RESULT
     goal = outcome.config.search.goal
-    if fail_under is not None and goal.misses(best["value"], fail_under):
-        typer.echo(
-            f"error: best {goal.metric} {format_metric(best['value'])} misses --fail-under "
-            f"{fail_under}",
-            err=True,
-        )
+    if not fail_under:
+        return exits.OK
+    if len(fail_under) == 1 and fail_under[0][0] in (None, goal.metric):
+        threshold = fail_under[0][1]
+        if goal.misses(best["value"], threshold):
+            typer.echo(
+                f"error: best {goal.metric} {format_metric(best['value'])} misses --fail-under "
+                f"{threshold:g}",
+                err=True,
+            )
+            return exits.NO_RESULT
+        return exits.OK
+    from hpsearch.goals import meeting
+
+    missed = meeting(goal, outcome.ranked, fail_under)
+    if missed:
+        typer.echo(f"error: {missed} (--fail-under)", err=True)
         return exits.NO_RESULT
     return exits.OK
 

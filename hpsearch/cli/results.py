@@ -63,11 +63,18 @@ def show(
             "top": [r.to_json() for r in ranked[:top]],
             "failures": failures,
         }
+        if run.config.search.several:  # several goals: the front's trials and their metrics
+            doc["pareto_front"] = run.summary.get("pareto_front", [])
         print_json(doc)
         return
     out = console()
     for line in summary_lines(run.summary, run.path):
         say(out, line)
+    front = run.summary.get("pareto_front")
+    if isinstance(front, list) and run.config.search.metrics:
+        from hpsearch.goals import front_line
+
+        say(out, front_line([m for m, _ in run.config.search.metrics], front))
     out.print(
         top_table(run.config, ranked, top, f"top {min(top, len(ranked))} of {len(ranked)} trials")
     )

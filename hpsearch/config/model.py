@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hpsearch.config.search import SearchConfig
 from hpsearch.data.sources import DataConfig
 from hpsearch.errors import ConfigError
 from hpsearch.space import Space
 from hpsearch.trainer.registry import REGISTRY
 
 if TYPE_CHECKING:
-    from hpsearch.results import Goal
     from hpsearch.rungs import RungPlan
     from hpsearch.schedule import Schedule
 
@@ -31,29 +31,6 @@ class ObjectiveConfig:
     @property
     def is_builtin(self) -> bool:
         return self.kind == "trainer"
-
-
-@dataclass(frozen=True)
-class SearchConfig:
-    trials: int = 40
-    metric: str = "val_accuracy"
-    direction: str = "maximize"
-    # Evaluations in all, coarse run and zoom rounds together (hpsearch.schedule): sets
-    # ``trials``, ``zoom.rounds`` and each round's trials. None: set them yourself.
-    budget: int | None = None
-    # Where a round after the first puts its trials inside its region: "model" (a model of
-    # the trials so far picks them among random candidates, hpsearch.guidance) or "random"
-    # (uniform draws, the course's plain coarse to fine).
-    guide: str = "model"
-    # A run whose trials the model starts from (``--warm-start``): a directory, id or prefix.
-    warm_start: str | None = None
-
-    @property
-    def goal(self) -> Goal:
-        """The metric and the direction it improves in: what ranks the trials."""
-        from hpsearch.results import Goal
-
-        return Goal.of(self.metric, self.direction)
 
 
 @dataclass(frozen=True)
@@ -351,15 +328,7 @@ class Config:
             **out,
             "model": self.resolved_model(),
             "space": self.space.to_dict(),
-            # budget only when set: a run made before budgets existed keeps its config.
-            # budget only when set, guide only when not the default: a run made before they
-            # existed keeps its config.
-            "search": {
-                k: v
-                for k, v in _fields(self.search).items()
-                if (k not in ("budget", "warm_start") or v is not None)
-                and (k != "guide" or v != "model")
-            },
+            "search": self.search.to_dict(),
             "zoom": _fields(self.zoom),
             # Devices only when given: a run made before they existed keeps its config.
             "run": {

@@ -30,7 +30,6 @@ from hpsearch.data.sources import (
     DataConfig,
 )
 from hpsearch.errors import ConfigError, show, suggest
-from hpsearch.trainer.registry import METRICS
 
 SECTIONS = (
     "name",
@@ -350,34 +349,9 @@ class Parser(ParamsParser):
         return FILE_SUFFIXES[suffix]
 
     def search(self, value: Any) -> SearchConfig:
-        path = ("search",)
-        s = self.section(value, path, "search settings", rules.SEARCH, SearchConfig)
-        metric, section = s["metric"], self.mapping(value, path, "search settings")
-        if self.custom:  # a user's objective reports metrics of its own: any name, a direction
-            if not rules.PARAM_NAME.match(metric):
-                raise self.fail((*path, "metric"), f"must be a metric name, got {show(metric)}")
-            if "direction" not in section:
-                if metric not in METRICS:
-                    raise self.fail(
-                        (*path, "direction"),
-                        f"required for metric '{metric}': maximize or minimize",
-                    )
-                s["direction"] = METRICS[metric]
-            return SearchConfig(**s)
-        self.check(rules.OneOf(list(METRICS)), metric, (*path, "metric"))
-        natural = METRICS[metric]
-        direction = section.get("direction", natural)
-        if direction != natural:
-            fix = "or leave direction out"
-            if (*path, "metric") in self.origins and (*path, "direction") not in self.origins:
-                # A --set metric against the file's direction, which cannot be left out here.
-                fix = f"add --set {yamlio.dotted((*path, 'direction'))}={natural}"
-            raise self.fail(
-                (*path, "direction"),
-                f"'{direction}' would rank the worst {metric} first; {metric} is to {natural} "
-                f"({fix})",
-            )
-        return SearchConfig(**{**s, "metric": metric, "direction": direction})
+        from hpsearch.config.search import parse_search
+
+        return parse_search(self, value)
 
     def zoom(self, value: Any) -> ZoomConfig:
         return ZoomConfig(**self.section(value, ("zoom",), "zoom settings", rules.ZOOM, ZoomConfig))

@@ -60,7 +60,11 @@ def build_objective(config: Config) -> Objective:
         from hpsearch.data import load_dataset
 
         dataset = load_dataset(config.data, config.data_seed, config.base_dir)
-        return TrainerObjective(dataset, config.resolved_model(), config.search.metric)
+        goal = config.search
+        named = [m for m, _ in goal.metrics] + [c.split()[0] for c in goal.constraints]
+        return TrainerObjective(
+            dataset, config.resolved_model(), goal.metric, size="parameters" in named
+        )
     if not workdir.is_dir():
         raise ConfigError(
             f"directory {workdir} does not exist", file=config.source, key="objective.workdir"

@@ -17,6 +17,9 @@ class TrainerObjective(Fixing):
     dataset: Any  # hpsearch.data.Dataset
     fixed: Mapping[str, Any]
     metric: str = "val_accuracy"
+    # Reports the network's size as the metric ``parameters`` (asked for by the search's
+    # metrics or constraints; left out otherwise, so a run's records stay as they were).
+    size: bool = False
 
     def __call__(
         self,
@@ -46,9 +49,12 @@ class TrainerObjective(Fixing):
             checkpoint_dir=checkpoint_dir,
         )
         interrupted = result.status == "interrupted"
+        metrics = result.metrics
+        if self.size and result.parameters:
+            metrics = {**metrics, "parameters": float(result.parameters)}
         return Outcome(
             "ok" if interrupted else result.status,
-            result.metrics,
+            metrics,
             result.epochs,
             result.curves,
             result.reason,

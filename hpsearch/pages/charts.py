@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from hpsearch.pages.content import Content
 from hpsearch.pages.curves_chart import curves
+from hpsearch.pages.front_chart import front_charts, hypervolume_history
 from hpsearch.pages.pair_chart import pair
 from hpsearch.pages.parallel_chart import parallel, stages_of
 from hpsearch.pages.progress_chart import history, history_by_time
@@ -32,7 +33,7 @@ def charts(c: Content) -> str:
     keep = [r.trial for r in c.ok[:KEEP]]
     drawn = thin(c.records, keep, POINTS)
     regions = c.regions if len(c.regions) > 1 else []
-    out = [_histories(c, span)]
+    out = [_front(c), _histories(c, span)]
     if params:
         panels = "".join(
             scatter(p, drawn, c.metric, span, c.maximize, top, regions) for p in params
@@ -97,6 +98,32 @@ def charts(c: Content) -> str:
         )
     out.append(_timeline(c))
     return "".join(out)
+
+
+def _front(c: Content) -> str:
+    if c.goal is None or len(c.goal.objectives) < 2:
+        return ""
+    charts = front_charts(c.goal, c.records)
+    if not charts:
+        return ""
+    history = hypervolume_history(c.goal, c.records)
+    front = c.goal.front(c.records)
+    return (
+        f"<h2>Pareto front</h2><p class='muted'>{len(front)} trials that no other beats on "
+        f"every metric ({escape(', '.join(c.goal.metrics))}) in orange, joined by the front's "
+        "steps; the other fully trained trials in blue"
+        + (", those that break a constraint as open red circles" if c.goal.constraints else "")
+        + (
+            "; then the front's hypervolume after each trial (each metric scaled to [0, 1] "
+            "over the trials, against their worst)"
+            if history
+            else ""
+        )
+        + "</p><div class='charts'>"
+        + "".join(charts)
+        + (history or "")
+        + "</div>"
+    )
 
 
 def _rungs(c: Content, top: set[int]) -> str:

@@ -53,6 +53,8 @@ class Content:
     full_epochs: int | None = None
     timeline: Any = None  # hpsearch.store.timeline.Timeline
     csv: str = ""  # the whole leaderboard, as leaderboard.csv has it
+    goal: Any = None  # several goals: the search's hpsearch.goals.ParetoGoal
+    goal_text: str = ""  # "maximize val_accuracy, minimize parameters; parameters <= 2e4"
     note: str = ""
     version: str = __version__
     top: int = TOP
@@ -75,6 +77,14 @@ def value_text(space: Space, name: str, value: Any) -> str:
         return p.format(value) if p is not None else str(value)
     except (TypeError, ValueError):
         return str(value)
+
+
+def goal_words(search: Any) -> str:
+    """``maximize val_accuracy``; ``maximize val_accuracy, minimize parameters; parameters
+    <= 20000`` (several goals and constraints)."""
+    pairs = search.metrics or ((search.metric, search.direction),)
+    words = ", ".join(f"{d} {m}" for m, d in pairs)
+    return words + ("; " + ", ".join(search.constraints) if search.constraints else "")
 
 
 def gather(run: Any) -> Content:
@@ -110,7 +120,7 @@ def gather(run: Any) -> Content:
     if status in ("running", "interrupted", "stopped"):
         note = f"this run is {status}: the report shows the {len(records)} trials on disk"
     return Content(
-        title=f"{config.name}: {config.search.direction} {config.search.metric}",
+        title=f"{config.name}: {goal_words(config.search)}",
         run_id=run.run_id,
         kind=str(summary.get("kind", "search")),
         status=status,
@@ -140,6 +150,8 @@ def gather(run: Any) -> Content:
         full_epochs=config.full_budget,
         timeline=read_timeline(run.path),
         csv=leaderboard_csv(ranked, config),
+        goal=goal if config.search.several else None,
+        goal_text=goal_words(config.search),
         note=note,
         by_trial={r.trial: r for r in records},
     )

@@ -52,6 +52,24 @@ def table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return lines
 
 
+def _front(c: Content, names: list[str]) -> list[str]:
+    """The Pareto front's trials (several goals), their metrics and values."""
+    from hpsearch.goals import measure, shown
+
+    front = c.goal.front(c.records)
+    if not front:
+        return []
+    metrics = c.goal.metrics
+    rows = [
+        [r.trial, *[shown(m, measure(r, m)) for m in metrics]]
+        + [value_text(c.space, n, r.params[n]) if n in r.params else "-" for n in names]
+        for r in front[:TOP_ROWS]
+    ]
+    more = f" (the first {TOP_ROWS})" if len(front) > TOP_ROWS else ""
+    head = [f"Pareto front: {len(front)} trials no other beats on every metric{more}:", ""]
+    return [*head, *table(["trial", *metrics, *names], rows), ""]
+
+
 def render(c: Content) -> str:
     lines = [f"### hpsearch: {cell(c.title)}", ""]
     counts = ", ".join(f"{n} {s}" for s, n in c.counts.items() if n) or "no trials yet"
@@ -72,6 +90,8 @@ def render(c: Content) -> str:
     lines += table(["status", "trials"], [[s, n] for s, n in c.counts.items() if n] or [["-", 0]])
     lines.append("")
     names = [p.name for p in c.space]
+    if c.goal is not None and len(c.goal.objectives) > 1:
+        lines += _front(c, names)
     if c.ranked:
         lines.append(f"Top {min(TOP_ROWS, len(c.ranked))} of {len(c.ranked)}:")
         lines.append("")

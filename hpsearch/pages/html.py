@@ -38,6 +38,8 @@ stroke-width:1.4;fill:none}.rd{fill-opacity:.8}.band{fill-opacity:.09}.line{fill
 .line:hover,.curve:hover{stroke-width:3;stroke-opacity:1}.axis{stroke:#333}
 .curve{fill:none;stroke-width:1.8}.rung{stroke:#888;stroke-dasharray:3 3}
 .best-line{fill:none;stroke:#f58518;stroke-width:1.8}
+.front-line{fill:none;stroke:#f58518;stroke-width:1.4;stroke-dasharray:4 2}
+.infeasible{fill:none;stroke:#d62728;stroke-width:1.2}
 .rung-path{fill:none;stroke-width:.8;stroke-opacity:.45}.stopped-path{stroke:#999}
 .ok-path{stroke:#4c78a8;stroke-opacity:.8}.top-path{stroke:#f58518;stroke-opacity:1;stroke-width:1.4}
 .bar{fill:#4c78a8}.chance{stroke:#d62728;stroke-width:2}
@@ -159,7 +161,7 @@ def _summary(c: Content) -> str:
         ("kind", c.kind),
         ("status", c.status),
         ("trials", f"{c.done} of {c.planned}: {counts}"),
-        ("goal", f"{c.direction} {c.metric}"),
+        ("goal", c.goal_text or f"{c.direction} {c.metric}"),
         ("started", c.started),
         ("wall time", f"{c.wall_time:.1f} s" if c.wall_time is not None else "-"),
     ]

@@ -12,6 +12,8 @@ import io
 import math
 from typing import Any
 
+from hpsearch.goals import measure
+from hpsearch.goals import shown as metric_text
 from hpsearch.pages.content import Content, number, value_text
 from hpsearch.pages.sizing import ROWS, shown_params
 from hpsearch.pages.svg import escape
@@ -42,11 +44,17 @@ def leaderboard(c: Content) -> str:
     """The section: the table of the top ``ROWS`` trials and the CSV of all."""
     if not c.ranked:
         return "<h2>Leaderboard</h2><p>No trials yet.</p>"
-    others = [m for m in c.metric_columns if m != c.metric]
+    goals = c.goal.metrics if c.goal is not None else [c.metric]
+    others = [m for m in c.metric_columns if m not in goals]
     params = shown_params(c.space, c.importance)
     names = [p.name for p in params]
     rounds = ["round"] if len(c.rounds) > 1 else []
-    head = ["rank", "trial", *rounds, c.metric, "status", "epochs", *names, *others]
+    # Several goals: each trial's front (1: on it) and whether it meets the constraints.
+    front = ["front"] if c.goal is not None else []
+    feasible = ["feasible"] if c.goal is not None and c.goal.constraints else []
+    fronts = c.goal.fronts(c.ranked[:ROWS]) if c.goal is not None else []
+    head = ["rank", "trial", *rounds, *goals, *front, *feasible, "status", "epochs", *names]
+    head += others
     head += ["seconds", "error"]
     cells = [
         "<tr>"
@@ -63,7 +71,15 @@ def leaderboard(c: Content) -> str:
         ]
         if rounds:
             values.append((r.round, str(r.round), ""))
-        values.append((r.metrics.get(c.metric), number(r.metrics.get(c.metric)), ""))
+        for m in goals:
+            value = measure(r, m) if c.goal is not None else r.metrics.get(m)
+            values.append((value, metric_text(m, value), ""))
+        if front:
+            f = fronts[position - 1]
+            values.append((f, "-" if f is None else str(f), ""))
+        if feasible:
+            ok = c.goal.feasible(r) if r.ok else None
+            values.append((ok, "-" if ok is None else "yes" if ok else "no", "l"))
         values.append((r.status, r.status, "l"))
         values.append((r.epochs, "-" if r.epochs is None else str(r.epochs), ""))
         values += [

@@ -33,6 +33,7 @@ class TrainResult:
     epochs: int
     seconds: float
     reason: str | None = None
+    parameters: int = 0  # learnable numbers: every weight, bias, γ and β
 
 
 def resolve_hyperparams(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,6 +168,7 @@ def train(
         epochs=epochs_run,
         seconds=time.perf_counter() - started,
         reason=reason,
+        parameters=int(model.params.size),
     )
 
 

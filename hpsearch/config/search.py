@@ -1,0 +1,145 @@
+"""The ``search:`` section: what ranks the trials (one metric and its direction, or several
+metrics and constraints: ``hpsearch.goals``), how many, and how rounds pick them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hpsearch.results import Goal
+
+# Besides the trainer's own metrics (hpsearch.trainer.registry): what a trial's record has
+# (hpsearch.goals.measure) and the trainer's size, each with the direction it improves in.
+EXTRA_METRICS = {"seconds": "minimize", "epochs": "minimize", "parameters": "minimize"}
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    trials: int = 40
+    metric: str = "val_accuracy"  # with ``metrics``: the first of them
+    direction: str = "maximize"
+    # Evaluations in all, coarse run and zoom rounds together (hpsearch.schedule): sets
+    # ``trials``, ``zoom.rounds`` and each round's trials. None: set them yourself.
+    budget: int | None = None
+    # Where a round after the first puts its trials inside its region: "model" (a model of
+    # the trials so far picks them among random candidates, hpsearch.guidance) or "random"
+    # (uniform draws, the course's plain coarse to fine).
+    guide: str = "model"
+    # A run whose trials the model starts from (``--warm-start``): a directory, id or prefix.
+    warm_start: str | None = None
+    # Several goals at once: (metric, direction) pairs, two or more; none: ``metric`` alone.
+    metrics: tuple[tuple[str, str], ...] = ()
+    constraints: tuple[str, ...] = ()  # "parameters <= 100000", checked by hpsearch.goals
+
+    @property
+    def several(self) -> bool:
+        """Ranked by a Pareto front or with constraints (``ParetoGoal``), not one metric."""
+        return bool(self.metrics or self.constraints)
+
+    @property
+    def goal(self) -> Goal:
+        """What ranks the trials: the metric and its direction, or the metrics' Pareto front
+        and the constraints."""
+        if self.several:
+            from hpsearch.goals import goal_of
+
+            return goal_of(self.metrics or ((self.metric, self.direction),), self.constraints)
+        from hpsearch.results import Goal
+
+        return Goal.of(self.metric, self.direction)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As config.yaml has it: budget and warm_start only when set, guide only when not
+        the default, metrics and constraints only when given (then no metric/direction), so
+        a run made before they existed keeps its config."""
+        out: dict[str, Any] = {}
+        for key, value in vars(self).items():
+            if key in ("budget", "warm_start") and value is None:
+                continue
+            if (key == "guide" and value == "model") or (key == "constraints" and not value):
+                continue
+            if key == "metrics":
+                if value:
+                    out["metrics"] = dict(value)
+                continue
+            if key in ("metric", "direction") and self.metrics:
+                continue
+            out[key] = list(value) if key == "constraints" else value
+        return out
+
+
+def parse_search(parser: Any, value: Any) -> SearchConfig:
+    """The section, checked (``parser``: ``hpsearch.config.parser.Parser``)."""
+    from hpsearch import yamlio
+    from hpsearch.config import rules
+    from hpsearch.trainer.registry import METRICS
+
+    path = ("search",)
+    s = parser.section(value, path, "search settings", rules.SEARCH, SearchConfig)
+    section = parser.mapping(value, path, "search settings")
+    if s["metrics"]:
+        given = [k for k in ("metric", "direction") if k in section]
+        if given:
+            raise parser.fail(
+                (*path, given[0]),
+                "give either search.metrics (several) or search.metric and "
+                "search.direction (one), not both",
+            )
+        s["metric"], s["direction"] = s["metrics"][0]
+    named = [m for m, _ in s["metrics"]] or [s["metric"]]
+    if parser.custom:  # a user's objective reports metrics of its own: any name, a direction
+        metric = s["metric"]
+        if not rules.PARAM_NAME.match(metric):
+            raise parser.fail((*path, "metric"), f"must be a metric name, got {metric!r}")
+        if "direction" not in section and not s["metrics"]:
+            natural = {**METRICS, **EXTRA_METRICS}.get(metric)
+            if natural is None:
+                raise parser.fail(
+                    (*path, "direction"), f"required for metric '{metric}': maximize or minimize"
+                )
+            s["direction"] = natural
+        return SearchConfig(**s)
+    known = {**METRICS, "parameters": "minimize", "seconds": "minimize", "epochs": "minimize"}
+    for k, name in enumerate(named):
+        where = (*path, "metrics") if s["metrics"] else (*path, "metric")
+        parser.check(rules.OneOf(list(known)), name, where)
+        direction = s["metrics"][k][1] if s["metrics"] else section.get("direction", known[name])
+        if direction != known[name]:
+            fix = "or leave direction out"
+            if s["metrics"]:
+                fix = f"write {name}: {known[name]}"
+            elif (*path, "metric") in parser.origins and (*path, "direction") not in parser.origins:
+                # A --set metric against the file's direction, which cannot be left out here.
+                fix = f"add --set {yamlio.dotted((*path, 'direction'))}={known[name]}"
+            raise parser.fail(
+                where if s["metrics"] else (*path, "direction"),
+                f"'{direction}' would rank the worst {name} first; {name} is to {known[name]} "
+                f"({fix})",
+            )
+    if not s["metrics"]:
+        s["direction"] = section.get("direction", known[s["metric"]])
+    return SearchConfig(**s)
+
+
+def with_goals(
+    config: Any, metrics: Any = None, constraints: Any = None, *, flag: str = "metrics"
+) -> Any:
+    """``config`` ranked by ``metrics`` (a mapping of metric: maximize | minimize) and
+    ``constraints`` instead of its own (``hpsearch.run(metrics=…)``), checked as the file's
+    keys are; a config is given back unchanged when both are None."""
+    if metrics is None and constraints is None:
+        return config
+    from hpsearch.config import parse_config
+
+    data = config.to_dict(absolute_paths=True)
+    search = dict(data["search"])
+    if metrics is not None:
+        search = {k: v for k, v in search.items() if k not in ("metric", "direction")}
+        search["metrics"] = dict(metrics) if isinstance(metrics, dict) else metrics
+    if constraints is not None:
+        search["constraints"] = constraints
+    data["search"] = search
+    return parse_config(
+        data, filename=config.source or "<config>", default_name=config.name, origins={}
+    )
