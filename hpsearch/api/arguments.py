@@ -15,7 +15,8 @@ from typing import Any, ParamSpec, TypeVar
 
 from hpsearch.config import Config
 from hpsearch.config.options import OPTIONS, Option, checked
-from hpsearch.config.rules import SEARCH, Broken, Flag, got
+from hpsearch.config.rules import Broken, Flag, got
+from hpsearch.config.search import SEARCH
 from hpsearch.errors import ConfigError
 from hpsearch.runs import Run
 

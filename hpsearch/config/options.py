@@ -11,6 +11,7 @@ from typing import Any
 
 from hpsearch.config import rules
 from hpsearch.config.rules import Broken, got, is_number
+from hpsearch.config.search import SEARCH
 from hpsearch.errors import ConfigError
 
 
@@ -42,15 +43,15 @@ class Option:
     rule: Any  # a Rule, or any object with ``check(value)`` raising ``Broken``
 
 
-_TRIALS = Option("--trials", rules.SEARCH["trials"])
+_TRIALS = Option("--trials", SEARCH["trials"])
 
 OPTIONS: dict[str, Option] = {
     "name": Option("--name", rules.NAME),
     "seed": Option("--seed", rules.SEED),
     "trials": _TRIALS,
     "n": _TRIALS,  # sample's trials
-    "budget": Option("--budget", rules.SEARCH["budget"]),
-    "warm_start": Option("--warm-start", rules.SEARCH["warm_start"]),
+    "budget": Option("--budget", SEARCH["budget"]),
+    "warm_start": Option("--warm-start", SEARCH["warm_start"]),
     "rounds": Option("--rounds", rules.ZOOM["rounds"]),
     "jobs": Option("--jobs", rules.JOBS),
     "backend": Option("--backend", rules.backend_rule()),

@@ -16,7 +16,7 @@ import numbers
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from hpsearch.errors import show, suggest
 from hpsearch.rounds import MAX_TRIALS
@@ -151,53 +151,6 @@ class Flag:
         return value
 
 
-@dataclass(frozen=True)
-class Metrics:
-    """``search.metrics``: two or more metric names, each ``maximize`` or ``minimize``."""
-
-    def check(self, value: Any) -> tuple[tuple[str, str], ...]:
-        if isinstance(value, tuple) and all(isinstance(p, tuple) and len(p) == 2 for p in value):
-            value = dict(value)  # checked once already (the API's run, then start_run)
-        if not isinstance(value, dict):
-            raise Broken(
-                "must be a mapping of metric: maximize | minimize, e.g. "
-                f"{{val_accuracy: maximize, parameters: minimize}}, got {got(value)}"
-            )
-        if len(value) < 2:
-            raise Broken(
-                f"needs two or more metrics, got {len(value)}; for one, give search.metric "
-                "(and search.direction) instead"
-            )
-        out = []
-        for name, direction in value.items():
-            if not isinstance(name, str) or not PARAM_NAME.match(name):
-                raise Broken(f"a metric name is letters, digits and _, got {got(name)}")
-            if direction not in DIRECTIONS:
-                raise Broken(f"{name}: must be maximize or minimize, got {got(direction)}")
-            out.append((name, direction))
-        return tuple(out)
-
-
-@dataclass(frozen=True)
-class Constraints:
-    """``search.constraints``: a list of ``METRIC OP NUMBER`` (``hpsearch.goals``)."""
-
-    def check(self, value: Any) -> tuple[str, ...]:
-        from hpsearch.goals import CONSTRAINT_FORM, Constraint
-
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list):
-            raise Broken(f"must be a list of {CONSTRAINT_FORM}, got {got(value)}")
-        out = []
-        for k, item in enumerate(items):
-            try:
-                out.append(str(Constraint.parse(item)))
-            except ValueError as exc:
-                where = f"item {k + 1}: " if len(items) > 1 else ""
-                raise Broken(f"{where}{exc}") from None
-        return tuple(out)
-
-
 _DEVICE = re.compile(r"^[A-Za-z0-9_.:/-]+$")
 
 
@@ -264,7 +217,10 @@ def devices_problem(
     return None
 
 
-Rule = Integer | Number | OneOf | Text | Jobs | Flag | Devices | Metrics | Constraints
+class Rule(Protocol):
+    """What checks one config value: its value as the config keeps it, or ``Broken``."""
+
+    def check(self, value: Any) -> Any: ...
 
 
 def problem(rule: Rule, value: Any) -> str | None:
@@ -327,16 +283,6 @@ OBJECTIVE: dict[str, Rule] = {
     "workdir": Text("a directory path"),
 }
 _TOO_MANY = " (trials of one search)"
-SEARCH: dict[str, Rule] = {
-    "trials": Integer(low=1, wording="a positive integer", high=MAX_TRIALS, why=_TOO_MANY),
-    "budget": Integer(low=1, wording="a positive integer", high=MAX_TRIALS, why=_TOO_MANY),
-    "metric": Text("a metric name"),  # which names: the built-in trainer's, or any for others
-    "direction": OneOf(DIRECTIONS),
-    "guide": OneOf(("model", "random"), what="guide"),
-    "metrics": Metrics(),
-    "constraints": Constraints(),
-    "warm_start": Text("a run (its directory, id or a prefix of it)"),
-}
 ZOOM: dict[str, Rule] = {
     "top": Integer(low=1, high=MAX_TRIALS),
     # Below 0.5, a zoom round always narrows (it pads what the top trials leave free).

@@ -6,12 +6,84 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hpsearch.config.rules import (
+    _TOO_MANY,
+    DIRECTIONS,
+    PARAM_NAME,
+    Broken,
+    Integer,
+    OneOf,
+    Rule,
+    Text,
+    got,
+)
+from hpsearch.rounds import MAX_TRIALS
+
 if TYPE_CHECKING:
     from hpsearch.results import Goal
 
 # Besides the trainer's own metrics (hpsearch.trainer.registry): what a trial's record has
 # (hpsearch.goals.measure) and the trainer's size, each with the direction it improves in.
 EXTRA_METRICS = {"seconds": "minimize", "epochs": "minimize", "parameters": "minimize"}
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """``search.metrics``: two or more metric names, each ``maximize`` or ``minimize``."""
+
+    def check(self, value: Any) -> tuple[tuple[str, str], ...]:
+        if isinstance(value, tuple) and all(isinstance(p, tuple) and len(p) == 2 for p in value):
+            value = dict(value)  # checked once already (the API's run, then start_run)
+        if not isinstance(value, dict):
+            raise Broken(
+                "must be a mapping of metric: maximize | minimize, e.g. "
+                f"{{val_accuracy: maximize, parameters: minimize}}, got {got(value)}"
+            )
+        if len(value) < 2:
+            raise Broken(
+                f"needs two or more metrics, got {len(value)}; for one, give search.metric "
+                "(and search.direction) instead"
+            )
+        out = []
+        for name, direction in value.items():
+            if not isinstance(name, str) or not PARAM_NAME.match(name):
+                raise Broken(f"a metric name is letters, digits and _, got {got(name)}")
+            if direction not in DIRECTIONS:
+                raise Broken(f"{name}: must be maximize or minimize, got {got(direction)}")
+            out.append((name, direction))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """``search.constraints``: a list of ``METRIC OP NUMBER`` (``hpsearch.goals``)."""
+
+    def check(self, value: Any) -> tuple[str, ...]:
+        from hpsearch.goals import CONSTRAINT_FORM, Constraint
+
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list):
+            raise Broken(f"must be a list of {CONSTRAINT_FORM}, got {got(value)}")
+        out = []
+        for k, item in enumerate(items):
+            try:
+                out.append(str(Constraint.parse(item)))
+            except ValueError as exc:
+                where = f"item {k + 1}: " if len(items) > 1 else ""
+                raise Broken(f"{where}{exc}") from None
+        return tuple(out)
+
+
+SEARCH: dict[str, Rule] = {
+    "trials": Integer(low=1, wording="a positive integer", high=MAX_TRIALS, why=_TOO_MANY),
+    "budget": Integer(low=1, wording="a positive integer", high=MAX_TRIALS, why=_TOO_MANY),
+    "metric": Text("a metric name"),  # which names: the built-in trainer's, or any for others
+    "direction": OneOf(DIRECTIONS),
+    "guide": OneOf(("model", "random"), what="guide"),
+    "metrics": Metrics(),
+    "constraints": Constraints(),
+    "warm_start": Text("a run (its directory, id or a prefix of it)"),
+}
 
 
 @dataclass(frozen=True)
@@ -76,7 +148,7 @@ def parse_search(parser: Any, value: Any) -> SearchConfig:
     from hpsearch.trainer.registry import METRICS
 
     path = ("search",)
-    s = parser.section(value, path, "search settings", rules.SEARCH, SearchConfig)
+    s = parser.section(value, path, "search settings", SEARCH, SearchConfig)
     section = parser.mapping(value, path, "search settings")
     if s["metrics"]:
         given = [k for k in ("metric", "direction") if k in section]
