@@ -130,14 +130,16 @@ def registry_table(registry: Mapping[str, Any] | None = None) -> Fitted:
 # -- reporting on runs -------------------------------------------------------------------------
 
 
-def summary_lines(summary: dict, run_dir) -> list[str]:
+def summary_lines(summary: dict, run_dir, goal: str | None = None) -> list[str]:
+    """``goal``: the config's words for what ranks (several goals), else the summary's."""
     counts = summary.get("counts") or {}
     done = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no trials yet"
+    goal = goal or f"{summary.get('direction', '?')} {summary.get('metric', '?')}"
     lines = [
         f"run {summary.get('run_id', run_dir)}: {summary.get('status', '?')}, "
         f"{summary.get('trials_done', 0)} of {summary.get('trials_planned', '?')} "
         f"trials ({done})",
-        f"{summary.get('direction', '?')} {summary.get('metric', '?')}; started "
+        f"{goal}; started "
         f"{summary.get('started', '?')}, wall time {summary.get('wall_time') or 0:.1f} s",
     ]
     if summary.get("retest"):

@@ -147,6 +147,30 @@ def test_a_search_of_accuracy_against_size_writes_its_front(make_config):
     assert all(float(r["parameters"]) > 0 for r in rows)
     best = (run_dir / "best.yaml").read_text()
     assert f"The Pareto front of this search: {len(front)} trials" in best
+    # What a user reads: show, its JSON, list, the report and its Markdown, --fail-under.
+    shown = invoke("show", str(run_dir)).stdout
+    assert f"Pareto front: {len(front)} trial" in shown and " front " in shown
+    assert "maximize val_accuracy, minimize parameters; started" in shown
+    doc = json.loads(invoke("show", str(run_dir), "--json").stdout)
+    assert [p["trial"] for p in doc["pareto_front"]] == [int(r["trial"]) for r in front]
+    assert f"(front of {len(front)})" in invoke("list", "--runs-dir", str(run_dir.parent)).stdout
+    invoke("report", str(run_dir))
+    page = (run_dir / "report.html").read_text()
+    assert "<h2>Pareto front</h2>" in page and 'class="front-line"' in page
+    assert "hypervolume of the front after each trial" in page
+    assert "Pareto front: " in invoke("report", str(run_dir), "--markdown").stdout
+    best_acc = max(float(r["val_accuracy"]) for r in rows)
+    smallest = min(float(r["parameters"]) for r in rows)
+    impossible = [
+        "--fail-under",
+        f"val_accuracy={best_acc}",
+        "--fail-under",
+        f"parameters={smallest - 1}",
+    ]
+    result = invoke("resume", str(run_dir), "--quiet", *impossible)
+    assert result.exit_code == 1 and "no trial has val_accuracy >= " in result.stderr
+    result = invoke("resume", str(run_dir), "--quiet", "--fail-under", f"val_accuracy={best_acc}")
+    assert result.exit_code == 0, result.output
     # One metric as before: no pareto columns, no parameters reported.
     plain = run_json("run", str(make_config("plain", search={"trials": 2})))
     head = (Path(plain["run_dir"]) / "leaderboard.csv").read_text().splitlines()[0]

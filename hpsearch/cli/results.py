@@ -68,7 +68,8 @@ def show(
         print_json(doc)
         return
     out = console()
-    for line in summary_lines(run.summary, run.path):
+    several = run.config.search.describe() if run.config.search.several else None
+    for line in summary_lines(run.summary, run.path, several):
         say(out, line)
     front = run.summary.get("pareto_front")
     if isinstance(front, list) and run.config.search.metrics:

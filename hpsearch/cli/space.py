@@ -39,8 +39,10 @@ def validate(config: ConfigArg, settings: SetOpt = None) -> None:
         "trainer defaults" if cfg.objective.is_builtin else "nothing"
     )
     say(out, f"fixed: {fixed}")
-    direction, metric = cfg.search.direction, cfg.search.metric
-    say(out, f"search: {cfg.search.trials} trials, {direction} {metric}, seed {cfg.seed}")
+    goals = cfg.search.describe()
+    if cfg.search.metrics:
+        goals += " (ranked by Pareto front)"
+    say(out, f"search: {cfg.search.trials} trials, {goals}, seed {cfg.seed}")
     if cfg.search.budget is not None:
         from hpsearch.schedule import of_config
 

@@ -121,6 +121,13 @@ class SearchConfig:
 
         return Goal.of(self.metric, self.direction)
 
+    def describe(self) -> str:
+        """``maximize val_accuracy``; ``maximize val_accuracy, minimize parameters;
+        parameters <= 20000`` (several goals and constraints)."""
+        pairs = self.metrics or ((self.metric, self.direction),)
+        words = ", ".join(f"{d} {m}" for m, d in pairs)
+        return words + ("; " + ", ".join(self.constraints) if self.constraints else "")
+
     def to_dict(self) -> dict[str, Any]:
         """As config.yaml has it: budget and warm_start only when set, guide only when not
         the default, metrics and constraints only when given (then no metric/direction), so

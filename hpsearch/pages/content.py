@@ -79,14 +79,6 @@ def value_text(space: Space, name: str, value: Any) -> str:
         return str(value)
 
 
-def goal_words(search: Any) -> str:
-    """``maximize val_accuracy``; ``maximize val_accuracy, minimize parameters; parameters
-    <= 20000`` (several goals and constraints)."""
-    pairs = search.metrics or ((search.metric, search.direction),)
-    words = ", ".join(f"{d} {m}" for m, d in pairs)
-    return words + ("; " + ", ".join(search.constraints) if search.constraints else "")
-
-
 def gather(run: Any) -> Content:
     """The content of ``run``'s report (``hpsearch.runs.Run``): every trial of every round,
     the search's best, each round's region."""
@@ -120,7 +112,7 @@ def gather(run: Any) -> Content:
     if status in ("running", "interrupted", "stopped"):
         note = f"this run is {status}: the report shows the {len(records)} trials on disk"
     return Content(
-        title=f"{config.name}: {goal_words(config.search)}",
+        title=f"{config.name}: {config.search.describe()}",
         run_id=run.run_id,
         kind=str(summary.get("kind", "search")),
         status=status,
@@ -151,7 +143,7 @@ def gather(run: Any) -> Content:
         timeline=read_timeline(run.path),
         csv=leaderboard_csv(ranked, config),
         goal=goal if config.search.several else None,
-        goal_text=goal_words(config.search),
+        goal_text=config.search.describe(),
         note=note,
         by_trial={r.trial: r for r in records},
     )
