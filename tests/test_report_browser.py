@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .helpers import TRAINER, merged, run_json
+from .helpers import DROP, TRAINER, merged, run_json
 from .test_html_report import _browser, _browser_programs, _not_blank, _report
 
 OVERLAPS = """
@@ -42,7 +42,7 @@ SECTIONS = {
         "Importance",
         "Failures by reason",
     ],
-    "rounds": ["Optimisation history", "Rounds", "Parallel coordinates", "Workers"],
+    "rounds": ["Pareto front", "Optimisation history", "Rounds", "Parallel coordinates", "Workers"],
     "halving": [
         "Early stopping: val_accuracy at each rung",
         "Learning curves of the top 5",
@@ -81,7 +81,7 @@ def test_every_chart_kind_in_a_browser(tmp_path, make_config):
         "def objective(params, seed):\n"
         "    if params['kind'] == 'fail':\n"
         "        raise ValueError('a failing kind')\n"
-        "    return {'loss': (params['x'] - 0.3) ** 2 + params['y'] * 0.01}\n"
+        "    return {'loss': (params['x'] - 0.3) ** 2 + params['y'] * 0.01, 'size': params['y']}\n"
     )
     base = {
         "objective": {"python": "obj:objective", "workdir": str(tmp_path)},
@@ -94,8 +94,19 @@ def test_every_chart_kind_in_a_browser(tmp_path, make_config):
         "run": {"backend": "processes", "jobs": 2},
     }
     plain = run_json("run", str(make_config("plain", base=base)))["run_dir"]
+    several = {  # a search of several rounds and several goals, one constraint
+        "metric": DROP,
+        "direction": DROP,
+        "metrics": {"loss": "minimize", "size": "minimize"},
+        "constraints": ["size <= 0.5"],
+    }
     rounds = run_json(
-        "run", str(make_config("rounds", base=base, zoom={"rounds": 2, "trials": 8}))
+        "run",
+        str(
+            make_config(
+                "rounds", base=merged(base, {"search": several}), zoom={"rounds": 2, "trials": 8}
+            )
+        ),
     )["run_dir"]
     halving = run_json(
         "run",
