@@ -186,9 +186,11 @@ class ParetoGoal(Goal):
         return [r for r, f in zip(ranked, fronts, strict=True) if f == 1]
 
     def best(self, records: Iterable[TrialRecord]) -> TrialRecord | None:
-        """The front's trial best on the first metric (what "best" shows), or None."""
+        """The front's trial best on the first metric (what "best" shows), or None: no trial
+        trained fully, or none meets the constraints."""
         ranked = self.rank(records)
-        return ranked[0] if ranked and self.point(ranked[0]) is not None else None
+        first = ranked[0] if ranked else None
+        return first if first and self.point(first) is not None and self.feasible(first) else None
 
     def top(
         self, records: Iterable[TrialRecord], count: int | None, fraction: float | None = None

@@ -105,6 +105,7 @@ def test_constraints_put_infeasible_trials_after_feasible_ones_by_how_far():
     assert [r.trial for r in goal.rank(records)] == [1, 3, 2, 0]
     assert [goal.feasible(r) for r in records] == [False, True, False, False]
     assert goal.best(records).trial == 1
+    assert goal.best([records[0], records[2]]) is None  # none feasible: no best to show
 
 
 def test_one_metric_and_constraints_rank_by_the_metric_among_feasible_trials():

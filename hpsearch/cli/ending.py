@@ -100,6 +100,10 @@ def exit_code(outcome: Any, fail_under: Any) -> int:
     if outcome.status == "interrupted":
         return interrupts.exit_code(outcome.stopped) if outcome.stopped else exits.CTRL_C
     best = outcome.summary.get("best")
+    constraints = outcome.config.search.constraints
+    if best is None and constraints and any(r.ok for r in outcome.ranked):
+        typer.echo(f"error: no trial meets the constraints ({', '.join(constraints)})", err=True)
+        return exits.NO_RESULT
     if best is None:
         typer.echo(f"error: every trial failed{_most_common_reason(outcome.ranked)}", err=True)
         return exits.NO_RESULT
