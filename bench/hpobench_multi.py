@@ -250,6 +250,13 @@ def _iqr(values: list[float]) -> float:
     return float(q3 - q1)
 
 
+def a12(ours: list[float], theirs: list[float]) -> float:
+    """Vargha and Delaney's A: the chance that one of our seeds beats one of theirs (ties
+    half): 0.5 is a coin toss, whatever the medians say."""
+    wins = sum((a > b) + 0.5 * (a == b) for a in ours for b in theirs)
+    return wins / (len(ours) * len(theirs))
+
+
 def print_table(results: dict, datasets: list[str], scale: str, seeds: int, budget: int) -> None:
     print(
         f"\nHPOBench tabular MLP, val_acc ↑ and train_time ↓ ({scale} time scale), {budget} "
@@ -276,6 +283,20 @@ def print_table(results: dict, datasets: list[str], scale: str, seeds: int, budg
     row += [f"{mean['hpsearch'] / mean[m]:.4f}" for m in others]
     print("| " + " | ".join(row) + " |")
     n = len(datasets)
+    for m in others:
+        chances = [
+            a12(
+                [r["hv"][scale] for r in results[("hpsearch", d)]],
+                [r["hv"][scale] for r in results[(m, d)]],
+            )
+            for d in datasets
+        ]
+        print(
+            f"\nP(an hpsearch seed's HV > one of {m}'s seeds): "
+            + ", ".join(f"{d} {c:.2f}" for d, c in zip(datasets, chances, strict=True)),
+            end="",
+        )
+    print()
     print(
         f"\nhpsearch's median ≥ optuna-default's in {wins['optuna-default']} of {n} datasets, "
         f"≥ NSGA-II's in {wins['nsga2']} of {n}, ≥ random's in {wins['random']} of {n}"
