@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from hpsearch.goals import ParetoGoal, measure
+from hpsearch.pages.sizing import POINTS, thin
 from hpsearch.pages.svg import Frame, _nice, _num, _svg, _text, focus_range
 from hpsearch.pareto import hypervolume
 from hpsearch.record import TrialRecord
@@ -26,9 +27,10 @@ def front_charts(goal: ParetoGoal, records: Sequence[TrialRecord]) -> list[str]:
     if len(ok) < 2 or len(goal.objectives) < 2:
         return []
     front = {r.trial for r in goal.front(ok)}
+    drawn = thin(ok, front, POINTS)  # a large run: the front and an even sample of the rest
     charts = []
     for gx, gy in itertools.islice(itertools.combinations(goal.objectives, 2), PAIRS):
-        charts.append(_pair(goal, ok, front, gx.metric, gy.metric))
+        charts.append(_pair(goal, drawn, front, gx.metric, gy.metric))
     return charts
 
 
