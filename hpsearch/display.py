@@ -124,6 +124,7 @@ class SearchDisplay:
         self.live: Live | None = None
         self.progress: Progress | None = None
         self.top: list[TrialRecord] = []
+        self.front: list[TrialRecord] = []  # several goals: the Pareto front so far
         self.rung_line = ""
 
     def __enter__(self) -> SearchDisplay:
@@ -144,7 +145,7 @@ class SearchDisplay:
                 config = event.config
                 self.note(
                     f"run {event.run_id}: {event.total - event.done} of {event.total} trials to "
-                    f"go, {config.search.direction} {config.search.metric}"
+                    f"go, {config.search.describe()}"
                 )
             self._start()
         elif isinstance(event, RoundStarted):
@@ -198,9 +199,15 @@ class SearchDisplay:
             self.note(region_lines(config.space, event.previous.region, r.region, r.notes))
 
     def _consider(self, record: TrialRecord) -> None:
-        """Keep the best five ``ok`` trials, without re-ranking everything each time."""
+        """Keep the best five ``ok`` trials, without re-ranking everything each time (several
+        goals: the Pareto front so far, exactly — a trial off it never comes back on)."""
         if record.ok and self.config is not None:
-            self.top = self.config.search.goal.rank([*self.top, record])[:5]
+            goal = self.config.search.goal
+            if isinstance(goal, ParetoGoal):
+                self.front = goal.front([*self.front, record])
+                self.top = goal.rank(self.front)[:5]
+            else:
+                self.top = goal.rank([*self.top, record])[:5]
 
     def rung(self, progress: Any) -> None:
         """Early stopping: where the rung plan stands (plain mode: once a rung is full)."""
@@ -216,8 +223,7 @@ class SearchDisplay:
             return
         self._consider(record)
         metric = self.config.search.metric
-        ranked = self.top
-        best = ranked[0] if ranked else None
+        best = self.config.search.goal.best(self.top)  # none while no trial is feasible
         if self.mode == "plain":
             line = (
                 f"[{self.done}/{self.total}] trial {record.trial} {record.status} "
@@ -236,8 +242,7 @@ class SearchDisplay:
         if self.progress is None or self.live is None or self.config is None:
             return
         metric = self.config.search.metric
-        ranked = self.top
-        best = ranked[0] if ranked else None
+        best = self.config.search.goal.best(self.top)  # none while no trial is feasible
         self.progress.update(self.task, completed=self.done)
         parts: list[Any] = [self.progress]
         if self.rung_line:
@@ -250,7 +255,7 @@ class SearchDisplay:
                     f" (trial {best.trial}): {format_params(self.config, best.params)}",
                 )
             )
-            parts.append(top_table(self.config, ranked, 5, "top 5 so far"))
+            parts.append(top_table(self.config, self.top, 5, "top 5 so far"))
         self.live.update(Group(*parts))
 
 

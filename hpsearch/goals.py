@@ -141,12 +141,17 @@ class ParetoGoal(Goal):
     def _fronts(
         self, records: Sequence[TrialRecord], points: Sequence[list[float] | None]
     ) -> tuple[dict[int, int], dict[int, float]]:
-        """(position → front, position → crowding distance) of the feasible ok records."""
-        chosen = [
-            i
-            for i, (r, p) in enumerate(zip(records, points, strict=True))
-            if p is not None and self.feasible(r)
-        ]
+        """(position → front, position → crowding distance) of the feasible ok records,
+        computed in the order of their trial numbers: identical points share the ends of a
+        front by that order, not by the order they came in (``rank`` is idempotent)."""
+        chosen = sorted(
+            (
+                i
+                for i, (r, p) in enumerate(zip(records, points, strict=True))
+                if p is not None and self.feasible(r)
+            ),
+            key=lambda i: (records[i].trial, records[i].round, points[i]),
+        )
         if not chosen:
             return {}, {}
         values = np.array([points[i] for i in chosen], dtype=float)
@@ -217,6 +222,16 @@ class ParetoGoal(Goal):
         }
 
 
+def unknown_threshold(goal: Goal, thresholds: Sequence[tuple[str | None, float]]) -> str:
+    """Empty when every ``--fail-under`` names a metric of the search (or none); else why."""
+    known = goal.objectives if isinstance(goal, ParetoGoal) and goal.objectives else (goal,)
+    names = [k.metric for k in known]
+    for name, _ in thresholds:
+        if name is not None and name not in names:
+            return f"{name} is not a metric of this search ({', '.join(names)})"
+    return ""
+
+
 def meeting(
     goal: Goal, records: Sequence[TrialRecord], thresholds: Sequence[tuple[str | None, float]]
 ) -> str:
@@ -224,13 +239,13 @@ def meeting(
     as its value, or better); else what none meets, in words."""
     several = goal if isinstance(goal, ParetoGoal) else None
     known = several.objectives if several else (goal,)
-    checks = []
-    for name, value in thresholds:
-        g = next((k for k in known if k.metric == (name or goal.metric)), None)
-        if g is None:
-            names = ", ".join(k.metric for k in known)
-            return f"{name} is not a metric of this search ({names})"
-        checks.append((g, value))
+    problem = unknown_threshold(goal, thresholds)
+    if problem:
+        return problem
+    checks = [
+        (next(k for k in known if k.metric == (name or goal.metric)), value)
+        for name, value in thresholds
+    ]
     for r in records:
         if not r.ok or (several and not several.feasible(r)):
             continue

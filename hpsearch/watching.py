@@ -248,7 +248,7 @@ def _look(path: Path, top: int) -> Snapshot:
         counts={k: n for k, n in counts(records).items() if n},
         round=round_,
         rounds=len(history.rounds),
-        best=ranked[0] if ranked else None,
+        best=run.config.search.goal.best(ranked),
         top=tuple(ranked[:top]),
         rungs=_rungs(run, current) if current is not None else None,
         in_flight=_in_flight(path, since) if status == "running" else None,

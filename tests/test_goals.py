@@ -59,6 +59,7 @@ def test_anything_else_is_refused_and_never_evaluated(text):
         ({"constraints": ["parameters =< 5"]}, ["search.constraints", "METRIC OP NUMBER"]),
         ({"constraints": ["a < 1", "b <"]}, ["item 2", "'b <'"]),
         ({"constraints": {"a": 1}}, ["search.constraints", "a list"]),
+        ({"constraints": ["paramters <= 100"]}, ["search.constraints", "no metric 'paramters'"]),
     ],
 )
 def test_bad_goals_are_one_line_naming_file_and_key(make_config, search, fragments):
@@ -89,6 +90,15 @@ def test_the_front_comes_first_then_the_next_fronts_failures_last():
     assert GOAL.best(records).trial == 2  # the front's best on the first metric
     assert {r.trial for r in GOAL.front(records)} == {0, 1, 2}
     assert GOAL.fronts(ranked) == [1, 1, 1, 2, 3, None]
+
+
+def test_the_ranking_is_the_same_whatever_order_the_trials_come_in():
+    points = {1: (0.0, 10), 2: (0.9, 2), 3: (0.9, 2), 4: (0.5, 1), 5: (1.0, 0)}
+    records = [_record(t, 1 - a, s) for t, (a, s) in points.items()]
+    once = [r.trial for r in GOAL.rank(records)]
+    assert [r.trial for r in GOAL.rank(reversed(records))] == once
+    assert [r.trial for r in GOAL.rank(GOAL.rank(records))] == once  # idempotent
+    assert once.index(2) < once.index(3)  # identical points: by trial number
 
 
 def test_constraints_put_infeasible_trials_after_feasible_ones_by_how_far():
@@ -172,6 +182,8 @@ def test_a_search_of_accuracy_against_size_writes_its_front(make_config):
     assert result.exit_code == 1 and "no trial has val_accuracy >= " in result.stderr
     result = invoke("resume", str(run_dir), "--quiet", "--fail-under", f"val_accuracy={best_acc}")
     assert result.exit_code == 0, result.output
+    typo = invoke("resume", str(run_dir), "--quiet", "--fail-under", "val_acuracy=0.5")
+    one_line_error(typo, "--fail-under", "val_acuracy is not a metric of this search")
     # One metric as before: no pareto columns, no parameters reported.
     plain = run_json("run", str(make_config("plain", search={"trials": 2})))
     head = (Path(plain["run_dir"]) / "leaderboard.csv").read_text().splitlines()[0]

@@ -110,6 +110,17 @@ def thresholds(values: Optional[list[str]]) -> Optional[list[tuple[str | None, f
     return out
 
 
+def check_fail_under(config: Any, fail_under: Any) -> None:
+    """``--fail-under METRIC=X`` of a metric the search does not have: a usage error (exit 2)
+    before anything runs, not a failed run after it."""
+    from hpsearch.errors import ConfigError
+    from hpsearch.goals import unknown_threshold
+
+    problem = unknown_threshold(config.search.goal, fail_under or ())
+    if problem:
+        raise ConfigError(problem, key="--fail-under")
+
+
 def load(config: Path, settings: list[str] | None) -> Any:
     """The config file with its ``--set key=value`` settings in (checked as the file is)."""
     from hpsearch.config import load_config

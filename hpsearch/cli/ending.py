@@ -101,8 +101,15 @@ def exit_code(outcome: Any, fail_under: Any) -> int:
         return interrupts.exit_code(outcome.stopped) if outcome.stopped else exits.CTRL_C
     best = outcome.summary.get("best")
     constraints = outcome.config.search.constraints
-    if best is None and constraints and any(r.ok for r in outcome.ranked):
-        typer.echo(f"error: no trial meets the constraints ({', '.join(constraints)})", err=True)
+    if best is None and any(r.ok for r in outcome.ranked):
+        goal = outcome.config.search.goal
+        reported = [r for r in outcome.ranked if getattr(goal, "point", lambda r: 0)(r)]
+        what = (
+            f"meets the constraints ({', '.join(constraints)})"
+            if reported and constraints
+            else f"reported every metric ({', '.join(m for m, _ in outcome.config.search.metrics)})"
+        )
+        typer.echo(f"error: no trial {what}", err=True)
         return exits.NO_RESULT
     if best is None:
         typer.echo(f"error: every trial failed{_most_common_reason(outcome.ranked)}", err=True)

@@ -63,18 +63,18 @@ def show(
             "top": [r.to_json() for r in ranked[:top]],
             "failures": failures,
         }
-        if run.config.search.several:  # several goals: the front's trials and their metrics
-            doc["pareto_front"] = run.summary.get("pareto_front", [])
+        if run.config.search.several:  # several goals: the front, from the records themselves
+            doc["pareto_front"] = run.config.search.goal.extra_fields(ranked)["pareto_front"]
         print_json(doc)
         return
     out = console()
     several = run.config.search.describe() if run.config.search.several else None
     for line in summary_lines(run.summary, run.path, several):
         say(out, line)
-    front = run.summary.get("pareto_front")
-    if isinstance(front, list) and run.config.search.metrics:
+    if run.config.search.metrics:  # the front from the records (summary.json may be edited)
         from hpsearch.goals import front_line
 
+        front = run.config.search.goal.extra_fields(ranked)["pareto_front"]
         say(out, front_line([m for m, _ in run.config.search.metrics], front))
     out.print(
         top_table(run.config, ranked, top, f"top {min(top, len(ranked))} of {len(ranked)} trials")

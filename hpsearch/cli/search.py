@@ -23,6 +23,7 @@ from hpsearch.cli.common import (
     SetOpt,
     TrialsOpt,
     app,
+    check_fail_under,
     console,
     finite,
     load,
@@ -146,8 +147,10 @@ def run(
     from hpsearch import api
 
     with user_errors():
+        loaded = load(config, settings)
+        check_fail_under(loaded, fail_under)  # before a run is made: a typo is exit 2
         session = api.start_run(
-            load(config, settings),
+            loaded,
             rounds=rounds,
             budget=budget,
             name=name,
@@ -218,6 +221,7 @@ def resume(
             trials=trials,
             retry=retry,
         )
+        check_fail_under(session.config, fail_under)
     follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under, html=html_report)
 
 

@@ -125,6 +125,12 @@ def ending(snap: Snapshot) -> tuple[int, str]:
         )
     seconds = f" in {snap.elapsed:.1f} s" if snap.elapsed is not None else ""
     took = f"{snap.done} trials ({_counts(snap)}){seconds}"
+    constraints = snap.config.search.constraints
+    if snap.best is None and constraints and snap.counts.get("ok"):
+        return exits.NO_RESULT, (
+            f"run {snap.run_id} complete, but no trial meets the constraints "
+            f"({', '.join(constraints)}): {took}"
+        )
     if snap.best is None:
         return exits.NO_RESULT, f"run {snap.run_id} complete, but no trial is ok: {took}"
     metric = snap.config.search.metric

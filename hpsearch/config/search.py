@@ -196,6 +196,15 @@ def parse_search(parser: Any, value: Any) -> SearchConfig:
                 f"'{direction}' would rank the worst {name} first; {name} is to {known[name]} "
                 f"({fix})",
             )
+    for k, text in enumerate(s["constraints"]):  # a typo would make every trial infeasible
+        bounded = text.split()[0]
+        if bounded not in known:
+            item = f"item {k + 1}: " if len(s["constraints"]) > 1 else ""
+            raise parser.fail(
+                (*path, "constraints"),
+                f"{item}the built-in trainer reports no metric '{bounded}'; one of "
+                f"{', '.join(sorted(known))}",
+            )
     if not s["metrics"]:
         s["direction"] = section.get("direction", known[s["metric"]])
     return SearchConfig(**s)

@@ -87,7 +87,7 @@ def gather(run: Any) -> Content:
     records = run.trials
     ranked = goal.rank(records)
     ok = [r for r in ranked if r.ok]
-    best = ok[0] if ok else None
+    best = goal.best(ranked)  # None when no trial meets the constraints
     try:
         rounds = run.rounds()
         regions = [r.region for r in run.history.rounds]

@@ -74,6 +74,8 @@ def hypervolume_history(goal: ParetoGoal, records: Sequence[TrialRecord]) -> str
     """The front's hypervolume after each trial (in the order of trial numbers), the metrics
     scaled to [0, 1] over every fully trained trial and the reference point their worst:
     1 would be one trial best on every metric at once."""
+    if len(goal.objectives) > 3:  # exact hypervolume grows too fast with more metrics
+        return None
     ordered = sorted(records, key=lambda r: r.trial)
     points = {r.trial: goal.point(r) for r in ordered if goal.feasible(r)}
     rows = np.array([p for p in points.values() if p is not None], dtype=float)

@@ -174,7 +174,7 @@ def _summary(c: Content) -> str:
         "</td></tr>"
         for k, v in rows
     )
-    best = "<p>No ok trial.</p>"
+    best = "<p>No trial meets the constraints.</p>" if c.ok else "<p>No ok trial.</p>"
     if c.best is not None:
         shown = {p.name for p in shown_params(c.space, c.importance)}
         values = " ".join(

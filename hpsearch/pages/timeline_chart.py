@@ -4,6 +4,7 @@ rung's results, for a round's model, or for the driver. Read from timeline.jsonl
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from hpsearch.pages.svg import _nice, _num, _short, _svg, _text
@@ -21,7 +22,9 @@ def busy_share(spans: Sequence[Span]) -> float | None:
     end = max(s.ended for s in spans)
     workers = len({s.worker for s in spans})
     total = (end - start) * workers
-    return None if total <= 0 else min(sum(s.seconds for s in spans) / total, 1.0)
+    if not math.isfinite(total) or total <= 0:
+        return None
+    return min(sum(s.seconds for s in spans) / total, 1.0)
 
 
 def timeline(spans: Sequence[Span]) -> str | None:
@@ -31,6 +34,8 @@ def timeline(spans: Sequence[Span]) -> str | None:
     start = min(s.started for s in spans)
     end = max(s.ended for s in spans)
     length = max(end - start, 1e-3)
+    if not math.isfinite(length) or length > 1e9:  # a hand-edited time: no picture
+        return None
     first: dict[str, float] = {}
     for s in spans:
         first[s.worker] = min(first.get(s.worker, s.started), s.started)
