@@ -124,7 +124,7 @@ def run_retest(plan: RetestPlan, subscriber: Subscriber | None = None) -> Retest
 
     emit = subscriber or ignore
     new = plan.config
-    require_backend(new.run.backend)
+    require_backend(new.run.backend, new.run.joblib_backend)
     objective = build_objective(new)
     store = RunStore.create(new, new.run.runs_dir, parent=plan.of.run_id, kind="retest")
     trials = plan.trials

@@ -5,11 +5,13 @@ Backends:
 - ``processes`` (the default; ``loky`` is its former name): worker processes of hpsearch's
   own (``hpsearch.pool``), one per job, even for one job, so that a trial that crashes, hangs
   or is killed takes only its own worker down.
-- ``threading``: threads of the driver (joblib). No crash isolation; a timeout is honoured at
+- ``threading``: daemon threads of the driver. No crash isolation; a timeout is honoured at
   the objective's next ``report`` call.
 - ``sequential``: in the driver, one trial after the other: for debugging with a debugger or
   ``breakpoint()``. A trial that crashes the interpreter ends the run.
 - ``dask``: a Dask cluster (``hpsearch[dask]``).
+- ``joblib``: ``joblib.Parallel`` on any backend joblib knows (``run.joblib_backend``,
+  ``hpsearch.joblib_runner``): no hard timeout, no crash isolation.
 
 Results do not depend on the backend or the number of workers: each trial's randomness comes
 from its own seed, and every trial runs with one BLAS thread.
@@ -57,6 +59,7 @@ def run_trials(
     count: int | None = None,
     devices: Sequence[str] | None = None,
     per_device: int = 1,
+    joblib_backend: str | None = None,
 ) -> Generator[TrialRecord, None, None]:
     """Yield one record per trial, in the order they finish. ``trials`` is read lazily, as
     workers need them (``count``: how many it holds, when known).
@@ -83,6 +86,12 @@ def run_trials(
         yield from pool(n_jobs, slots.devices if slots else None).run(
             objective, trials, timeout, count
         )
+        return
+    if backend == "joblib":  # any joblib backend (hpsearch.joblib_runner); no device slots
+        from hpsearch.joblib_runner import joblib_trials
+
+        with one_blas_thread():  # the driver's own, for joblib's threading backend
+            yield from joblib_trials(objective, trials, n_jobs, timeout, joblib_backend)
         return
     if backend == "dask":
         with _dask_client(scheduler, n_jobs) as client:
@@ -266,8 +275,13 @@ def _dask_client(scheduler: str | None, n_workers: int):
 DASK_MISSING = "the dask backend needs Dask's distributed scheduler: pip install 'hpsearch[dask]'"
 
 
-def require_backend(backend: str) -> None:
-    """A clear error (exit 2) before a run starts when a backend's packages are missing."""
+def require_backend(backend: str, joblib_backend: str | None = None) -> None:
+    """A clear error (exit 2) before a run starts when a backend's packages are missing, or
+    joblib does not know ``run.joblib_backend``."""
+    if backend == "joblib":
+        from hpsearch.joblib_runner import check_backend
+
+        check_backend(joblib_backend)
     if backend == "dask":
         try:
             import dask.distributed  # noqa: F401

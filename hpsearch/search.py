@@ -149,6 +149,7 @@ class Search:
             scheduler=scheduler or cfg.run.scheduler,
             devices=cfg.run.devices,
             per_device=cfg.run.per_device,
+            joblib_backend=cfg.run.joblib_backend,
         )
         # A metric the objective never reports fails every trial: stop once the first few
         # trials (by index, so whatever order they finish in) all missed it.
@@ -255,7 +256,7 @@ def start_search(
     from hpsearch.runner import require_backend
     from hpsearch.warmstart import warm_records
 
-    require_backend(config.run.backend)
+    require_backend(config.run.backend, config.run.joblib_backend)
     warm = warm_records(config, warm_flag) if config.search.warm_start else None
     objective = objective or build_objective(config)
     strategy = strategy_for(config)

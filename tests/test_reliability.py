@@ -176,6 +176,7 @@ def test_identical_records_on_every_backend(make_config):
         ["--backend", "processes", "--jobs", "1"],
         ["--backend", "processes", "--jobs", "2"],
         ["--backend", "threading", "--jobs", "2"],
+        ["--backend", "joblib", "--jobs", "2"],  # joblib's loky
     ]
     try:
         import distributed  # noqa: F401

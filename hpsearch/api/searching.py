@@ -188,7 +188,7 @@ def start_resume(
     search = resumed.search
     try:
         checked = search.config.with_overrides(jobs=jobs, backend=backend, scheduler=scheduler)
-        require_backend(checked.run.backend)
+        require_backend(checked.run.backend, checked.run.joblib_backend)
     except BaseException:
         search.release()
         raise

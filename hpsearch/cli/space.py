@@ -39,6 +39,11 @@ def validate(config: ConfigArg, settings: SetOpt = None) -> None:
         "trainer defaults" if cfg.objective.is_builtin else "nothing"
     )
     say(out, f"fixed: {fixed}")
+    if cfg.run.backend == "joblib":
+        from hpsearch.joblib_runner import LIMITS
+
+        name = cfg.run.joblib_backend or "loky"
+        say(out, f"backend: joblib ({name}): {LIMITS}")
     goals = cfg.search.describe()
     if cfg.search.metrics:
         goals += " (ranked by Pareto front)"

@@ -72,6 +72,7 @@ class RunConfig:
     scheduler: str | None = None  # dask: "tcp://host:8786"; none: a local cluster
     devices: tuple[str, ...] | None = None  # GPUs (any names): each trial is told its own
     per_device: int = 1  # trials at once on one device
+    joblib_backend: str | None = None  # backend joblib: which of joblib's (None: loky)
 
     @property
     def slots(self) -> int | None:
@@ -334,7 +335,8 @@ class Config:
             "run": {
                 k: (list(v) if k == "devices" else v)
                 for k, v in _fields(self.run).items()
-                if k not in ("devices", "per_device") or self.run.devices is not None
+                if (k not in ("devices", "per_device") or self.run.devices is not None)
+                and (k != "joblib_backend" or v is not None)
             },
             # Only when on (or off with its max_epochs, which a required budget= trains to): the
             # config of a run made before early stopping existed is unchanged.

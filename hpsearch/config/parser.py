@@ -360,6 +360,18 @@ class Parser(ParamsParser):
         r = self.section(value, ("run",), "run settings", rules.run_rules(), RunConfig)
         if r["scheduler"] is not None and r["backend"] != "dask":
             raise self.fail(("run", "scheduler"), rules.scheduler_problem(r["backend"]))
+        if r["joblib_backend"] is not None and r["backend"] != "joblib":
+            raise self.fail(
+                ("run", "joblib_backend"),
+                f"applies to backend joblib only (backend is {r['backend']}); set "
+                "run.backend: joblib, or leave joblib_backend out",
+            )
+        if r["devices"] is not None and r["backend"] == "joblib":
+            raise self.fail(
+                ("run", "devices"),
+                "joblib does not say which worker runs a trial, so devices cannot be shared "
+                "out: use backend processes, threading or dask",
+            )
         r["per_device"] = 1 if r["per_device"] is None else r["per_device"]
         # jobs and per_device against the devices: checked once the flags are in (--devices
         # may supply what the file lacks), by Config.with_overrides.

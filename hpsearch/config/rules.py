@@ -345,6 +345,11 @@ def run_rules() -> dict[str, Rule]:
         "scheduler": Text("a scheduler address such as 'tcp://10.0.0.5:8786'"),
         "devices": DEVICES,
         "per_device": PER_DEVICE,
+        "joblib_backend": Text(
+            "a joblib backend name such as 'loky', 'threading' or 'dask'",
+            re.compile(r"^[A-Za-z0-9_.-]+$"),
+            "must be a joblib backend name such as 'loky', got '{value}'",
+        ),
     }
 
 
