@@ -320,6 +320,7 @@ class Run:
             "best": best.get("value") if isinstance(best, dict) else None,
             "metric": summary.get("metric", ""),
             "front": len(front) if isinstance(front := summary.get("pareto_front"), list) else None,
+            "out_of_time": isinstance(t := summary.get("time_budget"), dict) and t.get("reached"),
             "rounds": len(rounds) if isinstance(rounds, list) and rounds else 1,
             "kind": run_kind(summary),
             "parent": summary.get("parent"),

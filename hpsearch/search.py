@@ -54,6 +54,8 @@ class Search:
     retried: list[int] = field(default_factory=list)  # trials set aside to run again
     scheduler: Any = None  # the current round's trial scheduler, for its progress
     timeline: TimelineLog | None = None  # when and where each training ran
+    deadline: Any = None  # hpsearch.timebudget.Deadline: no trial handed out after it
+    summary_extra: dict[str, Any] = field(default_factory=dict)  # the session's notes
 
     @property
     def run_id(self) -> str:
@@ -141,7 +143,7 @@ class Search:
             self.timeline = TimelineLog(self.store.path)
         stream = run_trials(
             self.objective,
-            _dispatched(trials.jobs(), self.timeline),  # with WAIT markers: the runner knows
+            _dispatched(trials.jobs(), self.timeline, self.deadline),  # WAIT: the runner knows
             count=trials.count,
             backend=backend or cfg.run.backend,
             jobs=jobs if jobs is not None else cfg.run.jobs,
@@ -202,6 +204,7 @@ class Search:
                 "trials_planned": self.strategy.planned(self.history),
                 "strategy": self.strategy.name,
             }
+            extra.update(self.summary_extra)
             attempts = self.store.attempts.load()
             if attempts:  # a retried run: how many trials ran again, how many tries were kept
                 extra["retried"] = {
@@ -232,8 +235,10 @@ class Search:
             self.lock = None
 
 
-def _dispatched(jobs: Iterator[Any], timeline: TimelineLog) -> Iterator[Trial]:
+def _dispatched(jobs: Iterator[Any], timeline: TimelineLog, deadline: Any) -> Iterator[Trial]:
     for job in jobs:
+        if deadline is not None and deadline.passed():
+            return  # the time budget is spent: what runs finishes, nothing more starts
         if isinstance(job, Trial):
             timeline.dispatched(job.index, job.round)
         yield job

@@ -36,6 +36,7 @@ from hpsearch.rungs import RungResult
 from hpsearch.runner import shutdown_workers
 from hpsearch.search import Search
 from hpsearch.strategies import Done, Proposal
+from hpsearch.timebudget import Deadline, spoken
 
 BARE_NUMBER = "warning: the objective returns a bare number; it is taken as '{metric}'"
 
@@ -51,6 +52,7 @@ class SearchSession:
     scheduler: str | None = None
     notices: list[Notice] = field(default_factory=list)  # said before the search starts
     asked: Proposal | None = None
+    time_budget: float | None = None  # seconds this command may start trials for
     said_bare_number: bool = field(default=False, init=False)
 
     @property
@@ -72,7 +74,16 @@ class SearchSession:
         stopped: BaseException | None = None
         error: UserError | None = None
         failed: SubscriberFailed | None = None
+        deadline = None if self.time_budget is None else Deadline(self.time_budget)
+        search.deadline = deadline
+        if deadline is not None or "time_budget" in search.store.summary():
+            # This command's budget, unspent until said otherwise (a resume that finishes
+            # does not keep the last one's "spent").
+            budget = None if deadline is None else {"seconds": deadline.seconds, "reached": False}
+            search.summary_extra["time_budget"] = budget
         with interrupts.stop_on_signals():
+            if deadline is not None:
+                deadline.arm()  # after its grace, the trials still running are stopped
             try:
                 for notice in [*self.notices, *self._warnings()]:
                     emit(notice)
@@ -80,6 +91,9 @@ class SearchSession:
                 emit(SearchStarted(search.config, total, done, search.run_id, search.store.path))
                 ran: set[int] = set()
                 while True:
+                    if deadline is not None and deadline.passed():
+                        self._out_of_time(deadline, emit)
+                        break
                     current, new = self._next(emit)
                     if current is None:
                         break
@@ -92,6 +106,9 @@ class SearchSession:
                     ran.add(current.number)
                     status, stopped, error = self._run_round(current, new, emit)
                     if status != "complete":
+                        break
+                    if deadline is not None and deadline.passed() and search.history.to_go(current):
+                        self._out_of_time(deadline, emit)
                         break
                     with interrupts.protected():  # the results so far, for a look meanwhile
                         try:
@@ -109,6 +126,8 @@ class SearchSession:
             except UserError as exc:  # opening a round: a full disk, a value it refuses
                 status, error = "interrupted", exc
             finally:
+                if deadline is not None:
+                    deadline.disarm()
                 with interrupts.protected(raise_after=False):
                     shutdown_workers()
             with interrupts.protected(raise_after=False):  # the search is over: write it all
@@ -121,6 +140,23 @@ class SearchSession:
         if failed is not None:  # the run is on disk, interrupted: now the caller's error
             raise failed.error
         return outcome
+
+    def _out_of_time(self, deadline: Deadline, emit: Subscriber) -> None:
+        """The budget is spent: the run ends complete, saying so and what is left."""
+        search = self.search
+        left = max(search.strategy.planned(search.history) - search.history.planned, 0)
+        left += sum(search.history.to_go(r) for r in search.history.rounds)
+        search.summary_extra["time_budget"] = {
+            "seconds": deadline.seconds,
+            "reached": True,
+            "trials_to_go": left,
+        }
+        emit(
+            Notice(
+                f"time budget {spoken(deadline.seconds)} spent: no more trials started; "
+                f"{left} to go (hpsearch resume {search.run_id} --time-budget … goes on)"
+            )
+        )
 
     def _next(self, emit: Subscriber) -> tuple[Round | None, bool]:
         """The round to run next and whether it is new: an unfinished one first, then the one

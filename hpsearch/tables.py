@@ -142,6 +142,16 @@ def summary_lines(summary: dict, run_dir, goal: str | None = None) -> list[str]:
         f"{goal}; started "
         f"{summary.get('started', '?')}, wall time {summary.get('wall_time') or 0:.1f} s",
     ]
+    budget = summary.get("time_budget")
+    if isinstance(budget, dict) and budget.get("reached"):
+        from hpsearch.timebudget import spoken
+
+        seconds, left = budget.get("seconds"), budget.get("trials_to_go")
+        if isinstance(seconds, (int, float)) and isinstance(left, int) and seconds > 0:
+            lines.append(
+                f"its time budget ({spoken(seconds)}) was spent with {left} trials to go; "
+                "hpsearch resume goes on"
+            )
     if summary.get("retest"):
         lines.append(f"a re-test of {summary['retest'].get('of')}")
     rounds = summary.get("rounds")
@@ -201,6 +211,8 @@ def _status_cell(row: Mapping[str, Any]) -> str:
     """A run's status; one that has not run all its trials says how far it got
     (``stopped, 38 of 200``)."""
     planned, done = row.get("planned"), row["trials"]
+    if row.get("out_of_time") and isinstance(planned, int) and done < planned:
+        return f"time budget, {done} of {planned}"
     if row["status"] != "complete" and isinstance(planned, int) and done < planned:
         return f"{row['status']}, {done} of {planned}"
     return str(row["status"])

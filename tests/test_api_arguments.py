@@ -15,7 +15,7 @@ import hpsearch
 RUN_KEYWORDS = (
     "config, trials, budget, rounds, jobs, seed, name, backend, scheduler, runs_dir, "
     "early_stop, min_epochs, eta, max_epochs, keep_checkpoints, devices, devices_raw, per_device, "
-    "warm_start, metrics, constraints, objective, on_event, quiet, progress"
+    "warm_start, metrics, constraints, time_budget, objective, on_event, quiet, progress"
 )
 
 # (what is called with a config file's path, the exception, its message exactly)

@@ -96,6 +96,7 @@ RULES: dict[str, Option] = {
     "from_run": Option("from_run", _RUN),
     "warm_start": Option("--warm-start", _RUN),
     "metrics": Option("metrics", SEARCH["metrics"]),
+    "time_budget": Option("--time-budget", SEARCH["time_budget"]),
     "constraints": Option("constraints", SEARCH["constraints"]),
     "settings": Option("settings", Kind((Mapping,), "a mapping of parameter names to values")),
     "retry": Option("--retry", Statuses()),

@@ -45,6 +45,7 @@ def start_run(
     warm_start: str | Path | Run | None = None,
     metrics: Mapping[str, str] | None = None,
     constraints: Sequence[str] | None = None,
+    time_budget: str | float | None = None,
     objective: Objective | None = None,
 ) -> SearchSession:
     """A new search, ready to run: its run directory is made, no trial has started. The
@@ -62,6 +63,7 @@ def start_run(
     check_cuda_devices(devices, raw=devices_raw)
 
     cfg = with_goals(as_config(config), metrics, constraints).with_overrides(
+        time_budget=time_budget,
         trials=trials,
         budget=budget,
         rounds=rounds,
@@ -92,7 +94,9 @@ def start_run(
                 "__call__"
             )
     flag = "--warm-start" if warm_start is not None else "search.warm_start"
-    session = SearchSession(start_search(cfg, objective=objective, warm_flag=flag))
+    session = SearchSession(
+        start_search(cfg, objective=objective, warm_flag=flag), time_budget=cfg.search.time_budget
+    )
     if cfg.search.budget is not None:
         flag = "--budget" if budget is not None else "search.budget"  # the flags' names
         said = space_budget_warning(cfg.search.budget, cfg.space, flag)
@@ -124,6 +128,7 @@ def run(
     warm_start: str | Path | Run | None = None,
     metrics: Mapping[str, str] | None = None,
     constraints: Sequence[str] | None = None,
+    time_budget: str | float | None = None,
     objective: Objective | None = None,
     on_event: Subscriber | None = None,
     quiet: bool = False,
@@ -157,6 +162,7 @@ def run(
         warm_start=warm_start,
         metrics=metrics,
         constraints=constraints,
+        time_budget=time_budget,
         objective=objective,
     )
     return followed(session, on_event, quiet, progress)
@@ -172,6 +178,7 @@ def start_resume(
     scheduler: str | None = None,
     trials: int | None = None,
     retry: str | Sequence[str] | None = None,
+    time_budget: str | float | None = None,
 ) -> SearchSession:
     """An interrupted search, ready to go on: the missing trials of its rounds, then the
     rounds its strategy has left. ``trials``: that many trials in the whole search (more than
@@ -187,7 +194,9 @@ def start_resume(
     resumed = resume_search(store, trials=trials, retry=statuses)
     search = resumed.search
     try:
-        checked = search.config.with_overrides(jobs=jobs, backend=backend, scheduler=scheduler)
+        checked = search.config.with_overrides(
+            jobs=jobs, backend=backend, scheduler=scheduler, time_budget=time_budget
+        )
         require_backend(checked.run.backend, checked.run.joblib_backend)
     except BaseException:
         search.release()
@@ -221,7 +230,14 @@ def start_resume(
                 warning=True,
             )
         )
-    return SearchSession(search, jobs=jobs, backend=backend, scheduler=scheduler, notices=notices)
+    return SearchSession(
+        search,
+        jobs=jobs,
+        backend=backend,
+        scheduler=scheduler,
+        notices=notices,
+        time_budget=checked.search.time_budget,  # --time-budget, else the config's, anew
+    )
 
 
 @checked_arguments()
@@ -234,6 +250,7 @@ def resume(
     scheduler: str | None = None,
     trials: int | None = None,
     retry: str | Sequence[str] | None = None,
+    time_budget: str | float | None = None,
     on_event: Subscriber | None = None,
     quiet: bool = False,
     progress: Progress | None = None,
@@ -250,6 +267,7 @@ def resume(
         scheduler=scheduler,
         trials=trials,
         retry=retry,
+        time_budget=time_budget,
     )
     return followed(session, on_event, quiet, progress)
 

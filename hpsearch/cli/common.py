@@ -178,7 +178,8 @@ BackendOpt = Annotated[
     typer.Option(
         "--backend",
         callback=_backend,
-        help="processes (default), threading, sequential (in the driver, for debugging) or dask.",
+        help="processes (default), threading, sequential (in the driver, for debugging), "
+        "dask or joblib (run.joblib_backend).",
     ),
 ]
 SchedulerOpt = Annotated[
@@ -197,6 +198,15 @@ FailUnderOpt = Annotated[
         metavar="X|METRIC=X",
         help="Exit 1 if the best metric is worse than X; with several metrics, METRIC=X "
         "(repeatable): exit 1 unless one trial meets every threshold.",
+    ),
+]
+TimeBudgetOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--time-budget",
+        metavar="DURATION",
+        help="Start no trial after this long (90s, 45m, 2h30m; search.time_budget); those "
+        "running get a tenth of it to finish. The run is complete; resume goes on.",
     ),
 ]
 ReportOpt = Annotated[

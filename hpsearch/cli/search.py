@@ -21,6 +21,7 @@ from hpsearch.cli.common import (
     SchedulerOpt,
     SeedOpt,
     SetOpt,
+    TimeBudgetOpt,
     TrialsOpt,
     app,
     check_fail_under,
@@ -139,6 +140,7 @@ def run(
             "(search.warm_start).",
         ),
     ] = None,
+    time_budget: TimeBudgetOpt = None,
     html_report: ReportOpt = False,
 ) -> None:
     """Sample random trials, train them in parallel, rank them.
@@ -169,6 +171,7 @@ def run(
             devices_raw=devices_raw,
             per_device=per_device,
             warm_start=warm_start,
+            time_budget=time_budget,
         )
     if not quiet:
         for hint in session.config.hints:
@@ -203,6 +206,7 @@ def resume(
             "failed,timeout (or all); earlier records are kept in attempts.jsonl.",
         ),
     ] = None,
+    time_budget: TimeBudgetOpt = None,
     html_report: ReportOpt = False,
 ) -> None:
     """Finish an interrupted run, then the rounds it had left.
@@ -220,6 +224,7 @@ def resume(
             scheduler=scheduler,
             trials=trials,
             retry=retry,
+            time_budget=time_budget,
         )
         check_fail_under(session.config, fail_under)
     follow(session, as_json=as_json, quiet=quiet, fail_under=fail_under, html=html_report)

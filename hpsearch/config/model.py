@@ -176,6 +176,7 @@ class Config:
         per_device: int | None = None,
         rounds: int | None = None,
         warm_start: str | None = None,
+        time_budget: str | float | None = None,
     ) -> Config:
         """This config with settings given on the command line or to the API in place of its
         own (None: keep the config's), each checked by the rule the file's value obeys. A
@@ -203,6 +204,7 @@ class Config:
             runs_dir=runs_dir,
             warm_start=warm_start,
         )
+        seconds = options.check(time_budget=time_budget)["time_budget"]
         run = dataclasses.replace(
             self.run,
             jobs=jobs if jobs is not None else self.run.jobs,
@@ -265,6 +267,7 @@ class Config:
                 self.search,
                 trials=trials or self.search.trials,
                 warm_start=str(warm_start) if warm_start is not None else self.search.warm_start,
+                time_budget=seconds if seconds is not None else self.search.time_budget,
             ),
             zoom=dataclasses.replace(
                 self.zoom, rounds=rounds if rounds is not None else self.zoom.rounds

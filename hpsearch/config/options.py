@@ -52,6 +52,7 @@ OPTIONS: dict[str, Option] = {
     "n": _TRIALS,  # sample's trials
     "budget": Option("--budget", SEARCH["budget"]),
     "warm_start": Option("--warm-start", SEARCH["warm_start"]),
+    "time_budget": Option("--time-budget", SEARCH["time_budget"]),
     "rounds": Option("--rounds", rules.ZOOM["rounds"]),
     "jobs": Option("--jobs", rules.JOBS),
     "backend": Option("--backend", rules.backend_rule()),

@@ -87,6 +87,22 @@ SEARCH: dict[str, Rule] = {
 
 
 @dataclass(frozen=True)
+class Duration:
+    """``search.time_budget``: ``90s``, ``45m``, ``2h30m`` or seconds (``hpsearch.timebudget``)."""
+
+    def check(self, value: Any) -> float:
+        from hpsearch.timebudget import parse_duration
+
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise Broken(str(exc)) from None
+
+
+SEARCH["time_budget"] = Duration()
+
+
+@dataclass(frozen=True)
 class SearchConfig:
     trials: int = 40
     metric: str = "val_accuracy"  # with ``metrics``: the first of them
@@ -103,6 +119,7 @@ class SearchConfig:
     # Several goals at once: (metric, direction) pairs, two or more; none: ``metric`` alone.
     metrics: tuple[tuple[str, str], ...] = ()
     constraints: tuple[str, ...] = ()  # "parameters <= 100000", checked by hpsearch.goals
+    time_budget: float | None = None  # seconds each run or resume may start trials for
 
     @property
     def several(self) -> bool:
@@ -134,7 +151,7 @@ class SearchConfig:
         a run made before they existed keeps its config."""
         out: dict[str, Any] = {}
         for key, value in vars(self).items():
-            if key in ("budget", "warm_start") and value is None:
+            if key in ("budget", "warm_start", "time_budget") and value is None:
                 continue
             if (key == "guide" and value == "model") or (key == "constraints" and not value):
                 continue

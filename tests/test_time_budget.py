@@ -1,0 +1,93 @@
+"""A wall-clock budget (``--time-budget``, ``search.time_budget``): no trial starts after it,
+those running finish within a grace period or are stopped as an interruption; the run is
+complete, says what is left, and ``resume`` goes on to the same trials as a run without one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hpsearch.timebudget import parse_duration, spoken
+
+from .helpers import invoke, one_line_error, run_json
+
+SLOW = """
+import time
+
+
+def f(params, seed):
+    time.sleep(0.25)
+    return {"loss": (params["x"] - 0.3) ** 2}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("45m", 2700), ("2h30m", 9000), ("1.5h", 5400), (" 1h 5s ", 3605), (3, 3)],
+)
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+    assert parse_duration(spoken(parse_duration(text))) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "10x", "1h1h", "m5", "0s", -3, "nan", True, "5 minutes"])
+def test_anything_else_is_refused(text):
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def _config(tmp_path: Path, make_config, trials: int = 12, high: float = 1.0) -> Path:
+    (tmp_path / "slow.py").write_text(SLOW)
+    return make_config(
+        "tb",
+        base={
+            "objective": {"python": "slow:f", "workdir": str(tmp_path)},
+            "space": {"x": {"scale": "linear", "min": 0.0, "max": high}},
+            "search": {"trials": trials, "metric": "loss", "direction": "minimize"},
+            "run": {"jobs": 2},
+        },
+    )
+
+
+def _trials(run_dir: str) -> list[tuple]:
+    lines = (Path(run_dir) / "trials.jsonl").read_text().splitlines()
+    return sorted((r["trial"], r["params"]["x"], r["status"]) for r in map(json.loads, lines))
+
+
+@pytest.mark.slow
+def test_no_trial_starts_after_the_budget_and_resume_goes_on_to_the_same_trials(
+    tmp_path, make_config
+):
+    config = _config(tmp_path, make_config)
+    cut = run_json("run", str(config), "--time-budget", "1s")
+    summary = cut
+    assert summary["status"] == "complete" and 2 <= summary["trials_done"] < 12
+    assert summary["time_budget"] == {
+        "seconds": 1.0, "reached": True, "trials_to_go": 12 - summary["trials_done"]
+    }  # fmt: skip
+    assert "its time budget (1s) was spent" in invoke("show", cut["run_dir"]).stdout
+    assert "time budget, " in invoke("list", "--runs-dir", str(tmp_path / "runs")).stdout
+    resumed = run_json("resume", cut["run_dir"], "--time-budget", "1m")
+    assert resumed["trials_done"] == 12
+    assert resumed["time_budget"] == {"seconds": 60.0, "reached": False}
+    whole = run_json("run", str(config))["run_dir"]
+    assert _trials(cut["run_dir"]) == _trials(whole)  # trial i is the same trial
+
+
+@pytest.mark.slow
+def test_a_trial_still_running_after_the_grace_is_stopped_as_an_interruption(tmp_path, make_config):
+    config = _config(tmp_path, make_config, trials=4, high=1.0)
+    (tmp_path / "slow.py").write_text("import time\ndef f(params, seed):\n    time.sleep(30)\n")
+    result = invoke("run", str(config), "--time-budget", "1s", "--quiet")
+    assert result.exit_code == 143, result.output  # SIGTERM after 1 s + 1 s of grace
+    assert "hpsearch resume" in result.output
+
+
+def test_a_bad_budget_is_one_line_before_anything_runs(tmp_path, make_config):
+    config = _config(tmp_path, make_config)
+    one_line_error(invoke("run", str(config), "--time-budget", "10x"), "--time-budget", "90s")
+    bad = make_config("bad", base={"search": {"time_budget": "0s"}})
+    one_line_error(invoke("validate", str(bad)), "search.time_budget", "more than 0")
+    assert not (tmp_path / "runs").exists()
