@@ -88,6 +88,6 @@ def test_a_trial_still_running_after_the_grace_is_stopped_as_an_interruption(tmp
 def test_a_bad_budget_is_one_line_before_anything_runs(tmp_path, make_config):
     config = _config(tmp_path, make_config)
     one_line_error(invoke("run", str(config), "--time-budget", "10x"), "--time-budget", "90s")
-    bad = make_config("bad", base={"search": {"time_budget": "0s"}})
+    bad = make_config("bad", search={"time_budget": "0s"})
     one_line_error(invoke("validate", str(bad)), "search.time_budget", "more than 0")
     assert not (tmp_path / "runs").exists()
