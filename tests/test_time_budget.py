@@ -91,3 +91,30 @@ def test_a_bad_budget_is_one_line_before_anything_runs(tmp_path, make_config):
     bad = make_config("bad", search={"time_budget": "0s"})
     one_line_error(invoke("validate", str(bad)), "search.time_budget", "more than 0")
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.slow
+def test_the_slurm_script_starts_a_search_then_carries_it_on(tmp_path, make_config):
+    import os
+    import subprocess
+    import sys
+
+    config = _config(tmp_path, make_config)
+    script = Path(__file__).resolve().parent.parent / "examples" / "slurm" / "search.sbatch"
+    env = {**os.environ, "HPSEARCH_CONFIG": str(config), "SLURM_SUBMIT_DIR": str(tmp_path)}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env.pop("SLURM_JOB_ID", None)  # no scontrol here: the requeue is not asked for
+    first = subprocess.run(
+        ["bash", str(script)], env={**env, "HPSEARCH_TIME_BUDGET": "1s"}, capture_output=True
+    )
+    assert first.returncode == 0, first.stderr  # no run to resume: one is started
+    done = json.loads(
+        invoke("show", "latest", "--runs-dir", str(tmp_path / "runs"), "--json").stdout
+    )
+    assert done["summary"]["time_budget"]["reached"] and done["summary"]["trials_done"] < 12
+    second = subprocess.run(
+        ["bash", str(script)], env={**env, "HPSEARCH_TIME_BUDGET": "1m"}, capture_output=True
+    )
+    assert second.returncode == 0, second.stderr
+    (run_dir,) = (tmp_path / "runs").iterdir()  # one search, carried on
+    assert len((run_dir / "trials.jsonl").read_text().splitlines()) == 12
