@@ -47,6 +47,10 @@ def validate(config: ConfigArg, settings: SetOpt = None) -> None:
     goals = cfg.search.describe()
     if cfg.search.metrics:
         goals += " (ranked by Pareto front)"
+    if cfg.search.time_budget is not None:
+        from hpsearch.timebudget import spoken
+
+        goals += f", at most {spoken(cfg.search.time_budget)} a command"
     say(out, f"search: {cfg.search.trials} trials, {goals}, seed {cfg.seed}")
     if cfg.search.budget is not None:
         from hpsearch.schedule import of_config
