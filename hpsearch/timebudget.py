@@ -69,7 +69,12 @@ class Deadline:
         return self.reached
 
     def arm(self) -> None:
-        """After the deadline and its grace, stop this command as a SIGTERM would."""
+        """After the deadline and its grace, stop this command as a SIGTERM would. Only a
+        search in the main thread takes signals (``interrupts.stop_on_signals``): elsewhere
+        (a search run from a thread) the trials running at the deadline finish whatever
+        they take, rather than the signal ending the whole process."""
+        if threading.current_thread() is not threading.main_thread():
+            return
         wait = max(self.ends - time.monotonic(), 0.0) + grace(self.seconds)
         self._alarm = threading.Timer(wait, os.kill, (os.getpid(), signal.SIGTERM))
         self._alarm.daemon = True
