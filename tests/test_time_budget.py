@@ -18,7 +18,7 @@ import time
 
 
 def f(params, seed):
-    time.sleep(0.25)
+    time.sleep(0.4)
     return {"loss": (params["x"] - 0.3) ** 2}
 """
 
@@ -38,7 +38,7 @@ def test_anything_else_is_refused(text):
         parse_duration(text)
 
 
-def _config(tmp_path: Path, make_config, trials: int = 12, high: float = 1.0) -> Path:
+def _config(tmp_path: Path, make_config, trials: int = 10, high: float = 1.0) -> Path:
     (tmp_path / "slow.py").write_text(SLOW)
     return make_config(
         "tb",
@@ -61,16 +61,16 @@ def test_no_trial_starts_after_the_budget_and_resume_goes_on_to_the_same_trials(
     tmp_path, make_config
 ):
     config = _config(tmp_path, make_config)
-    cut = run_json("run", str(config), "--time-budget", "1s")
+    cut = run_json("run", str(config), "--time-budget", "1.5s")
     summary = cut
-    assert summary["status"] == "complete" and 2 <= summary["trials_done"] < 12
+    assert summary["status"] == "complete" and 1 <= summary["trials_done"] < 10
     assert summary["time_budget"] == {
-        "seconds": 1.0, "reached": True, "trials_to_go": 12 - summary["trials_done"]
+        "seconds": 1.5, "reached": True, "trials_to_go": 10 - summary["trials_done"]
     }  # fmt: skip
-    assert "its time budget (1s) was spent" in invoke("show", cut["run_dir"]).stdout
+    assert "its time budget (1.5s) was spent" in invoke("show", cut["run_dir"]).stdout
     assert "time budget, " in invoke("list", "--runs-dir", str(tmp_path / "runs")).stdout
     resumed = run_json("resume", cut["run_dir"], "--time-budget", "1m")
-    assert resumed["trials_done"] == 12
+    assert resumed["trials_done"] == 10
     assert resumed["time_budget"] == {"seconds": 60.0, "reached": False}
     whole = run_json("run", str(config))["run_dir"]
     assert _trials(cut["run_dir"]) == _trials(whole)  # trial i is the same trial
@@ -111,10 +111,10 @@ def test_the_slurm_script_starts_a_search_then_carries_it_on(tmp_path, make_conf
     done = json.loads(
         invoke("show", "latest", "--runs-dir", str(tmp_path / "runs"), "--json").stdout
     )
-    assert done["summary"]["time_budget"]["reached"] and done["summary"]["trials_done"] < 12
+    assert done["summary"]["time_budget"]["reached"] and done["summary"]["trials_done"] < 10
     second = subprocess.run(
         ["bash", str(script)], env={**env, "HPSEARCH_TIME_BUDGET": "1m"}, capture_output=True
     )
     assert second.returncode == 0, second.stderr
     (run_dir,) = (tmp_path / "runs").iterdir()  # one search, carried on
-    assert len((run_dir / "trials.jsonl").read_text().splitlines()) == 12
+    assert len((run_dir / "trials.jsonl").read_text().splitlines()) == 10

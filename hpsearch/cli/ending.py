@@ -111,6 +111,10 @@ def exit_code(outcome: Any, fail_under: Any) -> int:
         )
         typer.echo(f"error: no trial {what}", err=True)
         return exits.NO_RESULT
+    budget = outcome.summary.get("time_budget")
+    if best is None and not outcome.ranked and isinstance(budget, dict) and budget.get("reached"):
+        typer.echo("error: the time budget was spent before any trial finished", err=True)
+        return exits.NO_RESULT
     if best is None:
         typer.echo(f"error: every trial failed{_most_common_reason(outcome.ranked)}", err=True)
         return exits.NO_RESULT
