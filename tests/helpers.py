@@ -159,6 +159,26 @@ def reference_leaderboard(config: Path, runs_dir: Path) -> str:
     return leaderboard(doc["run_dir"])
 
 
+def kill_9_at_round(config: Path, cwd: Path, round_: int) -> None:
+    """``hpsearch run CONFIG`` in a process of its own, killed with SIGKILL (workers and
+    all) once round ``round_`` has written a trial to ``cwd/runs``."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hpsearch", "run", str(config), "--quiet"],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert wait_for_round(cwd / "runs", round_) is not None
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 def wait_for_round(runs: Path, round_: int, limit: float = 60):
     """The run directory whose round ``round_`` has written a trial, once it has, or None."""
     deadline = time.monotonic() + limit

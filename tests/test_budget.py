@@ -20,7 +20,7 @@ from hpsearch.schedule import schedule
 from hpsearch.strategies import Done
 from hpsearch.strategies.budget import START, BudgetStrategy
 
-from .helpers import invoke, one_line_error, wait_for_round
+from .helpers import invoke, kill_9_at_round, one_line_error
 from .objectives import Bowl
 from .test_zoom import PARAMS, SPACE
 
@@ -67,11 +67,6 @@ def test_a_budget_runs_exactly_that_many_trials_the_same_way_everywhere(make_con
 
 @pytest.mark.slow
 def test_a_budget_search_resumes_to_the_same_trials(make_config, tmp_path):
-    import os
-    import signal
-    import subprocess
-    import sys
-
     doc = {
         **BOWL,
         "objective": {"python": "slowbowl:f"},
@@ -87,16 +82,7 @@ def test_a_budget_search_resumes_to_the_same_trials(make_config, tmp_path):
     path = tmp_path / "b.yaml"
     path.write_text(json.dumps({**doc, "run": {"runs_dir": str(tmp_path / "runs")}}))
     reference = hpsearch.run(path, runs_dir=tmp_path / "reference")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hpsearch", "run", str(path), "--quiet"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    assert wait_for_round(tmp_path / "runs", 3) is not None
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_9_at_round(path, tmp_path, 3)
     result = invoke("resume", "latest", "--runs-dir", str(tmp_path / "runs"), "--quiet")
     assert result.exit_code == 0, result.output
     resumed = hpsearch.load_run("latest", tmp_path / "runs")

@@ -221,14 +221,9 @@ def _front(run) -> list[tuple]:
 
 @pytest.mark.slow
 def test_the_same_front_for_any_jobs_and_backend_and_after_kill_9(tmp_path, make_config):
-    import os
-    import signal
-    import subprocess
-    import sys
-
     import hpsearch
 
-    from .helpers import wait_for_round
+    from .helpers import kill_9_at_round
 
     path = _two_goals(tmp_path, make_config, search={"budget": 12})
     reference = hpsearch.run(path, runs_dir=tmp_path / "reference", quiet=True)
@@ -239,16 +234,7 @@ def test_the_same_front_for_any_jobs_and_backend_and_after_kill_9(tmp_path, make
             path, runs_dir=tmp_path / backend, backend=backend, jobs=jobs, quiet=True
         )
         assert _front(other) == _front(reference), backend
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hpsearch", "run", str(path), "--quiet"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    assert wait_for_round(tmp_path / "runs", 3) is not None
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_9_at_round(path, tmp_path, 3)
     assert (
         invoke("resume", "latest", "--runs-dir", str(tmp_path / "runs"), "--quiet").exit_code == 0
     )
