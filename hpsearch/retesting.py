@@ -124,7 +124,7 @@ def run_retest(plan: RetestPlan, subscriber: Subscriber | None = None) -> Retest
 
     emit = subscriber or ignore
     new = plan.config
-    require_backend(new.run.backend, new.run.joblib_backend)
+    require_backend(new.run.backend, new.run.joblib_backend, new.run.cluster)
     objective = build_objective(new)
     store = RunStore.create(new, new.run.runs_dir, parent=plan.of.run_id, kind="retest")
     trials = plan.trials
@@ -151,6 +151,10 @@ def run_retest(plan: RetestPlan, subscriber: Subscriber | None = None) -> Retest
                 scheduler=new.run.scheduler,
                 devices=new.run.devices,
                 per_device=new.run.per_device,
+                joblib_backend=new.run.joblib_backend,
+                cluster=new.run.cluster,
+                scheduler_file=new.run.scheduler_file,
+                worker_deaths=new.run.worker_deaths,
             ):
                 store.append(record)
                 results.setdefault(owner[record.trial], []).append(record)

@@ -19,20 +19,17 @@ from its own seed, and every trial runs with one BLAS thread.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
 
+from hpsearch.config.cluster import ClusterConfig
+from hpsearch.dask_runner import MISSING as DASK_MISSING
 from hpsearch.errors import UserError
 from hpsearch.objectives import Objective, run_trial
-from hpsearch.pool import died_record
 from hpsearch.record import TrialRecord
 from hpsearch.sampling import WAIT, Trial
-
-DASK_CONNECT_TIMEOUT = "10s"  # to reach a scheduler given by address
+from hpsearch.slots import DeviceSlots, on_device
 
 
 def cores() -> int:
@@ -60,12 +57,17 @@ def run_trials(
     devices: Sequence[str] | None = None,
     per_device: int = 1,
     joblib_backend: str | None = None,
+    cluster: ClusterConfig | None = None,
+    scheduler_file: str | None = None,
+    worker_deaths: int = 3,
 ) -> Generator[TrialRecord, None, None]:
     """Yield one record per trial, in the order they finish. ``trials`` is read lazily, as
     workers need them (``count``: how many it holds, when known).
 
-    ``dask`` runs on the scheduler at ``scheduler`` (or ``HPSEARCH_DASK_SCHEDULER``), else on
-    a local cluster of ``jobs`` single-threaded worker processes on 127.0.0.1.
+    ``dask`` runs on the scheduler at ``scheduler`` (or ``HPSEARCH_DASK_SCHEDULER``) or in
+    ``scheduler_file``, on a batch system's jobs (``cluster``), else on a local cluster of
+    ``jobs`` single-threaded worker processes on 127.0.0.1 (``hpsearch.dask_runner``); a
+    trial may lose its worker ``worker_deaths`` times before it is recorded failed.
 
     ``devices``: each worker is a slot of one device (slot k: device k mod len(devices)), so
     with at most len(devices) × ``per_device`` workers no device runs more than
@@ -94,8 +96,29 @@ def run_trials(
             yield from joblib_trials(objective, trials, n_jobs, timeout, joblib_backend)
         return
     if backend == "dask":
-        with _dask_client(scheduler, n_jobs) as client:
-            yield from _dask(client, objective, iter(trials), timeout, n_jobs, slots)
+        from hpsearch.dask_runner import dask_client, dask_trials, warm
+
+        if cluster is not None:
+            from hpsearch.cluster import workers_of
+
+            wanted = workers_of(cluster, jobs if jobs != -1 else 1)
+            n_jobs = wanted if count is None else min(wanted, count)
+        with dask_client(scheduler, n_jobs, scheduler_file=scheduler_file, cluster=cluster) as (
+            client,
+            workers,
+        ):
+            warm(client, objective)
+            yield from dask_trials(
+                client,
+                objective,
+                iter(trials),
+                timeout,
+                workers if slots is None else n_jobs,
+                slots=slots,
+                worker_deaths=worker_deaths,
+                job_processes=_job_processes(cluster),
+                count=count,
+            )
         return
     if backend == "sequential" or n_jobs == 1:
         with one_blas_thread():
@@ -106,21 +129,6 @@ def run_trials(
         return
     with one_blas_thread():  # threads share this process's BLAS
         yield from _threads(objective, iter(trials), n_jobs, timeout, slots)
-
-
-@dataclass(frozen=True)
-class DeviceSlots:
-    devices: tuple[str, ...]
-    per_device: int
-
-    def of(self, slot: int) -> str:
-        """The device of worker slot ``slot``: round the devices, so that fewer workers than
-        slots still spread over every device."""
-        return self.devices[slot % len(self.devices)]
-
-
-def on_device(trial: Trial, slots: DeviceSlots | None, slot: int) -> Trial:
-    return trial if slots is None else dataclasses.replace(trial, device=slots.of(slot))
 
 
 def _threads(
@@ -175,60 +183,6 @@ def _threads(
             procs.kill_tagged([procs.driver_token()])
 
 
-def _dask(
-    client, objective, trials: Iterator[Trial], timeout, n_jobs: int, slots=None
-) -> Iterator[TrialRecord]:
-    """One Dask future per trial, a few per worker in flight, results as they complete. A
-    trial whose worker dies again and again ends in KilledWorker: it is recorded ``failed``;
-    the others go on. With device slots, a trial is submitted only when a slot is free (at
-    most ``per_device`` per device in flight), holding that slot until it ends."""
-    from dask.distributed import as_completed
-
-    in_flight = max(4 * n_jobs, 8) if slots is None else n_jobs
-    futures: dict[Any, Trial] = {}
-    again: set[int] = set()
-    free = list(range(n_jobs)) if slots is not None else []  # slot numbers not in use
-    held: dict[Any, int] = {}
-
-    def submit(trial: Trial):
-        slot = None
-        if slots is not None:
-            slot = free.pop(0)
-            trial = on_device(trial, slots, slot)
-        future = client.submit(run_trial, objective, trial, timeout, pure=False)
-        futures[future] = trial
-        if slot is not None:
-            held[future] = slot
-        return future
-
-    completed = as_completed([submit(t) for t in _take(trials, in_flight)])
-    try:
-        for future in completed:
-            trial = futures.pop(future)
-            if future in held:
-                free.append(held.pop(future))
-                free.sort()
-            if future.status == "error":
-                exc = future.exception()
-                if type(exc).__name__ != "KilledWorker":
-                    raise exc
-                if trial.index not in again:
-                    # Dask blames every task a dying worker held, bystanders included: one
-                    # more try each; the culprit dies again and is recorded.
-                    again.add(trial.index)
-                    completed.add(submit(trial))
-                    continue
-                again.discard(trial.index)  # a later training of it has its own retry
-                yield died_record(trial, f"{type(exc).__name__}: {exc}")
-            else:
-                again.discard(trial.index)
-                yield future.result()
-            for following in _take(trials, in_flight - len(futures)):
-                completed.add(submit(following))
-    finally:
-        client.cancel([f for f in futures if not f.done()])
-
-
 def _take(trials: Iterator[Trial], n: int) -> list[Trial]:
     """Up to ``n`` trials ready now (fewer at the end, or when the stream says WAIT)."""
     out: list[Trial] = []
@@ -243,39 +197,18 @@ def _take(trials: Iterator[Trial], n: int) -> list[Trial]:
     return out
 
 
-@contextmanager
-def _dask_client(scheduler: str | None, n_workers: int):
-    """A Dask client on ``scheduler``, or on a local cluster it starts and stops."""
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:  # checked before a run starts (require_backend); kept for the API
-        raise UserError(DASK_MISSING) from None
-    address = scheduler or os.environ.get("HPSEARCH_DASK_SCHEDULER")
-    if address:
-        try:
-            client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
-        except OSError as exc:
-            raise UserError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
-        with client:
-            yield client
-        return
-    with (
-        LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            processes=True,
-        ) as cluster,
-        Client(cluster) as c,
-    ):
-        yield c
+def _job_processes(cluster: ClusterConfig | None) -> int | None:
+    """The worker processes of a job that holds GPUs (they share them out), else None."""
+    if cluster is None or not cluster.gpus:
+        return None
+    from hpsearch.cluster import job_kwargs
+
+    return int(job_kwargs(cluster).get("processes") or 1)
 
 
-DASK_MISSING = "the dask backend needs Dask's distributed scheduler: pip install 'hpsearch[dask]'"
-
-
-def require_backend(backend: str, joblib_backend: str | None = None) -> None:
+def require_backend(
+    backend: str, joblib_backend: str | None = None, cluster: ClusterConfig | None = None
+) -> None:
     """A clear error (exit 2) before a run starts when a backend's packages are missing, or
     joblib does not know ``run.joblib_backend``."""
     if backend == "joblib":
@@ -287,6 +220,10 @@ def require_backend(backend: str, joblib_backend: str | None = None) -> None:
             import dask.distributed  # noqa: F401
         except ImportError:
             raise UserError(DASK_MISSING) from None
+        if cluster is not None:
+            from hpsearch.cluster import require_jobqueue
+
+            require_jobqueue(cluster)
 
 
 @contextmanager

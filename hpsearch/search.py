@@ -104,18 +104,15 @@ class Search:
         before its plan was through)."""
         return self.strategy.planned(self.history) > self.history.planned
 
-    def run_round(
-        self,
-        round_: Round,
-        jobs: int | None = None,
-        backend: str | None = None,
-        scheduler: str | None = None,
-    ) -> Iterator[TrialRecord | RungResult]:
+    def run_round(self, round_: Round, **where: Any) -> Iterator[TrialRecord | RungResult]:
         """Run the round's missing trials; yield each record once it is written. Trials are
         drawn as workers ask for them, so a million trials start at once. With early
         stopping, each rung training's result is yielded too, and a trial's record once it
-        is final (stopped, failed or trained fully)."""
+        is final (stopped, failed or trained fully). ``where``: the command's flags for where
+        trials run (``jobs``, ``backend``, ``scheduler``, ``cluster``, ``scheduler_file``)."""
         cfg = self.config
+        given = {k: v for k, v in where.items() if v is not None}
+        run = cfg.with_overrides(**given).run if given else cfg.run
         missing = self.history.missing(round_)
         to_go = self.history.to_go(round_)
         earlier = [
@@ -145,13 +142,16 @@ class Search:
             self.objective,
             _dispatched(trials.jobs(), self.timeline, self.deadline),  # WAIT: the runner knows
             count=trials.count,
-            backend=backend or cfg.run.backend,
-            jobs=jobs if jobs is not None else cfg.run.jobs,
+            backend=run.backend,
+            jobs=run.jobs,
             timeout=cfg.trial_timeout,
-            scheduler=scheduler or cfg.run.scheduler,
-            devices=cfg.run.devices,
-            per_device=cfg.run.per_device,
-            joblib_backend=cfg.run.joblib_backend,
+            scheduler=run.scheduler,
+            devices=run.devices,
+            per_device=run.per_device,
+            joblib_backend=run.joblib_backend,
+            cluster=run.cluster,
+            scheduler_file=run.scheduler_file,
+            worker_deaths=run.worker_deaths,
         )
         # A metric the objective never reports fails every trial: stop once the first few
         # trials (by index, so whatever order they finish in) all missed it.
@@ -261,7 +261,7 @@ def start_search(
     from hpsearch.runner import require_backend
     from hpsearch.warmstart import warm_records
 
-    require_backend(config.run.backend, config.run.joblib_backend)
+    require_backend(config.run.backend, config.run.joblib_backend, config.run.cluster)
     warm = warm_records(config, warm_flag) if config.search.warm_start else None
     objective = objective or build_objective(config)
     strategy = strategy_for(config)

@@ -50,6 +50,8 @@ class SearchSession:
     jobs: int | None = None
     backend: str | None = None
     scheduler: str | None = None
+    cluster: str | None = None  # --cluster KIND
+    scheduler_file: str | None = None
     notices: list[Notice] = field(default_factory=list)  # said before the search starts
     asked: Proposal | None = None
     time_budget: float | None = None  # seconds this command may start trials for
@@ -197,7 +199,14 @@ class SearchSession:
             )
         )
         try:
-            for item in search.run_round(current, self.jobs, self.backend, self.scheduler):
+            for item in search.run_round(
+                current,
+                jobs=self.jobs,
+                backend=self.backend,
+                scheduler=self.scheduler,
+                cluster=self.cluster,
+                scheduler_file=self.scheduler_file,
+            ):
                 if isinstance(item, RungResult):
                     progress = search.scheduler.progress()
                     emit(RungReported(item, progress, current.number, search.run_id))

@@ -13,7 +13,8 @@ import pytest
 import hpsearch
 
 RUN_KEYWORDS = (
-    "config, trials, budget, rounds, jobs, seed, name, backend, scheduler, runs_dir, "
+    "config, trials, budget, rounds, jobs, seed, name, backend, scheduler, scheduler_file, "
+    "cluster, runs_dir, "
     "early_stop, min_epochs, eta, max_epochs, keep_checkpoints, devices, devices_raw, per_device, "
     "warm_start, metrics, constraints, time_budget, objective, on_event, quiet, progress"
 )

@@ -33,6 +33,8 @@ def start_run(
     name: str | None = None,
     backend: str | None = None,
     scheduler: str | None = None,
+    scheduler_file: str | Path | None = None,
+    cluster: str | None = None,
     runs_dir: str | Path | None = None,
     early_stop: str | None = None,
     min_epochs: int | None = None,
@@ -72,6 +74,8 @@ def start_run(
         name=name,
         backend=backend,
         scheduler=scheduler,
+        scheduler_file=None if scheduler_file is None else str(scheduler_file),
+        cluster=cluster,
         runs_dir=runs_dir,
         early_stop=early_stop,
         min_epochs=min_epochs,
@@ -116,6 +120,8 @@ def run(
     name: str | None = None,
     backend: str | None = None,
     scheduler: str | None = None,
+    scheduler_file: str | Path | None = None,
+    cluster: str | None = None,
     runs_dir: str | Path | None = None,
     early_stop: str | None = None,
     min_epochs: int | None = None,
@@ -150,6 +156,8 @@ def run(
         name=name,
         backend=backend,
         scheduler=scheduler,
+        scheduler_file=None if scheduler_file is None else str(scheduler_file),
+        cluster=cluster,
         runs_dir=runs_dir,
         early_stop=early_stop,
         min_epochs=min_epochs,
@@ -176,6 +184,8 @@ def start_resume(
     jobs: int | None = None,
     backend: str | None = None,
     scheduler: str | None = None,
+    scheduler_file: str | Path | None = None,
+    cluster: str | None = None,
     trials: int | None = None,
     retry: str | Sequence[str] | None = None,
     time_budget: str | float | None = None,
@@ -194,10 +204,16 @@ def start_resume(
     resumed = resume_search(store, trials=trials, retry=statuses)
     search = resumed.search
     try:
+        where = None if scheduler_file is None else str(scheduler_file)
         checked = search.config.with_overrides(
-            jobs=jobs, backend=backend, scheduler=scheduler, time_budget=time_budget
+            jobs=jobs,
+            backend=backend,
+            scheduler=scheduler,
+            time_budget=time_budget,
+            cluster=cluster,
+            scheduler_file=where,
         )
-        require_backend(checked.run.backend, checked.run.joblib_backend)
+        require_backend(checked.run.backend, checked.run.joblib_backend, checked.run.cluster)
     except BaseException:
         search.release()
         raise
@@ -235,6 +251,8 @@ def start_resume(
         jobs=jobs,
         backend=backend,
         scheduler=scheduler,
+        cluster=cluster,
+        scheduler_file=where,
         notices=notices,
         time_budget=checked.search.time_budget,  # --time-budget, else the config's, anew
     )
@@ -248,6 +266,8 @@ def resume(
     jobs: int | None = None,
     backend: str | None = None,
     scheduler: str | None = None,
+    scheduler_file: str | Path | None = None,
+    cluster: str | None = None,
     trials: int | None = None,
     retry: str | Sequence[str] | None = None,
     time_budget: str | float | None = None,
@@ -265,6 +285,8 @@ def resume(
         jobs=jobs,
         backend=backend,
         scheduler=scheduler,
+        scheduler_file=scheduler_file,
+        cluster=cluster,
         trials=trials,
         retry=retry,
         time_budget=time_budget,

@@ -190,6 +190,23 @@ SchedulerOpt = Annotated[
         "(also HPSEARCH_DASK_SCHEDULER); none: a local cluster.",
     ),
 ]
+SchedulerFileOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--scheduler-file",
+        metavar="PATH",
+        help="Dask scheduler's file (dask scheduler --scheduler-file PATH), for --backend dask.",
+    ),
+]
+ClusterOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--cluster",
+        metavar="KIND",
+        help="Dask workers as batch jobs: slurm, pbs, sge, lsf or local (run.cluster's other "
+        "keys, else ~/.config/dask/jobqueue.yaml); for --backend dask, needs hpsearch[cluster].",
+    ),
+]
 FailUnderOpt = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option(

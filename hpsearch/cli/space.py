@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hpsearch.cli.common import (
     ConfigArg,
     JsonOpt,
@@ -16,6 +18,11 @@ from hpsearch.cli.common import (
     user_errors,
     warn_small_budget,
 )
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from hpsearch.config.cluster import ClusterConfig
 
 
 @app.command()
@@ -44,6 +51,8 @@ def validate(config: ConfigArg, settings: SetOpt = None) -> None:
 
         name = cfg.run.joblib_backend or "loky"
         say(out, f"backend: joblib ({name}): {LIMITS}")
+    if cfg.run.cluster is not None:
+        _say_cluster(out, cfg.run.cluster)
     goals = cfg.search.describe()
     if cfg.search.metrics:
         goals += " (ranked by Pareto front)"
@@ -149,3 +158,13 @@ def params() -> None:
     out = console()
     out.print(registry_table(api.hyperparameters()))
     out.print(TIER_NOTE, markup=False, highlight=False)  # wraps on a narrow terminal
+
+
+def _say_cluster(out: Console, cluster: ClusterConfig) -> None:
+    """The cluster in a line, then the job script each of its workers is submitted with."""
+    from hpsearch.cluster import job_script
+
+    say(out, f"cluster: {cluster.describe()}; each job runs this script:")
+    with user_errors():
+        script = job_script(cluster)
+    out.print(script.rstrip("\n"), markup=False, highlight=False, soft_wrap=True)

@@ -7,6 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hpsearch.config.cluster import (
+    DEFAULT_WORKER_DEATHS,
+    NEW_RUN_KEYS,
+    ClusterConfig,
+    dask_flags_problem,
+    dask_workers,
+)
 from hpsearch.config.search import SearchConfig
 from hpsearch.data.sources import DataConfig
 from hpsearch.errors import ConfigError
@@ -73,11 +80,19 @@ class RunConfig:
     devices: tuple[str, ...] | None = None  # GPUs (any names): each trial is told its own
     per_device: int = 1  # trials at once on one device
     joblib_backend: str | None = None  # backend joblib: which of joblib's (None: loky)
+    cluster: ClusterConfig | None = None  # dask: workers as batch jobs (dask-jobqueue)
+    scheduler_file: str | None = None  # dask: a scheduler's file (dask scheduler --scheduler-file)
+    worker_deaths: int = DEFAULT_WORKER_DEATHS  # dask: a trial's lost workers before it fails
 
     @property
     def slots(self) -> int | None:
         """Trials that may run at once on the devices (None: no devices)."""
         return None if self.devices is None else len(self.devices) * self.per_device
+
+    @property
+    def has_devices(self) -> bool:
+        """Whether trials are told a device: run.devices, or GPUs in each cluster job."""
+        return self.devices is not None or bool(self.cluster and self.cluster.gpus)
 
     @property
     def workers(self) -> int:
@@ -177,10 +192,14 @@ class Config:
         rounds: int | None = None,
         warm_start: str | None = None,
         time_budget: str | float | None = None,
+        cluster: str | None = None,
+        scheduler_file: str | None = None,
     ) -> Config:
         """This config with settings given on the command line or to the API in place of its
         own (None: keep the config's), each checked by the rule the file's value obeys. A
-        backend other than dask drops the config's scheduler; a scheduler needs dask."""
+        backend other than dask drops the config's scheduler and cluster; a scheduler, a
+        scheduler file or a cluster (``cluster``: its kind) needs dask, and one replaces the
+        others."""
         import dataclasses
 
         from hpsearch.config import options, rules
@@ -203,6 +222,8 @@ class Config:
             scheduler=scheduler,
             runs_dir=runs_dir,
             warm_start=warm_start,
+            cluster=cluster,
+            scheduler_file=scheduler_file,
         )
         seconds = options.check(time_budget=time_budget)["time_budget"]
         run = dataclasses.replace(
@@ -210,8 +231,7 @@ class Config:
             jobs=jobs if jobs is not None else self.run.jobs,
             backend=backend or self.run.backend,
             runs_dir=str(runs_dir) if runs_dir is not None else self.run.runs_dir,
-            scheduler=scheduler
-            or (self.run.scheduler if not backend or backend == "dask" else None),
+            **dask_workers(self.run, backend, scheduler, scheduler_file, cluster),
             devices=rules.DEVICES.check(devices) if devices is not None else self.run.devices,
             per_device=per_device if per_device is not None else self.run.per_device,
         )
@@ -235,10 +255,7 @@ class Config:
                 f"{budget or self.search.budget}); give --budget or --rounds",
                 key="--rounds",
             )
-        if scheduler is not None and run.backend != "dask":
-            raise ConfigError(
-                f"{rules.scheduler_problem(run.backend)} (add --backend dask)", key="--scheduler"
-            )
+        dask_flags_problem(run, scheduler, scheduler_file, cluster, self.source)
         es = self.early_stop
         given: dict[str, Any] = {
             "method": early_stop,
@@ -336,10 +353,10 @@ class Config:
             "zoom": _fields(self.zoom),
             # Devices only when given: a run made before they existed keeps its config.
             "run": {
-                k: (list(v) if k == "devices" else v)
+                k: (list(v) if k == "devices" else v.to_dict() if k == "cluster" and v else v)
                 for k, v in _fields(self.run).items()
                 if (k not in ("devices", "per_device") or self.run.devices is not None)
-                and (k != "joblib_backend" or v is not None)
+                and (k not in NEW_RUN_KEYS or v != NEW_RUN_KEYS[k])
             },
             # Only when on (or off with its max_epochs, which a required budget= trains to): the
             # config of a run made before early stopping existed is unchanged.

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpsearch.config import rules
+from hpsearch.config.cluster import KINDS, RUN_RULES
 from hpsearch.config.rules import Broken, got, is_number
 from hpsearch.config.search import SEARCH
 from hpsearch.errors import ConfigError
@@ -57,6 +58,8 @@ OPTIONS: dict[str, Option] = {
     "jobs": Option("--jobs", rules.JOBS),
     "backend": Option("--backend", rules.backend_rule()),
     "scheduler": Option("--scheduler", rules.run_rules()["scheduler"]),
+    "scheduler_file": Option("--scheduler-file", RUN_RULES["scheduler_file"]),
+    "cluster": Option("--cluster", rules.OneOf(KINDS, what="cluster kind")),
     "runs_dir": Option("--runs-dir", DirectoryPath()),
     "early_stop": Option("--early-stop", rules.EARLY_STOP["method"]),
     "min_epochs": Option("--min-epochs", rules.EARLY_STOP["min_epochs"]),

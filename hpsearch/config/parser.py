@@ -357,9 +357,11 @@ class Parser(ParamsParser):
         return ZoomConfig(**self.section(value, ("zoom",), "zoom settings", rules.ZOOM, ZoomConfig))
 
     def run(self, value: Any) -> RunConfig:
-        r = self.section(value, ("run",), "run settings", rules.run_rules(), RunConfig)
-        if r["scheduler"] is not None and r["backend"] != "dask":
-            raise self.fail(("run", "scheduler"), rules.scheduler_problem(r["backend"]))
+        from hpsearch.config.cluster import RUN_RULES, check_run_section
+
+        table = {**rules.run_rules(), **RUN_RULES}
+        r = self.section(value, ("run",), "run settings", table, RunConfig)
+        check_run_section(self, r)
         if r["joblib_backend"] is not None and r["backend"] != "joblib":
             raise self.fail(
                 ("run", "joblib_backend"),

@@ -72,9 +72,10 @@ def build_objective(config: Config) -> Objective:
     fixed = dict(config.model)
     if kind == "command":
         assert config.objective.command is not None  # the parser set it with the kind
-        if "{device}" in config.objective.command and config.run.devices is None:
+        if "{device}" in config.objective.command and not config.run.has_devices:
             raise ConfigError(
-                "placeholder {device} needs devices to share out: run.devices (or --devices)",
+                "placeholder {device} needs devices to share out: run.devices (or --devices), "
+                "or run.cluster.gpus",
                 file=config.source,
                 key="objective.command",
             )
@@ -102,7 +103,7 @@ def build_objective(config: Config) -> Objective:
     on = config.early_stop.on
     needs = requires(function, "budget") or requires(function, "checkpoint_dir")
     full = config.full_budget if on or needs else None
-    problem = check_signature(function, on or full is not None, config.run.devices is not None)
+    problem = check_signature(function, on or full is not None, config.run.has_devices)
     if not problem and on:
         problem = budget_problem(function)
     if problem:

@@ -1,0 +1,157 @@
+"""Dask workers as jobs of a batch system: ``run.cluster`` made into a dask-jobqueue cluster
+(``hpsearch[cluster]``): SLURM, PBS, SGE, LSF, or ``local`` (the same machinery, jobs as local
+processes). A key the config leaves out comes from the user's jobqueue.yaml (dask's config),
+as dask-jobqueue reads it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from hpsearch.config.cluster import ClusterConfig
+from hpsearch.errors import UserError
+
+MISSING = "run.cluster needs dask-jobqueue: pip install 'hpsearch[cluster]'"
+CLASSES = {
+    "slurm": "SLURMCluster",
+    "pbs": "PBSCluster",
+    "sge": "SGECluster",
+    "lsf": "LSFCluster",
+    "local": "LocalCluster",
+}
+SUBMIT = {"slurm": "sbatch", "pbs": "qsub", "sge": "qsub", "lsf": "bsub"}
+# How each batch system is asked for GPUs (a site may want otherwise: run.cluster.job_extra).
+GPU_DIRECTIVES = {
+    "slurm": "--gres=gpu:{n}",
+    "pbs": "-l ngpus={n}",
+    "sge": "-l gpu={n}",
+    "lsf": '-gpu "num={n}"',
+}
+PLACEHOLDER = "tcp://<the scheduler's address>:8786"
+
+
+def require_jobqueue(cluster: ClusterConfig | None = None) -> None:
+    """dask-jobqueue installed, and the batch system's submit command on PATH."""
+    try:
+        import dask_jobqueue  # noqa: F401
+    except ImportError:
+        raise UserError(MISSING) from None
+    command = SUBMIT.get(cluster.kind) if cluster is not None else None
+    if command is not None and shutil.which(command) is None:
+        raise UserError(
+            f"run.cluster: {command} is not on PATH: a {cluster.kind} cluster is reached "  # type: ignore[union-attr]
+            "from a machine that submits its jobs (a login node)"
+        )
+
+
+def job_kwargs(cluster: ClusterConfig) -> dict[str, Any]:
+    """dask-jobqueue's keywords for the keys the config gives (the rest: jobqueue.yaml)."""
+    import dask
+
+    kwargs: dict[str, Any] = {}
+    same = ("queue", "cores", "memory", "walltime", "interface", "local_directory", "python")
+    for key in (*same, "log_directory"):
+        value = getattr(cluster, key)
+        if value is not None:
+            kwargs[key] = value
+    if cluster.account is not None:
+        kwargs["project" if cluster.kind in ("sge", "lsf") else "account"] = cluster.account
+    if cluster.kind == "local":
+        kwargs.pop("queue", None)
+        kwargs.pop("walltime", None)
+    directives = list(cluster.job_extra)
+    if cluster.gpus and cluster.kind in GPU_DIRECTIVES:
+        directives.append(GPU_DIRECTIVES[cluster.kind].format(n=cluster.gpus))
+    if directives:
+        kwargs["job_extra_directives"] = directives
+    if cluster.prologue:
+        kwargs["job_script_prologue"] = list(cluster.prologue)
+    processes = cluster.processes
+    if processes is None and dask.config.get(f"jobqueue.{cluster.kind}.processes", None) is None:
+        # One single-threaded worker process a core, as hpsearch's own workers are: a trial
+        # that crashes takes one worker down, and a thread cannot be stopped at its timeout.
+        cores = cluster.cores or dask.config.get(f"jobqueue.{cluster.kind}.cores", None)
+        processes = cores if isinstance(cores, int) and cores > 0 else None
+    if processes is not None:
+        kwargs["processes"] = processes
+    return kwargs
+
+
+def _classes(kind: str) -> tuple[Any, Any]:
+    """The cluster class and its job class for ``kind``."""
+    require_jobqueue()
+    import dask_jobqueue
+
+    cluster_class = getattr(dask_jobqueue, CLASSES[kind], None)
+    if cluster_class is None:  # LocalCluster lives in its own module
+        from dask_jobqueue import local
+
+        cluster_class = local.LocalCluster
+    return cluster_class, cluster_class.job_cls
+
+
+def job_script(cluster: ClusterConfig) -> str:
+    """The script each worker job is submitted with (the scheduler's address left open)."""
+    _, job_class = _classes(cluster.kind)
+    try:
+        job = job_class(PLACEHOLDER, name="hpsearch-worker", **job_kwargs(cluster))
+    except (ValueError, TypeError) as exc:
+        raise UserError(_said(exc, cluster)) from None
+    return str(job.job_script())
+
+
+def _said(exc: BaseException, cluster: ClusterConfig) -> str:
+    text = str(exc)
+    if "cores and memory" in text:
+        missing = [k for k in ("cores", "memory") if getattr(cluster, k) is None]
+        return (
+            f"run.cluster: a {cluster.kind} job needs {' and '.join(missing) or 'cores and memory'}"
+            f" (run.cluster.cores, run.cluster.memory, or jobqueue.{cluster.kind} in "
+            "~/.config/dask/jobqueue.yaml)"
+        )
+    first = next((line for line in text.splitlines() if line.strip()), type(exc).__name__)
+    return f"run.cluster: {first}"
+
+
+def _submit_refused(exc: BaseException, kind: str) -> str:
+    """One line from dask-jobqueue's 'Command exited with non-zero exit code' report."""
+    text = str(exc)
+    err = re.search(r"stderr:\n(.*?)(\n|$)", text)
+    code = re.search(r"Exit code: (\d+)", text)
+    why = (err.group(1).strip() if err else "") or text.splitlines()[0]
+    command = SUBMIT.get(kind, "the batch system")
+    return (
+        f"{command} refused hpsearch's worker job (exit {code.group(1) if code else '?'}): "
+        f"{why[:300]}; `hpsearch validate CONFIG` shows the job script"
+    )
+
+
+@contextmanager
+def started(cluster: ClusterConfig, workers: int) -> Iterator[Any]:
+    """A dask-jobqueue cluster of ``workers`` workers (or adapting within ``cluster.adapt``),
+    its jobs cancelled on the way out. A job the batch system refuses is one line."""
+    require_jobqueue(cluster)
+    cluster_class, _ = _classes(cluster.kind)
+    first = cluster.workers or (max(cluster.adapt[0], 1) if cluster.adapt else workers)
+    try:
+        made = cluster_class(n_workers=first, **job_kwargs(cluster))
+    except RuntimeError as exc:
+        raise UserError(_submit_refused(exc, cluster.kind)) from None
+    except (ValueError, TypeError) as exc:
+        raise UserError(_said(exc, cluster)) from None
+    with made:
+        if cluster.adapt is not None:
+            made.adapt(minimum=cluster.adapt[0], maximum=cluster.adapt[1])
+        yield made
+
+
+def workers_of(cluster: ClusterConfig, jobs: int) -> int:
+    """How many workers the trials are spread over (the most, with adapt)."""
+    if cluster.workers is not None:
+        return cluster.workers
+    if cluster.adapt is not None:
+        return cluster.adapt[1]
+    return jobs

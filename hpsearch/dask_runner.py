@@ -1,0 +1,268 @@
+"""``backend: dask``: trials on a Dask cluster, each record streamed back as it finishes.
+
+Where the workers are: a local cluster hpsearch starts (``jobs`` single-threaded worker
+processes), a scheduler's address (``run.scheduler``) or file (``run.scheduler_file``), or jobs
+of a batch system (``run.cluster``: ``hpsearch.cluster``).
+
+Short trials go several to a Dask task: Dask costs a few milliseconds a task, so a task carries
+about ``TASK_SECONDS`` of trials once their length is known (one trial a task until then, and
+with device slots). Results do not change: each trial has its own seed.
+
+Lost is not failed: a trial whose worker died (a job's walltime, preemption, ``scancel``, a
+node failure) runs again elsewhere with the same seed and is recorded once; after
+``worker_deaths`` losses it is recorded ``failed`` with a reason that says so. On a scheduler
+hpsearch starts, Dask's own retries are off (``allowed-failures`` 0) so that every loss is
+counted here; a scheduler of the user's keeps its rule, each of its ``KilledWorker`` one loss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from hpsearch.config.cluster import ClusterConfig
+from hpsearch.errors import UserError
+from hpsearch.objectives import Objective, run_trial
+from hpsearch.record import TrialRecord
+from hpsearch.sampling import WAIT, Trial
+
+CONNECT_TIMEOUT = "10s"  # to reach a scheduler given by address or file
+MISSING = "the dask backend needs Dask's distributed scheduler: pip install 'hpsearch[dask]'"
+TASK_SECONDS = 0.2  # trials a Dask task carries, once their length is known
+MOST_A_TASK = 64
+
+
+def run_batch(
+    objective: Objective,
+    trials: Sequence[Trial],
+    timeout: float | None,
+    job_processes: int | None = None,
+) -> list[TrialRecord]:
+    """On a worker: the trials of one task, one after the other. ``job_processes``: the
+    worker is one of that many processes of a job holding GPUs: a trial with no device of
+    its own runs on the worker's share of the job's GPUs (``allocated_device``)."""
+    device = allocated_device(job_processes) if job_processes else None
+    return [
+        run_trial(
+            objective,
+            trial if device is None or trial.device else dataclasses.replace(trial, device=device),
+            timeout,
+        )
+        for trial in trials
+    ]
+
+
+def allocated_device(processes: int, name: str | None = None) -> str | None:
+    """The GPU of this worker among its job's (``CUDA_VISIBLE_DEVICES``, else SLURM's
+    ``SLURM_JOB_GPUS``): the k-th worker process of a job (its Dask name ends in ``-k``)
+    takes device k, round the devices. None when the job holds no GPU."""
+    listed = os.environ.get("CUDA_VISIBLE_DEVICES") or os.environ.get("SLURM_JOB_GPUS") or ""
+    devices = [d.strip() for d in listed.split(",") if d.strip()]
+    if not devices:
+        return None
+    if name is None:
+        try:
+            from distributed import get_worker
+
+            name = str(get_worker().name)
+        except (ImportError, ValueError):
+            name = ""
+    rank = 0
+    tail = name.rsplit("-", 1)[-1]
+    if processes > 1 and tail.isdigit():
+        rank = int(tail)
+    return devices[rank % len(devices)]
+
+
+@dataclasses.dataclass
+class TaskSize:
+    """Trials a task carries: one until trials have been timed, then about ``TASK_SECONDS``
+    of them, never so many that the last tasks leave workers idle."""
+
+    workers: int
+    count: int | None
+    handed: int = 0
+    timed: int = 0
+    seconds: float = 0.0
+
+    def timed_one(self, record: TrialRecord) -> None:
+        if record.seconds is not None:
+            self.timed += 1
+            self.seconds += max(record.seconds, 0.0)
+
+    def next(self) -> int:
+        if self.timed < self.workers:
+            return 1
+        size = int(TASK_SECONDS / max(self.seconds / self.timed, 1e-4))
+        if self.count is not None:  # leave each worker a few tasks of what is left
+            size = min(size, (self.count - self.handed) // (4 * self.workers))
+        return max(1, min(size, MOST_A_TASK))
+
+
+def dask_trials(
+    client: Any,
+    objective: Objective,
+    trials: Iterator[Trial],
+    timeout: float | None,
+    workers: int,
+    *,
+    slots: Any = None,
+    worker_deaths: int = 3,
+    job_processes: int | None = None,
+    count: int | None = None,
+) -> Iterator[TrialRecord]:
+    """Tasks of trials, a few per worker in flight, records as they complete. With device
+    slots, a trial is submitted only when a slot is free, holding it until it ends."""
+    from dask.distributed import as_completed
+
+    from hpsearch.pool import died_record
+    from hpsearch.slots import on_device
+
+    tasks_in_flight = max(2 * workers, 4) if slots is None else workers
+    futures: dict[Any, list[Trial]] = {}
+    losses: dict[tuple[int, int | None], int] = {}
+    free = list(range(workers)) if slots is not None else []  # slot numbers not in use
+    held: dict[Any, int] = {}
+    size = TaskSize(workers, count)
+
+    def submit(batch: list[Trial]) -> Any:
+        slot = None
+        if slots is not None:
+            slot = free.pop(0)
+            batch = [on_device(batch[0], slots, slot)]
+        future = client.submit(run_batch, objective, batch, timeout, job_processes, pure=False)
+        futures[future] = batch
+        if slot is not None:
+            held[future] = slot
+        return future
+
+    def more() -> list[Any]:
+        out = []
+        while len(futures) < tasks_in_flight:
+            batch = _take(trials, 1 if slots is not None else size.next())
+            if not batch:
+                break
+            size.handed += len(batch)
+            out.append(submit(batch))
+        return out
+
+    completed = as_completed(more())
+    try:
+        for future in completed:
+            batch = futures.pop(future)
+            if future in held:
+                free.append(held.pop(future))
+                free.sort()
+            if future.status == "error":
+                exc = future.exception()
+                if type(exc).__name__ != "KilledWorker":
+                    raise exc
+                for trial in batch:  # each alone from now on: a culprit takes only itself
+                    key = (trial.index, trial.budget)
+                    losses[key] = losses.get(key, 0) + 1
+                    if losses[key] < worker_deaths:
+                        completed.add(submit([trial]))
+                    else:
+                        del losses[key]
+                        yield died_record(trial, _lost(exc, worker_deaths))
+            else:
+                for trial, record in zip(batch, future.result(), strict=True):
+                    losses.pop((trial.index, trial.budget), None)
+                    size.timed_one(record)
+                    yield record
+            for following in more():
+                completed.add(following)
+    finally:
+        client.cancel([f for f in futures if not f.done()])
+
+
+def _lost(exc: BaseException, times: int) -> str:
+    where = re.search(r"(tcp|tls|inproc|ucx)://[^\s.,]+(\.[^\s,]+)*", str(exc))
+    last = f"; the last was {where.group(0).rstrip('.')}" if where else ""
+    return (
+        f"its Dask worker died {times} time{'s' if times != 1 else ''} (KilledWorker{last}); "
+        "run.worker_deaths sets how many losses a trial may take"
+    )
+
+
+def _take(trials: Iterator[Trial], n: int) -> list[Trial]:
+    """Up to ``n`` trials ready now (fewer at the end, or when the stream says WAIT)."""
+    out: list[Trial] = []
+    if n <= 0:
+        return out
+    for trial in trials:
+        if trial is WAIT:
+            break
+        out.append(trial)
+        if len(out) == n:
+            break
+    return out
+
+
+@contextmanager
+def dask_client(
+    scheduler: str | None,
+    n_workers: int,
+    *,
+    scheduler_file: str | None = None,
+    cluster: ClusterConfig | None = None,
+) -> Iterator[tuple[Any, int]]:
+    """A Dask client and the number of workers to keep busy: on ``scheduler`` (or
+    ``HPSEARCH_DASK_SCHEDULER``) or ``scheduler_file``, on a batch system's jobs
+    (``cluster``), or on a local cluster of ``n_workers`` it starts and stops."""
+    try:
+        import dask
+        from dask.distributed import Client, LocalCluster
+    except ImportError:  # checked before a run starts (require_backend); kept for the API
+        raise UserError(MISSING) from None
+    address = None if (cluster or scheduler_file) else scheduler
+    address = address or (
+        None if (cluster or scheduler_file) else os.environ.get("HPSEARCH_DASK_SCHEDULER")
+    )
+    if address or scheduler_file:
+        where = address or f"the scheduler file {scheduler_file}"
+        try:
+            client = (
+                Client(address, timeout=CONNECT_TIMEOUT)
+                if address
+                else Client(scheduler_file=scheduler_file, timeout=CONNECT_TIMEOUT)
+            )
+        except (OSError, ValueError) as exc:
+            raise UserError(f"cannot reach the Dask scheduler at {where}: {exc}") from None
+        with client:
+            threads = sum(client.nthreads().values())
+            yield client, threads or n_workers
+        return
+    # Our own scheduler: every loss of a worker is counted by dask_trials, not retried here.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        if cluster is not None:
+            from hpsearch.cluster import started, workers_of
+
+            with started(cluster, n_workers) as jobs, Client(jobs) as client:
+                yield client, workers_of(cluster, n_workers)
+            return
+        with (
+            LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=1,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
+                processes=True,
+            ) as local,
+            Client(local) as client,
+        ):
+            yield client, n_workers
+
+
+def warm(client: Any, objective: Objective) -> None:
+    """Load the objective on every worker now, at once, rather than in each worker's first
+    task (cold workers would start the first wave of trials over seconds)."""
+    client.run(_loaded, objective)
+
+
+def _loaded(objective: Objective) -> None:
+    """Nothing: the objective was loaded (its module imported) to be passed here."""
