@@ -5,6 +5,7 @@ as dask-jobqueue reads it."""
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 from collections.abc import Iterator
@@ -137,15 +138,34 @@ def started(cluster: ClusterConfig, workers: int) -> Iterator[Any]:
     cluster_class, _ = _classes(cluster.kind)
     first = cluster.workers or (max(cluster.adapt[0], 1) if cluster.adapt else workers)
     try:
-        made = cluster_class(n_workers=first, **job_kwargs(cluster))
-    except RuntimeError as exc:
-        raise UserError(_submit_refused(exc, cluster.kind)) from None
+        made = cluster_class(**job_kwargs(cluster))
     except (ValueError, TypeError) as exc:
         raise UserError(_said(exc, cluster)) from None
     with made:
+        try:  # the first jobs submitted now, so that a refusal is heard here
+            made.sync(_submit, made, first)
+        except RuntimeError as exc:
+            raise UserError(_submit_refused(exc, cluster.kind)) from None
         if cluster.adapt is not None:
             made.adapt(minimum=cluster.adapt[0], maximum=cluster.adapt[1])
         yield made
+
+
+async def _submit(cluster: Any, workers: int) -> None:
+    """Submit the jobs of ``workers`` workers and wait for the batch system's answer (not for
+    the jobs to start: a queue may hold them for hours). ``scale`` would leave a refusal to a
+    log line and the run waiting for workers that never come; a refused job is forgotten, so
+    that the cluster closes cleanly."""
+    jobs = math.ceil(workers / cluster._dummy_job.worker_processes)
+    while len(cluster.worker_spec) < jobs:
+        cluster.worker_spec.update(cluster.new_worker_spec())
+    try:
+        await cluster._correct_state()
+    except BaseException:
+        cluster.worker_spec.clear()
+        cluster.workers.clear()
+        cluster._created.clear()  # never started: nothing to close
+        raise
 
 
 def workers_of(cluster: ClusterConfig, jobs: int) -> int:

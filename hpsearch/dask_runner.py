@@ -94,6 +94,10 @@ class TaskSize:
             self.timed += 1
             self.seconds += max(record.seconds, 0.0)
 
+    def short(self) -> bool:
+        """Whether trials are known to take less than a task's worth."""
+        return self.timed >= self.workers and self.seconds / self.timed < TASK_SECONDS
+
     def next(self) -> int:
         if self.timed < self.workers:
             return 1
@@ -122,42 +126,56 @@ def dask_trials(
     from hpsearch.pool import died_record
     from hpsearch.slots import on_device
 
-    tasks_in_flight = max(2 * workers, 4) if slots is None else workers
+    # One task a worker: a task queued behind a busy worker would wait for a whole trial
+    # while another worker idles; short trials (several a task) keep a second one ready.
     futures: dict[Any, list[Trial]] = {}
     losses: dict[tuple[int, int | None], int] = {}
     free = list(range(workers)) if slots is not None else []  # slot numbers not in use
     held: dict[Any, int] = {}
     size = TaskSize(workers, count)
 
-    def submit(batch: list[Trial]) -> Any:
-        slot = None
-        if slots is not None:
-            slot = free.pop(0)
-            batch = [on_device(batch[0], slots, slot)]
-        future = client.submit(run_batch, objective, batch, timeout, job_processes, pure=False)
-        futures[future] = batch
-        if slot is not None:
-            held[future] = slot
-        return future
+    def submit(batches: list[list[Trial]]) -> list[Any]:
+        """One message to the scheduler for all of them (one each costs milliseconds)."""
+        slotted = []
+        for batch in batches:
+            if slots is not None:
+                slotted.append(free.pop(0))
+                batch[:] = [on_device(batch[0], slots, slotted[-1])]
+        n = len(batches)
+        made = client.map(
+            run_batch, [objective] * n, batches, [timeout] * n, [job_processes] * n, pure=False
+        )
+        for k, (future, batch) in enumerate(zip(made, batches, strict=True)):
+            futures[future] = batch
+            if slots is not None:
+                held[future] = slotted[k]
+        return list(made)
 
     def more() -> list[Any]:
-        out = []
-        while len(futures) < tasks_in_flight:
+        wanted = 2 * workers if size.short() and slots is None else workers
+        batches: list[list[Trial]] = []
+        while len(futures) + len(batches) < wanted:
             batch = _take(trials, 1 if slots is not None else size.next())
             if not batch:
                 break
             size.handed += len(batch)
-            out.append(submit(batch))
-        return out
+            batches.append(batch)
+        return submit(batches) if batches else []
 
-    completed = as_completed(more())
+    # Results are fetched as tasks finish (with_results), not asked for one by one.
+    completed = as_completed(more(), with_results=True, raise_errors=False)
     try:
-        for future in completed:
-            batch = futures.pop(future)
-            if future in held:
-                free.append(held.pop(future))
-                free.sort()
-            if future.status == "error":
+        for done in completed.batches():  # every task finished since the last look
+            ready: list[TrialRecord] = []
+            finished = []
+            for future, output in done:
+                batch = futures.pop(future)
+                if future in held:
+                    free.append(held.pop(future))
+                    free.sort()
+                if future.status != "error":
+                    finished.append((output, batch))
+                    continue
                 exc = future.exception()
                 if type(exc).__name__ != "KilledWorker":
                     raise exc
@@ -165,17 +183,20 @@ def dask_trials(
                     key = (trial.index, trial.budget)
                     losses[key] = losses.get(key, 0) + 1
                     if losses[key] < worker_deaths:
-                        completed.add(submit([trial]))
+                        completed.update(submit([[trial]]))
                     else:
                         del losses[key]
-                        yield died_record(trial, _lost(exc, worker_deaths))
-            else:
-                for trial, record in zip(batch, future.result(), strict=True):
+                        ready.append(died_record(trial, _lost(exc, worker_deaths)))
+            for records, batch in finished:
+                for trial, record in zip(batch, records, strict=True):
                     losses.pop((trial.index, trial.budget), None)
                     size.timed_one(record)
-                    yield record
-            for following in more():
-                completed.add(following)
+                    ready.append(record)
+            # Workers get their next tasks before the driver writes what came back: with
+            # many workers, writing first would leave each idle for all the writes before.
+            completed.update(more())
+            yield from ready
+            completed.update(more())  # trials the records just taken made ready
     finally:
         client.cancel([f for f in futures if not f.done()])
 
@@ -265,4 +286,7 @@ def warm(client: Any, objective: Objective) -> None:
 
 
 def _loaded(objective: Objective) -> None:
-    """Nothing: the objective was loaded (its module imported) to be passed here."""
+    """The objective arrived (its module imported): its work once a worker, done now."""
+    prepare = getattr(objective, "prepare", None)
+    if prepare is not None:
+        prepare()

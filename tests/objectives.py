@@ -136,3 +136,35 @@ class Budgeted(Known):
         lr = params["learning_rate"]
         value = 1.0 - abs(lr - 0.05) - 1.0 / (1.0 + 50 * lr * (budget or 9))
         return Outcome("ok", {"val_accuracy": value}, epochs=budget)
+
+
+@dataclass(frozen=True)
+class ScancelOnce(Known):
+    """Trial 2 cancels its own batch job (``scancel $SLURM_JOB_ID``: a walltime or a
+    preemption) on its first attempt, then waits to be killed; a marker file remembers."""
+
+    marker: str
+
+    def __call__(self, params, seed, timeout, index=0, report=None):
+        import subprocess
+
+        if index == 2 and not os.path.exists(self.marker):
+            with open(self.marker, "w") as f:
+                f.write(os.environ.get("SLURM_JOB_ID", "?"))
+            subprocess.run(["scancel", os.environ["SLURM_JOB_ID"]], check=True)
+            time.sleep(30)
+        time.sleep(0.05)
+        return Outcome("ok", {"val_accuracy": 0.5 + index / 100}, epochs=1)
+
+
+@dataclass(frozen=True)
+class WhereRun(Known):
+    """Writes the device it was told (``device=``) and its job to ``folder/<trial>``."""
+
+    folder: str
+
+    def __call__(self, params, seed, timeout, index=0, report=None, device=None):
+        with open(os.path.join(self.folder, str(index)), "w") as f:
+            f.write(f"{device} {os.environ.get('SLURM_JOB_ID')} {os.getpid()}")
+        time.sleep(0.2)
+        return Outcome("ok", {"val_accuracy": 0.5 + index / 100}, epochs=1)
