@@ -34,6 +34,7 @@ CONNECT_TIMEOUT = "10s"  # to reach a scheduler given by address or file
 MISSING = "the dask backend needs Dask's distributed scheduler: pip install 'hpsearch[dask]'"
 TASK_SECONDS = 0.2  # trials a Dask task carries, once their length is known
 MOST_A_TASK = 64
+SENT_AT_ONCE = 16  # tasks a message to the scheduler
 
 
 def run_batch(
@@ -88,6 +89,7 @@ class TaskSize:
     handed: int = 0
     timed: int = 0
     seconds: float = 0.0
+    budgeted: bool = False  # early stopping's rung trainings: one a task, in order
 
     def timed_one(self, record: TrialRecord) -> None:
         if record.seconds is not None:
@@ -152,15 +154,23 @@ def dask_trials(
         return list(made)
 
     def more() -> list[Any]:
-        wanted = 2 * workers if size.short() and slots is None else workers
+        # Early stopping's trainings (a budget each) keep their order: the scheduler puts the
+        # longest and most urgent first, so they are not sent ahead of time, several a task.
+        ordered = size.budgeted or slots is not None
+        wanted = 2 * workers if size.short() and not ordered else workers
         batches: list[list[Trial]] = []
+        made = []
         while len(futures) + len(batches) < wanted:
-            batch = _take(trials, 1 if slots is not None else size.next())
+            batch = _take(trials, 1 if ordered else size.next())
             if not batch:
                 break
             size.handed += len(batch)
+            size.budgeted = size.budgeted or batch[0].budget is not None
             batches.append(batch)
-        return submit(batches) if batches else []
+            if len(batches) == SENT_AT_ONCE:  # the first workers start while more are drawn
+                made += submit(batches)
+                batches = []
+        return made + (submit(batches) if batches else [])
 
     # Results are fetched as tasks finish (with_results), not asked for one by one.
     completed = as_completed(more(), with_results=True, raise_errors=False)
