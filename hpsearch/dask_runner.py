@@ -22,6 +22,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from hpsearch.config.cluster import ClusterConfig
@@ -255,13 +256,10 @@ def dask_client(
         None if (cluster or scheduler_file) else os.environ.get("HPSEARCH_DASK_SCHEDULER")
     )
     if address or scheduler_file:
-        where = address or f"the scheduler file {scheduler_file}"
+        where = address or f"{scheduler_address(scheduler_file)} (from {scheduler_file})"
+        address = address or scheduler_address(scheduler_file)
         try:
-            client = (
-                Client(address, timeout=CONNECT_TIMEOUT)
-                if address
-                else Client(scheduler_file=scheduler_file, timeout=CONNECT_TIMEOUT)
-            )
+            client = Client(address, timeout=CONNECT_TIMEOUT)
         except (OSError, ValueError) as exc:
             raise UserError(f"cannot reach the Dask scheduler at {where}: {exc}") from None
         with client:
@@ -287,6 +285,31 @@ def dask_client(
             Client(local) as client,
         ):
             yield client, n_workers
+
+
+def scheduler_address(path: str | None) -> str:
+    """The address in a scheduler's file (``dask scheduler --scheduler-file``), read as the
+    untrusted file it is: one line naming what is wrong, never a wait for it to appear."""
+    import json
+
+    file = Path(str(path))
+    if not file.is_file():
+        what = "is not a regular file" if file.exists() else "does not exist"
+        raise UserError(
+            f"--scheduler-file {file}: {what} (dask scheduler --scheduler-file FILE writes it)"
+        )
+    try:
+        with open(file, "rb") as f:
+            data = json.loads(f.read(1 << 20).decode("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"--scheduler-file {file}: cannot read it: {exc}") from None
+    address = data.get("address") if isinstance(data, dict) else None
+    if not isinstance(address, str) or not re.match(r"^[a-z0-9+]+://\S+$", address):
+        raise UserError(
+            f"--scheduler-file {file}: no scheduler address in it (expected JSON with "
+            '"address": "tcp://host:port")'
+        )
+    return address
 
 
 def warm(client: Any, objective: Objective) -> None:

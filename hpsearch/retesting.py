@@ -120,11 +120,11 @@ def plan_retest(
 def run_retest(plan: RetestPlan, subscriber: Subscriber | None = None) -> RetestOutcome:
     """Train every winner with its fresh seeds, in parallel; the verdict per winner."""
     from hpsearch.objectives import build_objective
-    from hpsearch.runner import require_backend, run_trials, shutdown_workers
+    from hpsearch.runner import require_run, run_trials, shutdown_workers
 
     emit = subscriber or ignore
     new = plan.config
-    require_backend(new.run.backend, new.run.joblib_backend, new.run.cluster)
+    require_run(new.run)
     objective = build_objective(new)
     store = RunStore.create(new, new.run.runs_dir, parent=plan.of.run_id, kind="retest")
     trials = plan.trials

@@ -24,6 +24,7 @@ from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from hpsearch.config.cluster import ClusterConfig
+from hpsearch.config.model import RunConfig
 from hpsearch.dask_runner import MISSING as DASK_MISSING
 from hpsearch.errors import UserError
 from hpsearch.objectives import Objective, run_trial
@@ -207,10 +208,13 @@ def _job_processes(cluster: ClusterConfig | None) -> int | None:
 
 
 def require_backend(
-    backend: str, joblib_backend: str | None = None, cluster: ClusterConfig | None = None
+    backend: str,
+    joblib_backend: str | None = None,
+    cluster: ClusterConfig | None = None,
+    scheduler_file: str | None = None,
 ) -> None:
-    """A clear error (exit 2) before a run starts when a backend's packages are missing, or
-    joblib does not know ``run.joblib_backend``."""
+    """A clear error (exit 2) before a run starts when a backend's packages are missing,
+    joblib does not know ``run.joblib_backend``, or a scheduler file holds no address."""
     if backend == "joblib":
         from hpsearch.joblib_runner import check_backend
 
@@ -224,6 +228,15 @@ def require_backend(
             from hpsearch.cluster import require_jobqueue
 
             require_jobqueue(cluster)
+        if scheduler_file is not None:
+            from hpsearch.dask_runner import scheduler_address
+
+            scheduler_address(scheduler_file)
+
+
+def require_run(run: RunConfig) -> None:
+    """``require_backend`` for a config's run settings."""
+    require_backend(run.backend, run.joblib_backend, run.cluster, run.scheduler_file)
 
 
 @contextmanager

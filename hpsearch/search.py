@@ -258,10 +258,10 @@ def start_search(
 ) -> Search:
     """Check the data, then create the run directory with the strategy's first round (and a
     warm start's trials; ``warm_flag`` names where the user gave it)."""
-    from hpsearch.runner import require_backend
+    from hpsearch.runner import require_run
     from hpsearch.warmstart import warm_records
 
-    require_backend(config.run.backend, config.run.joblib_backend, config.run.cluster)
+    require_run(config.run)
     warm = warm_records(config, warm_flag) if config.search.warm_start else None
     objective = objective or build_objective(config)
     strategy = strategy_for(config)

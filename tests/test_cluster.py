@@ -330,3 +330,24 @@ def test_a_worker_takes_its_share_of_the_jobs_gpus(monkeypatch):
     assert allocated_device(1, "w-7") == "4"  # one process a job: the name's number is no rank
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")  # what the job may see, first
     assert allocated_device(2, "w-1") == "1"
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (None, "does not exist (dask scheduler --scheduler-file FILE writes it)"),
+        ('{"address": 5', "cannot read it"),
+        ('{"address": "rm -rf ~"}', "no scheduler address in it"),
+        ("[1, 2]", "no scheduler address in it"),
+    ],
+)
+def test_a_bad_scheduler_file_is_one_line_before_a_run_is_made(
+    make_config, tmp_path, content, fragment
+):
+    file = tmp_path / "scheduler.json"
+    if content is not None:
+        file.write_text(content)
+    path = make_config(base=SMALL)
+    flags = ("--backend", "dask", "--scheduler-file", str(file))
+    one_line_error(invoke("run", str(path), *flags), f"--scheduler-file {file}: {fragment}")
+    assert not (tmp_path / "runs").exists()

@@ -196,7 +196,7 @@ def start_resume(
     statuses ("failed,timeout") whose trials run again, their earlier records kept in
     attempts.jsonl."""
     from hpsearch.growing import retry_statuses
-    from hpsearch.runner import require_backend
+    from hpsearch.runner import require_run
     from hpsearch.search import resume_search
 
     statuses = retry_statuses(retry)
@@ -213,7 +213,7 @@ def start_resume(
             cluster=cluster,
             scheduler_file=where,
         )
-        require_backend(checked.run.backend, checked.run.joblib_backend, checked.run.cluster)
+        require_run(checked.run)
     except BaseException:
         search.release()
         raise
