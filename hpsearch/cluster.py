@@ -60,9 +60,12 @@ def job_kwargs(cluster: ClusterConfig) -> dict[str, Any]:
             kwargs[key] = value
     if cluster.account is not None:
         kwargs["project" if cluster.kind in ("sge", "lsf") else "account"] = cluster.account
-    if cluster.kind == "local":
+    if cluster.kind == "local":  # jobs as local processes: one core and 1 GB each unless set
         kwargs.pop("queue", None)
         kwargs.pop("walltime", None)
+        for key, default in (("cores", 1), ("memory", "1GB")):
+            if key not in kwargs and dask.config.get(f"jobqueue.local.{key}", None) is None:
+                kwargs[key] = default
     directives = list(cluster.job_extra)
     if cluster.gpus and cluster.kind in GPU_DIRECTIVES:
         directives.append(GPU_DIRECTIVES[cluster.kind].format(n=cluster.gpus))
