@@ -81,7 +81,37 @@ def job_kwargs(cluster: ClusterConfig) -> dict[str, Any]:
         processes = cores if isinstance(cores, int) and cores > 0 else None
     if processes is not None:
         kwargs["processes"] = processes
+    extra = list(dask.config.get(f"jobqueue.{cluster.kind}.worker-extra-args", None) or [])
+    walltime = cluster.walltime or dask.config.get(f"jobqueue.{cluster.kind}.walltime", None)
+    seconds = walltime_seconds(walltime) if cluster.kind != "local" else None
+    if seconds and "--lifetime" not in extra:
+        # Workers leave before the walltime kills them: their trials move to other workers
+        # without counting as a loss, and the Keeper submits new jobs (dask-jobqueue's advice).
+        spare = max(60, seconds // 20)
+        stagger = min(60, spare // 2)
+        extra += ["--lifetime", f"{max(seconds - spare, 60)}s", "--lifetime-stagger", f"{stagger}s"]
+        kwargs["worker_extra_args"] = extra
     return kwargs
+
+
+def walltime_seconds(text: Any) -> int | None:
+    """A batch system's walltime in seconds: ``D-HH:MM:SS``, ``HH:MM:SS``, ``MM:SS``,
+    ``MM`` (SLURM's forms; ``D-HH`` and ``D-HH:MM`` too); None when it is none of them."""
+    match = re.match(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$", str(text or "").strip())
+    if not match:
+        return None
+    days, a, b, c = (int(g) if g is not None else None for g in match.groups())
+    assert a is not None  # the one group the pattern requires
+    if days is not None:  # D-HH, D-HH:MM, D-HH:MM:SS
+        parts = (days * 24 + a, b or 0, c or 0)
+    elif c is not None:  # HH:MM:SS
+        parts = (a, b or 0, c)
+    elif b is not None:  # MM:SS
+        parts = (0, a, b)
+    else:  # MM
+        parts = (0, a, 0)
+    total = parts[0] * 3600 + parts[1] * 60 + parts[2]
+    return total or None
 
 
 def _classes(kind: str) -> tuple[Any, Any]:
@@ -135,8 +165,9 @@ def _submit_refused(exc: BaseException, kind: str) -> str:
 
 @contextmanager
 def started(cluster: ClusterConfig, workers: int) -> Iterator[Any]:
-    """A dask-jobqueue cluster of ``workers`` workers (or adapting within ``cluster.adapt``),
-    its jobs cancelled on the way out. A job the batch system refuses is one line."""
+    """A dask-jobqueue cluster of ``workers`` workers (or adapting within ``cluster.adapt``)
+    and its ``Keeper``; the jobs are cancelled on the way out. A job the batch system refuses
+    is one line."""
     require_jobqueue(cluster)
     cluster_class, _ = _classes(cluster.kind)
     first = cluster.workers or (max(cluster.adapt[0], 1) if cluster.adapt else workers)
@@ -151,7 +182,15 @@ def started(cluster: ClusterConfig, workers: int) -> Iterator[Any]:
             raise UserError(_submit_refused(exc, cluster.kind)) from None
         if cluster.adapt is not None:
             made.adapt(minimum=cluster.adapt[0], maximum=cluster.adapt[1])
-        yield made
+        keeper = Keeper(made, None if cluster.adapt else first, cluster.kind)
+        from tornado.ioloop import PeriodicCallback
+
+        ticks = PeriodicCallback(keeper, KEEP_EVERY * 1000)
+        made.loop.add_callback(ticks.start)
+        try:
+            yield made, keeper
+        finally:
+            made.loop.add_callback(ticks.stop)
 
 
 async def _submit(cluster: Any, workers: int) -> None:
@@ -169,6 +208,68 @@ async def _submit(cluster: Any, workers: int) -> None:
         cluster.workers.clear()
         cluster._created.clear()  # never started: nothing to close
         raise
+
+
+KEEP_EVERY = 2.0  # seconds between looks for lost jobs
+
+
+class Keeper:
+    """Keeps a cluster at its size: a job whose workers had connected and are all gone (its
+    walltime, a preemption, ``scancel``, a node that failed) is forgotten and, for a fixed
+    number of workers, a new job submitted; with ``adapt`` Dask's adaptive scaling asks for
+    it. dask-jobqueue does neither (dask/dask-jobqueue#122, #611). Runs on the cluster's
+    event loop; ``error`` holds a later submission's refusal, ``replaced`` counts jobs."""
+
+    def __init__(self, cluster: Any, workers: int | None, kind: str) -> None:
+        self.cluster = cluster
+        self.workers = workers
+        self.kind = kind
+        self.ever: set[str] = set()  # every worker name that connected, told by the scheduler
+        self.replaced = 0
+        self.error: str | None = None
+        self.pending: Any = None  # the resubmission under way
+        from distributed.diagnostics.plugin import SchedulerPlugin
+
+        keeper = self
+
+        class Arrivals(SchedulerPlugin):
+            name = "hpsearch-arrivals"
+
+            def add_worker(self, scheduler: Any, worker: str) -> None:
+                keeper.ever.add(str(scheduler.workers[worker].name))
+
+        cluster.scheduler.add_plugin(Arrivals())
+
+    def __call__(self) -> None:
+        import asyncio
+
+        c = self.cluster
+        # The scheduler runs in this process (the cluster's): its own list of workers.
+        connected = {str(w.name) for w in c.scheduler.workers.values()}
+        lost = []
+        for name, spec in list(c.worker_spec.items()):
+            names = {f"{name}{suffix}" for suffix in spec.get("group", [""])}
+            if names & self.ever and not names & connected:
+                lost.append(name)
+        if not lost:
+            return
+        for name in lost:
+            del c.worker_spec[name]
+        if self.workers is not None:
+            jobs = math.ceil(self.workers / c._dummy_job.worker_processes)
+            while len(c.worker_spec) < jobs:
+                c.worker_spec.update(c.new_worker_spec())
+        self.replaced += len(lost)
+        self.pending = asyncio.ensure_future(self._correct())
+
+    async def _correct(self) -> None:
+        try:
+            await self.cluster._correct_state()
+        except RuntimeError as exc:  # the batch system refused the new job
+            self.error = _submit_refused(exc, self.kind)
+            self.cluster.worker_spec.clear()
+            self.cluster.workers.clear()
+            self.cluster._created.clear()
 
 
 def workers_of(cluster: ClusterConfig, jobs: int) -> int:

@@ -176,7 +176,10 @@ def dask_trials(
     # Results are fetched as tasks finish (with_results), not asked for one by one.
     completed = as_completed(more(), with_results=True, raise_errors=False)
     try:
+        keeper = getattr(client, "hpsearch_keeper", None)  # a batch system's jobs kept
         for done in completed.batches():  # every task finished since the last look
+            if keeper is not None and keeper.error:  # lost jobs could not be replaced
+                raise UserError(keeper.error)
             ready: list[TrialRecord] = []
             finished = []
             for future, output in done:
@@ -271,7 +274,8 @@ def dask_client(
         if cluster is not None:
             from hpsearch.cluster import started, workers_of
 
-            with started(cluster, n_workers) as jobs, Client(jobs) as client:
+            with started(cluster, n_workers) as (jobs, keeper), Client(jobs) as client:
+                client.hpsearch_keeper = keeper  # dask_trials asks it what went wrong
                 yield client, workers_of(cluster, n_workers)
             return
         with (

@@ -100,13 +100,16 @@ def test_a_search_on_slurm_jobs_gives_the_processes_leaderboard(make_config, slu
 def test_a_worker_whose_job_is_cancelled_mid_trial_is_not_a_failure(tmp_path, make_config, slurm):
     path = make_config(base=SMALL, run={"backend": "dask", "cluster": SLURM})
     marker = tmp_path / "cancelled"
-    run = hpsearch.run(path, objective=ScancelOnce(str(marker)), quiet=True)
+    # Trials of 0.8 s: the search outlasts the lost job long enough for a new one to come.
+    run = hpsearch.run(path, objective=ScancelOnce(str(marker), pause=0.8), quiet=True)
     assert marker.exists()  # trial 2 did cancel its job, mid-trial
     assert [(r.trial, r.status) for r in run.trials] == [(i, "ok") for i in range(6)]
+    # The cancelled job was replaced (dask-jobqueue alone would go on with one worker).
+    assert len(scripts(slurm)) == 3
     # Recorded once each, with what the processes backend gives.
     lines = (Path(run.path) / "trials.jsonl").read_text().splitlines()
     assert sorted(json.loads(line)["trial"] for line in lines) == list(range(6))
-    again = hpsearch.run(path, objective=ScancelOnce(str(marker)), backend="processes")
+    again = hpsearch.run(path, objective=ScancelOnce(str(marker), pause=0), backend="processes")
     assert [r.metrics for r in run.trials] == [r.metrics for r in again.trials]
 
 
@@ -278,6 +281,18 @@ def test_validate_prints_the_job_script(make_config):
     ):
         assert line in result.stdout.splitlines()
     assert "distributed.cli.dask_worker" in result.stdout
+    # Workers leave 6 minutes before the 2-hour walltime, a minute apart: their trials move
+    # on without counting as lost, and new jobs come.
+    assert "--lifetime 6840s --lifetime-stagger 60s" in result.stdout
+
+
+def test_walltimes_in_every_form_slurm_takes():
+    from hpsearch.cluster import walltime_seconds
+
+    forms = {"02:00:00": 7200, "1-12:00:00": 129600, "30": 1800, "30:00": 1800, "1-2": 93600}
+    assert {text: walltime_seconds(text) for text in forms} == forms
+    assert walltime_seconds("1-2:30") == 95400
+    assert [walltime_seconds(t) for t in (None, "two hours", "0:00:00")] == [None, None, None]
 
 
 def test_jobqueue_yaml_fills_what_the_config_leaves_out(make_config, tmp_path, monkeypatch):
