@@ -40,12 +40,15 @@ def require_jobqueue(cluster: ClusterConfig | None = None) -> None:
         import dask_jobqueue  # noqa: F401
     except ImportError:
         raise UserError(MISSING) from None
-    command = SUBMIT.get(cluster.kind) if cluster is not None else None
+    if cluster is None:
+        return
+    command = SUBMIT.get(cluster.kind)
     if command is not None and shutil.which(command) is None:
         raise UserError(
-            f"run.cluster: {command} is not on PATH: a {cluster.kind} cluster is reached "  # type: ignore[union-attr]
+            f"run.cluster: {command} is not on PATH: a {cluster.kind} cluster is reached "
             "from a machine that submits its jobs (a login node)"
         )
+    job_script(cluster)  # its settings complete (cores, memory: here or in jobqueue.yaml)
 
 
 def job_kwargs(cluster: ClusterConfig) -> dict[str, Any]:
@@ -61,8 +64,8 @@ def job_kwargs(cluster: ClusterConfig) -> dict[str, Any]:
     if cluster.account is not None:
         kwargs["project" if cluster.kind in ("sge", "lsf") else "account"] = cluster.account
     if cluster.kind == "local":  # jobs as local processes: one core and 1 GB each unless set
-        kwargs.pop("queue", None)
-        kwargs.pop("walltime", None)
+        for key in ("queue", "walltime", "account", "project"):
+            kwargs.pop(key, None)
         for key, default in (("cores", 1), ("memory", "1GB")):
             if key not in kwargs and dask.config.get(f"jobqueue.local.{key}", None) is None:
                 kwargs[key] = default
@@ -81,37 +84,7 @@ def job_kwargs(cluster: ClusterConfig) -> dict[str, Any]:
         processes = cores if isinstance(cores, int) and cores > 0 else None
     if processes is not None:
         kwargs["processes"] = processes
-    extra = list(dask.config.get(f"jobqueue.{cluster.kind}.worker-extra-args", None) or [])
-    walltime = cluster.walltime or dask.config.get(f"jobqueue.{cluster.kind}.walltime", None)
-    seconds = walltime_seconds(walltime) if cluster.kind != "local" else None
-    if seconds and "--lifetime" not in extra:
-        # Workers leave before the walltime kills them: their trials move to other workers
-        # without counting as a loss, and the Keeper submits new jobs (dask-jobqueue's advice).
-        spare = max(60, seconds // 20)
-        stagger = min(60, spare // 2)
-        extra += ["--lifetime", f"{max(seconds - spare, 60)}s", "--lifetime-stagger", f"{stagger}s"]
-        kwargs["worker_extra_args"] = extra
     return kwargs
-
-
-def walltime_seconds(text: Any) -> int | None:
-    """A batch system's walltime in seconds: ``D-HH:MM:SS``, ``HH:MM:SS``, ``MM:SS``,
-    ``MM`` (SLURM's forms; ``D-HH`` and ``D-HH:MM`` too); None when it is none of them."""
-    match = re.match(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$", str(text or "").strip())
-    if not match:
-        return None
-    days, a, b, c = (int(g) if g is not None else None for g in match.groups())
-    assert a is not None  # the one group the pattern requires
-    if days is not None:  # D-HH, D-HH:MM, D-HH:MM:SS
-        parts = (days * 24 + a, b or 0, c or 0)
-    elif c is not None:  # HH:MM:SS
-        parts = (a, b or 0, c)
-    elif b is not None:  # MM:SS
-        parts = (0, a, b)
-    else:  # MM
-        parts = (0, a, 0)
-    total = parts[0] * 3600 + parts[1] * 60 + parts[2]
-    return total or None
 
 
 def _classes(kind: str) -> tuple[Any, Any]:
@@ -129,12 +102,20 @@ def _classes(kind: str) -> tuple[Any, Any]:
 
 def job_script(cluster: ClusterConfig) -> str:
     """The script each worker job is submitted with (the scheduler's address left open)."""
+    return str(_job(cluster).job_script())
+
+
+def job_processes(cluster: ClusterConfig) -> int:
+    """The worker processes of one job (the config's, jobqueue.yaml's, or one a core)."""
+    return int(_job(cluster).worker_processes)
+
+
+def _job(cluster: ClusterConfig) -> Any:
     _, job_class = _classes(cluster.kind)
     try:
-        job = job_class(PLACEHOLDER, name="hpsearch-worker", **job_kwargs(cluster))
+        return job_class(PLACEHOLDER, name="hpsearch-worker", **job_kwargs(cluster))
     except (ValueError, TypeError) as exc:
         raise UserError(_said(exc, cluster)) from None
-    return str(job.job_script())
 
 
 def _said(exc: BaseException, cluster: ClusterConfig) -> str:
@@ -176,13 +157,15 @@ def started(cluster: ClusterConfig, workers: int) -> Iterator[Any]:
     except (ValueError, TypeError) as exc:
         raise UserError(_said(exc, cluster)) from None
     with made:
+        # Told of every worker from the first: one that comes and goes before the first look
+        # is still known to have been there.
+        keeper = Keeper(made, None if cluster.adapt else first, cluster.kind)
         try:  # the first jobs submitted now, so that a refusal is heard here
             made.sync(_submit, made, first)
         except RuntimeError as exc:
             raise UserError(_submit_refused(exc, cluster.kind)) from None
         if cluster.adapt is not None:
             made.adapt(minimum=cluster.adapt[0], maximum=cluster.adapt[1])
-        keeper = Keeper(made, None if cluster.adapt else first, cluster.kind)
         from tornado.ioloop import PeriodicCallback
 
         ticks = PeriodicCallback(keeper, KEEP_EVERY * 1000)
@@ -228,6 +211,8 @@ class Keeper:
         self.replaced = 0
         self.error: str | None = None
         self.pending: Any = None  # the resubmission under way
+        self.asking: Any = None  # squeue, asked which jobs not yet heard from are still there
+        self.ended: set[str] = set()  # jobs that ended before any of their workers came
         from distributed.diagnostics.plugin import SchedulerPlugin
 
         keeper = self
@@ -246,23 +231,65 @@ class Keeper:
         c = self.cluster
         # The scheduler runs in this process (the cluster's): its own list of workers.
         connected = {str(w.name) for w in c.scheduler.workers.values()}
-        lost = []
+        lost, unseen = [], []
         for name, spec in list(c.worker_spec.items()):
             names = {f"{name}{suffix}" for suffix in spec.get("group", [""])}
             if names & self.ever and not names & connected:
                 lost.append(name)
+            elif not names & self.ever and name in self.ended:
+                lost.append(name)  # its job ended before any of its workers came
+            elif not names & self.ever and name in c.workers:
+                unseen.append(name)
+        if unseen and self.kind == "slurm" and (self.asking is None or self.asking.done()):
+            self.asking = asyncio.ensure_future(self._ask(unseen))
         if not lost:
             return
+        if not connected and all(name in self.ended for name in lost):
+            job = c.workers.get(lost[0])
+            self.error = (
+                f"run.cluster: worker job {getattr(job, 'job_id', '?')} ended before its "
+                "workers reached the scheduler, and no worker is left (a wrong python, a "
+                "prologue that failed?): its output says why (slurm-JOBID.out where it was "
+                "submitted, or run.cluster.log_directory)"
+            )
+            return
+        # Forgotten whole (its spec and its job), so that a new job may take its name.
+        gone = [c.workers.pop(name, None) for name in lost]
         for name in lost:
             del c.worker_spec[name]
+            self.ended.discard(name)
         if self.workers is not None:
             jobs = math.ceil(self.workers / c._dummy_job.worker_processes)
             while len(c.worker_spec) < jobs:
                 c.worker_spec.update(c.new_worker_spec())
         self.replaced += len(lost)
-        self.pending = asyncio.ensure_future(self._correct())
+        self.pending = asyncio.ensure_future(self._correct([j for j in gone if j is not None]))
 
-    async def _correct(self) -> None:
+    async def _ask(self, names: list[str]) -> None:
+        """Which of these jobs, none of whose workers has come yet, SLURM still holds."""
+        import asyncio
+
+        ids = {n: str(getattr(self.cluster.workers.get(n), "job_id", "") or "") for n in names}
+        ids = {n: i for n, i in ids.items() if i.isdigit()}
+        if not ids:
+            return
+        try:
+            process = await asyncio.create_subprocess_exec(
+                "squeue", "-h", "-o", "%i", "-j", ",".join(ids.values()),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            out, _ = await asyncio.wait_for(process.communicate(), 30)
+        except (OSError, asyncio.TimeoutError):
+            return
+        if process.returncode != 0:
+            return  # squeue errs on ids it no longer knows on some sites: no conclusion
+        held = set(out.decode("utf-8", "replace").split())
+        self.ended |= {n for n, i in ids.items() if i not in held}
+
+    async def _correct(self, gone: list[Any]) -> None:
+        for job in gone:  # cancelled, should the batch system still hold it
+            await job.close()
         try:
             await self.cluster._correct_state()
         except RuntimeError as exc:  # the batch system refused the new job

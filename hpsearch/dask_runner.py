@@ -36,6 +36,7 @@ MISSING = "the dask backend needs Dask's distributed scheduler: pip install 'hps
 TASK_SECONDS = 0.2  # trials a Dask task carries, once their length is known
 MOST_A_TASK = 64
 SENT_AT_ONCE = 16  # tasks a message to the scheduler
+LOOK_EVERY = 2.0  # seconds: how long the driver waits on tasks before it looks again
 
 
 def run_batch(
@@ -154,6 +155,21 @@ def dask_trials(
                 held[future] = slotted[k]
         return list(made)
 
+    def lost(batch: list[Trial], exc: BaseException) -> list[TrialRecord]:
+        """The trials of a task whose worker died run again, each alone; a loss is counted
+        against a trial only when it was alone in its task (in a task of several, which one
+        killed the worker cannot be told)."""
+        out = []
+        for trial in batch:
+            key = (trial.index, trial.budget)
+            losses[key] = losses.get(key, 0) + (len(batch) == 1)
+            if losses[key] < worker_deaths:
+                completed.update(submit([[trial]]))
+            else:
+                del losses[key]
+                out.append(died_record(trial, _lost(exc, worker_deaths)))
+        return out
+
     def more() -> list[Any]:
         # Early stopping's trainings (a budget each) keep their order: the scheduler puts the
         # longest and most urgent first, so they are not sent ahead of time, several a task.
@@ -173,34 +189,39 @@ def dask_trials(
                 batches = []
         return made + (submit(batches) if batches else [])
 
-    # Results are fetched as tasks finish (with_results), not asked for one by one.
-    completed = as_completed(more(), with_results=True, raise_errors=False)
+    keeper = getattr(client, "hpsearch_keeper", None)  # a batch system's jobs, kept
+    completed = as_completed()
     try:
-        keeper = getattr(client, "hpsearch_keeper", None)  # a batch system's jobs kept
-        for done in completed.batches():  # every task finished since the last look
-            if keeper is not None and keeper.error:  # lost jobs could not be replaced
+        completed.update(more())
+        while futures:
+            _await_any(completed)
+            if keeper is not None and keeper.error:  # lost jobs that cannot be replaced
                 raise UserError(keeper.error)
+            done = completed.next_batch(block=False)  # every task finished since last look
             ready: list[TrialRecord] = []
             finished = []
-            for future, output in done:
+            results = _results(client, done)
+            for future in done:
                 batch = futures.pop(future)
                 if future in held:
                     free.append(held.pop(future))
                     free.sort()
-                if future.status != "error":
-                    finished.append((output, batch))
+                if future in results:
+                    finished.append((results[future], batch))
                     continue
-                exc = future.exception()
+                try:  # asked for alone: a result lost with its worker is computed again
+                    finished.append((future.result(), batch))
+                    continue
+                except Exception as error:  # KilledWorker is Dask's; others are raised
+                    exc = error
+                if "Cancelled" in type(exc).__name__:
+                    raise UserError(
+                        "the Dask scheduler cancelled the trials' tasks (it closed, or lost "
+                        "this driver); the trials done are kept"
+                    ) from None
                 if type(exc).__name__ != "KilledWorker":
                     raise exc
-                for trial in batch:  # each alone from now on: a culprit takes only itself
-                    key = (trial.index, trial.budget)
-                    losses[key] = losses.get(key, 0) + 1
-                    if losses[key] < worker_deaths:
-                        completed.update(submit([[trial]]))
-                    else:
-                        del losses[key]
-                        ready.append(died_record(trial, _lost(exc, worker_deaths)))
+                ready += lost(batch, exc)
             for records, batch in finished:
                 for trial, record in zip(batch, records, strict=True):
                     losses.pop((trial.index, trial.budget), None)
@@ -213,6 +234,29 @@ def dask_trials(
             completed.update(more())  # trials the records just taken made ready
     finally:
         client.cancel([f for f in futures if not f.done()])
+
+
+def _results(client: Any, done: list[Any]) -> dict[Any, Any]:
+    """The results of the finished tasks among ``done``, asked for in one message; none when
+    one of them cannot be had (each is then asked for alone)."""
+    finished = [f for f in done if f.status == "finished"]
+    if not finished:
+        return {}
+    try:
+        return dict(zip(finished, client.gather(finished), strict=True))
+    except Exception:  # a result lost with its worker, computed again and failed
+        return {}
+
+
+def _await_any(completed: Any) -> None:
+    """Until a task has finished, or ``LOOK_EVERY`` seconds (then the caller looks at the
+    cluster: a wait with no end would not hear that its jobs cannot come back)."""
+    import time
+
+    end = time.monotonic() + LOOK_EVERY
+    while not completed.has_ready() and time.monotonic() < end:
+        with completed.thread_condition:
+            completed.thread_condition.wait(timeout=0.1)
 
 
 def _lost(exc: BaseException, times: int) -> str:

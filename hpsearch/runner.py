@@ -202,9 +202,9 @@ def _job_processes(cluster: ClusterConfig | None) -> int | None:
     """The worker processes of a job that holds GPUs (they share them out), else None."""
     if cluster is None or not cluster.gpus:
         return None
-    from hpsearch.cluster import job_kwargs
+    from hpsearch.cluster import job_processes
 
-    return int(job_kwargs(cluster).get("processes") or 1)
+    return job_processes(cluster)
 
 
 def require_backend(

@@ -281,18 +281,6 @@ def test_validate_prints_the_job_script(make_config):
     ):
         assert line in result.stdout.splitlines()
     assert "distributed.cli.dask_worker" in result.stdout
-    # Workers leave 6 minutes before the 2-hour walltime, a minute apart: their trials move
-    # on without counting as lost, and new jobs come.
-    assert "--lifetime 6840s --lifetime-stagger 60s" in result.stdout
-
-
-def test_walltimes_in_every_form_slurm_takes():
-    from hpsearch.cluster import walltime_seconds
-
-    forms = {"02:00:00": 7200, "1-12:00:00": 129600, "30": 1800, "30:00": 1800, "1-2": 93600}
-    assert {text: walltime_seconds(text) for text in forms} == forms
-    assert walltime_seconds("1-2:30") == 95400
-    assert [walltime_seconds(t) for t in (None, "two hours", "0:00:00")] == [None, None, None]
 
 
 def test_jobqueue_yaml_fills_what_the_config_leaves_out(make_config, tmp_path, monkeypatch):
@@ -366,3 +354,38 @@ def test_a_bad_scheduler_file_is_one_line_before_a_run_is_made(
     flags = ("--backend", "dask", "--scheduler-file", str(file))
     one_line_error(invoke("run", str(path), *flags), f"--scheduler-file {file}: {fragment}")
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.slow
+def test_jobs_that_end_before_their_workers_come_are_one_line_not_a_wait(make_config, slurm):
+    cluster = {**SLURM, "prologue": ["exit 3"]}  # a job script that fails at once
+    path = make_config(base=SMALL, run={"backend": "dask", "cluster": cluster})
+    started = time.monotonic()
+    one_line_error(
+        invoke("run", str(path), "--quiet"),
+        "worker job 1001 ended before its workers reached the scheduler",
+        "hpsearch resume",
+    )
+    assert time.monotonic() - started < 30
+
+
+def test_a_cluster_takes_gpus_from_its_jobs_not_run_devices(make_config):
+    path = make_config(base=SMALL, run={"backend": "dask", "cluster": SLURM, "devices": [0, 1]})
+    one_line_error(invoke("validate", str(path)), "run.devices", "give run.cluster.gpus")
+
+
+def test_settings_a_job_lacks_are_one_line_before_a_run_is_made(make_config, slurm, tmp_path):
+    path = make_config(base=SMALL, run={"backend": "dask", "jobs": 2})
+    one_line_error(
+        invoke("run", str(path), "--cluster", "slurm"), "a slurm job needs cores and memory"
+    )
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.slow
+def test_a_local_cluster_ignores_what_only_a_batch_system_takes(make_config):
+    local = {"kind": "local", "workers": 2, "account": "proj42", "queue": "gpu"}
+    path = make_config(base=SMALL, run={"backend": "dask", "cluster": local})
+    result = invoke("run", str(path), "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["counts"]["ok"] == 6

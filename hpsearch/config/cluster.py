@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from hpsearch.config.rules import Broken, Integer, OneOf, Rule, Text, got
@@ -210,7 +211,8 @@ def dask_workers(
         made = dataclasses.replace(run.cluster, kind=cluster) if run.cluster else None
     return {
         "scheduler": scheduler or (run.scheduler if keep else None),
-        "scheduler_file": str(scheduler_file)
+        # Absolute: the run's config.yaml keeps it, and a resume may start elsewhere.
+        "scheduler_file": str(Path(scheduler_file).resolve())
         if scheduler_file
         else (run.scheduler_file if keep else None),
         "cluster": (made or ClusterConfig(kind=cluster))
@@ -243,6 +245,8 @@ def dask_flags_problem(
             key="--cluster" if cluster else "--scheduler-file",
         )
     said = cluster_problem(run.cluster, run.backend, run.jobs)
+    if said is None and run.cluster is not None and run.devices is not None:
+        said = "a cluster's workers take their GPUs from their job: give run.cluster.gpus"
     if said is not None:
         key = "--cluster" if cluster else "run.cluster"
         raise ConfigError(said, key=key, file=None if cluster else source)
@@ -261,6 +265,12 @@ def check_run_section(parser: Any, r: dict[str, Any]) -> None:
             ("run", given[1]),
             f"give one of run.scheduler, run.scheduler_file and run.cluster, not "
             f"{' and '.join(given)} (where the Dask workers are)",
+        )
+    if r["cluster"] is not None and r["devices"] is not None:
+        raise parser.fail(
+            ("run", "devices"),
+            "a cluster's workers take their GPUs from their job: give run.cluster.gpus "
+            "(GPUs a job) instead of run.devices",
         )
     if r["cluster"] is not None:
         r["cluster"] = parse_cluster(parser, r["cluster"])
