@@ -363,7 +363,7 @@ def test_jobs_that_end_before_their_workers_come_are_one_line_not_a_wait(make_co
     started = time.monotonic()
     one_line_error(
         invoke("run", str(path), "--quiet"),
-        "worker job 1001 ended before its workers reached the scheduler",
+        "ended before its workers reached the scheduler, and no worker is left",
         "hpsearch resume",
     )
     assert time.monotonic() - started < 30

@@ -81,9 +81,9 @@ def test_sys_exit_while_importing_an_objective_is_exit_2(tmp_path, own):
 @pytest.mark.slow
 def test_an_unreachable_dask_scheduler_is_one_line(own, monkeypatch):
     pytest.importorskip("distributed")
-    import hpsearch.runner
+    import hpsearch.dask_runner
 
-    monkeypatch.setattr(hpsearch.runner, "DASK_CONNECT_TIMEOUT", "1s")  # 10 s for a real one
+    monkeypatch.setattr(hpsearch.dask_runner, "CONNECT_TIMEOUT", "1s")  # 10 s for a real one
     path = own("chatty")
     result = invoke(
         "run", str(path), "--backend", "dask", "--scheduler", "tcp://127.0.0.1:1", "--quiet"
