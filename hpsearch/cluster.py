@@ -166,14 +166,11 @@ def started(cluster: ClusterConfig, workers: int) -> Iterator[Any]:
             raise UserError(_submit_refused(exc, cluster.kind)) from None
         if cluster.adapt is not None:
             made.adapt(minimum=cluster.adapt[0], maximum=cluster.adapt[1])
-        from tornado.ioloop import PeriodicCallback
-
-        ticks = PeriodicCallback(keeper, KEEP_EVERY * 1000)
-        made.loop.add_callback(ticks.start)
+        made.loop.add_callback(keeper.start)
         try:
             yield made, keeper
         finally:
-            made.loop.add_callback(ticks.stop)
+            made.loop.add_callback(keeper.stop)
 
 
 async def _submit(cluster: Any, workers: int) -> None:
@@ -213,6 +210,8 @@ class Keeper:
         self.pending: Any = None  # the resubmission under way
         self.asking: Any = None  # squeue, asked which jobs not yet heard from are still there
         self.ended: set[str] = set()  # jobs that ended before any of their workers came
+        self.ticks: Any = None
+        self.fault: str | None = None  # why a look failed, if one did (for a debugger)
         from distributed.diagnostics.plugin import SchedulerPlugin
 
         keeper = self
@@ -224,6 +223,26 @@ class Keeper:
                 keeper.ever.add(str(scheduler.workers[worker].name))
 
         cluster.scheduler.add_plugin(Arrivals())
+
+    def start(self) -> None:
+        """On the cluster's loop: a look every ``KEEP_EVERY`` seconds until ``stop``."""
+        import asyncio
+
+        self.ticks = asyncio.ensure_future(self._every())
+
+    def stop(self) -> None:
+        if self.ticks is not None:
+            self.ticks.cancel()
+
+    async def _every(self) -> None:
+        import asyncio
+
+        while True:
+            await asyncio.sleep(KEEP_EVERY)
+            try:
+                self()
+            except Exception as exc:  # a look that failed: the search goes on, jobs unkept
+                self.fault = f"{type(exc).__name__}: {exc}"
 
     def __call__(self) -> None:
         import asyncio
