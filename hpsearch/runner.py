@@ -223,6 +223,10 @@ def require_backend(
         try:
             import dask.distributed  # noqa: F401
         except ImportError:
+            if cluster is not None:  # the extra that brings both
+                from hpsearch.cluster import MISSING
+
+                raise UserError(MISSING) from None
             raise UserError(DASK_MISSING) from None
         if cluster is not None:
             from hpsearch.cluster import require_jobqueue

@@ -319,6 +319,8 @@ def test_without_dask_jobqueue_one_line_says_what_to_install(make_config, monkey
     path = make_config(base=SMALL, run={"backend": "dask", "cluster": SLURM})
     one_line_error(invoke("run", str(path)), "pip install 'hpsearch[cluster]'")
     one_line_error(invoke("validate", str(path)), "pip install 'hpsearch[cluster]'")
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # a plain install: no Dask
+    one_line_error(invoke("run", str(path)), "pip install 'hpsearch[cluster]'")
 
 
 def test_a_worker_takes_its_share_of_the_jobs_gpus(monkeypatch):
