@@ -391,3 +391,14 @@ def test_a_local_cluster_ignores_what_only_a_batch_system_takes(make_config):
     result = invoke("run", str(path), "--json", "--quiet")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["counts"]["ok"] == 6
+
+
+@pytest.mark.slow
+def test_a_zoom_round_runs_on_a_cluster_named_by_its_flags(make_config):
+    path = make_config(base=SMALL)
+    run_dir = json.loads(invoke("run", str(path), "--json", "--quiet").stdout)["run_dir"]
+    flags = ("--backend", "dask", "--cluster", "local", "--jobs", "2", "--trials", "3")
+    result = invoke("zoom", run_dir, "--json", "--quiet", *flags)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["counts"]["ok"] == 9
+    one_line_error(invoke("zoom", run_dir, "--cluster", "local"), "add --backend dask")

@@ -314,6 +314,8 @@ def zoom(
     jobs: int | None = None,
     backend: str | None = None,
     scheduler: str | None = None,
+    scheduler_file: str | Path | None = None,
+    cluster: str | None = None,
     on_event: Subscriber | None = None,
     quiet: bool = False,
     progress: Progress | None = None,
@@ -331,5 +333,7 @@ def zoom(
         jobs=jobs,
         backend=backend,
         scheduler=scheduler,
+        scheduler_file=scheduler_file,
+        cluster=cluster,
     )
     return followed(plan.start(), on_event, quiet, progress)

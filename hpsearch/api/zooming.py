@@ -38,6 +38,8 @@ class ZoomPlan:
     backend: str | None = None
     scheduler: str | None = None
     notices: list[Notice] = field(default_factory=list)
+    cluster: str | None = None  # --cluster KIND
+    scheduler_file: str | None = None
 
     @property
     def parent(self) -> Round:
@@ -81,7 +83,16 @@ class ZoomPlan:
                     f"{store.path}: it has {len(history.rounds)} rounds now, not the "
                     f"{self.round} this zoom was planned from; plan it again (hpsearch.plan_zoom)"
                 )
-            search.config.with_overrides(jobs=self.jobs, backend=self.backend)
+            from hpsearch.runner import require_run
+
+            checked = search.config.with_overrides(
+                jobs=self.jobs,
+                backend=self.backend,
+                scheduler=self.scheduler,
+                cluster=self.cluster,
+                scheduler_file=self.scheduler_file,
+            )
+            require_run(checked.run)
         except BaseException:
             search.release()
             raise
@@ -90,6 +101,8 @@ class ZoomPlan:
             jobs=self.jobs,
             backend=self.backend,
             scheduler=self.scheduler,
+            cluster=self.cluster,
+            scheduler_file=None if self.scheduler_file is None else str(self.scheduler_file),
             notices=[*notices, *self.notices],
             asked=self.proposal,
         )
@@ -107,6 +120,8 @@ def plan_zoom(
     jobs: int | None = None,
     backend: str | None = None,
     scheduler: str | None = None,
+    scheduler_file: str | Path | None = None,
+    cluster: str | None = None,
 ) -> ZoomPlan:
     """The search's next round, narrowed inside its newest round's region around the best
     trials there (the course's zoom); nothing is run or written yet."""
@@ -155,6 +170,8 @@ def plan_zoom(
         backend,
         scheduler,
         notices,
+        cluster,
+        None if scheduler_file is None else str(scheduler_file),
     )
 
 

@@ -273,6 +273,8 @@ def zoom(
     jobs: JobsOpt = None,
     backend: BackendOpt = None,
     scheduler: SchedulerOpt = None,
+    scheduler_file: SchedulerFileOpt = None,
+    cluster: ClusterOpt = None,
     runs_dir: RunsDirOpt = None,
     write_config: Annotated[
         Optional[Path],  # noqa: UP045
@@ -303,6 +305,8 @@ def zoom(
             jobs=jobs,
             backend=backend,
             scheduler=scheduler,
+            scheduler_file=scheduler_file,
+            cluster=cluster,
         )
     if write_config is not None:
         for notice in plan.notices:
