@@ -29,7 +29,7 @@ from hpsearch.config.cluster import ClusterConfig
 from hpsearch.errors import UserError
 from hpsearch.objectives import Objective, run_trial
 from hpsearch.record import TrialRecord
-from hpsearch.sampling import WAIT, Trial
+from hpsearch.sampling import Trial, ready_trials
 
 CONNECT_TIMEOUT = "10s"  # to reach a scheduler given by address or file
 MISSING = "the dask backend needs Dask's distributed scheduler: pip install 'hpsearch[dask]'"
@@ -122,9 +122,12 @@ def dask_trials(
     worker_deaths: int = 3,
     job_processes: int | None = None,
     count: int | None = None,
+    keeper: Any = None,
 ) -> Iterator[TrialRecord]:
     """Tasks of trials, a few per worker in flight, records as they complete. With device
-    slots, a trial is submitted only when a slot is free, holding it until it ends."""
+    slots, a trial is submitted only when a slot is free, holding it until it ends.
+    ``keeper``: a batch system's jobs, kept (``hpsearch.cluster.Keeper``): its error ends
+    the run."""
     from dask.distributed import as_completed
 
     from hpsearch.pool import died_record
@@ -178,7 +181,7 @@ def dask_trials(
         batches: list[list[Trial]] = []
         made = []
         while len(futures) + len(batches) < wanted:
-            batch = _take(trials, 1 if ordered else size.next())
+            batch = ready_trials(trials, 1 if ordered else size.next())
             if not batch:
                 break
             size.handed += len(batch)
@@ -189,7 +192,6 @@ def dask_trials(
                 batches = []
         return made + (submit(batches) if batches else [])
 
-    keeper = getattr(client, "hpsearch_keeper", None)  # a batch system's jobs, kept
     completed = as_completed()
     try:
         completed.update(more())
@@ -268,20 +270,6 @@ def _lost(exc: BaseException, times: int) -> str:
     )
 
 
-def _take(trials: Iterator[Trial], n: int) -> list[Trial]:
-    """Up to ``n`` trials ready now (fewer at the end, or when the stream says WAIT)."""
-    out: list[Trial] = []
-    if n <= 0:
-        return out
-    for trial in trials:
-        if trial is WAIT:
-            break
-        out.append(trial)
-        if len(out) == n:
-            break
-    return out
-
-
 @contextmanager
 def dask_client(
     scheduler: str | None,
@@ -289,29 +277,32 @@ def dask_client(
     *,
     scheduler_file: str | None = None,
     cluster: ClusterConfig | None = None,
-) -> Iterator[tuple[Any, int]]:
-    """A Dask client and the number of workers to keep busy: on ``scheduler`` (or
-    ``HPSEARCH_DASK_SCHEDULER``) or ``scheduler_file``, on a batch system's jobs
-    (``cluster``), or on a local cluster of ``n_workers`` it starts and stops."""
+) -> Iterator[tuple[Any, int, Any]]:
+    """A Dask client, the number of workers to keep busy and the cluster's ``Keeper`` (None
+    but for a batch system's jobs): on ``scheduler`` (or ``HPSEARCH_DASK_SCHEDULER``) or
+    ``scheduler_file``, on a batch system's jobs (``cluster``), or on a local cluster of
+    ``n_workers`` it starts and stops."""
     try:
         import dask
         from dask.distributed import Client, LocalCluster
     except ImportError:  # checked before a run starts (require_backend); kept for the API
         raise UserError(MISSING) from None
-    address = None if (cluster or scheduler_file) else scheduler
-    address = address or (
-        None if (cluster or scheduler_file) else os.environ.get("HPSEARCH_DASK_SCHEDULER")
-    )
-    if address or scheduler_file:
-        where = address or f"{scheduler_address(scheduler_file)} (from {scheduler_file})"
-        address = address or scheduler_address(scheduler_file)
+    address: str | None = None
+    where = ""
+    if scheduler_file:
+        address = scheduler_address(scheduler_file)
+        where = f"{address} (from {scheduler_file})"
+    elif cluster is None:
+        address = scheduler or os.environ.get("HPSEARCH_DASK_SCHEDULER")
+        where = address or ""
+    if address:
         try:
             client = Client(address, timeout=CONNECT_TIMEOUT)
         except (OSError, ValueError) as exc:
             raise UserError(f"cannot reach the Dask scheduler at {where}: {exc}") from None
         with client:
             threads = sum(client.nthreads().values())
-            yield client, threads or n_workers
+            yield client, threads or n_workers, None
         return
     # Our own scheduler: every loss of a worker is counted by dask_trials, not retried here.
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
@@ -319,8 +310,7 @@ def dask_client(
             from hpsearch.cluster import started, workers_of
 
             with started(cluster, n_workers) as (jobs, keeper), Client(jobs) as client:
-                client.hpsearch_keeper = keeper  # dask_trials asks it what went wrong
-                yield client, workers_of(cluster, n_workers)
+                yield client, workers_of(cluster, n_workers), keeper
             return
         with (
             LocalCluster(
@@ -332,7 +322,7 @@ def dask_client(
             ) as local,
             Client(local) as client,
         ):
-            yield client, n_workers
+            yield client, n_workers, None
 
 
 def scheduler_address(path: str | None) -> str:

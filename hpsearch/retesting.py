@@ -120,7 +120,7 @@ def plan_retest(
 def run_retest(plan: RetestPlan, subscriber: Subscriber | None = None) -> RetestOutcome:
     """Train every winner with its fresh seeds, in parallel; the verdict per winner."""
     from hpsearch.objectives import build_objective
-    from hpsearch.runner import require_run, run_trials, shutdown_workers
+    from hpsearch.runner import require_run, shutdown_workers, trials_on
 
     emit = subscriber or ignore
     new = plan.config
@@ -142,20 +142,7 @@ def run_retest(plan: RetestPlan, subscriber: Subscriber | None = None) -> Retest
                     f"{plan.seeds} fresh seeds each ({len(trials)} trainings)"
                 )
             )
-            for record in run_trials(
-                objective,
-                trials,
-                backend=new.run.backend,
-                jobs=new.run.jobs,
-                timeout=new.trial_timeout,
-                scheduler=new.run.scheduler,
-                devices=new.run.devices,
-                per_device=new.run.per_device,
-                joblib_backend=new.run.joblib_backend,
-                cluster=new.run.cluster,
-                scheduler_file=new.run.scheduler_file,
-                worker_deaths=new.run.worker_deaths,
-            ):
+            for record in trials_on(new.run, objective, trials, new.trial_timeout):
                 store.append(record)
                 results.setdefault(owner[record.trial], []).append(record)
                 emit(TrialFinished(record, 0, store.run_id))

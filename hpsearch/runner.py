@@ -29,7 +29,7 @@ from hpsearch.dask_runner import MISSING as DASK_MISSING
 from hpsearch.errors import UserError
 from hpsearch.objectives import Objective, run_trial
 from hpsearch.record import TrialRecord
-from hpsearch.sampling import WAIT, Trial
+from hpsearch.sampling import WAIT, Trial, ready_trials
 from hpsearch.slots import DeviceSlots, on_device
 
 
@@ -104,10 +104,8 @@ def run_trials(
 
             wanted = workers_of(cluster, jobs if jobs != -1 else 1)
             n_jobs = wanted if count is None else min(wanted, count)
-        with dask_client(scheduler, n_jobs, scheduler_file=scheduler_file, cluster=cluster) as (
-            client,
-            workers,
-        ):
+        where = dask_client(scheduler, n_jobs, scheduler_file=scheduler_file, cluster=cluster)
+        with where as (client, workers, keeper):
             warm(client, objective)
             yield from dask_trials(
                 client,
@@ -119,6 +117,7 @@ def run_trials(
                 worker_deaths=worker_deaths,
                 job_processes=_job_processes(cluster),
                 count=count,
+                keeper=keeper,
             )
         return
     if backend == "sequential" or n_jobs == 1:
@@ -130,6 +129,31 @@ def run_trials(
         return
     with one_blas_thread():  # threads share this process's BLAS
         yield from _threads(objective, iter(trials), n_jobs, timeout, slots)
+
+
+def trials_on(
+    run: RunConfig,
+    objective: Objective,
+    trials: Iterable[Trial],
+    timeout: float | None,
+    count: int | None = None,
+) -> Generator[TrialRecord, None, None]:
+    """``run_trials`` where a config's run settings (``run:``, flags applied) say."""
+    return run_trials(
+        objective,
+        trials,
+        backend=run.backend,
+        jobs=run.jobs,
+        timeout=timeout,
+        scheduler=run.scheduler,
+        count=count,
+        devices=run.devices,
+        per_device=run.per_device,
+        joblib_backend=run.joblib_backend,
+        cluster=run.cluster,
+        scheduler_file=run.scheduler_file,
+        worker_deaths=run.worker_deaths,
+    )
 
 
 def _threads(
@@ -163,7 +187,7 @@ def _threads(
     finished = False
     try:
         while True:
-            for trial in _take(trials, 2 * n_jobs - running):
+            for trial in ready_trials(trials, 2 * n_jobs - running):
                 tasks.put(trial)
                 running += 1
             if not running:
@@ -182,20 +206,6 @@ def _threads(
             from hpsearch import procs
 
             procs.kill_tagged([procs.driver_token()])
-
-
-def _take(trials: Iterator[Trial], n: int) -> list[Trial]:
-    """Up to ``n`` trials ready now (fewer at the end, or when the stream says WAIT)."""
-    out: list[Trial] = []
-    if n <= 0:
-        return out
-    for trial in trials:
-        if trial is WAIT:
-            break
-        out.append(trial)
-        if len(out) == n:
-            break
-    return out
 
 
 def _job_processes(cluster: ClusterConfig | None) -> int | None:

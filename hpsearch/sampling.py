@@ -51,6 +51,21 @@ class _Wait:
 WAIT = _Wait()
 
 
+def ready_trials(trials: Any, n: int) -> list[Trial]:
+    """Up to ``n`` trials of an iterator that are ready now: fewer at its end, or where it
+    says ``WAIT`` (no trial until a result is taken)."""
+    out: list[Trial] = []
+    if n <= 0:
+        return out
+    for trial in trials:
+        if trial is WAIT:
+            break
+        out.append(trial)
+        if len(out) == n:
+            break
+    return out
+
+
 def trial_stream(seed: int, index: int, stream: int) -> np.random.SeedSequence:
     """The seed sequence of one of a trial's independent random streams."""
     return np.random.SeedSequence(seed, spawn_key=(index, stream))

@@ -27,7 +27,7 @@ from hpsearch.objectives import Objective, build_objective, misses_metric
 from hpsearch.record import TrialRecord
 from hpsearch.rounds import Round
 from hpsearch.rungs import RungResult
-from hpsearch.runner import run_trials
+from hpsearch.runner import trials_on
 from hpsearch.sampling import Trial
 from hpsearch.scheduling import scheduler_for
 from hpsearch.store import RunStore, read_history
@@ -138,20 +138,12 @@ class Search:
             self._keep(final)
         if self.timeline is None:
             self.timeline = TimelineLog(self.store.path)
-        stream = run_trials(
+        stream = trials_on(
+            run,
             self.objective,
             _dispatched(trials.jobs(), self.timeline, self.deadline),  # WAIT: the runner knows
-            count=trials.count,
-            backend=run.backend,
-            jobs=run.jobs,
-            timeout=cfg.trial_timeout,
-            scheduler=run.scheduler,
-            devices=run.devices,
-            per_device=run.per_device,
-            joblib_backend=run.joblib_backend,
-            cluster=run.cluster,
-            scheduler_file=run.scheduler_file,
-            worker_deaths=run.worker_deaths,
+            cfg.trial_timeout,
+            trials.count,
         )
         # A metric the objective never reports fails every trial: stop once the first few
         # trials (by index, so whatever order they finish in) all missed it.

@@ -218,6 +218,19 @@ def assert_no_workers_left(pid: int) -> None:
 
 
 # A small successive-halving search of the built-in trainer (12 trials, rungs of 1, 3, 9 epochs).
+# Six quick trials of the built-in trainer on two workers: the Dask and cluster tests' search.
+DASK_SMALL = {
+    "name": "daskrun",
+    "data": {"source": "spirals", "classes": 3, "samples": 300},
+    "model": {"layers": 1, "epochs": 3},
+    "space": {
+        "learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0e-1},
+        "hidden_units": {"scale": "log", "min": 8, "max": 32},
+    },
+    "search": {"trials": 6},
+    "run": {"jobs": 2},
+}
+
 HALVING = {
     "name": "halving",
     "seed": 5,

@@ -17,7 +17,7 @@ import pytest
 
 import hpsearch
 
-from .helpers import invoke, one_line_error
+from .helpers import DASK_SMALL, invoke, one_line_error
 from .objectives import AlwaysKill, ScancelOnce, WhereRun
 
 pytest.importorskip("distributed")
@@ -25,17 +25,7 @@ pytest.importorskip("dask_jobqueue")
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE = ROOT / "tests" / "fakeslurm"
-SMALL = {
-    "name": "onslurm",
-    "data": {"source": "spirals", "classes": 3, "samples": 300},
-    "model": {"layers": 1, "epochs": 3},
-    "space": {
-        "learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0e-1},
-        "hidden_units": {"scale": "log", "min": 8, "max": 32},
-    },
-    "search": {"trials": 6},
-    "run": {"jobs": 2},
-}
+SMALL = {**DASK_SMALL, "name": "onslurm"}
 SCHEDULER = ("--host", "127.0.0.1", "--port", "0", "--dashboard-address", ":0")
 WORKERS = ("--nthreads", "1", "--nworkers", "2", "--no-dashboard")
 SLURM = {"kind": "slurm", "cores": 1, "memory": "1GB", "workers": 2, "queue": "debug"}

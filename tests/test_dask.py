@@ -10,22 +10,12 @@ import pytest
 
 import hpsearch
 
-from .helpers import invoke
+from .helpers import DASK_SMALL, invoke
 from .objectives import KillOnce
 
 pytest.importorskip("distributed")
 
-DASK = {
-    "name": "daskrun",
-    "data": {"source": "spirals", "classes": 3, "samples": 300},
-    "model": {"layers": 1, "epochs": 3},
-    "space": {
-        "learning_rate": {"scale": "log", "min": 1.0e-3, "max": 1.0e-1},
-        "hidden_units": {"scale": "log", "min": 8, "max": 32},
-    },
-    "search": {"trials": 6},
-    "run": {"jobs": 2},
-}
+DASK = DASK_SMALL
 
 
 @pytest.fixture(scope="module")
